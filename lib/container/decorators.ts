@@ -1,0 +1,57 @@
+import { injectable } from 'inversify';
+import type { SettingsSchema } from '../settings/types';
+import type { Provider, ResourceClass } from './provider';
+
+export interface ResourceOptions {
+  /** Convict schema of `system.resources.<name>`; the resource's SETTINGS view is validated against it. */
+  settings?: SettingsSchema;
+  /**
+   * The name used when this class is needed by another resource but not listed in a module's
+   * `resources`. Defaults to the class name in snake case without a `Resource` suffix.
+   */
+  name?: string;
+}
+
+export interface MicroserviceOptions {
+  name: string;
+  /** Resources by name: the name is the settings path, the logger, the /status row and the metrics label. */
+  resources?: Record<string, ResourceClass>;
+  /** Non-resource values that resources inject by token (a pool, a client, a constant). */
+  providers?: Provider[];
+}
+
+const resourceOptions = new WeakMap<object, ResourceOptions>();
+const microserviceOptions = new WeakMap<object, MicroserviceOptions>();
+
+/** Marks a class as a resource: injectable, created once per name, driven by the lifecycle. */
+export function resource(options: ResourceOptions = {}): ClassDecorator {
+  return (target) => {
+    injectable('Singleton')(target);
+    resourceOptions.set(target, options);
+  };
+}
+
+export function microservice(options: MicroserviceOptions): ClassDecorator {
+  return (target) => {
+    injectable('Singleton')(target);
+    microserviceOptions.set(target, options);
+  };
+}
+
+export function resourceOptionsOf(target: object): ResourceOptions | undefined {
+  return resourceOptions.get(target);
+}
+
+export function microserviceOptionsOf(target: object): MicroserviceOptions | undefined {
+  return microserviceOptions.get(target);
+}
+
+export function defaultResourceName(target: ResourceClass): string {
+  const explicit = resourceOptions.get(target)?.name;
+  if (explicit !== undefined) return explicit;
+  const base = target.name.replace(/Resource$/, '') || target.name;
+  return base
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2')
+    .toLowerCase();
+}

@@ -1,0 +1,31 @@
+import type { ServiceIdentifier } from 'inversify';
+
+/**
+ * Reserved injection tokens. They are not resources: Keel resolves each one for the resource
+ * that asks, so two resources injecting SETTINGS get two views, each scoped to its own name.
+ */
+export const SETTINGS: unique symbol = Symbol.for('keel.SETTINGS');
+export const LOGGER: unique symbol = Symbol.for('keel.LOGGER');
+export const METRICS: unique symbol = Symbol.for('keel.METRICS');
+/** The name the asking resource is registered under (`system.resources.<name>`). */
+export const RESOURCE_NAME: unique symbol = Symbol.for('keel.RESOURCE_NAME');
+
+export const RESERVED_TOKENS: ReadonlySet<unknown> = new Set([SETTINGS, LOGGER, METRICS, RESOURCE_NAME]);
+
+const tokensByName = new Map<string, symbol>();
+
+/** The token of the resource registered under `name`, for one of several instances of one class. */
+export function resourceToken<T>(name: string): ServiceIdentifier<T> {
+  let token = tokensByName.get(name);
+  if (token === undefined) {
+    token = Symbol.for(`keel.resource:${name}`);
+    tokensByName.set(name, token);
+  }
+  return token as ServiceIdentifier<T>;
+}
+
+export function nameOfResourceToken(token: unknown): string | undefined {
+  if (typeof token !== 'symbol') return undefined;
+  const description = token.description ?? '';
+  return description.startsWith('keel.resource:') ? description.slice('keel.resource:'.length) : undefined;
+}

@@ -1,0 +1,44 @@
+import 'reflect-metadata';
+
+export {
+  inject,
+  multiInject,
+  named,
+  optional,
+  LazyServiceIdentifier,
+  type ServiceIdentifier,
+} from 'inversify';
+export {
+  resource,
+  microservice,
+  type ResourceOptions,
+  type MicroserviceOptions,
+} from './container/decorators';
+export { GraphError, type GraphErrorCode } from './container/errors';
+export type { Provider, Provision, ResourceClass } from './container/provider';
+export { SETTINGS, LOGGER, METRICS, RESOURCE_NAME, resourceToken } from './container/tokens';
+export { createMicroservice, App, type CreateOptions, type StopOutcome } from './lifecycle/app';
+export { MicroserviceContext, type ContextOptions } from './lifecycle/context';
+export {
+  LifecycleError,
+  HookTimeoutError,
+  type HookFailure,
+  type LifecycleErrorCode,
+} from './lifecycle/errors';
+export type { Log } from './lifecycle/log';
+export { Microservice } from './lifecycle/microservice';
+export { run, ExitCode } from './lifecycle/run';
+export {
+  ResourceStatus,
+  type OnPreStart,
+  type OnStart,
+  type OnPostStart,
+  type OnStop,
+  type OnPostStop,
+  type HookTiming,
+  type ResourceReport,
+  type StatusReport,
+  type Phase,
+} from './lifecycle/status';
+export { task, taskTimer, type TaskOptions, type TaskTimerOptions } from './lifecycle/tasks';
+export { Test, TestingModuleBuilder, type OverrideBuilder } from './testing/harness';

@@ -1,0 +1,311 @@
+import type { ServiceIdentifier } from 'inversify';
+import { CHAIN_ARROW, GraphError } from '../container/errors';
+import { buildGraph, type GraphNode, type Override, type ResourceGraph } from '../container/graph';
+import { instantiate } from '../container/instantiate';
+import type { ResourceClass } from '../container/provider';
+import { LOGGER, METRICS, nameOfResourceToken, RESOURCE_NAME, SETTINGS } from '../container/tokens';
+import { SettingsProvider } from '../settings';
+import type { SettingsScope } from '../settings/types';
+import { HookTimeoutError, LifecycleError, messageOf, type HookFailure } from './errors';
+import { stderrLog, type Log } from './log';
+import { LifecycleManager } from './manager';
+import { attachRuntime, Microservice, type ServiceRuntime } from './microservice';
+import { LIFECYCLE_SETTINGS_PATH, lifecycleSchema, type LifecycleSettings } from './settings';
+import { START_PHASES, type Phase, type ServiceState, type StatusReport } from './status';
+import { TaskRunner } from './tasks';
+
+export interface CreateOptions {
+  /** Settings given in code: the highest layer, above file, etcd and environment. */
+  settings?: Record<string, unknown>;
+  log?: Log;
+  /** Environment read for settings layers (defaults to process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Where `config/` is looked up (defaults to the working directory). */
+  cwd?: string;
+  /** Swapped providers; the public way in is `Test.createMicroservice(...).overrideResource(...)`. */
+  overrides?: readonly Override[];
+}
+
+export interface StopOutcome {
+  /** 0 clean stop, 1 a hook failed while stopping, 2 stopped by a critical task or a restart policy. */
+  exitCode: number;
+  reason: string;
+}
+
+/**
+ * Builds the graph, loads and validates settings, and constructs every resource, in that order:
+ * a missing provider, a cycle or a bad setting is reported before any constructor runs.
+ */
+export async function createMicroservice(
+  Service: ResourceClass<Microservice>,
+  options: CreateOptions = {},
+): Promise<App> {
+  const graph = buildGraph({ service: Service, overrides: options.overrides });
+  const log = options.log ?? stderrLog(graph.serviceName, 'warn');
+  const settings = await SettingsProvider.load({
+    serviceName: graph.serviceName,
+    scopes: settingsScopes(graph),
+    inline: options.settings,
+    env: options.env,
+    cwd: options.cwd,
+    warn: (message) => log.warn({}, message),
+  });
+  try {
+    const instances = instantiate(graph, (node, token) => reservedValue(node, token, settings, log));
+    const service = instances[graph.service.index];
+    if (!(service instanceof Microservice)) {
+      throw new GraphError('NOT_A_RESOURCE', `${Service.name} must extend Microservice`, [graph.serviceName]);
+    }
+    return new App(graph, instances, service, settings, log);
+  } catch (error) {
+    await settings.close();
+    throw error;
+  }
+}
+
+function settingsScopes(graph: ResourceGraph): SettingsScope[] {
+  const scopes: SettingsScope[] = [{ path: LIFECYCLE_SETTINGS_PATH, owner: 'keel', schema: lifecycleSchema }];
+  for (const node of graph.nodes) {
+    if (node.kind === 'resource')
+      scopes.push({ path: resourceSettingsPath(node.name), owner: node.name, schema: node.settings });
+  }
+  return scopes;
+}
+
+export function resourceSettingsPath(name: string): string {
+  return `system.resources.${name}`;
+}
+
+function reservedValue(node: GraphNode, token: symbol, settings: SettingsProvider, log: Log): unknown {
+  switch (token) {
+    case SETTINGS:
+      return settings.view(node.kind === 'service' ? 'system' : resourceSettingsPath(node.name));
+    case LOGGER:
+      return log.child({ resource: node.name });
+    case RESOURCE_NAME:
+      return node.name;
+    case METRICS:
+      throw new GraphError(
+        'MISSING_PROVIDER',
+        `${node.chain.join(CHAIN_ARROW)}: METRICS is not available yet`,
+        node.chain,
+      );
+    default:
+      throw new GraphError('MISSING_PROVIDER', `unknown reserved token ${token.toString()}`, node.chain);
+  }
+}
+
+export class App {
+  readonly name: string;
+  /** Resolves when a stop begins, whoever asked for it. */
+  readonly stopping: Promise<void>;
+  /** Resolves once the service has fully stopped, whoever asked for the stop. */
+  readonly stopped: Promise<StopOutcome>;
+  private state: ServiceState = 'created';
+  private readonly manager: LifecycleManager;
+  private readonly tasks: TaskRunner;
+  private readonly lifecycle: LifecycleSettings;
+  private readonly phasesRun = new Set<Phase>();
+  private readonly stopFailures: HookFailure[] = [];
+  private stopRun?: Promise<void>;
+  private requested?: StopOutcome;
+  private resolveStopping!: () => void;
+  private resolveStopped!: (outcome: StopOutcome) => void;
+
+  constructor(
+    readonly graph: ResourceGraph,
+    private readonly instances: unknown[],
+    private readonly service: Microservice,
+    readonly settings: SettingsProvider,
+    private readonly log: Log,
+  ) {
+    this.name = graph.serviceName;
+    this.lifecycle = settings.view(LIFECYCLE_SETTINGS_PATH).value() as unknown as LifecycleSettings;
+    this.manager = new LifecycleManager(graph, instances, this.lifecycle.hook_timeout_ms);
+    this.tasks = new TaskRunner(log, (taskName, error) =>
+      this.requestStop(`critical task ${taskName} failed: ${messageOf(error)}`, 2),
+    );
+    this.stopping = new Promise((resolve) => (this.resolveStopping = resolve));
+    this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
+    attachRuntime(service, this.runtime());
+  }
+
+  get stopTimeoutMs(): number {
+    return this.lifecycle.stop_timeout_ms;
+  }
+
+  /** Runs preStart, start (then launches tasks) and postStart; on failure, undoes what started and rejects. */
+  async start(): Promise<void> {
+    if (this.state !== 'created') {
+      throw new LifecycleError('INVALID_STATE', `${this.name} cannot start: it is ${this.state}`);
+    }
+    this.state = 'starting';
+    this.manager.markOrigin();
+    const began = performance.now();
+    try {
+      for (const phase of START_PHASES) {
+        const phaseBegan = performance.now();
+        await this.service[phase]();
+        if (!this.phasesRun.has(phase)) {
+          throw new LifecycleError(
+            'SUPER_NOT_CALLED',
+            `${this.service.constructor.name}.${phase}() did not call super.${phase}(): the resources' ${phase} never ran`,
+          );
+        }
+        this.log.info(
+          { phase, ms: round(performance.now() - phaseBegan) },
+          `${phase} done in ${round(performance.now() - phaseBegan)} ms`,
+        );
+      }
+    } catch (error) {
+      throw await this.rollBack(error);
+    }
+    this.state = 'running';
+    if (this.requested !== undefined) void this.stop().catch(() => undefined);
+    this.log.info(
+      { ms: round(performance.now() - began) },
+      `${this.name} ready in ${round(performance.now() - began)} ms`,
+    );
+  }
+
+  /** Stops tasks, then runs stop and postStop in reverse dependency order; every resource gets stopped. */
+  stop(): Promise<void> {
+    this.stopRun ??= this.runStop();
+    return this.stopRun;
+  }
+
+  /** Asks for a stop from inside the service (a critical task, a restart policy); `stopped` tells the outcome. */
+  requestStop(reason: string, exitCode: number): void {
+    if (this.requested !== undefined || this.state === 'stopped') return;
+    this.requested = { reason, exitCode };
+    const level = exitCode === 0 ? 'info' : 'warn';
+    this.log[level]({ reason, exitCode }, `stopping ${this.name}: ${reason}`);
+    // While starting, the request waits for start() to settle: a failed start rolls back by itself.
+    if (this.state !== 'starting') this.stop().catch(() => undefined);
+  }
+
+  get<T>(token: ServiceIdentifier<T> | string): T {
+    const name = typeof token === 'string' ? token : nameOfResourceToken(token);
+    const node = name !== undefined ? this.graph.byName.get(name) : this.graph.byToken.get(token);
+    if (node === undefined) {
+      const names = this.graph.nodes.map((candidate) => candidate.name).join(', ');
+      throw new GraphError(
+        'MISSING_PROVIDER',
+        `${this.name} has nothing registered as ${String(token)} (it has: ${names})`,
+      );
+    }
+    return this.instances[node.index] as T;
+  }
+
+  status(): StatusReport {
+    return { service: this.name, state: this.state, resources: this.manager.report() };
+  }
+
+  /** Resource hooks still running: what a forced exit reports. */
+  pendingHooks(): string[] {
+    return this.manager.pending();
+  }
+
+  private runtime(): ServiceRuntime {
+    return {
+      runPhase: async (phase) => {
+        const isStop = phase === 'stop' || phase === 'postStop';
+        const failures = isStop
+          ? await this.manager.runStopPhase(phase)
+          : await this.manager.runStartPhase(phase);
+        this.phasesRun.add(phase);
+        if (isStop) this.stopFailures.push(...failures);
+        else if (failures.length > 0) throw startFailure(this.name, failures);
+      },
+      launchTasks: () => this.tasks.launch(this.service),
+      stopTasks: async () => {
+        const stuck = await this.tasks.stop(this.lifecycle.stop_timeout_ms);
+        if (stuck.length > 0)
+          this.log.error({ tasks: stuck }, `tasks still running after the stop timeout: ${stuck.join(', ')}`);
+      },
+      requestStop: (reason, exitCode) => this.requestStop(reason, exitCode),
+    };
+  }
+
+  private async rollBack(error: unknown): Promise<LifecycleError> {
+    this.state = 'stopping';
+    this.resolveStopping();
+    const cause =
+      error instanceof LifecycleError
+        ? error
+        : startFailure(this.name, [{ resource: this.name, phase: 'start', error }]);
+    await this.tasks.stop(this.lifecycle.stop_timeout_ms);
+    const rollback = [
+      ...(await this.manager.runStopPhase('stop')),
+      ...(await this.manager.runStopPhase('postStop')),
+    ];
+    await this.settings.close();
+    this.state = 'failed';
+    this.resolveStopped({ exitCode: 1, reason: cause.message });
+    if (rollback.length === 0) return cause;
+    return LifecycleError.fromFailures(cause.code, `${cause.message}\nand rolling back failed too:`, [
+      ...cause.failures,
+      ...rollback,
+    ]);
+  }
+
+  private async runStop(): Promise<void> {
+    if (this.state === 'created' || this.state === 'failed' || this.state === 'stopped') {
+      this.state = 'stopped';
+      this.resolveStopping();
+      await this.settings.close();
+      this.resolveStopped(this.requested ?? { exitCode: 0, reason: 'stopped before it started' });
+      return;
+    }
+    if (this.state === 'starting') {
+      throw new LifecycleError(
+        'INVALID_STATE',
+        `${this.name} is still starting; stop it once start() settles`,
+      );
+    }
+    this.state = 'stopping';
+    this.resolveStopping();
+    const began = performance.now();
+    for (const phase of ['stop', 'postStop'] as const) {
+      try {
+        await this.service[phase]();
+      } catch (error) {
+        this.stopFailures.push({ resource: this.name, phase, error });
+      }
+    }
+    await this.settings.close();
+    this.state = 'stopped';
+    const failures = this.stopFailures;
+    const requested = this.requested ?? { exitCode: 0, reason: 'stopped' };
+    this.resolveStopped(
+      failures.length > 0
+        ? { exitCode: Math.max(requested.exitCode, 1), reason: requested.reason }
+        : requested,
+    );
+    if (failures.length > 0) {
+      throw LifecycleError.fromFailures(
+        'STOP_FAILED',
+        `${this.name} stopped with ${failures.length} failure(s):`,
+        failures,
+      );
+    }
+    this.log.info(
+      { ms: round(performance.now() - began) },
+      `${this.name} stopped in ${round(performance.now() - began)} ms`,
+    );
+  }
+}
+
+function startFailure(service: string, failures: readonly HookFailure[]): LifecycleError {
+  const first = failures[0];
+  const code = first.error instanceof HookTimeoutError ? 'HOOK_TIMEOUT' : 'HOOK_FAILED';
+  return LifecycleError.fromFailures(
+    code,
+    `${service} failed to start: resource '${first.resource}' failed in ${first.phase}: ${messageOf(first.error)}`,
+    failures,
+  );
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}

@@ -1,0 +1,34 @@
+import { microservice, type MicroserviceOptions } from '../container/decorators';
+import type { ServiceIdentifier } from 'inversify';
+import { createMicroservice, type App, type CreateOptions } from './app';
+import { Microservice } from './microservice';
+
+export interface ContextOptions extends MicroserviceOptions, Omit<CreateOptions, 'overrides'> {}
+
+/**
+ * The resources of a microservice for a script: the same graph, settings and lifecycle, without
+ * `run`, signals or tasks. Create, start, use, close.
+ */
+export class MicroserviceContext {
+  private constructor(private readonly app: App) {}
+
+  static async create(options: ContextOptions): Promise<MicroserviceContext> {
+    const { name, resources, providers, ...createOptions } = options;
+    @microservice({ name, resources, providers })
+    class ScriptContext extends Microservice {}
+    return new MicroserviceContext(await createMicroservice(ScriptContext, createOptions));
+  }
+
+  async start(): Promise<this> {
+    await this.app.start();
+    return this;
+  }
+
+  get<T>(token: ServiceIdentifier<T> | string): T {
+    return this.app.get(token);
+  }
+
+  close(): Promise<void> {
+    return this.app.stop();
+  }
+}

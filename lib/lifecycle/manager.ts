@@ -1,0 +1,197 @@
+import type { GraphNode, ResourceGraph } from '../container/graph';
+import { HookTimeoutError, messageOf, type HookFailure } from './errors';
+import { ResourceStatus, type HookTiming, type Phase, type ResourceReport } from './status';
+
+type Outcome = HookFailure | undefined;
+
+interface PhasePlan {
+  phase: Phase;
+  /** Stop phases walk the graph backwards: a resource stops after everything that depends on it. */
+  reverse: boolean;
+  /** Start phases stop launching hooks at the first failure; stop phases go on so everything gets stopped. */
+  failFast: boolean;
+  takesPart: (index: number) => boolean;
+}
+
+/**
+ * Drives one hook per resource per phase over the dependency graph. A hook runs as soon as the hooks
+ * of what it depends on (of its dependents, when stopping) have finished, so independent resources
+ * run concurrently and a phase lasts as long as the graph's critical path.
+ */
+export class LifecycleManager {
+  private readonly statuses: ResourceStatus[];
+  private readonly errors: (string | undefined)[];
+  private readonly timings: Partial<Record<Phase, HookTiming>>[];
+  /** Which resources finished preStart and start: what a rollback or a stop has to undo. */
+  private readonly preStarted: boolean[];
+  private readonly started: boolean[];
+  private readonly inflight = new Map<number, Phase>();
+  private origin = performance.now();
+
+  constructor(
+    private readonly graph: ResourceGraph,
+    private readonly instances: readonly unknown[],
+    private readonly hookTimeoutMs: number,
+  ) {
+    const count = graph.nodes.length;
+    this.statuses = new Array<ResourceStatus>(count).fill(ResourceStatus.NOT_STARTED);
+    this.errors = new Array<string | undefined>(count);
+    this.timings = Array.from({ length: count }, () => ({}));
+    this.preStarted = new Array<boolean>(count).fill(false);
+    this.started = new Array<boolean>(count).fill(false);
+  }
+
+  markOrigin(): void {
+    this.origin = performance.now();
+  }
+
+  /** Runs a start phase for every resource; resolves with the failures (empty when all went well). */
+  runStartPhase(phase: Phase): Promise<HookFailure[]> {
+    return this.run({ phase, reverse: false, failFast: true, takesPart: () => true });
+  }
+
+  /** Runs a stop phase for every resource that got far enough to need it, collecting every failure. */
+  runStopPhase(phase: 'stop' | 'postStop'): Promise<HookFailure[]> {
+    const undo = phase === 'stop' ? this.started : this.preStarted;
+    return this.run({ phase, reverse: true, failFast: false, takesPart: (index) => undo[index] });
+  }
+
+  /** Resources whose hook is running right now, with the phase: what a forced exit reports. */
+  pending(): string[] {
+    return [...this.inflight].map(([index, phase]) => `${this.graph.nodes[index].name} (${phase})`);
+  }
+
+  statusOf(name: string): ResourceStatus | undefined {
+    const node = this.graph.byName.get(name);
+    return node === undefined ? undefined : this.statuses[node.index];
+  }
+
+  report(): ResourceReport[] {
+    const reports: ResourceReport[] = [];
+    for (const node of this.graph.nodes) {
+      if (node.kind === 'service') continue;
+      reports.push({
+        name: node.name,
+        status: this.statuses[node.index],
+        ...(this.errors[node.index] !== undefined && { error: this.errors[node.index] }),
+        phases: { ...this.timings[node.index] },
+        dependsOn: node.dependsOn.map((index) => this.graph.nodes[index].name),
+      });
+    }
+    return reports;
+  }
+
+  private run(plan: PhasePlan): Promise<HookFailure[]> {
+    const { nodes } = this.graph;
+    const waitsFor = (node: GraphNode) => (plan.reverse ? node.dependents : node.dependsOn);
+    const unblocks = (node: GraphNode) => (plan.reverse ? node.dependsOn : node.dependents);
+    const pending = new Int32Array(nodes.length);
+    // A FIFO queue: among ready resources, the one declared first starts first.
+    const ready: number[] = [];
+    let head = 0;
+    const failures: HookFailure[] = [];
+    let remaining = 0;
+    let running = 0;
+    let halted = false;
+
+    for (const node of nodes) {
+      if (!plan.takesPart(node.index)) continue;
+      remaining++;
+      let blockers = 0;
+      for (const other of waitsFor(node)) if (plan.takesPart(other)) blockers++;
+      pending[node.index] = blockers;
+      if (blockers === 0) ready.push(node.index);
+    }
+
+    return new Promise((resolve) => {
+      const finish = (index: number, outcome: Outcome) => {
+        remaining--;
+        if (outcome !== undefined) {
+          failures.push(outcome);
+          if (plan.failFast) halted = true;
+        }
+        for (const next of unblocks(nodes[index])) {
+          if (plan.takesPart(next) && --pending[next] === 0) ready.push(next);
+        }
+      };
+      const drain = () => {
+        while (!halted && head < ready.length) {
+          const index = ready[head++];
+          const outcome = this.invoke(index, plan.phase);
+          if (outcome instanceof Promise) {
+            running++;
+            void outcome.then((settled) => {
+              running--;
+              finish(index, settled);
+              drain();
+            });
+          } else {
+            finish(index, outcome);
+          }
+        }
+        if (running === 0 && (halted || remaining === 0)) resolve(failures);
+      };
+      drain();
+    });
+  }
+
+  /** Calls one hook; returns synchronously when the resource has no such hook or it is not async. */
+  private invoke(index: number, phase: Phase): Outcome | Promise<Outcome> {
+    const node = this.graph.nodes[index];
+    const instance = this.instances[index] as Record<string, unknown> | null | undefined;
+    const hook = node.kind === 'service' ? undefined : instance?.[phase];
+    this.enter(index, phase);
+    if (typeof hook !== 'function') return this.leave(index, phase, undefined);
+
+    const begin = performance.now();
+    const timed = (error: unknown): Outcome => {
+      this.inflight.delete(index);
+      this.timings[index][phase] = { offsetMs: begin - this.origin, durationMs: performance.now() - begin };
+      return this.leave(index, phase, error);
+    };
+    let result: unknown;
+    try {
+      result = hook.call(instance);
+    } catch (error) {
+      return timed(error ?? new Error(`${phase} threw ${String(error)}`));
+    }
+    if (!(result instanceof Promise)) return timed(undefined);
+
+    this.inflight.set(index, phase);
+    return new Promise<Outcome>((resolve) => {
+      const timer = setTimeout(
+        () => resolve(timed(new HookTimeoutError(node.name, phase, this.hookTimeoutMs))),
+        this.hookTimeoutMs,
+      );
+      result.then(
+        () => {
+          clearTimeout(timer);
+          resolve(timed(undefined));
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          resolve(timed(error ?? new Error(`${phase} rejected with ${String(error)}`)));
+        },
+      );
+    });
+  }
+
+  private enter(index: number, phase: Phase): void {
+    if (phase === 'start') this.statuses[index] = ResourceStatus.CONNECTING;
+    else if (phase === 'stop') this.statuses[index] = ResourceStatus.STOPPING;
+  }
+
+  private leave(index: number, phase: Phase, error: unknown): Outcome {
+    if (error !== undefined) {
+      this.statuses[index] = ResourceStatus.FAILED;
+      this.errors[index] = `${phase}: ${messageOf(error)}`;
+      return { resource: this.graph.nodes[index].name, phase, error };
+    }
+    if (phase === 'preStart') this.preStarted[index] = true;
+    else if (phase === 'start') {
+      this.started[index] = true;
+      this.statuses[index] = ResourceStatus.STARTED;
+    } else if (phase === 'stop') this.statuses[index] = ResourceStatus.STOPPED;
+    return undefined;
+  }
+}

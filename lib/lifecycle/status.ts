@@ -1,0 +1,54 @@
+export enum ResourceStatus {
+  NOT_STARTED = 'NOT_STARTED',
+  CONNECTING = 'CONNECTING',
+  STARTED = 'STARTED',
+  STOPPING = 'STOPPING',
+  STOPPED = 'STOPPED',
+  FAILED = 'FAILED',
+}
+
+export type StartPhase = 'preStart' | 'start' | 'postStart';
+export type StopPhase = 'stop' | 'postStop';
+export type Phase = StartPhase | StopPhase;
+export const START_PHASES: readonly StartPhase[] = ['preStart', 'start', 'postStart'];
+export const STOP_PHASES: readonly StopPhase[] = ['stop', 'postStop'];
+
+/** Optional hooks of a resource; each may be sync or async. */
+export interface OnPreStart {
+  preStart(): unknown;
+}
+export interface OnStart {
+  start(): unknown;
+}
+export interface OnPostStart {
+  postStart(): unknown;
+}
+export interface OnStop {
+  stop(): unknown;
+}
+export interface OnPostStop {
+  postStop(): unknown;
+}
+
+export interface HookTiming {
+  /** Milliseconds from the beginning of `app.start()` to the hook's call. */
+  offsetMs: number;
+  durationMs: number;
+}
+
+export interface ResourceReport {
+  name: string;
+  status: ResourceStatus;
+  /** Why it failed, when it did. */
+  error?: string;
+  phases: Partial<Record<Phase, HookTiming>>;
+  dependsOn: string[];
+}
+
+export type ServiceState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+
+export interface StatusReport {
+  service: string;
+  state: ServiceState;
+  resources: ResourceReport[];
+}

@@ -1,0 +1,50 @@
+export const NOT_YET: unique symbol = Symbol('not yet');
+
+export interface BackoffOptions {
+  initialDelayMs?: number;
+  maxDelayMs?: number;
+}
+
+export type DeadlineOutcome<T> = { done: true; value: T } | { done: false; lastError?: unknown };
+
+/**
+ * Calls `attempt` until it returns something other than NOT_YET or `deadlineAt` passes, sleeping
+ * with exponential backoff between calls. A thrown error counts as "not yet" and is kept as the cause.
+ */
+export async function retryUntil<T>(
+  deadlineAt: number,
+  attempt: () => Promise<T | typeof NOT_YET>,
+  { initialDelayMs = 50, maxDelayMs = 1000 }: BackoffOptions = {},
+): Promise<DeadlineOutcome<T>> {
+  let delay = initialDelayMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await attempt();
+      if (value !== NOT_YET) return { done: true, value };
+      lastError = undefined;
+    } catch (error) {
+      lastError = error;
+    }
+    const remaining = deadlineAt - Date.now();
+    if (remaining <= 0) return { done: false, lastError };
+    await sleep(Math.min(delay, remaining));
+    delay = Math.min(delay * 2, maxDelayMs);
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** etcd3's watch reconnect backoff, capped so a restarted etcd is found again within a second. */
+export class CappedBackoff {
+  constructor(
+    readonly duration: number,
+    private readonly maxMs: number,
+  ) {}
+
+  next(): CappedBackoff {
+    return new CappedBackoff(Math.min(Math.max(this.duration * 2, 50), this.maxMs), this.maxMs);
+  }
+}

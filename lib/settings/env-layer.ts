@@ -1,0 +1,26 @@
+import { layer, type SettingsLayer } from './layers';
+import { insertLeaf, type SettingsTree } from './tree';
+
+const ENV_PREFIX = 'KEEL__';
+
+/** Maps a lower-cased path from a variable name to the schema's spelling and type. */
+export type EnvResolver = (path: string[], raw: string) => { path: string[]; value: unknown };
+
+/** `KEEL__SYSTEM__RESOURCES__HTTP__PORT=8080` sets `system.resources.http.port`. */
+export function readEnvLayer(env: NodeJS.ProcessEnv, resolvePath: EnvResolver): SettingsLayer {
+  const tree: SettingsTree = {};
+  const variableOf = new Map<string, string>();
+  for (const [name, raw] of Object.entries(env)) {
+    if (!name.startsWith(ENV_PREFIX) || raw === undefined) continue;
+    const segments = name.slice(ENV_PREFIX.length).toLowerCase().split('__');
+    if (segments.some((segment) => segment === '')) continue;
+    const { path, value } = resolvePath(segments, raw);
+    insertLeaf(tree, path, value);
+    variableOf.set(path.join('.'), name);
+  }
+  return layer('env', tree, (path) => `env ${variableOf.get(path.join('.')) ?? envName(path)}`);
+}
+
+export function envName(path: readonly string[]): string {
+  return ENV_PREFIX + path.map((segment) => segment.toUpperCase()).join('__');
+}

@@ -1,0 +1,50 @@
+/** Stable codes of every error the settings layer raises. */
+export type SettingsErrorCode =
+  | 'SETTINGS_INVALID'
+  | 'SETTINGS_SCHEMA'
+  | 'SETTINGS_FILE'
+  | 'SETTINGS_ETCD_UNREACHABLE'
+  | 'SETTINGS_ETCD_CHECK_KEY'
+  | 'SETTINGS_UPDATE_REJECTED'
+  | 'SETTINGS_CLOSED';
+
+/** One bad or missing key, as listed in a `SETTINGS_INVALID` error. */
+export interface SettingsIssue {
+  /** Full dotted path, e.g. `system.resources.http.port`. */
+  path: string;
+  problem: 'missing' | 'invalid';
+  expected: string;
+  /** Where the value came from: `file config/production.yaml`, `etcd keel/system/...`, `env KEEL__...`. */
+  origin: string;
+  /** The value, already redacted when the key looks secret; absent when missing. */
+  shownValue?: string;
+}
+
+export class SettingsError extends Error {
+  override readonly name = 'SettingsError';
+
+  constructor(
+    readonly code: SettingsErrorCode,
+    message: string,
+    readonly issues: readonly SettingsIssue[] = [],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export function describeIssue(issue: SettingsIssue): string {
+  const got = issue.problem === 'missing' ? 'missing' : `got ${issue.shownValue}`;
+  return `${issue.path}: expected ${issue.expected}, ${got} (from ${issue.origin})`;
+}
+
+/** One error listing every issue, one per line, so a single boot shows everything to fix. */
+export function issuesError(
+  code: SettingsErrorCode,
+  title: string,
+  issues: readonly SettingsIssue[],
+): SettingsError {
+  const lines = issues.map((issue) => `  - ${describeIssue(issue)}`);
+  const count = `${issues.length} problem${issues.length === 1 ? '' : 's'}`;
+  return new SettingsError(code, `${title} (${count}):\n${lines.join('\n')}`, issues);
+}

@@ -1,0 +1,82 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { extname, isAbsolute, relative, resolve } from 'node:path';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { SettingsError } from './errors';
+import { layer, type SettingsLayer } from './layers';
+import { isPlainObject, type SettingsTree } from './tree';
+
+/**
+ * `KEEL_CONFIG_FILE` (YAML or JSON, by extension), otherwise `config/<NODE_ENV or development>.yaml`
+ * when that file exists. Undefined when there is no file to read.
+ */
+export function readFileLayer(env: NodeJS.ProcessEnv, cwd: string): SettingsLayer | undefined {
+  const explicit = env.KEEL_CONFIG_FILE;
+  const file = resolve(cwd, explicit || `config/${env.NODE_ENV || 'development'}.yaml`);
+  if (!explicit && !existsSync(file)) return undefined;
+  const shown = isAbsolute(explicit ?? '') ? file : relative(cwd, file);
+  const tree = parseSettingsFile(file, shown);
+  return layer('file', tree, (path) => `file ${shown} (${path.join('.')})`);
+}
+
+export function parseSettingsFile(file: string, shown = file): SettingsTree {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new SettingsError(
+      'SETTINGS_FILE',
+      `Cannot read settings file ${shown}: ${(error as Error).message}`,
+    );
+  }
+  const parsed = parseText(text, extname(file).toLowerCase(), shown);
+  if (parsed === null || parsed === undefined) return {};
+  if (!isPlainObject(parsed)) {
+    throw new SettingsError('SETTINGS_FILE', `Settings file ${shown} must hold a mapping at the top level`);
+  }
+  return parsed;
+}
+
+function parseText(text: string, extension: string, shown: string): unknown {
+  if (extension === '.json') {
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      const detail = (error as Error).message.split('\n')[0];
+      throw syntaxError(shown, jsonErrorLocation(text, detail), detail);
+    }
+  }
+  if (extension === '.yaml' || extension === '.yml') {
+    try {
+      return parseYaml(text);
+    } catch (error) {
+      if (!(error instanceof YAMLParseError)) throw error;
+      const start = error.linePos?.[0];
+      const where = start ? `line ${start.line}, column ${start.col}` : '';
+      throw syntaxError(shown, where, error.message.split('\n')[0]);
+    }
+  }
+  throw new SettingsError('SETTINGS_FILE', `Settings file ${shown} must end in .yaml, .yml or .json`);
+}
+
+/** V8 gives an offset for most JSON errors but not all; the YAML parser in JSON mode locates the rest. */
+function jsonErrorLocation(text: string, message: string): string {
+  const position = /position (\d+)/.exec(message);
+  if (position) return lineAndColumn(text, Number(position[1]));
+  try {
+    parseYaml(text, { schema: 'json' });
+  } catch (error) {
+    const start = error instanceof YAMLParseError ? error.linePos?.[0] : undefined;
+    if (start) return `line ${start.line}, column ${start.col}`;
+  }
+  return '';
+}
+
+function lineAndColumn(text: string, offset: number): string {
+  const before = text.slice(0, offset).split('\n');
+  return `line ${before.length}, column ${before[before.length - 1].length + 1}`;
+}
+
+function syntaxError(shown: string, where: string, detail: string): SettingsError {
+  const at = where === '' ? '' : ` at ${where}`;
+  return new SettingsError('SETTINGS_FILE', `Syntax error in settings file ${shown}${at}: ${detail}`);
+}

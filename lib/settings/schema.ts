@@ -1,0 +1,272 @@
+import convict from 'convict';
+import { SettingsError } from './errors';
+import { isPlainObject, type SettingsTree } from './tree';
+import type { SettingsSchema } from './types';
+
+/** One setting in a convict schema: a node with a `default`. */
+export interface SettingsLeafSchema {
+  readonly default: unknown;
+  readonly format?: unknown;
+  readonly nullable?: boolean;
+  readonly doc?: string;
+  readonly sensitive?: boolean;
+}
+
+export interface SettingsSchemaShape {
+  readonly [key: string]: SettingsLeafSchema | SettingsSchemaShape;
+}
+
+type Widen<T> = T extends string
+  ? string
+  : T extends number
+    ? number
+    : T extends boolean
+      ? boolean
+      : T extends readonly (infer E)[]
+        ? Widen<E>[]
+        : T extends object
+          ? { -readonly [K in keyof T]: Widen<T[K]> }
+          : T;
+
+type NumericFormat = 'int' | 'integer' | 'nat' | 'port' | 'duration' | 'timestamp' | NumberConstructor;
+type TextFormat = 'url' | 'email' | 'ipaddress' | 'windows_named_pipe' | StringConstructor;
+
+type ValueOfFormat<F, D> = F extends readonly (infer E)[]
+  ? E
+  : F extends NumericFormat
+    ? number
+    : F extends TextFormat
+      ? string
+      : F extends 'port_or_windows_named_pipe'
+        ? number | string
+        : F extends BooleanConstructor
+          ? boolean
+          : F extends RegExpConstructor
+            ? RegExp
+            : F extends ArrayConstructor
+              ? D extends readonly unknown[]
+                ? Widen<D>
+                : unknown[]
+              : F extends ObjectConstructor
+                ? D extends SettingsTree
+                  ? Widen<D>
+                  : Record<string, unknown>
+                : F extends (value: unknown) => asserts value is infer T
+                  ? T
+                  : DefaultType<D>;
+
+type DefaultType<D> = [D] extends [null] ? unknown : Widen<Exclude<D, null>>;
+
+type LeafValue<L> = L extends { readonly default: infer D }
+  ? (L extends { readonly format: infer F } ? ValueOfFormat<F, D> : DefaultType<D>) | NullIfNullable<L>
+  : never;
+
+type NullIfNullable<L> = L extends { readonly nullable: true } ? null : never;
+
+/** The value type of a scope, inferred from its convict schema. */
+export type SettingsOf<S> = {
+  -readonly [K in keyof S]: S[K] extends { readonly default: unknown } ? LeafValue<S[K]> : SettingsOf<S[K]>;
+};
+
+/**
+ * Declares a resource's convict schema keeping its literal types, so `SettingsOf<typeof schema>`
+ * knows that `format: ['a', 'b']` means `'a' | 'b'` and `format: 'port'` means `number`.
+ */
+export function defineSettings<const S extends SettingsSchemaShape>(schema: S): S {
+  return schema;
+}
+
+/** What the provider knows about one leaf of a schema, precomputed once per scope. */
+export interface CompiledLeaf {
+  /** Path relative to the scope, as spelled in the schema. */
+  readonly path: readonly string[];
+  readonly defaultValue: unknown;
+  /** Human description of the accepted values, for error messages. */
+  readonly expected: string;
+  /** Undefined when `value` is accepted, otherwise why not. */
+  check(value: unknown): 'missing' | 'invalid' | undefined;
+  /** Turns an environment string into the type the format wants. */
+  coerce(raw: string): unknown;
+}
+
+export interface CompiledSchema {
+  readonly leaves: readonly CompiledLeaf[];
+  readonly defaults: SettingsTree;
+  /** The leaf at a path given in any letter case (environment variables are upper case). */
+  leafMatching(path: readonly string[]): CompiledLeaf | undefined;
+  /** Whether `path` is a leaf or an inner node of the schema; undefined for a key it does not declare. */
+  kindOf(path: readonly string[]): 'leaf' | 'node' | undefined;
+}
+
+const NUMERIC_NAMES = new Set(['int', 'integer', 'nat', 'port', 'duration', 'timestamp']);
+const CONSTRUCTOR_NAMES = new Map<unknown, string>([
+  [String, 'string'],
+  [Number, 'number'],
+  [Boolean, 'boolean'],
+  [Array, 'array'],
+  [Object, 'object'],
+  [RegExp, 'regexp'],
+]);
+
+export function compileSchema(schema: SettingsSchema, scopePath: string): CompiledSchema {
+  try {
+    // convict rejects malformed schemas (unknown format names, reserved keys) with precise messages.
+    convict(schema as convict.Schema<SettingsTree>);
+  } catch (error) {
+    throw new SettingsError(
+      'SETTINGS_SCHEMA',
+      `Invalid settings schema for ${scopePath}: ${(error as Error).message}`,
+    );
+  }
+  const leaves: CompiledLeaf[] = [];
+  const defaults = collectLeaves(schema as unknown as SettingsSchemaShape, [], leaves);
+  const byLowerPath = new Map(leaves.map((leaf) => [leaf.path.join('.').toLowerCase(), leaf]));
+  const kinds = new Map<string, 'leaf' | 'node'>();
+  for (const leaf of leaves) {
+    for (let length = 1; length < leaf.path.length; length++)
+      kinds.set(leaf.path.slice(0, length).join('.'), 'node');
+    kinds.set(leaf.path.join('.'), 'leaf');
+  }
+  return {
+    leaves,
+    defaults,
+    leafMatching: (path) => byLowerPath.get(path.join('.').toLowerCase()),
+    kindOf: (path) => kinds.get(path.join('.')),
+  };
+}
+
+function isLeafSchema(node: unknown): node is SettingsLeafSchema {
+  return !isPlainObject(node) || 'default' in node || Object.keys(node).length === 0;
+}
+
+function collectLeaves(node: SettingsSchemaShape, prefix: string[], into: CompiledLeaf[]): SettingsTree {
+  const defaults: SettingsTree = {};
+  for (const [key, child] of Object.entries(node)) {
+    const path = [...prefix, key];
+    if (isLeafSchema(child)) {
+      // convict's shorthand: a bare value is its own default.
+      const leafSchema = isPlainObject(child) ? child : { default: child };
+      const leaf = compileLeaf(path, leafSchema);
+      into.push(leaf);
+      if (leaf.defaultValue !== undefined) defaults[key] = structuredClone(leaf.defaultValue);
+    } else {
+      defaults[key] = collectLeaves(child, path, into);
+    }
+  }
+  return defaults;
+}
+
+function compileLeaf(path: string[], schema: SettingsLeafSchema): CompiledLeaf {
+  const format = schema.format ?? inferredFormat(schema.default);
+  const accepts = checkerFor(format, schema);
+  const expected = describeFormat(format);
+  const formatName = typeof format === 'string' ? format : (CONSTRUCTOR_NAMES.get(format) ?? '');
+  return {
+    path,
+    defaultValue: schema.default,
+    expected,
+    check(value) {
+      if (value === null && schema.nullable === true) return undefined;
+      // convict leaves an optional setting (default undefined) alone while nothing sets it.
+      if (value === undefined && schema.default === undefined) return undefined;
+      if (value === undefined || value === null) return 'missing';
+      return accepts(value) ? undefined : 'invalid';
+    },
+    coerce: (raw) => coerceString(raw, formatName),
+  };
+}
+
+function inferredFormat(defaultValue: unknown): unknown {
+  if (defaultValue === null || defaultValue === undefined) return '*';
+  if (Array.isArray(defaultValue)) return Array;
+  const byType: Record<string, unknown> = {
+    string: String,
+    number: Number,
+    boolean: Boolean,
+    object: Object,
+  };
+  return byType[typeof defaultValue] ?? '*';
+}
+
+function isPort(value: unknown): boolean {
+  return Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 65535;
+}
+
+function checkerFor(format: unknown, schema: SettingsLeafSchema): (value: unknown) => boolean {
+  if (Array.isArray(format)) return (value) => format.includes(value);
+  const constructorName =
+    CONSTRUCTOR_NAMES.get(format) ?? (typeof format === 'string' ? format.toLowerCase() : '');
+  switch (constructorName) {
+    case '*':
+      return () => true;
+    case 'string':
+      return (value) => typeof value === 'string';
+    case 'number':
+      return (value) => typeof value === 'number' && !Number.isNaN(value);
+    case 'boolean':
+      return (value) => typeof value === 'boolean';
+    case 'array':
+      return Array.isArray;
+    case 'object':
+      return isPlainObject;
+    case 'regexp':
+      return (value) => value instanceof RegExp;
+    case 'int':
+    case 'integer':
+      return Number.isInteger;
+    case 'nat':
+      return (value) => Number.isInteger(value) && (value as number) >= 0;
+    case 'port':
+      return isPort;
+    default:
+      return convictChecker(schema);
+  }
+}
+
+/** Formats registered with `convict.addFormat` (and custom validator functions) are checked by convict itself. */
+function convictChecker(schema: SettingsLeafSchema): (value: unknown) => boolean {
+  const single = convict({
+    value: { ...schema, default: null, nullable: true },
+  } as convict.Schema<SettingsTree>);
+  return (value) => {
+    try {
+      single.load({ value }).validate({ allowed: 'strict' });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+}
+
+function describeFormat(format: unknown): string {
+  if (Array.isArray(format)) return `one of ${JSON.stringify(format)}`;
+  const constructorName = CONSTRUCTOR_NAMES.get(format);
+  if (constructorName !== undefined) return constructorName;
+  if (format === 'port') return 'port (integer 0-65535)';
+  if (format === 'nat') return 'nat (integer >= 0)';
+  if (typeof format === 'string') return format;
+  if (typeof format === 'function')
+    return format.name === '' ? 'custom format' : `custom format ${format.name}`;
+  return 'any value';
+}
+
+function coerceString(raw: string, formatName: string): unknown {
+  if (NUMERIC_NAMES.has(formatName) || formatName === 'number') {
+    const parsed = Number(raw);
+    return raw.trim() === '' || Number.isNaN(parsed) ? raw : parsed;
+  }
+  if (formatName === 'port_or_windows_named_pipe') return /^\d+$/.test(raw) ? Number(raw) : raw;
+  if (formatName === 'boolean') return raw === 'true' ? true : raw === 'false' ? false : raw;
+  if (formatName === 'string') return raw;
+  if (formatName === 'array' && !raw.trim().startsWith('[')) return raw.split(',');
+  return parseJsonOr(raw);
+}
+
+/** A JSON literal when `raw` is one (`8080`, `true`, `["a"]`), otherwise the string itself. */
+export function parseJsonOr(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}

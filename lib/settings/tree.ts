@@ -1,0 +1,108 @@
+/** Plain-data helpers for the settings tree: JSON-like objects addressed by path segments. */
+export type SettingsTree = Record<string, unknown>;
+
+export function isPlainObject(value: unknown): value is SettingsTree {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function splitPath(path: string): string[] {
+  return path === '' ? [] : path.split('.');
+}
+
+export function getAt(tree: unknown, segments: readonly string[]): unknown {
+  let node = tree;
+  for (const segment of segments) {
+    if (!isPlainObject(node)) return undefined;
+    node = node[segment];
+  }
+  return node;
+}
+
+/** A copy of `tree` with `value` at `segments`; only the nodes on the path are copied. */
+export function setAt(tree: SettingsTree, segments: readonly string[], value: unknown): SettingsTree {
+  if (segments.length === 0) return isPlainObject(value) ? value : {};
+  const [head, ...rest] = segments;
+  const child = tree[head];
+  return {
+    ...tree,
+    [head]: rest.length === 0 ? value : setAt(isPlainObject(child) ? child : {}, rest, value),
+  };
+}
+
+/** A copy of `tree` without the leaf at `segments`; parents left empty are removed too. */
+export function deleteAt(tree: SettingsTree, segments: readonly string[]): SettingsTree {
+  if (segments.length === 0) return {};
+  const [head, ...rest] = segments;
+  if (!(head in tree)) return tree;
+  const copy = { ...tree };
+  const child = tree[head];
+  if (rest.length === 0 || !isPlainObject(child)) {
+    if (rest.length === 0) delete copy[head];
+    return copy;
+  }
+  const pruned = deleteAt(child, rest);
+  if (Object.keys(pruned).length === 0) delete copy[head];
+  else copy[head] = pruned;
+  return copy;
+}
+
+/** `over` merged onto `base` key by key; arrays and scalars replace, objects merge. */
+export function deepMerge(base: SettingsTree, over: SettingsTree): SettingsTree {
+  const merged: SettingsTree = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    if (value === undefined) continue;
+    const current = merged[key];
+    merged[key] = isPlainObject(value) && isPlainObject(current) ? deepMerge(current, value) : value;
+  }
+  return merged;
+}
+
+/** Every leaf (scalar, array or empty object) with its path. */
+export function leavesOf(tree: SettingsTree, prefix: readonly string[] = []): Array<[string[], unknown]> {
+  const leaves: Array<[string[], unknown]> = [];
+  for (const [key, value] of Object.entries(tree)) {
+    const path = [...prefix, key];
+    if (isPlainObject(value) && Object.keys(value).length > 0) leaves.push(...leavesOf(value, path));
+    else leaves.push([path, value]);
+  }
+  return leaves;
+}
+
+export function deepEqual(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const keysA = Object.keys(a);
+  const keysB = Object.keys(b);
+  if (keysA.length !== keysB.length) return false;
+  const recordA = a as SettingsTree;
+  const recordB = b as SettingsTree;
+  return keysA.every(
+    (key) => Object.prototype.hasOwnProperty.call(b, key) && deepEqual(recordA[key], recordB[key]),
+  );
+}
+
+/** Freezes in place, so views can hand out the shared value without copying on every read. */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
+
+/** A deep copy that shares nothing with `value`, for trees about to be frozen. */
+export function cloneTree<T>(value: T): T {
+  return structuredClone(value);
+}
+
+/** Puts `value` at `segments` by mutating `tree`; only for trees being built from scratch. */
+export function insertLeaf(tree: SettingsTree, segments: readonly string[], value: unknown): void {
+  let node = tree;
+  for (const segment of segments.slice(0, -1)) {
+    const child = node[segment];
+    if (isPlainObject(child)) node = child;
+    else node = node[segment] = {};
+  }
+  node[segments[segments.length - 1]] = value;
+}

@@ -1,0 +1,4 @@
+import { run } from '../../lib';
+import { HelloService } from './service';
+
+void run(HelloService);

@@ -1,0 +1,145 @@
+import {
+  inject,
+  Microservice,
+  microservice,
+  MicroserviceContext,
+  resource,
+  resourceToken,
+  SETTINGS,
+  Test,
+} from '../../../lib';
+import type { SettingsView } from '../../../lib/settings/types';
+import { quietLog } from '../../support/async';
+
+const POOL = Symbol('Pool');
+
+@resource()
+class Postgres {
+  constructor(@inject(POOL) readonly pool: { query(sql: string): string }) {}
+  query(sql: string): string {
+    return this.pool.query(sql);
+  }
+}
+
+@resource()
+class Users {
+  constructor(readonly db: Postgres) {}
+  find(id: number): string {
+    return this.db.query(`select ${id}`);
+  }
+}
+
+@microservice({
+  name: 'billing_api',
+  resources: { users: Users, postgres: Postgres },
+  providers: [{ provide: POOL, useValue: { query: (sql: string) => `real:${sql}` } }],
+})
+class BillingService extends Microservice {}
+
+describe('the test harness', () => {
+  it('swaps a resource by name with a value, dropping what the real one needed', async () => {
+    const app = await Test.createMicroservice(BillingService, { log: quietLog() })
+      .overrideResource('postgres')
+      .useValue({ query: (sql: string) => `fake:${sql}` })
+      .start();
+    expect(app.get(Users).find(1)).toBe('fake:select 1');
+    expect(app.graph.nodes.map((node) => node.name)).toEqual(['postgres', 'users', 'billing_api']);
+    await app.stop();
+  });
+
+  it('swaps by class with another class', async () => {
+    @resource()
+    class InMemoryPostgres {
+      query(sql: string): string {
+        return `memory:${sql}`;
+      }
+    }
+    const app = await Test.createMicroservice(BillingService, { log: quietLog() })
+      .overrideResource(Postgres)
+      .useClass(InMemoryPostgres)
+      .start();
+    expect(app.get(Users).find(2)).toBe('memory:select 2');
+    expect(app.get('postgres')).toBeInstanceOf(InMemoryPostgres);
+    await app.stop();
+  });
+
+  it('swaps a provider token with a factory', async () => {
+    const app = await Test.createMicroservice(BillingService, { log: quietLog() })
+      .overrideResource(POOL)
+      .useFactory(() => ({ query: (sql: string) => `factory:${sql}` }))
+      .start();
+    expect(app.get(Users).find(3)).toBe('factory:select 3');
+    await app.stop();
+  });
+
+  it('calls the hooks of a swapped-in value', async () => {
+    const journal: string[] = [];
+    const app = await Test.createMicroservice(BillingService, { log: quietLog() })
+      .overrideResource('postgres')
+      .useValue({
+        query: () => '',
+        start: () => journal.push('fake:start'),
+        stop: () => journal.push('fake:stop'),
+      })
+      .start();
+    await app.stop();
+    expect(journal).toEqual(['fake:start', 'fake:stop']);
+  });
+
+  it('refuses to override a name the service does not have', async () => {
+    await expect(
+      Test.createMicroservice(BillingService).overrideResource('postgress').useValue({}).start(),
+    ).rejects.toMatchObject({
+      code: 'MISSING_PROVIDER',
+      message: expect.stringContaining("cannot override 'postgress'"),
+    });
+  });
+
+  it('gives two instances of one class their own settings, by name', async () => {
+    @resource({ settings: { port: { doc: 'port', format: 'port', default: 80 } } })
+    class HttpServer {
+      constructor(@inject(SETTINGS) readonly settings: SettingsView<{ port: number }>) {}
+    }
+    @resource()
+    class Gateway {
+      constructor(
+        @inject(resourceToken('public_http')) readonly publicHttp: HttpServer,
+        @inject(resourceToken('admin_http')) readonly adminHttp: HttpServer,
+      ) {}
+    }
+    @microservice({
+      name: 'gw',
+      resources: { public_http: HttpServer, admin_http: HttpServer, gateway: Gateway },
+    })
+    class GatewayService extends Microservice {}
+    const app = await Test.createMicroservice(GatewayService, { log: quietLog() })
+      .withSettings({ system: { resources: { public_http: { port: 8080 } } } })
+      .withSettings({ system: { resources: { admin_http: { port: 9090 } } } })
+      .start();
+    const gateway = app.get(Gateway);
+    expect(gateway.publicHttp.settings.get('port')).toBe(8080);
+    expect(gateway.adminHttp.settings.get('port')).toBe(9090);
+    expect(app.get(resourceToken<HttpServer>('admin_http'))).toBe(gateway.adminHttp);
+    await app.stop();
+  });
+});
+
+describe('MicroserviceContext', () => {
+  it('gives a script the same resources, started and closed in order', async () => {
+    const journal: string[] = [];
+    @resource()
+    class Db {
+      start = () => journal.push('db:start');
+      stop = () => journal.push('db:stop');
+    }
+    const context = await MicroserviceContext.create({
+      name: 'script',
+      resources: { db: Db },
+      log: quietLog(),
+    });
+    await context.start();
+    expect(context.get(Db)).toBeInstanceOf(Db);
+    await context.close();
+    expect(journal).toEqual(['db:start', 'db:stop']);
+  });
+});

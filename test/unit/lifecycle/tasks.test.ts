@@ -1,0 +1,127 @@
+import { createMicroservice, Microservice, microservice, resource, task, taskTimer } from '../../../lib';
+import { deferred, quietLog, until } from '../../support/async';
+
+describe('tasks', () => {
+  it('launch after the start phase, get an AbortSignal, and are aborted and awaited before any resource stops', async () => {
+    const journal: string[] = [];
+    const launched = deferred<void>();
+    @resource()
+    class Queue {
+      start = () => journal.push('queue:start');
+      stop = () => journal.push('queue:stop');
+    }
+    @microservice({ name: 'svc', resources: { queue: Queue } })
+    class Service extends Microservice {
+      @task()
+      async consume(signal: AbortSignal): Promise<void> {
+        journal.push('task:begin');
+        launched.resolve();
+        await new Promise((resolve) => signal.addEventListener('abort', resolve));
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        journal.push('task:end');
+      }
+    }
+    const app = await createMicroservice(Service, { log: quietLog() });
+    await app.start();
+    await launched.promise;
+    await app.stop();
+    expect(journal).toEqual(['queue:start', 'task:begin', 'task:end', 'queue:stop']);
+  });
+
+  it('logs a failing task by name and keeps the service running', async () => {
+    const records: { level: string; message: string; fields: object }[] = [];
+    @microservice({ name: 'svc' })
+    class Service extends Microservice {
+      @task()
+      async flaky(): Promise<void> {
+        throw new Error('lost the broker');
+      }
+    }
+    const app = await createMicroservice(Service, { log: quietLog(records) });
+    await app.start();
+    await until(() => records.some((record) => record.level === 'error'));
+    expect(records.find((record) => record.level === 'error')!.message).toBe(
+      'task flaky failed: lost the broker',
+    );
+    expect(app.status().state).toBe('running');
+    await app.stop();
+  });
+
+  it('stops the service with exit code 2 when a critical task fails', async () => {
+    const journal: string[] = [];
+    @resource()
+    class Db {
+      stop = () => journal.push('db:stop');
+    }
+    @microservice({ name: 'svc', resources: { db: Db } })
+    class Service extends Microservice {
+      @task({ critical: true })
+      async heartbeat(): Promise<void> {
+        throw new Error('heart stopped');
+      }
+    }
+    const app = await createMicroservice(Service, { log: quietLog() });
+    await app.start();
+    expect(await app.stopped).toEqual({
+      exitCode: 2,
+      reason: 'critical task heartbeat failed: heart stopped',
+    });
+    expect(journal).toEqual(['db:stop']);
+  });
+
+  it('runs a timer task on schedule, never overlapping itself, and goes on after a failing run', async () => {
+    let running = 0;
+    let overlapped = false;
+    let runs = 0;
+    const records: { level: string; message: string; fields: object }[] = [];
+    @microservice({ name: 'svc' })
+    class Service extends Microservice {
+      @taskTimer({ interval: 5, autostart: true })
+      async tick(): Promise<void> {
+        runs++;
+        overlapped ||= running > 0;
+        running++;
+        // Each run lasts longer than the interval: the next run must wait for this one.
+        await new Promise((resolve) => setTimeout(resolve, 12));
+        running--;
+        if (runs === 2) throw new Error('second run fails');
+      }
+    }
+    const app = await createMicroservice(Service, { log: quietLog(records) });
+    await app.start();
+    await until(() => runs >= 5, 5000, 'five runs');
+    await app.stop();
+    expect(overlapped).toBe(false);
+    expect(records.filter((record) => record.level === 'error').map((record) => record.message)).toEqual([
+      'task tick failed: second run fails',
+    ]);
+  });
+
+  it('runs a one-shot timer exactly once, one interval after launch unless autostart', async () => {
+    const journal: string[] = [];
+    @microservice({ name: 'svc' })
+    class Service extends Microservice {
+      @taskTimer({ interval: 5, oneShot: true })
+      once(): void {
+        journal.push('once');
+      }
+
+      @taskTimer({ interval: 5 })
+      repeated(): void {
+        journal.push('repeated');
+      }
+    }
+    const app = await createMicroservice(Service, { log: quietLog() });
+    await app.start();
+    expect(journal).toEqual([]);
+    await until(() => journal.filter((entry) => entry === 'repeated').length >= 3);
+    await app.stop();
+    expect(journal.filter((entry) => entry === 'once')).toEqual(['once']);
+  });
+
+  it('rejects a timer without a positive interval', () => {
+    expect(() => taskTimer({ interval: 0 })).toThrow(
+      '@taskTimer interval must be a positive number of ms, got 0',
+    );
+  });
+});
