@@ -16,7 +16,10 @@ export {
 } from './container/decorators';
 export { GraphError, type GraphErrorCode } from './container/errors';
 export type { Provider, Provision, ResourceClass } from './container/provider';
-export { SETTINGS, LOGGER, METRICS, RESOURCE_NAME, resourceToken } from './container/tokens';
+export { SETTINGS, LOGGER, METRICS, RESOURCE_NAME, SERVICE, resourceToken } from './container/tokens';
+export { registerDefaultResource } from './container/defaults';
+export type { ServiceHandle } from './lifecycle/service-handle';
+export type { ResourceHealth } from './lifecycle/manager';
 export { createMicroservice, App, type CreateOptions, type StopOutcome } from './lifecycle/app';
 export { MicroserviceContext, type ContextOptions } from './lifecycle/context';
 export {

@@ -18,6 +18,8 @@ export interface MicroserviceOptions {
   resources?: Record<string, ResourceClass>;
   /** Non-resource values that resources inject by token (a pool, a client, a constant). */
   providers?: Provider[];
+  /** Leave out the built-in resources (report server, metrics, status); on by default. */
+  defaultResources?: boolean;
 }
 
 const resourceOptions = new WeakMap<object, ResourceOptions>();

@@ -2,6 +2,7 @@ import { ClassElementMetadataKind, getClassMetadata, type ClassElementMetadata }
 import { LazyServiceIdentifier } from 'inversify';
 import type { SettingsSchema } from '../settings/types';
 import { defaultResourceName, microserviceOptionsOf, resourceOptionsOf } from './decorators';
+import { defaultResources } from './defaults';
 import { CHAIN_ARROW, GraphError } from './errors';
 import { describeToken, type Provision, type ResourceClass, type Token } from './provider';
 import { nameOfResourceToken, RESERVED_TOKENS } from './tokens';
@@ -121,6 +122,11 @@ class GraphBuilder {
     });
     for (const [name, cls] of Object.entries(options.resources ?? {})) {
       this.registerResource(name, cls, `${this.serviceName}.resources.${name}`);
+    }
+    if (options.defaultResources !== false) {
+      for (const [name, cls] of defaultResources()) {
+        if (!this.registrations.has(name)) this.registerResource(name, cls, `built-in resource ${name}`);
+      }
     }
     for (const provider of options.providers ?? []) {
       const { provide, ...declared } = provider;

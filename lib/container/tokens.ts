@@ -9,8 +9,16 @@ export const LOGGER: unique symbol = Symbol.for('keel.LOGGER');
 export const METRICS: unique symbol = Symbol.for('keel.METRICS');
 /** The name the asking resource is registered under (`system.resources.<name>`). */
 export const RESOURCE_NAME: unique symbol = Symbol.for('keel.RESOURCE_NAME');
+/** The service the asking resource belongs to: its status, graph and stop/restart actions. */
+export const SERVICE: unique symbol = Symbol.for('keel.SERVICE');
 
-export const RESERVED_TOKENS: ReadonlySet<unknown> = new Set([SETTINGS, LOGGER, METRICS, RESOURCE_NAME]);
+export const RESERVED_TOKENS: ReadonlySet<unknown> = new Set([
+  SETTINGS,
+  LOGGER,
+  METRICS,
+  RESOURCE_NAME,
+  SERVICE,
+]);
 
 const tokensByName = new Map<string, symbol>();
 

@@ -3,13 +3,14 @@ import { CHAIN_ARROW, GraphError } from '../container/errors';
 import { buildGraph, type GraphNode, type Override, type ResourceGraph } from '../container/graph';
 import { instantiate } from '../container/instantiate';
 import type { ResourceClass } from '../container/provider';
-import { LOGGER, METRICS, nameOfResourceToken, RESOURCE_NAME, SETTINGS } from '../container/tokens';
+import { LOGGER, METRICS, nameOfResourceToken, RESOURCE_NAME, SERVICE, SETTINGS } from '../container/tokens';
 import { SettingsProvider } from '../settings';
 import type { SettingsScope } from '../settings/types';
 import { HookTimeoutError, LifecycleError, messageOf, type HookFailure } from './errors';
 import { stderrLog, type Log } from './log';
 import { LifecycleManager } from './manager';
 import { attachRuntime, Microservice, type ServiceRuntime } from './microservice';
+import type { ServiceHandle } from './service-handle';
 import { LIFECYCLE_SETTINGS_PATH, lifecycleSchema, type LifecycleSettings } from './settings';
 import { START_PHASES, type Phase, type ServiceState, type StatusReport } from './status';
 import { TaskRunner } from './tasks';
@@ -51,12 +52,7 @@ export async function createMicroservice(
     warn: (message) => log.warn({}, message),
   });
   try {
-    const instances = instantiate(graph, (node, token) => reservedValue(node, token, settings, log));
-    const service = instances[graph.service.index];
-    if (!(service instanceof Microservice)) {
-      throw new GraphError('NOT_A_RESOURCE', `${Service.name} must extend Microservice`, [graph.serviceName]);
-    }
-    return new App(graph, instances, service, settings, log);
+    return new App(graph, settings, log);
   } catch (error) {
     await settings.close();
     throw error;
@@ -76,25 +72,6 @@ export function resourceSettingsPath(name: string): string {
   return `system.resources.${name}`;
 }
 
-function reservedValue(node: GraphNode, token: symbol, settings: SettingsProvider, log: Log): unknown {
-  switch (token) {
-    case SETTINGS:
-      return settings.view(node.kind === 'service' ? 'system' : resourceSettingsPath(node.name));
-    case LOGGER:
-      return log.child({ resource: node.name });
-    case RESOURCE_NAME:
-      return node.name;
-    case METRICS:
-      throw new GraphError(
-        'MISSING_PROVIDER',
-        `${node.chain.join(CHAIN_ARROW)}: METRICS is not available yet`,
-        node.chain,
-      );
-    default:
-      throw new GraphError('MISSING_PROVIDER', `unknown reserved token ${token.toString()}`, node.chain);
-  }
-}
-
 export class App {
   readonly name: string;
   /** Resolves when a stop begins, whoever asked for it. */
@@ -102,26 +79,38 @@ export class App {
   /** Resolves once the service has fully stopped, whoever asked for the stop. */
   readonly stopped: Promise<StopOutcome>;
   private state: ServiceState = 'created';
+  private readonly instances: unknown[];
+  private readonly service: Microservice;
+  private readonly handle: ServiceHandle;
   private readonly manager: LifecycleManager;
   private readonly tasks: TaskRunner;
   private readonly lifecycle: LifecycleSettings;
   private readonly phasesRun = new Set<Phase>();
   private readonly stopFailures: HookFailure[] = [];
   private stopRun?: Promise<void>;
+  private restarts = 0;
   private requested?: StopOutcome;
   private resolveStopping!: () => void;
   private resolveStopped!: (outcome: StopOutcome) => void;
 
+  /** Constructs every node of the graph; a constructor that throws surfaces as CONSTRUCTOR_FAILED. */
   constructor(
     readonly graph: ResourceGraph,
-    private readonly instances: unknown[],
-    private readonly service: Microservice,
     readonly settings: SettingsProvider,
     private readonly log: Log,
   ) {
     this.name = graph.serviceName;
     this.lifecycle = settings.view(LIFECYCLE_SETTINGS_PATH).value() as unknown as LifecycleSettings;
-    this.manager = new LifecycleManager(graph, instances, this.lifecycle.hook_timeout_ms);
+    this.handle = this.serviceHandle();
+    this.instances = instantiate(graph, (node, token) => this.reservedValue(node, token));
+    const service = this.instances[graph.service.index];
+    if (!(service instanceof Microservice)) {
+      const className = (service as object).constructor.name;
+      throw new GraphError('NOT_A_RESOURCE', `${className} must extend Microservice`, [graph.serviceName]);
+    }
+    this.service = service;
+    this.manager = new LifecycleManager(graph, this.instances, this.lifecycle.hook_timeout_ms);
+    this.followSettingsChanges();
     this.tasks = new TaskRunner(log, (taskName, error) =>
       this.requestStop(`critical task ${taskName} failed: ${messageOf(error)}`, 2),
     );
@@ -204,6 +193,82 @@ export class App {
   /** Resource hooks still running: what a forced exit reports. */
   pendingHooks(): string[] {
     return this.manager.pending();
+  }
+
+  /** Stops `name` and what depends on it, then starts them again; see `ServiceHandle.restartResource`. */
+  async restartResource(name: string): Promise<void> {
+    const node = this.graph.byName.get(name);
+    if (node === undefined || node.kind === 'service') {
+      throw new LifecycleError('INVALID_STATE', `${this.name} has no resource '${name}' to restart`);
+    }
+    if (this.state !== 'running') {
+      throw new LifecycleError('INVALID_STATE', `cannot restart '${name}': ${this.name} is ${this.state}`);
+    }
+    const subset = this.manager.withDependents(node.index);
+    const names = [...subset].map((index) => this.graph.nodes[index].name);
+    this.log.warn({ resource: name, restarting: names }, `restarting ${names.join(', ')}`);
+    this.restarts++;
+    try {
+      const failures = await this.manager.restart(subset);
+      if (failures.length > 0) {
+        throw LifecycleError.fromFailures('RESTART_FAILED', `restarting '${name}' failed:`, failures);
+      }
+    } finally {
+      this.restarts--;
+    }
+  }
+
+  private reservedValue(node: GraphNode, token: symbol): unknown {
+    switch (token) {
+      case SETTINGS:
+        return this.settings.view(node.kind === 'service' ? 'system' : resourceSettingsPath(node.name));
+      case LOGGER:
+        return this.log.child({ resource: node.name });
+      case RESOURCE_NAME:
+        return node.name;
+      case SERVICE:
+        return this.handle;
+      case METRICS:
+        throw new GraphError(
+          'MISSING_PROVIDER',
+          `${node.chain.join(CHAIN_ARROW)}: METRICS is not available yet`,
+          node.chain,
+        );
+      default:
+        throw new GraphError('MISSING_PROVIDER', `unknown reserved token ${token.toString()}`, node.chain);
+    }
+  }
+
+  /** A resource with `onSettingsChange(next, previous)` hears every accepted change of its scope. */
+  private followSettingsChanges(): void {
+    for (const node of this.graph.nodes) {
+      const instance = this.instances[node.index] as { onSettingsChange?: unknown } | null | undefined;
+      const onChange = instance?.onSettingsChange;
+      if (node.kind !== 'resource' || typeof onChange !== 'function') continue;
+      this.settings.view(resourceSettingsPath(node.name)).watch('', (next, previous) => {
+        Promise.resolve()
+          .then(() => onChange.call(instance, next, previous))
+          .catch((error: unknown) =>
+            this.log.error(
+              { resource: node.name, err: error },
+              `${node.name}.onSettingsChange failed: ${messageOf(error)}`,
+            ),
+          );
+      });
+    }
+  }
+
+  private serviceHandle(): ServiceHandle {
+    return {
+      name: this.name,
+      graph: this.graph,
+      state: () => this.state,
+      status: () => this.status(),
+      isReady: () => this.state === 'running',
+      isRestarting: () => this.restarts > 0,
+      restartResource: (name) => this.restartResource(name),
+      requestStop: (reason, exitCode) => this.requestStop(reason, exitCode),
+    };
   }
 
   private runtime(): ServiceRuntime {

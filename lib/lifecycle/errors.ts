@@ -1,7 +1,7 @@
 import type { Phase } from './status';
 
 export type LifecycleErrorCode =
-  'HOOK_FAILED' | 'HOOK_TIMEOUT' | 'STOP_FAILED' | 'SUPER_NOT_CALLED' | 'INVALID_STATE';
+  'HOOK_FAILED' | 'HOOK_TIMEOUT' | 'STOP_FAILED' | 'RESTART_FAILED' | 'SUPER_NOT_CALLED' | 'INVALID_STATE';
 
 export interface HookFailure {
   resource: string;

@@ -1,6 +1,14 @@
 import type { GraphNode, ResourceGraph } from '../container/graph';
 import { HookTimeoutError, messageOf, type HookFailure } from './errors';
-import { ResourceStatus, type HookTiming, type Phase, type ResourceReport } from './status';
+import {
+  ResourceStatus,
+  START_PHASES,
+  type HookTiming,
+  type Phase,
+  type ResourceReport,
+  type StartPhase,
+  type StopPhase,
+} from './status';
 
 type Outcome = HookFailure | undefined;
 
@@ -12,6 +20,9 @@ interface PhasePlan {
   failFast: boolean;
   takesPart: (index: number) => boolean;
 }
+
+/** What a resource's own `status()` may return: a status, or a status with an explanation. */
+export type ResourceHealth = ResourceStatus | { status: ResourceStatus; text?: string };
 
 /**
  * Drives one hook per resource per phase over the dependency graph. A hook runs as soon as the hooks
@@ -45,15 +56,42 @@ export class LifecycleManager {
     this.origin = performance.now();
   }
 
-  /** Runs a start phase for every resource; resolves with the failures (empty when all went well). */
-  runStartPhase(phase: Phase): Promise<HookFailure[]> {
-    return this.run({ phase, reverse: false, failFast: true, takesPart: () => true });
+  /** Runs a start phase for every resource (or those of `subset`); resolves with the failures. */
+  runStartPhase(phase: StartPhase, subset?: ReadonlySet<number>): Promise<HookFailure[]> {
+    const takesPart = subset === undefined ? () => true : (index: number) => subset.has(index);
+    return this.run({ phase, reverse: false, failFast: true, takesPart });
   }
 
   /** Runs a stop phase for every resource that got far enough to need it, collecting every failure. */
-  runStopPhase(phase: 'stop' | 'postStop'): Promise<HookFailure[]> {
+  runStopPhase(phase: StopPhase, subset?: ReadonlySet<number>): Promise<HookFailure[]> {
     const undo = phase === 'stop' ? this.started : this.preStarted;
-    return this.run({ phase, reverse: true, failFast: false, takesPart: (index) => undo[index] });
+    const takesPart = (index: number) => undo[index] && (subset === undefined || subset.has(index));
+    return this.run({ phase, reverse: true, failFast: false, takesPart });
+  }
+
+  /** Stops `subset` in reverse order, then runs its start phases again in order. */
+  async restart(subset: ReadonlySet<number>): Promise<HookFailure[]> {
+    const failures = [
+      ...(await this.runStopPhase('stop', subset)),
+      ...(await this.runStopPhase('postStop', subset)),
+    ];
+    if (failures.length > 0) return failures;
+    for (const phase of START_PHASES) {
+      const startFailures = await this.runStartPhase(phase, subset);
+      if (startFailures.length > 0) return startFailures;
+    }
+    return [];
+  }
+
+  /** `index` and every resource that depends on it, directly or not. */
+  withDependents(index: number): Set<number> {
+    const subset = new Set<number>([index]);
+    for (const member of subset) {
+      for (const dependent of this.graph.nodes[member].dependents) {
+        if (this.graph.nodes[dependent].kind !== 'service') subset.add(dependent);
+      }
+    }
+    return subset;
   }
 
   /** Resources whose hook is running right now, with the phase: what a forced exit reports. */
@@ -70,10 +108,11 @@ export class LifecycleManager {
     const reports: ResourceReport[] = [];
     for (const node of this.graph.nodes) {
       if (node.kind === 'service') continue;
+      const { status, text } = this.currentStatus(node.index);
       reports.push({
         name: node.name,
-        status: this.statuses[node.index],
-        ...(this.errors[node.index] !== undefined && { error: this.errors[node.index] }),
+        status,
+        ...(text !== undefined && { statusText: text }),
         phases: { ...this.timings[node.index] },
         dependsOn: node.dependsOn.map((index) => this.graph.nodes[index].name),
       });
@@ -81,10 +120,29 @@ export class LifecycleManager {
     return reports;
   }
 
+  /**
+   * The lifecycle's status, or, once a resource is STARTED, what its own `status()` says: that is
+   * how a resource reports FAILED at run time. A `status()` that throws counts as FAILED.
+   */
+  private currentStatus(index: number): { status: ResourceStatus; text?: string } {
+    const status = this.statuses[index];
+    const own = (this.instances[index] as { status?: unknown } | null | undefined)?.status;
+    if (status !== ResourceStatus.STARTED || typeof own !== 'function')
+      return { status, text: this.errors[index] };
+    try {
+      const health = own.call(this.instances[index]) as ResourceHealth;
+      return typeof health === 'object' ? health : { status: health };
+    } catch (error) {
+      return { status: ResourceStatus.FAILED, text: `status() threw: ${messageOf(error)}` };
+    }
+  }
+
   private run(plan: PhasePlan): Promise<HookFailure[]> {
     const { nodes } = this.graph;
     const waitsFor = (node: GraphNode) => (plan.reverse ? node.dependents : node.dependsOn);
     const unblocks = (node: GraphNode) => (plan.reverse ? node.dependsOn : node.dependents);
+    // Decided once: hooks that finish during the phase change the flags `takesPart` reads.
+    const member = nodes.map((node) => plan.takesPart(node.index));
     const pending = new Int32Array(nodes.length);
     // A FIFO queue: among ready resources, the one declared first starts first.
     const ready: number[] = [];
@@ -95,10 +153,10 @@ export class LifecycleManager {
     let halted = false;
 
     for (const node of nodes) {
-      if (!plan.takesPart(node.index)) continue;
+      if (!member[node.index]) continue;
       remaining++;
       let blockers = 0;
-      for (const other of waitsFor(node)) if (plan.takesPart(other)) blockers++;
+      for (const other of waitsFor(node)) if (member[other]) blockers++;
       pending[node.index] = blockers;
       if (blockers === 0) ready.push(node.index);
     }
@@ -111,7 +169,7 @@ export class LifecycleManager {
           if (plan.failFast) halted = true;
         }
         for (const next of unblocks(nodes[index])) {
-          if (plan.takesPart(next) && --pending[next] === 0) ready.push(next);
+          if (member[next] && --pending[next] === 0) ready.push(next);
         }
       };
       const drain = () => {
@@ -191,7 +249,11 @@ export class LifecycleManager {
     else if (phase === 'start') {
       this.started[index] = true;
       this.statuses[index] = ResourceStatus.STARTED;
-    } else if (phase === 'stop') this.statuses[index] = ResourceStatus.STOPPED;
+      this.errors[index] = undefined;
+    } else if (phase === 'stop') {
+      this.started[index] = false;
+      this.statuses[index] = ResourceStatus.STOPPED;
+    } else if (phase === 'postStop') this.preStarted[index] = false;
     return undefined;
   }
 }

@@ -39,8 +39,8 @@ export interface HookTiming {
 export interface ResourceReport {
   name: string;
   status: ResourceStatus;
-  /** Why it failed, when it did. */
-  error?: string;
+  /** Why it failed, or what the resource's own `status()` said. */
+  statusText?: string;
   phases: Partial<Record<Phase, HookTiming>>;
   dependsOn: string[];
 }
