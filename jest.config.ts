@@ -21,6 +21,7 @@ const config: Config = {
   transform: { '^.+\\.(t|j|mj)s$': swc as never },
   transformIgnorePatterns: ['/node_modules/(?!(inversify|@inversifyjs)/)'],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],
+  setupFiles: ['<rootDir>/test/support/jest-setup.ts'],
 };
 
 export default config;

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import './resources/defaults';
 
 export {
   inject,
@@ -16,7 +17,15 @@ export {
 } from './container/decorators';
 export { GraphError, type GraphErrorCode } from './container/errors';
 export type { Provider, Provision, ResourceClass } from './container/provider';
-export { SETTINGS, LOGGER, METRICS, RESOURCE_NAME, SERVICE, resourceToken } from './container/tokens';
+export {
+  SETTINGS,
+  LOGGER,
+  METRICS,
+  METRICS_REGISTRY,
+  RESOURCE_NAME,
+  SERVICE,
+  resourceToken,
+} from './container/tokens';
 export { registerDefaultResource } from './container/defaults';
 export type { ServiceHandle } from './lifecycle/service-handle';
 export type { ResourceHealth } from './lifecycle/manager';
@@ -45,3 +54,13 @@ export {
 } from './lifecycle/status';
 export { task, taskTimer, type TaskOptions, type TaskTimerOptions } from './lifecycle/tasks';
 export { Test, TestingModuleBuilder, type OverrideBuilder } from './testing/harness';
+export * from './resources';
+export {
+  Meters,
+  type MeterFactory,
+  Counter,
+  Gauge,
+  Summary,
+  Histogram,
+  MetricConflictError,
+} from './metrics';

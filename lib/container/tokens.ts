@@ -11,11 +11,14 @@ export const METRICS: unique symbol = Symbol.for('keel.METRICS');
 export const RESOURCE_NAME: unique symbol = Symbol.for('keel.RESOURCE_NAME');
 /** The service the asking resource belongs to: its status, graph and stop/restart actions. */
 export const SERVICE: unique symbol = Symbol.for('keel.SERVICE');
+/** The service-wide meters (one prom-client registry): what `/metrics` and push reporters read. */
+export const METRICS_REGISTRY: unique symbol = Symbol.for('keel.METRICS_REGISTRY');
 
 export const RESERVED_TOKENS: ReadonlySet<unknown> = new Set([
   SETTINGS,
   LOGGER,
   METRICS,
+  METRICS_REGISTRY,
   RESOURCE_NAME,
   SERVICE,
 ]);

@@ -1,9 +1,18 @@
 import type { ServiceIdentifier } from 'inversify';
-import { CHAIN_ARROW, GraphError } from '../container/errors';
+import { GraphError } from '../container/errors';
 import { buildGraph, type GraphNode, type Override, type ResourceGraph } from '../container/graph';
 import { instantiate } from '../container/instantiate';
 import type { ResourceClass } from '../container/provider';
-import { LOGGER, METRICS, nameOfResourceToken, RESOURCE_NAME, SERVICE, SETTINGS } from '../container/tokens';
+import {
+  LOGGER,
+  METRICS,
+  METRICS_REGISTRY,
+  nameOfResourceToken,
+  RESOURCE_NAME,
+  SERVICE,
+  SETTINGS,
+} from '../container/tokens';
+import { Meters } from '../metrics';
 import { SettingsProvider } from '../settings';
 import type { SettingsScope } from '../settings/types';
 import { HookTimeoutError, LifecycleError, messageOf, type HookFailure } from './errors';
@@ -82,6 +91,8 @@ export class App {
   private readonly instances: unknown[];
   private readonly service: Microservice;
   private readonly handle: ServiceHandle;
+  /** The service's one prom-client registry: `@inject(METRICS)` gives each resource a labelled view of it. */
+  readonly meters: Meters;
   private readonly manager: LifecycleManager;
   private readonly tasks: TaskRunner;
   private readonly lifecycle: LifecycleSettings;
@@ -102,6 +113,7 @@ export class App {
     this.name = graph.serviceName;
     this.lifecycle = settings.view(LIFECYCLE_SETTINGS_PATH).value() as unknown as LifecycleSettings;
     this.handle = this.serviceHandle();
+    this.meters = new Meters({ serviceName: this.name });
     this.instances = instantiate(graph, (node, token) => this.reservedValue(node, token));
     const service = this.instances[graph.service.index];
     if (!(service instanceof Microservice)) {
@@ -229,11 +241,9 @@ export class App {
       case SERVICE:
         return this.handle;
       case METRICS:
-        throw new GraphError(
-          'MISSING_PROVIDER',
-          `${node.chain.join(CHAIN_ARROW)}: METRICS is not available yet`,
-          node.chain,
-        );
+        return this.meters.forResource(node.name);
+      case METRICS_REGISTRY:
+        return this.meters;
       default:
         throw new GraphError('MISSING_PROVIDER', `unknown reserved token ${token.toString()}`, node.chain);
     }
@@ -262,6 +272,10 @@ export class App {
     return {
       name: this.name,
       graph: this.graph,
+      deployName: () => {
+        const deployName = this.settings.get('system.deploy_name');
+        return typeof deployName === 'string' && deployName !== '' ? deployName : this.name;
+      },
       state: () => this.state,
       status: () => this.status(),
       isReady: () => this.state === 'running',

@@ -9,6 +9,8 @@ import type { ServiceState, StatusReport } from './status';
 export interface ServiceHandle {
   readonly name: string;
   readonly graph: ResourceGraph;
+  /** `system.deploy_name`, or the service name when unset. */
+  deployName(): string;
   state(): ServiceState;
   status(): StatusReport;
   /** True from the end of postStart until stopping begins. */

@@ -14,7 +14,8 @@ export interface OverrideBuilder {
 
 export class TestingModuleBuilder {
   private readonly overrides: Override[] = [];
-  private settings: Record<string, unknown> = {};
+  // Tests run side by side: the report server takes a free port unless the test says otherwise.
+  private settings: Record<string, unknown> = { system: { resources: { report_server: { port: 0 } } } };
 
   constructor(
     private readonly Service: ResourceClass<Microservice>,

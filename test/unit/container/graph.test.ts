@@ -39,7 +39,11 @@ describe('the dependency graph', () => {
     constructor(readonly db: Postgres) {}
   }
 
-  @microservice({ name: 'billing_api', resources: { billing: Billing, users: Users, postgres: Postgres } })
+  @microservice({
+    defaultResources: false,
+    name: 'billing_api',
+    resources: { billing: Billing, users: Users, postgres: Postgres },
+  })
   class BillingService extends Microservice {
     constructor(readonly billing: Billing) {
       super();
@@ -78,7 +82,7 @@ describe('the dependency graph', () => {
     class Payments {
       constructor(readonly audit: AuditLogResource) {}
     }
-    @microservice({ name: 'pay', resources: { payments: Payments } })
+    @microservice({ defaultResources: false, name: 'pay', resources: { payments: Payments } })
     class PayService extends Microservice {}
     const graph = buildGraph({ service: PayService });
     expect(graph.nodes.map((node) => node.name)).toEqual(['audit_log', 'payments', 'pay']);
@@ -94,7 +98,11 @@ describe('the dependency graph', () => {
     class UserStore {
       constructor(readonly repo: Repo) {}
     }
-    @microservice({ name: 'billing_api', resources: { users: UserStore, repo: Repo } })
+    @microservice({
+      defaultResources: false,
+      name: 'billing_api',
+      resources: { users: UserStore, repo: Repo },
+    })
     class Service extends Microservice {}
     const error = graphError(() => buildGraph({ service: Service }));
     expect(error.code).toBe('MISSING_PROVIDER');
@@ -110,7 +118,7 @@ describe('the dependency graph', () => {
     class Scheduler {
       constructor(readonly clock: Clock) {}
     }
-    @microservice({ name: 'svc', resources: { scheduler: Scheduler } })
+    @microservice({ defaultResources: false, name: 'svc', resources: { scheduler: Scheduler } })
     class Service extends Microservice {}
     const error = graphError(() => buildGraph({ service: Service }));
     expect(error.code).toBe('MISSING_PROVIDER');
@@ -128,7 +136,7 @@ describe('the dependency graph', () => {
     class R2 {
       constructor(readonly r1: R1) {}
     }
-    @microservice({ name: 'svc', resources: { r1: R1, r2: R2 } })
+    @microservice({ defaultResources: false, name: 'svc', resources: { r1: R1, r2: R2 } })
     class Service extends Microservice {}
     const error = graphError(() => buildGraph({ service: Service }));
     expect(error.code).toBe('CYCLE');
@@ -143,7 +151,11 @@ describe('the dependency graph', () => {
     class Reports {
       constructor(readonly pool: PgPool) {}
     }
-    @microservice({ name: 'svc', resources: { postgres: Postgres, reports: Reports } })
+    @microservice({
+      defaultResources: false,
+      name: 'svc',
+      resources: { postgres: Postgres, reports: Reports },
+    })
     class Service extends Microservice {}
     const error = graphError(() => buildGraph({ service: Service }));
     expect(error.code).toBe('DUPLICATE_NAME');
@@ -153,7 +165,7 @@ describe('the dependency graph', () => {
 
   it('rejects an undecorated class in resources, naming it', () => {
     class Plain {}
-    @microservice({ name: 'svc', resources: { plain: Plain } })
+    @microservice({ defaultResources: false, name: 'svc', resources: { plain: Plain } })
     class Service extends Microservice {}
     const error = graphError(() => buildGraph({ service: Service }));
     expect(error.code).toBe('NOT_A_RESOURCE');
@@ -162,7 +174,7 @@ describe('the dependency graph', () => {
   });
 
   it('rejects a microservice without a name', () => {
-    @microservice({ name: '' })
+    @microservice({ defaultResources: false, name: '' })
     class Nameless extends Microservice {}
     expect(graphError(() => buildGraph({ service: Nameless })).code).toBe('MISSING_NAME');
   });
@@ -186,6 +198,7 @@ describe('the dependency graph', () => {
         ) {}
       }
       @microservice({
+        defaultResources: false,
         name: 'svc',
         resources: { public_http: HttpServer, admin_http: HttpServer, router: Router },
       })
@@ -201,6 +214,7 @@ describe('the dependency graph', () => {
         constructor(readonly http: HttpServer) {}
       }
       @microservice({
+        defaultResources: false,
         name: 'svc',
         resources: { public_http: HttpServer, admin_http: HttpServer, router: Router },
       })
@@ -215,7 +229,11 @@ describe('the dependency graph', () => {
       class Gateway {
         constructor(@multiInject(HttpServer) readonly servers: HttpServer[]) {}
       }
-      @microservice({ name: 'svc', resources: { a: HttpServer, b: HttpServer, gateway: Gateway } })
+      @microservice({
+        defaultResources: false,
+        name: 'svc',
+        resources: { a: HttpServer, b: HttpServer, gateway: Gateway },
+      })
       class Service extends Microservice {}
       const graph = buildGraph({ service: Service });
       expect(graph.byName.get('gateway')!.dependencies[0].resolution).toEqual({
@@ -230,7 +248,7 @@ describe('the dependency graph', () => {
     class Cache {
       constructor(@inject(POOL) @optional() readonly pool?: unknown) {}
     }
-    @microservice({ name: 'svc', resources: { cache: Cache } })
+    @microservice({ defaultResources: false, name: 'svc', resources: { cache: Cache } })
     class Service extends Microservice {}
     const graph = buildGraph({ service: Service });
     expect(graph.byName.get('cache')!.dependencies[0].resolution).toEqual({ kind: 'absent' });
@@ -242,6 +260,7 @@ describe('the dependency graph', () => {
       constructor(@inject(POOL) readonly pool: { size: number }) {}
     }
     @microservice({
+      defaultResources: false,
       name: 'svc',
       resources: { repo: Repo },
       providers: [{ provide: POOL, useValue: { size: 3 } }],
@@ -256,7 +275,7 @@ describe('the dependency graph', () => {
     class Repo {
       constructor(@inject(POOL) readonly pool: unknown) {}
     }
-    @microservice({ name: 'svc', resources: { repo: Repo } })
+    @microservice({ defaultResources: false, name: 'svc', resources: { repo: Repo } })
     class Service extends Microservice {}
     const graph = buildGraph({
       service: Service,

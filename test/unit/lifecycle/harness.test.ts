@@ -30,6 +30,7 @@ class Users {
 }
 
 @microservice({
+  defaultResources: false,
   name: 'billing_api',
   resources: { users: Users, postgres: Postgres },
   providers: [{ provide: POOL, useValue: { query: (sql: string) => `real:${sql}` } }],
@@ -108,6 +109,7 @@ describe('the test harness', () => {
       ) {}
     }
     @microservice({
+      defaultResources: false,
       name: 'gw',
       resources: { public_http: HttpServer, admin_http: HttpServer, gateway: Gateway },
     })

@@ -56,7 +56,7 @@ describe('the lifecycle', () => {
       stop = this.hooks.stop;
       postStop = this.hooks.postStop;
     }
-    @microservice({ name: 'svc', resources: { api: Api, repo: Repo, db: Db } })
+    @microservice({ defaultResources: false, name: 'svc', resources: { api: Api, repo: Repo, db: Db } })
     class Service extends Microservice {}
 
     const app = await createMicroservice(Service, { log: silent });
@@ -110,7 +110,11 @@ describe('the lifecycle', () => {
         journal.push('top');
       }
     }
-    @microservice({ name: 'svc', resources: { top: Top, slow: Slow, fast: Fast, after_fast: AfterFast } })
+    @microservice({
+      defaultResources: false,
+      name: 'svc',
+      resources: { top: Top, slow: Slow, fast: Fast, after_fast: AfterFast },
+    })
     class Service extends Microservice {}
 
     const app = await createMicroservice(Service, { log: silent });
@@ -145,7 +149,7 @@ describe('the lifecycle', () => {
       start = () => journal.push('api:start');
       stop = () => journal.push('api:stop');
     }
-    @microservice({ name: 'svc', resources: { api: Api, cache: Cache, db: Db } })
+    @microservice({ defaultResources: false, name: 'svc', resources: { api: Api, cache: Cache, db: Db } })
     class Service extends Microservice {}
 
     const app = await createMicroservice(Service, { log: silent });
@@ -171,7 +175,7 @@ describe('the lifecycle', () => {
     class Stuck {
       start = () => new Promise(() => undefined);
     }
-    @microservice({ name: 'svc', resources: { stuck: Stuck } })
+    @microservice({ defaultResources: false, name: 'svc', resources: { stuck: Stuck } })
     class Service extends Microservice {}
     const app = await createMicroservice(Service, {
       log: silent,
@@ -204,7 +208,7 @@ describe('the lifecycle', () => {
         throw new Error('c broke');
       };
     }
-    @microservice({ name: 'svc', resources: { a: A, b: B, c: C } })
+    @microservice({ defaultResources: false, name: 'svc', resources: { a: A, b: B, c: C } })
     class Service extends Microservice {}
     const app = await createMicroservice(Service, { log: silent });
     await app.start();
@@ -227,7 +231,7 @@ describe('the lifecycle', () => {
       constructor(readonly db: Db) {}
       start() {}
     }
-    @microservice({ name: 'svc', resources: { api: Api, db: Db } })
+    @microservice({ defaultResources: false, name: 'svc', resources: { api: Api, db: Db } })
     class Service extends Microservice {}
     const app = await createMicroservice(Service, { log: silent });
     expect(app.status().resources.map((row) => row.status)).toEqual(['NOT_STARTED', 'NOT_STARTED']);
@@ -244,7 +248,7 @@ describe('the lifecycle', () => {
   });
 
   it('refuses a phase override that does not call super', async () => {
-    @microservice({ name: 'svc' })
+    @microservice({ defaultResources: false, name: 'svc' })
     class Forgetful extends Microservice {
       override async start(): Promise<void> {}
     }
@@ -261,7 +265,7 @@ describe('the lifecycle', () => {
     class Db {
       start = () => journal.push('db:start');
     }
-    @microservice({ name: 'svc', resources: { db: Db } })
+    @microservice({ defaultResources: false, name: 'svc', resources: { db: Db } })
     class Service extends Microservice {
       override async start(): Promise<void> {
         journal.push('before');
@@ -287,7 +291,7 @@ describe('the lifecycle', () => {
         throw new Error('bad config');
       }
     }
-    @microservice({ name: 'svc', resources: { broken: Broken } })
+    @microservice({ defaultResources: false, name: 'svc', resources: { broken: Broken } })
     class Service extends Microservice {}
     const error = (await createMicroservice(Service, { log: silent }).catch(
       (caught: unknown) => caught,
@@ -299,7 +303,7 @@ describe('the lifecycle', () => {
   });
 
   it('cannot start twice', async () => {
-    @microservice({ name: 'svc' })
+    @microservice({ defaultResources: false, name: 'svc' })
     class Service extends Microservice {}
     const app = await createMicroservice(Service, { log: silent });
     await app.start();

@@ -10,7 +10,7 @@ describe('tasks', () => {
       start = () => journal.push('queue:start');
       stop = () => journal.push('queue:stop');
     }
-    @microservice({ name: 'svc', resources: { queue: Queue } })
+    @microservice({ defaultResources: false, name: 'svc', resources: { queue: Queue } })
     class Service extends Microservice {
       @task()
       async consume(signal: AbortSignal): Promise<void> {
@@ -30,7 +30,7 @@ describe('tasks', () => {
 
   it('logs a failing task by name and keeps the service running', async () => {
     const records: { level: string; message: string; fields: object }[] = [];
-    @microservice({ name: 'svc' })
+    @microservice({ defaultResources: false, name: 'svc' })
     class Service extends Microservice {
       @task()
       async flaky(): Promise<void> {
@@ -53,7 +53,7 @@ describe('tasks', () => {
     class Db {
       stop = () => journal.push('db:stop');
     }
-    @microservice({ name: 'svc', resources: { db: Db } })
+    @microservice({ defaultResources: false, name: 'svc', resources: { db: Db } })
     class Service extends Microservice {
       @task({ critical: true })
       async heartbeat(): Promise<void> {
@@ -74,7 +74,7 @@ describe('tasks', () => {
     let overlapped = false;
     let runs = 0;
     const records: { level: string; message: string; fields: object }[] = [];
-    @microservice({ name: 'svc' })
+    @microservice({ defaultResources: false, name: 'svc' })
     class Service extends Microservice {
       @taskTimer({ interval: 5, autostart: true })
       async tick(): Promise<void> {
@@ -99,7 +99,7 @@ describe('tasks', () => {
 
   it('runs a one-shot timer exactly once, one interval after launch unless autostart', async () => {
     const journal: string[] = [];
-    @microservice({ name: 'svc' })
+    @microservice({ defaultResources: false, name: 'svc' })
     class Service extends Microservice {
       @taskTimer({ interval: 5, oneShot: true })
       once(): void {

@@ -1,0 +1,30 @@
+import type { Histogram as PromHistogram, Summary as PromSummary } from 'prom-client';
+
+import { MetricValueError } from './errors';
+import { TimedMeter } from './timed-meter';
+
+/** A meter that records observations (sizes, durations) into a distribution. */
+abstract class Distribution<Self, P extends PromSummary | PromHistogram> extends TimedMeter<Self, P> {
+  observe(value: number): void {
+    if (!Number.isFinite(value)) {
+      throw new MetricValueError(
+        `${this.constructor.name} "${this.name}" needs a finite value, got ${value}`,
+      );
+    }
+    this.assertComplete();
+    this.metric.observe(this.boundLabels, value);
+  }
+
+  protected override recordDuration(seconds: number): void {
+    this.metric.observe(this.boundLabels, seconds);
+  }
+}
+
+/**
+ * Quantiles over a sliding time window (10 minutes in 5 buckets by default), so a scrape or push
+ * sees the recent distribution and not only what happened since the previous collection.
+ */
+export class Summary extends Distribution<Summary, PromSummary> {}
+
+/** Counts per bucket, which Prometheus can aggregate across instances. */
+export class Histogram extends Distribution<Histogram, PromHistogram> {}

@@ -1,0 +1,181 @@
+import * as prom from 'prom-client';
+
+import { Counter } from './counter';
+import { registerProcessMetrics } from './default-metrics';
+import { Histogram, Summary } from './distribution';
+import { MetricConflictError, MetricLabelError, MetricValueError } from './errors';
+import { describeDefinition, type MeterDefinition, MeterFamily, type MeterType } from './family';
+import { Gauge } from './gauge';
+import { type BoundLabels, normalizeLabels } from './labels';
+import type { MeterFactory } from './meter-factory';
+import { counterName, sanitizeLabelName, sanitizeMetricName, servicePrefix } from './names';
+import {
+  DEFAULT_BUCKETS,
+  DEFAULT_PERCENTILES,
+  DEFAULT_SUMMARY_AGE_BUCKETS,
+  DEFAULT_SUMMARY_WINDOW_SECONDS,
+  type HistogramOptions,
+  type MeterOptions,
+  type SummaryOptions,
+} from './options';
+import { ResourceMeters } from './resource-meters';
+
+export interface MetersOptions {
+  /** Prefix of every metric name: `billing_api` → `billing_api_http_requests_total`. */
+  serviceName: string;
+  /** Node.js process metrics (CPU, memory, event loop, GC). Default true. */
+  processMetrics?: boolean;
+}
+
+/** The prom-client config every meter type shares. */
+interface BaseConfig {
+  name: string;
+  help: string;
+  labelNames: string[];
+  registers: prom.Registry[];
+}
+
+/**
+ * The meters of one service, over a prom-client registry of its own (never the global one, so
+ * two services in one process, or two tests, do not share series).
+ */
+export class Meters implements MeterFactory {
+  readonly registry = new prom.Registry();
+  /** `billing_api_`: what every metric name of this service starts with. */
+  readonly prefix: string;
+  private readonly families = new Map<string, MeterFamily<unknown, unknown>>();
+  private readonly resourceViews = new Map<string, ResourceMeters>();
+
+  constructor(options: MetersOptions) {
+    this.prefix = servicePrefix(options.serviceName);
+    if (options.processMetrics ?? true) registerProcessMetrics(this.registry, this.prefix);
+  }
+
+  /** The Content-Type to serve `render()` with. */
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** Every metric in the Prometheus text exposition format, for `GET /metrics`. */
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  /**
+   * The factory a resource gets for `@inject(METRICS)`: same registry, every meter labelled
+   * `resource="<name>"`, so one class registered under two names exports two series, not one.
+   */
+  forResource(resourceName: string): MeterFactory {
+    let view = this.resourceViews.get(resourceName);
+    if (view === undefined) {
+      view = new ResourceMeters(this, resourceName);
+      this.resourceViews.set(resourceName, view);
+    }
+    return view;
+  }
+
+  counter(name: string, options: MeterOptions): Counter {
+    return this.define('counter', name, options, '', (config) => new prom.Counter(config), newMeter(Counter));
+  }
+
+  gauge(name: string, options: MeterOptions): Gauge {
+    return this.define('gauge', name, options, '', (config) => new prom.Gauge(config), newMeter(Gauge));
+  }
+
+  summary(name: string, options: SummaryOptions): Summary {
+    const percentiles = [...(options.percentiles ?? DEFAULT_PERCENTILES)];
+    const maxAgeSeconds = options.maxAgeSeconds ?? DEFAULT_SUMMARY_WINDOW_SECONDS;
+    const ageBuckets = options.ageBuckets ?? DEFAULT_SUMMARY_AGE_BUCKETS;
+    if (percentiles.some((p) => !(p > 0 && p < 1))) {
+      throw new MetricValueError(
+        `summary "${name}": percentiles must be in (0, 1), got [${percentiles.join(', ')}]`,
+      );
+    }
+    const layout = `percentiles=[${percentiles.join(', ')}], window=${maxAgeSeconds}s/${ageBuckets}`;
+    return this.define(
+      'summary',
+      name,
+      options,
+      layout,
+      (config) => new prom.Summary({ ...config, percentiles, maxAgeSeconds, ageBuckets }),
+      newMeter(Summary),
+    );
+  }
+
+  histogram(name: string, options: HistogramOptions): Histogram {
+    const buckets = [...(options.buckets ?? DEFAULT_BUCKETS)];
+    if (
+      buckets.length === 0 ||
+      buckets.some((b, i) => !Number.isFinite(b) || (i > 0 && b <= buckets[i - 1]))
+    ) {
+      throw new MetricValueError(
+        `histogram "${name}": buckets must be finite and increasing, got [${buckets.join(', ')}]`,
+      );
+    }
+    return this.define(
+      'histogram',
+      name,
+      options,
+      `buckets=[${buckets.join(', ')}]`,
+      (config) => new prom.Histogram({ ...config, buckets }),
+      newMeter(Histogram),
+    );
+  }
+
+  private define<M, P>(
+    type: MeterType,
+    requestedName: string,
+    options: MeterOptions,
+    layout: string,
+    create: (config: BaseConfig) => P,
+    build: (family: MeterFamily<M, P>, labels: BoundLabels) => M,
+  ): M {
+    if (!options.help) throw new MetricValueError(`${type} "${requestedName}" needs a help text`);
+    const labels = normalizeLabels(options.labels);
+    const definition: MeterDefinition = {
+      type,
+      name: exportedName(type, this.prefix + sanitizeMetricName(requestedName)),
+      help: options.help,
+      labelNames: labelNamesOf(type, labels, options.labelNames),
+      layout,
+      requestedAs: requestedName,
+    };
+    const existing = this.families.get(definition.name) as MeterFamily<M, P> | undefined;
+    if (existing !== undefined) {
+      existing.assertSame(definition);
+      return existing.meter(labels);
+    }
+    if (this.registry.getSingleMetric(definition.name) !== undefined) {
+      throw new MetricConflictError(
+        definition.name,
+        'a Node.js process metric',
+        describeDefinition(definition),
+      );
+    }
+    const config = { name: definition.name, help: definition.help, labelNames: [...definition.labelNames] };
+    const family = new MeterFamily(definition, create({ ...config, registers: [this.registry] }), build);
+    this.families.set(definition.name, family as MeterFamily<unknown, unknown>);
+    return family.meter(labels);
+  }
+}
+
+const RESERVED_LABELS: Partial<Record<MeterType, string>> = { summary: 'quantile', histogram: 'le' };
+
+function exportedName(type: MeterType, name: string): string {
+  return type === 'counter' ? counterName(name) : name;
+}
+
+function labelNamesOf(type: MeterType, bound: BoundLabels, later: readonly string[] = []): string[] {
+  const names = [...new Set([...Object.keys(bound), ...later.map(sanitizeLabelName)])].sort();
+  const reserved = RESERVED_LABELS[type];
+  if (reserved !== undefined && names.includes(reserved)) {
+    throw new MetricLabelError(`label "${reserved}" is reserved in a ${type}`);
+  }
+  return names;
+}
+
+function newMeter<M, P>(
+  MeterClass: new (family: MeterFamily<M, P>, labels: BoundLabels) => M,
+): (family: MeterFamily<M, P>, labels: BoundLabels) => M {
+  return (family, labels) => new MeterClass(family, labels);
+}

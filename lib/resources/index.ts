@@ -1,0 +1,16 @@
+export {
+  WorkerPoolResource,
+  WorkerPoolError,
+  WorkerTaskError,
+  defineWorkerTask,
+  workerPoolSchema,
+  type WorkerPoolErrorCode,
+  type WorkerPoolSettings,
+  type WorkerPoolState,
+  type WorkerPoolStats,
+  type WorkerFunction,
+  type WorkerTask,
+} from './worker-pool';
+export { MetricsResource } from './metrics';
+export { ReportServerResource, reportServerSchema } from './report-server';
+export { StatusResource, statusSchema } from './status';

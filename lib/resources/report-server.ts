@@ -1,0 +1,181 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import Koa from 'koa';
+import { inject } from 'inversify';
+import { resource } from '../container/decorators';
+import { LOGGER, METRICS_REGISTRY, SERVICE, SETTINGS } from '../container/tokens';
+import type { Log } from '../lifecycle/log';
+import type { ServiceHandle } from '../lifecycle/service-handle';
+import { ResourceStatus } from '../lifecycle/status';
+import type { Meters } from '../metrics';
+import { redact } from '../settings/redact';
+import type { SettingsView } from '../settings/types';
+import { graphAsDot, graphAsMermaid } from './graph-render';
+
+export const reportServerSchema = {
+  enabled: { doc: 'Serve /metrics, /status and /health', format: Boolean, default: true },
+  host: { doc: 'Address to listen on', format: String, default: '127.0.0.1' },
+  port: { doc: 'Port to listen on (0 picks a free one)', format: 'port', default: 5747 },
+};
+
+interface ReportServerSettings {
+  enabled: boolean;
+  host: string;
+  port: number;
+}
+
+type Reply = { status: number; body: unknown; type?: string };
+
+/**
+ * The operator's window on a service: Prometheus metrics, every resource's status, liveness and
+ * readiness, and the dependency graph. A built-in resource, written with the public API only.
+ */
+@resource({ settings: reportServerSchema, name: 'report_server' })
+export class ReportServerResource {
+  private server?: Server;
+  private readonly startedAt = Date.now();
+  private readonly version = serviceVersion();
+
+  constructor(
+    @inject(SETTINGS) private readonly settings: SettingsView<ReportServerSettings>,
+    @inject(SERVICE) private readonly service: ServiceHandle,
+    @inject(METRICS_REGISTRY) private readonly meters: Meters,
+    @inject(LOGGER) private readonly log: Log,
+  ) {}
+
+  /** The bound address once started (the real port when the setting is 0). */
+  address(): AddressInfo | undefined {
+    const address = this.server?.address();
+    return typeof address === 'object' && address !== null ? address : undefined;
+  }
+
+  async start(): Promise<void> {
+    const { enabled, host, port } = this.settings.value();
+    if (!enabled) return;
+    const app = new Koa();
+    app.use(async (ctx) => {
+      const reply =
+        ctx.method === 'GET' || ctx.method === 'HEAD'
+          ? await this.route(ctx.path)
+          : methodNotAllowed(ctx.method);
+      ctx.status = reply.status;
+      if (reply.type !== undefined) ctx.type = reply.type;
+      ctx.body = reply.body;
+    });
+    const server = app.listen({ host, port });
+    await new Promise<void>((resolve, reject) => {
+      server.once('listening', resolve);
+      server.once('error', (error) =>
+        reject(new Error(`report server cannot listen on ${host}:${port}: ${error.message}`)),
+      );
+    });
+    this.server = server;
+    const bound = this.address()!;
+    this.log.info(
+      { host: bound.address, port: bound.port },
+      `report server on http://${bound.address}:${bound.port}`,
+    );
+  }
+
+  /**
+   * Closes in postStop, after every resource has stopped: while the others drain, probes still get
+   * an answer (readiness 503) instead of a refused connection.
+   */
+  async postStop(): Promise<void> {
+    const server = this.server;
+    if (server === undefined) return;
+    this.server = undefined;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    });
+  }
+
+  private async route(requestPath: string): Promise<Reply> {
+    switch (requestPath) {
+      case '/metrics':
+        return { status: 200, body: await this.meters.render(), type: this.meters.contentType };
+      case '/status':
+        return this.statusReply();
+      case '/status/graph':
+        return {
+          status: 200,
+          body: {
+            service: this.service.name,
+            mermaid: graphAsMermaid(this.service.graph),
+            dot: graphAsDot(this.service.graph),
+            waterfall: this.service.status().resources.map(({ name, phases }) => ({ name, phases })),
+          },
+        };
+      case '/health/live': {
+        const state = this.service.state();
+        const live = (state === 'starting' || state === 'running') && !this.service.isRestarting();
+        return { status: live ? 200 : 503, body: { live, state } };
+      }
+      case '/health/ready': {
+        const ready = this.service.isReady();
+        return { status: ready ? 200 : 503, body: { ready, state: this.service.state() } };
+      }
+      default:
+        return { status: 404, body: { error: 'not found', path: requestPath } };
+    }
+  }
+
+  private statusReply(): Reply {
+    const report = this.service.status();
+    const healthy =
+      report.state === 'running' && report.resources.every((row) => row.status === ResourceStatus.STARTED);
+    return {
+      status: healthy ? 200 : 503,
+      body: redact({
+        service: report.service,
+        ...this.version,
+        uptime_s: Math.round((Date.now() - this.startedAt) / 1000),
+        state: report.state,
+        resources: report.resources,
+      }),
+    };
+  }
+}
+
+function methodNotAllowed(method: string): Reply {
+  return { status: 405, body: { error: `method ${method} not allowed` } };
+}
+
+/** The service's package.json version, and a revision from a REVISION file or git when there is one. */
+function serviceVersion(): { version?: string; revision?: string } {
+  const root = process.cwd();
+  const version = readJson(path.join(root, 'package.json'))?.version;
+  const revision = readText(path.join(root, 'REVISION')) ?? gitRevision(root);
+  return { ...(typeof version === 'string' && { version }), ...(revision !== undefined && { revision }) };
+}
+
+function readJson(file: string): Record<string, unknown> | undefined {
+  const text = readText(file);
+  try {
+    return text === undefined ? undefined : (JSON.parse(text) as Record<string, unknown>);
+  } catch {
+    return undefined;
+  }
+}
+
+function readText(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function gitRevision(cwd: string): string | undefined {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd, stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
+  } catch {
+    return undefined;
+  }
+}

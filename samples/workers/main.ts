@@ -1,0 +1,4 @@
+import { run } from '../../lib';
+import { WorkersService } from './service';
+
+void run(WorkersService);

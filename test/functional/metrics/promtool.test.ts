@@ -1,0 +1,61 @@
+import { execFile, spawnSync } from 'node:child_process';
+
+import { Meters } from '../../../lib/metrics';
+
+/** Whether the `promtool` binary (Debian package prometheus) can be run from PATH. */
+function promtoolInstalled(): boolean {
+  return spawnSync('promtool', ['--version'], { stdio: 'ignore' }).error === undefined;
+}
+
+function promtoolCheck(text: string): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    const child = execFile('promtool', ['check', 'metrics'], { timeout: 30_000 }, (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : Number(error.code ?? 1), output: stdout + stderr });
+    });
+    child.stdin?.end(text);
+  });
+}
+
+async function everyMeterType(): Promise<string> {
+  const meters = new Meters({ serviceName: 'billing-api' });
+  meters
+    .counter('http requests', { help: 'HTTP requests served', labelNames: ['method', 'code'] })
+    .labels({ method: 'GET', code: 200 })
+    .inc(3);
+  meters.gauge('queue.length', { help: 'Items waiting', labels: { queue: 'mail' } }).set(7);
+  const summary = meters.summary('job_duration_seconds', { help: 'Job duration', labelNames: ['job'] });
+  summary.labels({ job: 'reconcile' }).observe(0.2);
+  summary.labels({ job: 'reconcile' }).observe(0.4);
+  meters
+    .histogram('response_size_bytes', { help: 'Response size', labelNames: ['route'], buckets: [100, 1000] })
+    .labels({ route: '/users' })
+    .observe(512);
+  meters.forResource('http').counter('connections', { help: 'Connections accepted' }).inc();
+  return meters.render();
+}
+
+describe('promtool check metrics', () => {
+  if (!promtoolInstalled()) {
+    it('needs promtool, from the Debian package prometheus', () => {
+      console.warn(
+        '!!! promtool not found: install the Debian package "prometheus" to run the promtool checks !!!',
+      );
+      // In CI a missing promtool is a broken environment, not a reason to pass.
+      expect(process.env.CI).not.toBe('true');
+    });
+    return;
+  }
+
+  it('accepts the output of a registry with every meter type, labels and process metrics', async () => {
+    const text = await everyMeterType();
+    const result = await promtoolCheck(text);
+    expect(result.output).toBe('');
+    expect(result.code).toBe(0);
+  });
+
+  it('is a real check: it rejects a counter without _total', async () => {
+    const result = await promtoolCheck('# HELP jobs jobs\n# TYPE jobs counter\njobs 1\n');
+    expect(result.output).toContain('counter metrics should have "_total" suffix');
+    expect(result.code).not.toBe(0);
+  });
+});
