@@ -64,3 +64,14 @@ export {
   Histogram,
   MetricConflictError,
 } from './metrics';
+export {
+  defineSettings,
+  SettingsProvider,
+  SettingsError,
+  redact,
+  type SettingsOf,
+  type SettingsView,
+  type SettingsIssue,
+  type SettingsErrorCode,
+  type Unsubscribe,
+} from './settings';

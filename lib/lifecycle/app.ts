@@ -59,6 +59,7 @@ export async function createMicroservice(
     env: options.env,
     cwd: options.cwd,
     warn: (message) => log.warn({}, message),
+    onUpdateRejected: (error) => log.error({ err: error }, error.message),
   });
   try {
     return new App(graph, settings, log);
@@ -98,6 +99,7 @@ export class App {
   private readonly lifecycle: LifecycleSettings;
   private readonly phasesRun = new Set<Phase>();
   private readonly stopFailures: HookFailure[] = [];
+  private readonly stoppingWork: (() => Promise<void> | void)[] = [];
   private stopRun?: Promise<void>;
   private restarts = 0;
   private requested?: StopOutcome;
@@ -282,6 +284,14 @@ export class App {
       isRestarting: () => this.restarts > 0,
       restartResource: (name) => this.restartResource(name),
       requestStop: (reason, exitCode) => this.requestStop(reason, exitCode),
+      // `instances` is unset while the constructors run: a constructor cannot see its peers.
+      instance: (name) => {
+        const node = this.graph.byName.get(name);
+        return node === undefined ? undefined : this.instances?.[node.index];
+      },
+      onStopping: (work) => {
+        this.stoppingWork.push(work);
+      },
     };
   }
 
@@ -298,12 +308,23 @@ export class App {
       },
       launchTasks: () => this.tasks.launch(this.service),
       stopTasks: async () => {
-        const stuck = await this.tasks.stop(this.lifecycle.stop_timeout_ms);
+        const [stuck] = await Promise.all([
+          this.tasks.stop(this.lifecycle.stop_timeout_ms),
+          this.runStoppingWork(),
+        ]);
         if (stuck.length > 0)
           this.log.error({ tasks: stuck }, `tasks still running after the stop timeout: ${stuck.join(', ')}`);
       },
       requestStop: (reason, exitCode) => this.requestStop(reason, exitCode),
     };
+  }
+
+  private async runStoppingWork(): Promise<void> {
+    const outcomes = await Promise.allSettled(this.stoppingWork.map((work) => Promise.resolve().then(work)));
+    for (const outcome of outcomes) {
+      if (outcome.status === 'rejected')
+        this.stopFailures.push({ resource: this.name, phase: 'stop', error: outcome.reason });
+    }
   }
 
   private async rollBack(error: unknown): Promise<LifecycleError> {

@@ -21,4 +21,16 @@ export interface ServiceHandle {
   restartResource(name: string): Promise<void>;
   /** Stops the service the way SIGTERM does, with the exit code `run` will use. */
   requestStop(reason: string, exitCode: number): void;
+  /**
+   * The object constructed for the node `name` of `graph` (the microservice under the service's
+   * name); undefined for an unknown name or while the graph is still being constructed. Lets a
+   * resource find what other resources declare, such as decorated HTTP routes.
+   */
+  instance(name: string): unknown;
+  /**
+   * Runs `work` as soon as the service begins stopping, alongside the abort of its tasks; no
+   * resource's stop hook runs before it settles. For work the other resources must outlive, such as
+   * draining in-flight HTTP requests whose handlers use them. A rejection is a stop failure.
+   */
+  onStopping(work: () => Promise<void> | void): void;
 }

@@ -3,9 +3,14 @@ export const NOT_YET: unique symbol = Symbol('not yet');
 export interface BackoffOptions {
   initialDelayMs?: number;
   maxDelayMs?: number;
+  /** An error no retry can fix (bad credentials): stop at once. */
+  isFatal?: (error: unknown) => boolean;
 }
 
-export type DeadlineOutcome<T> = { done: true; value: T } | { done: false; lastError?: unknown };
+export type DeadlineOutcome<T> =
+  | { done: true; value: T }
+  /** `answered`: some attempt returned NOT_YET, i.e. the other side was reachable at least once. */
+  | { done: false; lastError?: unknown; answered: boolean };
 
 /**
  * Calls `attempt` until it returns something other than NOT_YET or `deadlineAt` passes, sleeping
@@ -14,20 +19,24 @@ export type DeadlineOutcome<T> = { done: true; value: T } | { done: false; lastE
 export async function retryUntil<T>(
   deadlineAt: number,
   attempt: () => Promise<T | typeof NOT_YET>,
-  { initialDelayMs = 50, maxDelayMs = 1000 }: BackoffOptions = {},
+  { initialDelayMs = 50, maxDelayMs = 1000, isFatal = () => false }: BackoffOptions = {},
 ): Promise<DeadlineOutcome<T>> {
   let delay = initialDelayMs;
   let lastError: unknown;
+  let answered = false;
   for (;;) {
     try {
       const value = await attempt();
       if (value !== NOT_YET) return { done: true, value };
+      answered = true;
       lastError = undefined;
     } catch (error) {
-      lastError = error;
+      if (isFatal(error)) return { done: false, lastError: error, answered };
+      // A call cut short by the deadline itself says nothing new: keep the error that explains the wait.
+      if (lastError === undefined || Date.now() < deadlineAt) lastError = error;
     }
     const remaining = deadlineAt - Date.now();
-    if (remaining <= 0) return { done: false, lastError };
+    if (remaining <= 0) return { done: false, lastError, answered };
     await sleep(Math.min(delay, remaining));
     delay = Math.min(delay * 2, maxDelayMs);
   }

@@ -3,6 +3,8 @@ export type SettingsErrorCode =
   | 'SETTINGS_INVALID'
   | 'SETTINGS_SCHEMA'
   | 'SETTINGS_FILE'
+  | 'SETTINGS_ETCD_OPTIONS'
+  | 'SETTINGS_ETCD_AUTH'
   | 'SETTINGS_ETCD_UNREACHABLE'
   | 'SETTINGS_ETCD_CHECK_KEY'
   | 'SETTINGS_UPDATE_REJECTED'
@@ -12,6 +14,8 @@ export type SettingsErrorCode =
 export interface SettingsIssue {
   /** Full dotted path, e.g. `system.resources.http.port`. */
   path: string;
+  /** The resource (or `keel`) whose schema declares the key. */
+  owner: string;
   problem: 'missing' | 'invalid';
   expected: string;
   /** Where the value came from: `file config/production.yaml`, `etcd keel/system/...`, `env KEEL__...`. */
@@ -34,8 +38,11 @@ export class SettingsError extends Error {
 }
 
 export function describeIssue(issue: SettingsIssue): string {
-  const got = issue.problem === 'missing' ? 'missing' : `got ${issue.shownValue}`;
-  return `${issue.path}: expected ${issue.expected}, ${got} (from ${issue.origin})`;
+  const what =
+    issue.problem === 'missing'
+      ? 'missing: no layer sets it and the schema has no default'
+      : `got ${issue.shownValue} (from ${issue.origin})`;
+  return `[${issue.owner}] ${issue.path}: expected ${issue.expected}, ${what}`;
 }
 
 /** One error listing every issue, one per line, so a single boot shows everything to fix. */

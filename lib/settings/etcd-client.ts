@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Etcd3, IOptions } from 'etcd3';
 import { CappedBackoff } from './backoff';
 import type { EtcdConnectionOptions } from './etcd-options';
+import { SettingsError } from './errors';
 
 const WATCH_RECONNECT_MAX_MS = 1000;
 
@@ -17,13 +18,26 @@ export async function createEtcdClient(options: EtcdConnectionOptions): Promise<
   };
   if (options.tls) {
     clientOptions.credentials = {
-      rootCertificate: readFileSync(options.tls.caFile),
-      privateKey: options.tls.keyFile === undefined ? undefined : readFileSync(options.tls.keyFile),
-      certChain: options.tls.certFile === undefined ? undefined : readFileSync(options.tls.certFile),
+      rootCertificate: readPem('KEEL_ETCD_CA_FILE', options.tls.caFile),
+      privateKey:
+        options.tls.keyFile === undefined ? undefined : readPem('KEEL_ETCD_KEY_FILE', options.tls.keyFile),
+      certChain:
+        options.tls.certFile === undefined ? undefined : readPem('KEEL_ETCD_CERT_FILE', options.tls.certFile),
     };
   }
   if (options.auth) clientOptions.auth = options.auth;
   return new Etcd3(clientOptions);
+}
+
+function readPem(variable: string, file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    throw new SettingsError(
+      'SETTINGS_ETCD_OPTIONS',
+      `Cannot read ${variable} ${file}: ${(error as Error).message}`,
+    );
+  }
 }
 
 /** Per-request gRPC options: never wait past the caller's deadline, nor longer than one call timeout. */

@@ -1,3 +1,5 @@
+import { SettingsError } from './errors';
+
 /**
  * How a service reaches etcd, read from the environment:
  *
@@ -58,7 +60,11 @@ function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number):
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0)
-    throw new RangeError(`${name} must be a number of milliseconds, got "${raw}"`);
+  if (!Number.isFinite(value) || value < 0) {
+    throw new SettingsError(
+      'SETTINGS_ETCD_OPTIONS',
+      `${name} must be a number of milliseconds, got "${raw}"`,
+    );
+  }
   return value;
 }

@@ -1,4 +1,4 @@
-import type { Etcd3, IKeyValue, IWatchResponse, Watcher } from 'etcd3';
+import type { Etcd3, IWatchResponse, Watcher } from 'etcd3';
 import { NOT_YET, retryUntil } from './backoff';
 import { callDeadline, createEtcdClient, describeHosts } from './etcd-client';
 import { decodeValue, pathOfKey, treeFromEntries } from './etcd-keys';
@@ -47,31 +47,23 @@ export class EtcdSettingsSource {
     const client = await createEtcdClient(options);
     const deadlineAt = Date.now() + options.waitMs;
     let checkKeySeen = options.checkKey === undefined;
-    const outcome = await retryUntil(deadlineAt, async () => {
-      if (!checkKeySeen) {
-        checkKeySeen = await client
-          .get(options.checkKey as string)
-          .options(callDeadline(options, deadlineAt))
-          .exists();
-        if (!checkKeySeen) return NOT_YET;
-      }
-      return readSnapshot(client, options, deadlineAt);
-    });
+    const outcome = await retryUntil(
+      deadlineAt,
+      async () => {
+        if (!checkKeySeen) {
+          checkKeySeen = await client
+            .get(options.checkKey as string)
+            .options(callDeadline(options, deadlineAt))
+            .exists();
+          if (!checkKeySeen) return NOT_YET;
+        }
+        return readSnapshot(client, options, deadlineAt);
+      },
+      { isFatal: isAccessDenied },
+    );
     if (outcome.done) return new EtcdSettingsSource(client, options, outcome.value);
     client.close();
-    if (outcome.lastError !== undefined) {
-      const cause = (outcome.lastError as Error).message ?? String(outcome.lastError);
-      throw new SettingsError(
-        'SETTINGS_ETCD_UNREACHABLE',
-        `etcd unreachable at ${describeHosts(options)} for ${options.waitMs} ms (KEEL_ETCD_WAIT_MS): ${cause}`,
-        [],
-        { cause: outcome.lastError },
-      );
-    }
-    throw new SettingsError(
-      'SETTINGS_ETCD_CHECK_KEY',
-      `etcd key "${options.checkKey}" (KEEL_ETCD_CHECK_KEY) did not appear on ${describeHosts(options)} within ${options.waitMs} ms (KEEL_ETCD_WAIT_MS)`,
-    );
+    throw openFailure(options, outcome, checkKeySeen);
   }
 
   get revision(): number {
@@ -93,8 +85,21 @@ export class EtcdSettingsSource {
     watcher.on('data', (response) => this.deliver(response, listener));
     // etcd3 would resume from the revision in the last response header, which can be past events
     // it never delivered (Tamarco lost updates this way); resume from the last one we applied.
-    watcher.on('disconnected', () => {
+    let outage = false;
+    watcher.on('disconnected', (error: Error) => {
       watcher.request.start_revision = this.snapshot.revision + 1;
+      if (outage || this.closed) return;
+      outage = true;
+      listener.onProblem(
+        `etcd watch on ${describeHosts(this.options)} disconnected (${error.message}); will resume after revision ${this.snapshot.revision}`,
+      );
+    });
+    watcher.on('connected', () => {
+      if (!outage) return;
+      outage = false;
+      listener.onProblem(
+        `etcd watch on ${describeHosts(this.options)} resumed after revision ${this.snapshot.revision}`,
+      );
     });
     watcher.on('error', (error: Error) => {
       if (this.closed) return;
@@ -115,25 +120,19 @@ export class EtcdSettingsSource {
   private deliver(response: IWatchResponse, listener: EtcdWatchListener): void {
     const changes: EtcdChange[] = [];
     let revision = this.snapshot.revision;
-    for (const event of response.events) {
-      const eventRevision = Number(event.kv.mod_revision);
+    for (const { kv, type } of response.events) {
+      const eventRevision = Number(kv.mod_revision);
       if (eventRevision <= this.snapshot.revision) continue;
       revision = Math.max(revision, eventRevision);
-      const change = this.record(event.kv, event.type === 'Delete', eventRevision);
+      const key = kv.key.toString();
+      const text = type === 'Delete' ? undefined : kv.value.toString();
+      if (text === undefined) this.snapshot.entries.delete(key);
+      else this.snapshot.entries.set(key, text);
+      const change = this.change(key, text, eventRevision);
       if (change) changes.push(change);
     }
     this.snapshot.revision = revision;
     if (changes.length > 0) notify(listener, changes);
-  }
-
-  private record(kv: IKeyValue, deleted: boolean, revision: number): EtcdChange | undefined {
-    const key = kv.key.toString();
-    const path = pathOfKey(this.options.prefix, key);
-    if (path === undefined) return undefined;
-    const text = kv.value.toString();
-    if (deleted) this.snapshot.entries.delete(key);
-    else this.snapshot.entries.set(key, text);
-    return { key, path, value: deleted ? undefined : decodeValue(text), revision };
   }
 
   /** After etcd cancels a watch (e.g. the resume revision was compacted): diff a fresh read, then watch again. */
@@ -143,22 +142,65 @@ export class EtcdSettingsSource {
     );
     if (!outcome.done || outcome.value === undefined || this.closed) return;
     const fresh = outcome.value;
+    const keys = new Set([...fresh.entries.keys(), ...this.snapshot.entries.keys()]);
     const changes: EtcdChange[] = [];
-    for (const [key, text] of fresh.entries) {
-      if (this.snapshot.entries.get(key) !== text)
-        changes.push(this.change(key, decodeValue(text), fresh.revision));
-    }
-    for (const key of this.snapshot.entries.keys()) {
-      if (!fresh.entries.has(key)) changes.push(this.change(key, undefined, fresh.revision));
+    for (const key of keys) {
+      const text = fresh.entries.get(key);
+      const change =
+        text === this.snapshot.entries.get(key) ? undefined : this.change(key, text, fresh.revision);
+      if (change) changes.push(change);
     }
     this.snapshot = fresh;
     if (changes.length > 0) notify(listener, changes);
     this.watch(listener);
   }
 
-  private change(key: string, value: unknown, revision: number): EtcdChange {
-    return { key, path: pathOfKey(this.options.prefix, key) ?? [], value, revision };
+  /** `text` undefined: the key was deleted. Keys outside the settings tree (the prefix itself) give no change. */
+  private change(key: string, text: string | undefined, revision: number): EtcdChange | undefined {
+    const path = pathOfKey(this.options.prefix, key);
+    if (path === undefined) return undefined;
+    return { key, path, value: text === undefined ? undefined : decodeValue(text), revision };
   }
+}
+
+const ACCESS_DENIED =
+  /etcdserver: (authentication failed|permission denied|user name (is empty|not found)|invalid auth token)/;
+
+function isAccessDenied(error: unknown): boolean {
+  return error instanceof Error && ACCESS_DENIED.test(error.message);
+}
+
+function openFailure(
+  options: EtcdConnectionOptions,
+  outcome: { lastError?: unknown; answered: boolean },
+  checkKeySeen: boolean,
+): SettingsError {
+  const hosts = describeHosts(options);
+  const cause = outcome.lastError instanceof Error ? outcome.lastError.message : String(outcome.lastError);
+  if (isAccessDenied(outcome.lastError)) {
+    const user = options.auth ? `KEEL_ETCD_USERNAME=${options.auth.username}` : 'KEEL_ETCD_USERNAME unset';
+    return new SettingsError(
+      'SETTINGS_ETCD_AUTH',
+      `etcd at ${hosts} refused access (${user}): ${cause}`,
+      [],
+      {
+        cause: outcome.lastError,
+      },
+    );
+  }
+  // Once etcd has answered that the key is absent, running out of time is about the key, not about etcd.
+  if (outcome.answered && !checkKeySeen) {
+    return new SettingsError(
+      'SETTINGS_ETCD_CHECK_KEY',
+      `etcd key "${options.checkKey}" (KEEL_ETCD_CHECK_KEY) did not appear on ${hosts} within ${options.waitMs} ms (KEEL_ETCD_WAIT_MS)`,
+    );
+  }
+  return new SettingsError(
+    'SETTINGS_ETCD_UNREACHABLE',
+    `etcd unreachable at ${hosts} for ${options.waitMs} ms (KEEL_ETCD_WAIT_MS): ${cause}`,
+    [],
+    { cause: outcome.lastError },
+  );
 }
 
 function notify(listener: EtcdWatchListener, changes: EtcdChange[]): void {

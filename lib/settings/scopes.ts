@@ -28,8 +28,7 @@ export class ScopeSet {
   defaults(): SettingsTree {
     const tree: SettingsTree = {};
     for (const scope of this.scopes) {
-      if (scope.schema && scope.segments.length > 0)
-        insertLeaf(tree, scope.segments, structuredClone(scope.schema.defaults));
+      if (scope.schema && scope.segments.length > 0) insertLeaf(tree, scope.segments, scope.schema.defaults);
     }
     return tree;
   }
@@ -54,7 +53,7 @@ export class ScopeSet {
     return { path, value: parseJsonOr(raw) };
   }
 
-  /** Every bad or missing key of the scopes whose value differs between `before` and `after`. */
+  /** Every bad or missing key of the scopes in `after` (only those `changed` accepts, when given). */
   validate(
     after: SettingsTree,
     originOf: (path: readonly string[]) => string,
@@ -71,6 +70,7 @@ export class ScopeSet {
         const fullPath = [...scope.segments, ...leaf.path];
         issues.push({
           path: fullPath.join('.'),
+          owner: scope.owner,
           problem,
           expected: leaf.expected,
           origin: problem === 'missing' ? 'no layer sets it' : originOf(fullPath),

@@ -1,0 +1,121 @@
+import { rmSync } from 'node:fs';
+import type { Etcd3 } from 'etcd3';
+import { SettingsProvider, type SettingsError } from '../../../lib/settings';
+import { until } from '../../support/async';
+import { describeWithEtcd, EtcdCluster } from '../../support/etcd';
+import { etcdClient, putSetting } from '../../support/etcd-client';
+import { loopbackCertificates } from '../../support/etcd-tls';
+
+jest.setTimeout(60_000);
+
+const PORT = 'system.resources.http.port';
+
+function load(env: NodeJS.ProcessEnv): Promise<SettingsProvider> {
+  return SettingsProvider.load({
+    serviceName: 'billing',
+    scopes: [],
+    env,
+    cwd: __dirname,
+    warn: () => undefined,
+  });
+}
+
+describeWithEtcd('etcd access options', () => {
+  describe('with authentication enabled', () => {
+    let cluster: EtcdCluster;
+    let admin: Etcd3;
+
+    beforeAll(async () => {
+      cluster = await EtcdCluster.start(1);
+      const setup = etcdClient(cluster.members);
+      await putSetting(setup, 'keel/', PORT, 7000);
+      await setup.role('root').create();
+      await setup.user('root').create('root-secret');
+      await setup.user('root').addRole('root');
+      await setup.auth.authEnable();
+      setup.close();
+      admin = etcdClient(cluster.members, { username: 'root', password: 'root-secret' });
+    });
+
+    afterAll(async () => {
+      admin?.close();
+      await cluster?.stop();
+    });
+
+    it('reads and watches with KEEL_ETCD_USERNAME and KEEL_ETCD_PASSWORD', async () => {
+      const settings = await load({
+        KEEL_ETCD_HOSTS: cluster.hosts,
+        KEEL_ETCD_USERNAME: 'root',
+        KEEL_ETCD_PASSWORD: 'root-secret',
+      });
+      expect(settings.get(PORT)).toBe(7000);
+      await putSetting(admin, 'keel/', PORT, 7001);
+      await until(() => settings.get(PORT) === 7001, 10_000, 'the update');
+      await settings.close();
+    });
+
+    it.each([
+      [
+        'a wrong password',
+        { KEEL_ETCD_USERNAME: 'root', KEEL_ETCD_PASSWORD: 'nope' },
+        'KEEL_ETCD_USERNAME=root',
+      ],
+      ['no credentials', {}, 'KEEL_ETCD_USERNAME unset'],
+    ])(
+      'fails at once with SETTINGS_ETCD_AUTH on %s, without waiting KEEL_ETCD_WAIT_MS',
+      async (_, credentials, shown) => {
+        const error = (await load({
+          KEEL_ETCD_HOSTS: cluster.hosts,
+          KEEL_ETCD_WAIT_MS: '600000',
+          ...credentials,
+        }).catch((caught: unknown) => caught)) as SettingsError;
+        expect(error.code).toBe('SETTINGS_ETCD_AUTH');
+        expect(error.message).toContain(`etcd at ${cluster.hosts} refused access (${shown}): `);
+        expect(error.message).not.toContain('nope');
+      },
+    );
+  });
+
+  describe('over TLS', () => {
+    let certificates: ReturnType<typeof loopbackCertificates>;
+    let cluster: EtcdCluster;
+
+    beforeAll(async () => {
+      certificates = loopbackCertificates();
+      cluster = await EtcdCluster.start(1, certificates);
+    });
+
+    afterAll(async () => {
+      await cluster?.stop();
+      if (certificates) rmSync(certificates.dir, { recursive: true, force: true });
+    });
+
+    it('connects with KEEL_ETCD_CA_FILE and reads the settings', async () => {
+      const settings = await load({
+        KEEL_ETCD_HOSTS: `https://${cluster.hosts}`,
+        KEEL_ETCD_CA_FILE: certificates.caFile,
+      });
+      expect(settings.get('system')).toBeUndefined();
+      await settings.close();
+    });
+
+    it('fails naming the variable when a PEM file cannot be read', async () => {
+      await expect(
+        load({
+          KEEL_ETCD_HOSTS: `https://${cluster.hosts}`,
+          KEEL_ETCD_CA_FILE: `${certificates.dir}/missing.pem`,
+        }),
+      ).rejects.toMatchObject({
+        code: 'SETTINGS_ETCD_OPTIONS',
+        message: expect.stringContaining('Cannot read KEEL_ETCD_CA_FILE'),
+      });
+    });
+
+    it('does not trust a server whose CA it was not given', async () => {
+      const error = await load({ KEEL_ETCD_HOSTS: cluster.hosts, KEEL_ETCD_WAIT_MS: '1000' }).catch(
+        (caught: unknown) => caught,
+      );
+      expect(error).toMatchObject({ code: 'SETTINGS_ETCD_UNREACHABLE' });
+    });
+  });
+});

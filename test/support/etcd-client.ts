@@ -1,0 +1,15 @@
+import { Etcd3 } from 'etcd3';
+import type { EtcdMember } from './etcd';
+
+/** A plain etcd3 client for tests to write keys as an operator would; callers close it. */
+export function etcdClient(
+  members: readonly EtcdMember[],
+  auth?: { username: string; password: string },
+): Etcd3 {
+  return new Etcd3({ hosts: members.map((member) => member.endpoint), auth });
+}
+
+/** Puts a settings leaf the way `keel settings push` stores it: one key, a JSON value. */
+export async function putSetting(client: Etcd3, prefix: string, path: string, value: unknown): Promise<void> {
+  await client.put(prefix + path.split('.').join('/')).value(JSON.stringify(value));
+}
