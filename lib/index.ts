@@ -75,3 +75,13 @@ export {
   type SettingsErrorCode,
   type Unsubscribe,
 } from './settings';
+export {
+  Logger,
+  Logging,
+  loggingSchema,
+  LoggingSettingsError,
+  LOG_PROFILES,
+  type LoggingSettings,
+  type LogProfile,
+} from './logging';
+export * from './resources/http';

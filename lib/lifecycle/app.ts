@@ -16,7 +16,9 @@ import { Meters } from '../metrics';
 import { SettingsProvider } from '../settings';
 import type { SettingsScope } from '../settings/types';
 import { HookTimeoutError, LifecycleError, messageOf, type HookFailure } from './errors';
-import { stderrLog, type Log } from './log';
+import type { Logging } from '../logging';
+import type { Log } from './log';
+import { fixedOutput, loggingOutput, loggingScope, provisionalOutput, type LogOutput } from './log-output';
 import { LifecycleManager } from './manager';
 import { attachRuntime, Microservice, type ServiceRuntime } from './microservice';
 import type { ServiceHandle } from './service-handle';
@@ -27,7 +29,10 @@ import { TaskRunner } from './tasks';
 export interface CreateOptions {
   /** Settings given in code: the highest layer, above file, etcd and environment. */
   settings?: Record<string, unknown>;
+  /** Records go here instead of the streams of `system.logging` (tests that check what was logged). */
   log?: Log;
+  /** A Logging the caller made and will close (`run` makes one so that it can log until the exit). */
+  logging?: Logging;
   /** Environment read for settings layers (defaults to process.env). */
   env?: NodeJS.ProcessEnv;
   /** Where `config/` is looked up (defaults to the working directory). */
@@ -51,7 +56,8 @@ export async function createMicroservice(
   options: CreateOptions = {},
 ): Promise<App> {
   const graph = buildGraph({ service: Service, overrides: options.overrides });
-  const log = options.log ?? stderrLog(graph.serviceName, 'warn');
+  const output = outputFor(graph.serviceName, options);
+  const log = output.root;
   const settings = await SettingsProvider.load({
     serviceName: graph.serviceName,
     scopes: settingsScopes(graph),
@@ -62,15 +68,27 @@ export async function createMicroservice(
     onUpdateRejected: (error) => log.error({ err: error }, error.message),
   });
   try {
-    return new App(graph, settings, log);
+    const deployName = settings.get('system.deploy_name');
+    await output.configure(settings, typeof deployName === 'string' ? deployName : '');
+    return new App(graph, settings, output);
   } catch (error) {
     await settings.close();
+    await output.close();
     throw error;
   }
 }
 
+function outputFor(serviceName: string, options: CreateOptions): LogOutput {
+  if (options.log !== undefined) return fixedOutput(options.log);
+  if (options.logging !== undefined) return loggingOutput(options.logging, false);
+  return provisionalOutput(serviceName);
+}
+
 function settingsScopes(graph: ResourceGraph): SettingsScope[] {
-  const scopes: SettingsScope[] = [{ path: LIFECYCLE_SETTINGS_PATH, owner: 'keel', schema: lifecycleSchema }];
+  const scopes: SettingsScope[] = [
+    { path: LIFECYCLE_SETTINGS_PATH, owner: 'keel', schema: lifecycleSchema },
+    loggingScope,
+  ];
   for (const node of graph.nodes) {
     if (node.kind === 'resource')
       scopes.push({ path: resourceSettingsPath(node.name), owner: node.name, schema: node.settings });
@@ -101,21 +119,26 @@ export class App {
   private readonly stopFailures: HookFailure[] = [];
   private readonly stoppingWork: (() => Promise<void> | void)[] = [];
   private stopRun?: Promise<void>;
-  private restarts = 0;
+  private restartRun?: Promise<void>;
+  private rollbackRun?: Promise<LifecycleError>;
   private requested?: StopOutcome;
   private resolveStopping!: () => void;
   private resolveStopped!: (outcome: StopOutcome) => void;
 
   /** Constructs every node of the graph; a constructor that throws surfaces as CONSTRUCTOR_FAILED. */
+  private readonly log: Log;
+
   constructor(
     readonly graph: ResourceGraph,
     readonly settings: SettingsProvider,
-    private readonly log: Log,
+    private readonly output: LogOutput,
   ) {
     this.name = graph.serviceName;
+    this.log = output.root;
     this.lifecycle = settings.view(LIFECYCLE_SETTINGS_PATH).value() as unknown as LifecycleSettings;
     this.handle = this.serviceHandle();
     this.meters = new Meters({ serviceName: this.name });
+    output.instrument(this.meters);
     this.instances = instantiate(graph, (node, token) => this.reservedValue(node, token));
     const service = this.instances[graph.service.index];
     if (!(service instanceof Microservice)) {
@@ -125,7 +148,7 @@ export class App {
     this.service = service;
     this.manager = new LifecycleManager(graph, this.instances, this.lifecycle.hook_timeout_ms);
     this.followSettingsChanges();
-    this.tasks = new TaskRunner(log, (taskName, error) =>
+    this.tasks = new TaskRunner(this.log, (taskName, error) =>
       this.requestStop(`critical task ${taskName} failed: ${messageOf(error)}`, 2),
     );
     this.stopping = new Promise((resolve) => (this.resolveStopping = resolve));
@@ -161,10 +184,13 @@ export class App {
         );
       }
     } catch (error) {
-      throw await this.rollBack(error);
+      this.rollbackRun = this.rollBack(error);
+      throw await this.rollbackRun;
     }
     this.state = 'running';
-    if (this.requested !== undefined) void this.stop().catch(() => undefined);
+    if (this.requested !== undefined) {
+      this.stop().catch((error: unknown) => this.log.error({ err: error }, messageOf(error)));
+    }
     this.log.info(
       { ms: round(performance.now() - began) },
       `${this.name} ready in ${round(performance.now() - began)} ms`,
@@ -184,7 +210,8 @@ export class App {
     const level = exitCode === 0 ? 'info' : 'warn';
     this.log[level]({ reason, exitCode }, `stopping ${this.name}: ${reason}`);
     // While starting, the request waits for start() to settle: a failed start rolls back by itself.
-    if (this.state !== 'starting') this.stop().catch(() => undefined);
+    if (this.state !== 'starting')
+      this.stop().catch((error: unknown) => this.log.error({ err: error }, messageOf(error)));
   }
 
   get<T>(token: ServiceIdentifier<T> | string): T {
@@ -215,20 +242,27 @@ export class App {
     if (node === undefined || node.kind === 'service') {
       throw new LifecycleError('INVALID_STATE', `${this.name} has no resource '${name}' to restart`);
     }
-    if (this.state !== 'running') {
-      throw new LifecycleError('INVALID_STATE', `cannot restart '${name}': ${this.name} is ${this.state}`);
-    }
-    const subset = this.manager.withDependents(node.index);
-    const names = [...subset].map((index) => this.graph.nodes[index].name);
-    this.log.warn({ resource: name, restarting: names }, `restarting ${names.join(', ')}`);
-    this.restarts++;
-    try {
-      const failures = await this.manager.restart(subset);
+    // One restart at a time, and a stop waits for the restart under way (see runStop).
+    const previous = this.restartRun?.catch(() => undefined);
+    const run = (async () => {
+      await previous;
+      if (this.state !== 'running') {
+        throw new LifecycleError('INVALID_STATE', `cannot restart '${name}': ${this.name} is ${this.state}`);
+      }
+      const subset = this.manager.withDependents(node.index);
+      const names = [...subset].map((index) => this.graph.nodes[index].name);
+      this.log.warn({ resource: name, restarting: names }, `restarting ${names.join(', ')}`);
+      // Settings are live: the restarted resources read the current values when they start again.
+      const failures = await this.manager.restart(subset, () => this.state === 'running');
       if (failures.length > 0) {
         throw LifecycleError.fromFailures('RESTART_FAILED', `restarting '${name}' failed:`, failures);
       }
+    })();
+    this.restartRun = run;
+    try {
+      await run;
     } finally {
-      this.restarts--;
+      if (this.restartRun === run) this.restartRun = undefined;
     }
   }
 
@@ -237,7 +271,7 @@ export class App {
       case SETTINGS:
         return this.settings.view(node.kind === 'service' ? 'system' : resourceSettingsPath(node.name));
       case LOGGER:
-        return this.log.child({ resource: node.name });
+        return this.output.forResource(node.name);
       case RESOURCE_NAME:
         return node.name;
       case SERVICE:
@@ -281,7 +315,7 @@ export class App {
       state: () => this.state,
       status: () => this.status(),
       isReady: () => this.state === 'running',
-      isRestarting: () => this.restarts > 0,
+      isRestarting: () => this.restartRun !== undefined,
       restartResource: (name) => this.restartResource(name),
       requestStop: (reason, exitCode) => this.requestStop(reason, exitCode),
       // `instances` is unset while the constructors run: a constructor cannot see its peers.
@@ -327,6 +361,12 @@ export class App {
     }
   }
 
+  /** Last of all: no more settings changes, and every record logged so far reaches its streams. */
+  private async release(): Promise<void> {
+    await this.settings.close();
+    await this.output.close();
+  }
+
   private async rollBack(error: unknown): Promise<LifecycleError> {
     this.state = 'stopping';
     this.resolveStopping();
@@ -339,7 +379,7 @@ export class App {
       ...(await this.manager.runStopPhase('stop')),
       ...(await this.manager.runStopPhase('postStop')),
     ];
-    await this.settings.close();
+    await this.release();
     this.state = 'failed';
     this.resolveStopped({ exitCode: 1, reason: cause.message });
     if (rollback.length === 0) return cause;
@@ -350,10 +390,15 @@ export class App {
   }
 
   private async runStop(): Promise<void> {
+    if (this.rollbackRun !== undefined) {
+      // A failed start is already undoing itself; stopping again would run the stop hooks twice.
+      await this.rollbackRun;
+      return;
+    }
     if (this.state === 'created' || this.state === 'failed' || this.state === 'stopped') {
       this.state = 'stopped';
       this.resolveStopping();
-      await this.settings.close();
+      await this.release();
       this.resolveStopped(this.requested ?? { exitCode: 0, reason: 'stopped before it started' });
       return;
     }
@@ -366,6 +411,7 @@ export class App {
     this.state = 'stopping';
     this.resolveStopping();
     const began = performance.now();
+    await this.restartRun?.catch(() => undefined);
     for (const phase of ['stop', 'postStop'] as const) {
       try {
         await this.service[phase]();
@@ -373,9 +419,13 @@ export class App {
         this.stopFailures.push({ resource: this.name, phase, error });
       }
     }
-    await this.settings.close();
-    this.state = 'stopped';
     const failures = this.stopFailures;
+    if (failures.length === 0) {
+      const ms = round(performance.now() - began);
+      this.log.info({ ms }, `${this.name} stopped in ${ms} ms`);
+    }
+    await this.release();
+    this.state = 'stopped';
     const requested = this.requested ?? { exitCode: 0, reason: 'stopped' };
     this.resolveStopped(
       failures.length > 0
@@ -389,10 +439,6 @@ export class App {
         failures,
       );
     }
-    this.log.info(
-      { ms: round(performance.now() - began) },
-      `${this.name} stopped in ${round(performance.now() - began)} ms`,
-    );
   }
 }
 

@@ -1,33 +1,11 @@
 /**
- * The logging surface the lifecycle needs; a bunyan Logger satisfies it. Until settings configure
- * logging, records go to stderr as plain lines.
+ * The logging surface the lifecycle and resources need: `logger.info({ fields }, 'message')`.
+ * Keel's bunyan-backed `Logger` (lib/logging) satisfies it, and so does a test's recorder.
  */
 export interface Log {
-  debug(fields: object, message: string): void;
-  info(fields: object, message: string): void;
-  warn(fields: object, message: string): void;
-  error(fields: object, message: string): void;
-  child(fields: object): Log;
-}
-
-const LEVELS = { debug: 20, info: 30, warn: 40, error: 50 } as const;
-type Level = keyof typeof LEVELS;
-
-export function stderrLog(prefix: string, minimum: Level = 'info', bound: object = {}): Log {
-  const write = (level: Level) => (fields: object, message: string) => {
-    if (LEVELS[level] < LEVELS[minimum]) return;
-    const context = { ...bound, ...fields } as Record<string, unknown>;
-    const error = context.err instanceof Error ? `\n${context.err.stack ?? context.err.message}` : '';
-    const source = typeof context.resource === 'string' ? `${prefix}/${context.resource}` : prefix;
-    process.stderr.write(
-      `[${source}] ${level === 'info' ? '' : `${level.toUpperCase()} `}${message}${error}\n`,
-    );
-  };
-  return {
-    debug: write('debug'),
-    info: write('info'),
-    warn: write('warn'),
-    error: write('error'),
-    child: (fields) => stderrLog(prefix, minimum, { ...bound, ...fields }),
-  };
+  debug(fields: Record<string, unknown>, message: string): void;
+  info(fields: Record<string, unknown>, message: string): void;
+  warn(fields: Record<string, unknown>, message: string): void;
+  error(fields: Record<string, unknown>, message: string): void;
+  child(fields: Record<string, unknown>): Log;
 }

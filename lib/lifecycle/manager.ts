@@ -69,13 +69,16 @@ export class LifecycleManager {
     return this.run({ phase, reverse: true, failFast: false, takesPart });
   }
 
-  /** Stops `subset` in reverse order, then runs its start phases again in order. */
-  async restart(subset: ReadonlySet<number>): Promise<HookFailure[]> {
+  /**
+   * Stops `subset` in reverse order, then runs its start phases again in order, unless `mayStart`
+   * says no by then (the service began stopping meanwhile).
+   */
+  async restart(subset: ReadonlySet<number>, mayStart: () => boolean): Promise<HookFailure[]> {
     const failures = [
       ...(await this.runStopPhase('stop', subset)),
       ...(await this.runStopPhase('postStop', subset)),
     ];
-    if (failures.length > 0) return failures;
+    if (failures.length > 0 || !mayStart()) return failures;
     for (const phase of START_PHASES) {
       const startFailures = await this.runStartPhase(phase, subset);
       if (startFailures.length > 0) return startFailures;

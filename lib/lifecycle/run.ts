@@ -1,9 +1,12 @@
 import { microserviceOptionsOf } from '../container/decorators';
 import type { ResourceClass } from '../container/provider';
 import { createMicroservice, type App, type CreateOptions } from './app';
+import { createProvisionalLogging } from '../logging';
 import { messageOf } from './errors';
-import { stderrLog } from './log';
 import type { Microservice } from './microservice';
+
+/** How long the last records may take to reach remote streams before a forced exit goes anyway. */
+const FORCED_EXIT_FLUSH_MS = 1000;
 
 /** Exit codes of a process started with `run`. */
 export const ExitCode = {
@@ -20,16 +23,28 @@ export const ExitCode = {
  * For `main.ts`: starts the service, stops it gracefully on SIGTERM or SIGINT, and exits with
  * the codes of `ExitCode`. Use `createMicroservice` instead to keep control of the process.
  */
-export async function run(Service: ResourceClass<Microservice>, options: CreateOptions = {}): Promise<never> {
-  const log = options.log ?? stderrLog(microserviceOptionsOf(Service)?.name || Service.name, 'info');
-  const exit = (code: number): never => process.exit(code);
+export async function run(
+  Service: ResourceClass<Microservice>,
+  options: Omit<CreateOptions, 'log' | 'logging'> = {},
+): Promise<never> {
+  // Made here, not by the app, so that the last lines (a failed start, the exit) reach every stream.
+  const logging = createProvisionalLogging({
+    serviceName: microserviceOptionsOf(Service)?.name || Service.name,
+  });
+  const log = logging.logger;
+  let exiting = false;
+  const exit = (code: number, flushMs?: number): void => {
+    if (exiting) return;
+    exiting = true;
+    void logging.close(flushMs).finally(() => process.exit(code));
+  };
   let app: App | undefined;
   let signalled: NodeJS.Signals | undefined;
 
   const onSignal = (signal: NodeJS.Signals) => {
     if (signalled !== undefined) {
       log.error({ signal, pending: app?.pendingHooks() }, `second ${signal} while stopping: forcing exit`);
-      exit(ExitCode.FORCED);
+      return exit(ExitCode.FORCED, FORCED_EXIT_FLUSH_MS);
     }
     signalled = signal;
     // A signal during start is honoured once the start settles; start() keeps no half-started state.
@@ -47,13 +62,15 @@ export async function run(Service: ResourceClass<Microservice>, options: CreateO
   process.on('unhandledRejection', onCrash);
 
   try {
-    const created = await createMicroservice(Service, { ...options, log });
+    const created = await createMicroservice(Service, { ...options, logging });
     app = created;
     await created.start();
   } catch (error) {
     log.error({ err: error }, `failed to start: ${messageOf(error)}`);
-    return exit(ExitCode.FAILED);
+    exit(ExitCode.FAILED);
+    return new Promise<never>(() => undefined);
   }
+
   const running = app;
   if (signalled !== undefined)
     running.requestStop(`${signalled} received: stopping gracefully`, ExitCode.CLEAN);
@@ -66,9 +83,10 @@ export async function run(Service: ResourceClass<Microservice>, options: CreateO
       { pending, timeoutMs: running.stopTimeoutMs },
       `stop did not finish within ${running.stopTimeoutMs} ms (still running: ${pending.join(', ') || 'tasks'}): forcing exit`,
     );
-    exit(ExitCode.FORCED);
+    exit(ExitCode.FORCED, FORCED_EXIT_FLUSH_MS);
   }, running.stopTimeoutMs);
   const outcome = await running.stopped;
   clearTimeout(watchdog);
-  return exit(outcome.exitCode);
+  exit(outcome.exitCode);
+  return new Promise<never>(() => undefined);
 }

@@ -5,6 +5,7 @@ export const PROJECT_ROOT = path.resolve(__dirname, '../..');
 
 export interface ServiceProcess {
   child: ChildProcess;
+  /** stdout and stderr as received, with each JSON log record followed by its message and error in plain text. */
   output(): string;
   /** Resolves with the output so far once `pattern` appears in stdout or stderr. */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
@@ -19,15 +20,23 @@ export function spawnService(entry: string, env: NodeJS.ProcessEnv = {}): Servic
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
+  const pending: Record<'stdout' | 'stderr', string> = { stdout: '', stderr: '' };
   const listeners = new Set<() => void>();
-  const collect = (chunk: Buffer) => {
-    output += chunk.toString();
+  const collect = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
+    const lines = (pending[stream] + chunk.toString()).split('\n');
+    pending[stream] = lines.pop()!;
+    for (const line of lines) output += readable(line);
     listeners.forEach((listener) => listener());
   };
-  child.stdout!.on('data', collect);
-  child.stderr!.on('data', collect);
+  child.stdout!.on('data', collect('stdout'));
+  child.stderr!.on('data', collect('stderr'));
+  // 'close' comes after stdout and stderr ended, so the output is complete when `exited` resolves.
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
+    child.on('close', (code, signal) => {
+      for (const stream of ['stdout', 'stderr'] as const)
+        if (pending[stream] !== '') output += readable(pending[stream]);
+      resolve({ code, signal });
+    }),
   );
   const waitFor = (pattern: RegExp, timeoutMs = 20_000) =>
     new Promise<string>((resolve, reject) => {
@@ -48,13 +57,25 @@ export function spawnService(entry: string, env: NodeJS.ProcessEnv = {}): Servic
       const cleanup = () => {
         clearTimeout(timer);
         listeners.delete(check);
-        child.off('exit', gone);
+        child.off('close', gone);
       };
       listeners.add(check);
-      child.once('exit', gone);
+      child.once('close', gone);
       check();
     });
   return { child, output: () => output, waitFor, exited };
+}
+
+/** A log line as it came, and for a bunyan record also its message and error unescaped. */
+function readable(line: string): string {
+  if (!line.startsWith('{')) return `${line}\n`;
+  try {
+    const record = JSON.parse(line) as { msg?: unknown; err?: { stack?: string; message?: string } };
+    const error = record.err?.stack ?? record.err?.message;
+    return `${line}\n  ${String(record.msg)}${error === undefined ? '' : `\n  ${error}`}\n`;
+  } catch {
+    return `${line}\n`;
+  }
 }
 
 /** Kills what a test left running, so a failed assertion never leaks a process. */

@@ -1,20 +1,5 @@
-import { execFile, spawnSync } from 'node:child_process';
-
 import { Meters } from '../../../lib/metrics';
-
-/** Whether the `promtool` binary (Debian package prometheus) can be run from PATH. */
-function promtoolInstalled(): boolean {
-  return spawnSync('promtool', ['--version'], { stdio: 'ignore' }).error === undefined;
-}
-
-function promtoolCheck(text: string): Promise<{ code: number; output: string }> {
-  return new Promise((resolve) => {
-    const child = execFile('promtool', ['check', 'metrics'], { timeout: 30_000 }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : Number(error.code ?? 1), output: stdout + stderr });
-    });
-    child.stdin?.end(text);
-  });
-}
+import { describeWithPrometheus, promtoolCheck } from '../../support/prometheus';
 
 async function everyMeterType(): Promise<string> {
   const meters = new Meters({ serviceName: 'billing-api' });
@@ -34,18 +19,7 @@ async function everyMeterType(): Promise<string> {
   return meters.render();
 }
 
-describe('promtool check metrics', () => {
-  if (!promtoolInstalled()) {
-    it('needs promtool, from the Debian package prometheus', () => {
-      console.warn(
-        '!!! promtool not found: install the Debian package "prometheus" to run the promtool checks !!!',
-      );
-      // In CI a missing promtool is a broken environment, not a reason to pass.
-      expect(process.env.CI).not.toBe('true');
-    });
-    return;
-  }
-
+describeWithPrometheus('promtool check metrics', ['promtool'], () => {
   it('accepts the output of a registry with every meter type, labels and process metrics', async () => {
     const text = await everyMeterType();
     const result = await promtoolCheck(text);

@@ -1,0 +1,66 @@
+import { Gauge } from 'prom-client';
+import { configureLogging, createProvisionalLogging, loggingSchema, type Logging } from '../logging';
+import type { Meters } from '../metrics';
+import type { SettingsProvider } from '../settings';
+import type { SettingsScope } from '../settings/types';
+import type { Log } from './log';
+
+export const LOGGING_SETTINGS_PATH = 'system.logging';
+export const loggingScope: SettingsScope = {
+  path: LOGGING_SETTINGS_PATH,
+  owner: 'keel',
+  schema: loggingSchema,
+};
+
+/** Where a service's records go: its own logger, each resource's child, and what to flush at the end. */
+export interface LogOutput {
+  root: Log;
+  forResource(name: string): Log;
+  /** Once settings are loaded: configures streams and follows profile changes. */
+  configure(settings: SettingsProvider, deployName: string): Promise<void>;
+  /** Counts the records the streams dropped, as `<service>_logging_dropped_records{stream}`. */
+  instrument(meters: Meters): void;
+  /** Delivers every record logged so far; called last when the service stops. */
+  close(): Promise<void>;
+}
+
+/** The service's own `Logging`: provisional stderr first, then the streams of `system.logging`. */
+export function loggingOutput(logging: Logging, owned: boolean): LogOutput {
+  return {
+    root: logging.logger,
+    forResource: (name) => logging.forResource(name),
+    configure: async (settings, deployName) => {
+      await configureLogging(logging, settings.view(LOGGING_SETTINGS_PATH).value(), { deployName });
+      settings.watch(`${LOGGING_SETTINGS_PATH}.profile`, (profile) => logging.setProfile(profile));
+    },
+    instrument: (meters) => {
+      new Gauge({
+        name: `${meters.prefix}logging_dropped_records`,
+        help: 'Log records a stream gave up on (receiver down, queue full), since start',
+        labelNames: ['stream'],
+        registers: [meters.registry],
+        collect() {
+          for (const [stream, dropped] of Object.entries(logging.droppedRecords()))
+            this.set({ stream }, dropped);
+        },
+      });
+    },
+    // A caller that brought its own Logging (run) closes it itself, after its last record.
+    close: () => (owned ? logging.close() : logging.flush()),
+  };
+}
+
+/** A `Log` given in code (tests): records go there as they are, nothing to configure or flush. */
+export function fixedOutput(log: Log): LogOutput {
+  return {
+    root: log,
+    forResource: (name) => log.child({ resource: name }),
+    configure: async () => undefined,
+    instrument: () => undefined,
+    close: async () => undefined,
+  };
+}
+
+export function provisionalOutput(serviceName: string): LogOutput {
+  return loggingOutput(createProvisionalLogging({ serviceName }), true);
+}

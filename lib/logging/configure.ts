@@ -1,0 +1,88 @@
+import os from 'node:os';
+import { LoggingSettingsError } from './errors';
+import { fullyQualifiedHostName } from './fqdn';
+import type { Logging } from './logging';
+import { loadLoggingSettings, type LoggingSettings, type LoggingSettingsInput } from './schema';
+import { LogstashHttpSink } from './sinks/logstash-http';
+import { LogstashUdpSink } from './sinks/logstash-udp';
+import { RotatingFileSink, parsePeriod } from './sinks/rotating-file';
+import { StreamSink } from './sinks/stream';
+import type { LogSink, SinkContext } from './sinks/types';
+
+export interface ConfigureLoggingOptions {
+  /** `system.deploy_name`. */
+  deployName?: string;
+  /** Where the stdout stream writes; process.stdout by default. */
+  stdout?: NodeJS.WritableStream;
+}
+
+/**
+ * Applies the `system.logging` subtree: validates it, sets the profile and replaces the provisional
+ * streams. Loggers handed out before keep working and follow the new configuration.
+ */
+export async function configureLogging(
+  logging: Logging,
+  input: LoggingSettingsInput,
+  options: ConfigureLoggingOptions = {},
+): Promise<LoggingSettings> {
+  const settings = loadLoggingSettings(input);
+  if (options.deployName !== undefined) logging.setDeployName(options.deployName);
+  const context = logging.sinkContext;
+  const sinks = await createSinks(settings, context, options.stdout ?? process.stdout);
+  logging.setProfile(settings.profile);
+  await logging.replaceSinks(sinks);
+  if (sinks.length === 0) context.warn('system.logging enables no stream; records are discarded');
+  return settings;
+}
+
+async function createSinks(
+  settings: LoggingSettings,
+  context: SinkContext,
+  stdout: NodeJS.WritableStream,
+): Promise<LogSink[]> {
+  const sinks: LogSink[] = [];
+  if (settings.stdout) sinks.push(new StreamSink('stdout', stdout, context.drops));
+  if (settings.file_path) sinks.push(openFile(settings, settings.file_path, context));
+  if (settings.logstash.enabled) {
+    const { host, port, fqdn } = settings.logstash;
+    const hostName = fqdn ? await fullyQualifiedHostName() : os.hostname();
+    sinks.push(new LogstashUdpSink({ host, port, hostName }, context));
+  }
+  if (settings.http.enabled) {
+    const http = settings.http;
+    sinks.push(
+      new LogstashHttpSink(
+        {
+          url: http.url,
+          user: http.user,
+          password: http.password,
+          maxRecords: http.max_records,
+          maxTimeMs: http.max_time_seconds * 1000,
+          maxQueueRecords: http.max_queue_records,
+          backoffMs: http.backoff_seconds * 1000,
+          maxBackoffMs: http.max_backoff_seconds * 1000,
+          timeoutMs: http.timeout_seconds * 1000,
+          hostName: os.hostname(),
+        },
+        context,
+      ),
+    );
+  }
+  return sinks;
+}
+
+function openFile(settings: LoggingSettings, filePath: string, context: SinkContext): RotatingFileSink {
+  const { max_bytes, period, count } = settings.file;
+  try {
+    return new RotatingFileSink(
+      filePath,
+      { maxBytes: max_bytes, periodMs: parsePeriod(period), count },
+      context,
+    );
+  } catch (error) {
+    throw new LoggingSettingsError(
+      'system.logging.file_path',
+      `cannot open ${filePath}: ${(error as Error).message}`,
+    );
+  }
+}

@@ -1,0 +1,12 @@
+/** A `system.logging` value Keel cannot use; the message names the key and what it accepts. */
+export class LoggingSettingsError extends Error {
+  readonly code = 'KEEL_LOGGING_SETTINGS';
+
+  constructor(
+    readonly key: string,
+    message: string,
+  ) {
+    super(`${key}: ${message}`);
+    this.name = 'LoggingSettingsError';
+  }
+}

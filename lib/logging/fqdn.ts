@@ -1,0 +1,14 @@
+import dns from 'node:dns/promises';
+import os from 'node:os';
+
+/** Like Python's socket.getfqdn(), which Tamarco's `logstash.fqdn` used; the short name when DNS cannot tell. */
+export async function fullyQualifiedHostName(): Promise<string> {
+  const short = os.hostname();
+  try {
+    const { address } = await dns.lookup(short);
+    const { hostname } = await dns.lookupService(address, 0);
+    return hostname;
+  } catch {
+    return short;
+  }
+}

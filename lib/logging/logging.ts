@@ -1,0 +1,140 @@
+import bunyan from 'bunyan';
+import { RecordDispatcher, type LoggingIdentity } from './dispatcher';
+import { DropCounter } from './drops';
+import { PROFILE_LEVELS, assertLogProfile, type LevelName, type LogProfile } from './levels';
+import { Logger, type LevelGate } from './logger';
+import { StreamSink } from './sinks/stream';
+import type { LogSink, SinkContext } from './sinks/types';
+
+export interface ProvisionalLoggingOptions {
+  serviceName: string;
+  deployName?: string;
+  /** The provisional stream, and where Keel's own warnings about log streams go; process.stderr by default. */
+  stderr?: NodeJS.WritableStream;
+  /** Level until a profile is set; info by default. */
+  level?: LevelName;
+}
+
+/** How long `close()` keeps retrying remote receivers before it counts their records as dropped. */
+export const DEFAULT_CLOSE_TIMEOUT_MS = 5000;
+
+/**
+ * The logging of one service. It starts provisional (JSON lines on stderr) so settings loading can
+ * log; `configureLogging` then swaps in the configured streams under the same loggers.
+ */
+export class Logging {
+  /** The service's own logger; `logger` is the service name. */
+  readonly logger: Logger;
+  private readonly identity: LoggingIdentity;
+  private readonly gate: LevelGate;
+  private readonly drops = new DropCounter();
+  private readonly stderr: StreamSink;
+  private readonly dispatcher: RecordDispatcher;
+  private readonly diagnostics: Logger;
+  private currentProfile: LogProfile | undefined;
+
+  constructor(options: ProvisionalLoggingOptions) {
+    this.identity = { serviceName: options.serviceName, deployName: options.deployName ?? '' };
+    this.gate = { level: bunyan.resolveLevel(options.level ?? 'info') };
+    this.stderr = new StreamSink('stderr', options.stderr ?? process.stderr, this.drops);
+    // Warnings about the streams bypass them: a failing stream must not be asked to carry its own failure.
+    const diagnosticsDispatcher = new RecordDispatcher(this.identity, [this.stderr], () => undefined);
+    this.diagnostics = new Logger(
+      { level: bunyan.TRACE },
+      createBunyan(this.identity, 'keel.logging', diagnosticsDispatcher),
+    );
+    this.dispatcher = new RecordDispatcher(this.identity, [this.stderr], (sink, error) =>
+      this.diagnostics.error(
+        { err: error, stream: sink.name },
+        'log stream %s failed to take a record',
+        sink.name,
+      ),
+    );
+    this.logger = new Logger(
+      this.gate,
+      createBunyan(this.identity, this.identity.serviceName, this.dispatcher),
+    );
+  }
+
+  /** A named logger, as Tamarco's extra loggers: its records carry `logger: <name>`. */
+  getLogger(name: string): Logger {
+    return this.logger.child({ logger: name });
+  }
+
+  /** The logger `LOGGER` gives the resource registered under `name`. */
+  forResource(name: string): Logger {
+    return this.logger.child({ logger: `${this.identity.serviceName}.${name}`, resource: name });
+  }
+
+  get profile(): LogProfile | undefined {
+    return this.currentProfile;
+  }
+
+  /** Bunyan's numeric level every logger currently obeys. */
+  get level(): number {
+    return this.gate.level;
+  }
+
+  /** Takes effect at once for every logger handed out; meant for a watch on `system.logging.profile`. */
+  setProfile(profile: unknown): void {
+    assertLogProfile(profile);
+    this.currentProfile = profile;
+    this.gate.level = PROFILE_LEVELS[profile];
+  }
+
+  setDeployName(deployName: string): void {
+    this.identity.deployName = deployName;
+  }
+
+  /** Records each stream gave up on since start, by stream name (`logstash_http`, `logstash_udp`, `file`, ...). */
+  droppedRecords(): Record<string, number> {
+    return this.drops.snapshot();
+  }
+
+  /** Names of the streams records go to now. */
+  streams(): string[] {
+    return this.dispatcher.currentSinks().map((sink) => sink.name);
+  }
+
+  get sinkContext(): SinkContext {
+    return { drops: this.drops, warn: (message, fields) => this.diagnostics.warn(fields ?? {}, message) };
+  }
+
+  /** Routes records to `sinks` from now on; the previous ones are flushed and closed. */
+  async replaceSinks(sinks: readonly LogSink[], timeoutMs = DEFAULT_CLOSE_TIMEOUT_MS): Promise<void> {
+    const previous = this.dispatcher.replaceSinks(sinks);
+    const deadline = Date.now() + timeoutMs;
+    await Promise.all(previous.filter((sink) => !sinks.includes(sink)).map((sink) => sink.close(deadline)));
+  }
+
+  /** Resolves when every record logged before the call is written or sent (or counted as dropped). */
+  async flush(): Promise<void> {
+    const sinks = new Set([...this.dispatcher.currentSinks(), this.stderr]);
+    await Promise.all([...sinks].map((sink) => sink.flush()));
+  }
+
+  /**
+   * Delivers everything logged so far, then releases files and sockets. Records logged afterwards
+   * still reach stderr.
+   */
+  async close(timeoutMs = DEFAULT_CLOSE_TIMEOUT_MS): Promise<void> {
+    await this.replaceSinks([this.stderr], timeoutMs);
+    await this.stderr.flush();
+  }
+}
+
+/** Before settings load: records go to stderr, at info unless told otherwise. */
+export function createProvisionalLogging(options: ProvisionalLoggingOptions): Logging {
+  return new Logging(options);
+}
+
+function createBunyan(identity: LoggingIdentity, loggerName: string, dispatcher: RecordDispatcher): bunyan {
+  return bunyan.createLogger({
+    name: identity.serviceName,
+    logger: loggerName,
+    // Levels are enforced by the Logger gate; bunyan passes everything it is given.
+    level: bunyan.TRACE,
+    streams: [{ type: 'raw', stream: dispatcher, level: bunyan.TRACE }],
+    serializers: { ...bunyan.stdSerializers, error: bunyan.stdSerializers.err },
+  });
+}

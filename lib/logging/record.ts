@@ -1,0 +1,72 @@
+import bunyan from 'bunyan';
+import { SECRET_KEY, redact } from '../settings/redact';
+
+/** A bunyan record after Keel added its fields; `time` is already an ISO string. */
+export interface LogRecord {
+  [field: string]: unknown;
+  name: string;
+  hostname: string;
+  pid: number;
+  level: number;
+  msg: string;
+  time: string;
+  v: number;
+  service_name: string;
+  deploy_name: string;
+  levelname: string;
+  logger: string;
+  resource?: string;
+}
+
+/** One record as every stream sees it; the JSON line is built once, by the first stream that needs it. */
+export class LogEntry {
+  private json: string | undefined;
+
+  constructor(readonly record: LogRecord) {}
+
+  get line(): string {
+    return (this.json ??= safeJson(this.record) + '\n');
+  }
+}
+
+/** A record that is not plain data (a cycle the redaction scan did not reach) still gets logged. */
+export function safeJson(value: object): string {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return JSON.stringify(value, bunyan.safeCycles());
+  }
+}
+
+const MAX_SCAN_DEPTH = 16;
+
+/**
+ * Most records hold no secret, and `redact` copies the whole record; scanning the keys first
+ * keeps the copy off the hot path. Too deep (or circular) counts as "might hold one".
+ */
+export function redactRecord<T extends object>(record: T): T {
+  return mayHoldSecret(record, 0) ? redact(record) : record;
+}
+
+/** Field names repeat from record to record; remembering the verdict saves a regex test per field. */
+const secretKeyVerdicts = new Map<string, boolean>();
+const MAX_REMEMBERED_KEYS = 4096;
+
+function isSecretKey(key: string): boolean {
+  let verdict = secretKeyVerdicts.get(key);
+  if (verdict === undefined) {
+    verdict = SECRET_KEY.test(key);
+    if (secretKeyVerdicts.size < MAX_REMEMBERED_KEYS) secretKeyVerdicts.set(key, verdict);
+  }
+  return verdict;
+}
+
+function mayHoldSecret(value: object, depth: number): boolean {
+  if (depth > MAX_SCAN_DEPTH) return true;
+  for (const key in value) {
+    if (isSecretKey(key)) return true;
+    const inner = (value as Record<string, unknown>)[key];
+    if (inner !== null && typeof inner === 'object' && mayHoldSecret(inner, depth + 1)) return true;
+  }
+  return false;
+}

@@ -1,0 +1,128 @@
+import convict from 'convict';
+import { LOG_PROFILES, isLogProfile, unknownProfileMessage, type LogProfile } from './levels';
+
+/** The validated `system.logging` subtree; keys follow Tamarco's (reference 3.3). */
+export interface LoggingSettings {
+  profile: LogProfile;
+  stdout: boolean;
+  /** Rotating file stream, on when set. */
+  file_path: string | null;
+  file: {
+    /** Rotate when the file would grow past this many bytes; 0 turns size rotation off. */
+    max_bytes: number;
+    /** Rotate on UTC boundaries of this period (`30s`, `15m`, `1h`, `1d`, `1w`); empty turns it off. */
+    period: string;
+    /** Rotated files kept (`<file_path>.0` is the newest). */
+    count: number;
+  };
+  logstash: {
+    enabled: boolean;
+    host: string;
+    port: number;
+    /** Send the host's fully qualified name in `host` instead of its short name. */
+    fqdn: boolean;
+    version: number;
+  };
+  http: {
+    enabled: boolean;
+    url: string;
+    user: string;
+    password: string;
+    max_time_seconds: number;
+    max_records: number;
+    /** Records held while logstash is slow or down; beyond it records are dropped and counted. */
+    max_queue_records: number;
+    backoff_seconds: number;
+    max_backoff_seconds: number;
+    timeout_seconds: number;
+  };
+}
+
+export type LoggingSettingsInput = { [K in keyof LoggingSettings]?: DeepPartial<LoggingSettings[K]> };
+type DeepPartial<T> = T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
+
+const PERIOD = /^[1-9]\d*[smhdw]$/;
+
+function positive(value: unknown): void {
+  if (typeof value !== 'number' || !(value > 0)) throw new Error('must be a number greater than 0');
+}
+
+function positiveInt(value: unknown): void {
+  if (!Number.isInteger(value) || (value as number) < 1) throw new Error('must be an integer of at least 1');
+}
+
+function httpUrl(value: unknown): void {
+  if (typeof value !== 'string' || !URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) {
+    throw new Error('must be an http or https URL');
+  }
+}
+
+export const loggingSchema = {
+  profile: {
+    doc: `Log level profile: ${LOG_PROFILES.join(', ')} (DEVELOP and TESTING log debug, PRODUCTION info)`,
+    default: 'PRODUCTION' as LogProfile,
+    // convict prefixes the key, and the settings layer the scope path.
+    format: (value: unknown) => {
+      if (!isLogProfile(value)) throw new Error(unknownProfileMessage(value));
+    },
+  },
+  stdout: { doc: 'Write bunyan JSON lines to stdout', default: true, format: Boolean },
+  file_path: {
+    doc: 'Write to this rotating file when set',
+    default: null as string | null,
+    format: String,
+    nullable: true,
+  },
+  file: {
+    max_bytes: {
+      doc: 'Rotate past this size in bytes (0: never by size)',
+      default: 10 * 1024 * 1024,
+      format: 'nat',
+    },
+    period: {
+      doc: 'Rotate on UTC boundaries of this period, e.g. 1h, 1d, 1w (empty: never by time)',
+      default: '',
+      format: (value: unknown) => {
+        if (value !== '' && !(typeof value === 'string' && PERIOD.test(value))) {
+          throw new Error('must be empty or a count and a unit among s, m, h, d, w (e.g. 1d)');
+        }
+      },
+    },
+    count: { doc: 'Rotated files kept', default: 5, format: 'nat' },
+  },
+  logstash: {
+    enabled: { doc: 'Send records to logstash over UDP', default: false, format: Boolean },
+    host: { doc: 'Logstash UDP host', default: '127.0.0.1', format: String },
+    port: { doc: 'Logstash UDP port', default: 5044, format: 'port' },
+    fqdn: { doc: 'Send the fully qualified host name', default: false, format: Boolean },
+    version: { doc: 'Logstash JSON event format version (only 1)', default: 1, format: [1] },
+  },
+  http: {
+    enabled: { doc: 'Send records to logstash over HTTP in bulk', default: false, format: Boolean },
+    url: { doc: 'Logstash HTTP input URL', default: 'http://127.0.0.1:8080', format: httpUrl },
+    user: { doc: 'Basic auth user (empty: no auth)', default: '', format: String },
+    password: { doc: 'Basic auth password', default: '', format: String, sensitive: true },
+    max_time_seconds: { doc: 'Longest a record waits before it is sent', default: 15, format: positive },
+    max_records: {
+      doc: 'Records per request; a full batch is sent at once',
+      default: 100,
+      format: positiveInt,
+    },
+    max_queue_records: {
+      doc: 'Records buffered while logstash is down',
+      default: 10000,
+      format: positiveInt,
+    },
+    backoff_seconds: { doc: 'First retry delay after a failed request', default: 1, format: positive },
+    max_backoff_seconds: { doc: 'Longest retry delay', default: 30, format: positive },
+    timeout_seconds: { doc: 'Request timeout', default: 10, format: positive },
+  },
+};
+
+/** Validates a `system.logging` subtree (defaults filled in); used when Keel is configured without the settings layer. */
+export function loadLoggingSettings(input: LoggingSettingsInput = {}): LoggingSettings {
+  const config = convict<LoggingSettings>(loggingSchema as convict.Schema<LoggingSettings>);
+  config.load(input);
+  config.validate({ allowed: 'strict' });
+  return config.getProperties();
+}

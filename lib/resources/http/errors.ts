@@ -1,0 +1,26 @@
+export type HttpRouteErrorCode = 'AMBIGUOUS_SERVER' | 'UNKNOWN_SERVER';
+
+/** A decorated route that cannot be bound to a server; raised while the server starts. */
+export class HttpRouteError extends Error {
+  override readonly name = 'HttpRouteError';
+  constructor(
+    readonly code: HttpRouteErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export type HttpClientErrorCode = 'NOT_STARTED' | 'CLIENT_CLOSED' | 'TIMEOUT' | 'NETWORK';
+
+/** A request of HttpClientResource that got no response; an HTTP error status is a response, not this. */
+export class HttpClientError extends Error {
+  override readonly name = 'HttpClientError';
+  constructor(
+    readonly code: HttpClientErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

@@ -1,0 +1,269 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { Middleware } from 'koa';
+import type { Log } from '../../lifecycle/log';
+import type { Counter, Histogram, MeterFactory } from '../../metrics';
+import { withRequestId, type HttpState } from './context';
+import { turnAway } from './drain';
+import type { CorsSettings } from './settings';
+
+/** The `route` label of a request no route matched: raw paths would make one series per URL. */
+export const UNMATCHED_ROUTE = 'unmatched';
+
+const REQUEST_ID = /^[\w.:@=+/-]{1,128}$/;
+
+export interface ObserveOptions {
+  log: Log;
+  meters: MeterFactory;
+  /** Error bodies carry the stack. */
+  exposeStack: boolean;
+  accessLog: boolean;
+  /** While it is true, requests are turned away with 503 and every response closes its connection. */
+  isDraining(): boolean;
+  retryAfterSeconds: number;
+}
+
+// Unique across processes by the random prefix, and far cheaper per request than a UUID.
+const REQUEST_ID_PREFIX = randomBytes(6).toString('hex');
+let requestSequence = 0;
+
+function nextRequestId(): string {
+  return `${REQUEST_ID_PREFIX}-${(++requestSequence).toString(36)}`;
+}
+
+interface MethodMeters {
+  duration: Histogram;
+  byStatus: Map<number, Counter>;
+}
+
+/**
+ * The request meters, found per request through nested maps on route, method and status: no label
+ * object or key string is built once a combination has been seen.
+ */
+class RouteMeters {
+  private readonly requests: Counter;
+  private readonly durations: Histogram;
+  private readonly byRoute = new Map<string, Map<string, MethodMeters>>();
+
+  constructor(meters: MeterFactory) {
+    this.requests = meters.counter('http_requests_total', {
+      help: 'HTTP requests served, by method, route template and status',
+      labelNames: ['method', 'route', 'status'],
+    });
+    this.durations = meters.histogram('http_request_duration_seconds', {
+      help: 'Time from the request to its response, by method and route template',
+      labelNames: ['method', 'route'],
+    });
+  }
+
+  record(method: string, route: string, status: number, seconds: number): void {
+    let byMethod = this.byRoute.get(route);
+    if (byMethod === undefined) this.byRoute.set(route, (byMethod = new Map()));
+    let meters = byMethod.get(method);
+    if (meters === undefined) {
+      meters = { duration: this.durations.labels({ method, route }), byStatus: new Map() };
+      byMethod.set(method, meters);
+    }
+    let counter = meters.byStatus.get(status);
+    if (counter === undefined) {
+      counter = this.requests.labels({ method, route, status });
+      meters.byStatus.set(status, counter);
+    }
+    counter.inc();
+    meters.duration.observe(seconds);
+  }
+}
+
+/** `log` is made on first use: most requests never log beyond their access line. */
+class RequestState implements HttpState {
+  body?: unknown;
+  private child?: Log;
+
+  constructor(
+    readonly requestId: string,
+    private readonly serverLog: Log,
+  ) {}
+
+  get log(): Log {
+    this.child ??= this.serverLog.child({ request_id: this.requestId });
+    return this.child;
+  }
+}
+
+interface RoutedState {
+  _matchedRoute?: string | RegExp;
+}
+
+/**
+ * The outermost middleware: request id (from `x-request-id` or generated) on a child logger and
+ * in the response, errors turned into a JSON body, the request counted and timed by route
+ * template, and one access log line.
+ */
+export function observe({
+  log,
+  meters,
+  exposeStack,
+  accessLog,
+  isDraining,
+  retryAfterSeconds,
+}: ObserveOptions): Middleware<HttpState> {
+  const routeMeters = new RouteMeters(meters);
+  return async (ctx, next) => {
+    const began = performance.now();
+    const header = ctx.get('x-request-id');
+    const requestId = REQUEST_ID.test(header) ? header : nextRequestId();
+    ctx.state = new RequestState(requestId, log);
+    ctx.set('x-request-id', requestId);
+    try {
+      if (isDraining()) turnAway(ctx, retryAfterSeconds);
+      else await withRequestId(requestId, next);
+    } catch (error) {
+      respondWithError(ctx, error, exposeStack, ctx.state.log);
+    }
+    if (isDraining()) ctx.set('Connection', 'close');
+    const matched = (ctx as RoutedState)._matchedRoute;
+    const route = matched === undefined ? UNMATCHED_ROUTE : String(matched);
+    const { method, status } = ctx;
+    const seconds = (performance.now() - began) / 1000;
+    routeMeters.record(method, route, status, seconds);
+    if (!accessLog) return;
+    const ms = Math.round(seconds * 10_000) / 10;
+    log.info(
+      { request_id: requestId, method, path: ctx.path, route, status, ms, remote: ctx.ip },
+      `${method} ${ctx.path} ${status} ${ms} ms`,
+    );
+  };
+}
+
+interface HttpErrorShape {
+  status?: unknown;
+  statusCode?: unknown;
+  expose?: unknown;
+  headers?: unknown;
+  message?: unknown;
+  stack?: unknown;
+}
+
+function respondWithError(
+  ctx: Parameters<Middleware<HttpState>>[0],
+  error: unknown,
+  exposeStack: boolean,
+  log: Log,
+): void {
+  const shape = (typeof error === 'object' && error !== null ? error : {}) as HttpErrorShape;
+  const declared = shape.status ?? shape.statusCode;
+  const status =
+    typeof declared === 'number' && Number.isInteger(declared) && declared >= 400 && declared < 600
+      ? declared
+      : 500;
+  // A 4xx message is written for the client; a 5xx one may leak internals, as koa assumes.
+  const expose = typeof shape.expose === 'boolean' ? shape.expose : status < 500;
+  if (status >= 500) log.error({ err: error, status }, `request failed: ${String(shape.message ?? error)}`);
+  if (typeof shape.headers === 'object' && shape.headers !== null) {
+    for (const [field, value] of Object.entries(shape.headers)) ctx.set(field, String(value));
+  }
+  ctx.status = status;
+  ctx.body = {
+    error: expose && typeof shape.message === 'string' ? shape.message : statusText(status),
+    status,
+    request_id: ctx.state.requestId,
+    ...(exposeStack && typeof shape.stack === 'string' && { stack: shape.stack }),
+  };
+}
+
+function statusText(status: number): string {
+  return status >= 500 ? 'internal server error' : 'request failed';
+}
+
+/**
+ * Reads the request body into `ctx.state.body` (JSON parsed, text decoded, bytes otherwise);
+ * a body larger than `maxBytes` gets 413 without being read any further.
+ */
+export function readBody(maxBytes: number): Middleware<HttpState> {
+  return async (ctx, next) => {
+    const { headers } = ctx.req;
+    const declared = headers['content-length'];
+    if (headers['transfer-encoding'] === undefined && (declared === undefined || declared === '0'))
+      return next();
+    if (declared !== undefined && Number(declared) > maxBytes) {
+      ctx.throw(413, `request body of ${declared} bytes is over the limit of ${maxBytes}`);
+    }
+    const bytes = await collect(ctx.req, maxBytes);
+    if (bytes === undefined) return ctx.throw(413, `request body is over the limit of ${maxBytes} bytes`);
+    ctx.state.body = decode(bytes, ctx.request.type, ctx);
+    return next();
+  };
+}
+
+/**
+ * The body, or undefined once it passes `maxBytes`. It stops collecting without destroying the
+ * stream (an async iterator would): node discards the rest, so the 413 reaches the client.
+ */
+function collect(request: IncomingMessage, maxBytes: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= maxBytes) return void chunks.push(chunk);
+      detach();
+      resolve(undefined);
+    };
+    const onEnd = () => {
+      detach();
+      resolve(Buffer.concat(chunks));
+    };
+    // Node cut the request short (request timeout, client gone) and has answered or closed the socket.
+    const onClose = () => {
+      detach();
+      reject(Object.assign(new Error('request body was cut short'), { status: 408 }));
+    };
+    const detach = () => {
+      request.off('data', onData);
+      request.off('end', onEnd);
+      request.off('close', onClose);
+    };
+    request.on('data', onData);
+    request.once('end', onEnd);
+    request.once('close', onClose);
+  });
+}
+
+function decode(
+  bytes: Buffer,
+  type: string,
+  ctx: { throw(status: number, message: string): never },
+): unknown {
+  if (type === 'application/json' || type.endsWith('+json')) {
+    try {
+      return JSON.parse(bytes.toString('utf8')) as unknown;
+    } catch {
+      ctx.throw(400, 'request body is not valid JSON');
+    }
+  }
+  if (type.startsWith('text/')) return bytes.toString('utf8');
+  if (type === 'application/x-www-form-urlencoded')
+    return Object.fromEntries(new URLSearchParams(bytes.toString('utf8')));
+  return bytes;
+}
+
+/** CORS for the configured origins; a preflight is answered here with 204. */
+export function cors(settings: CorsSettings): Middleware<HttpState> {
+  const anyOrigin = settings.origins.includes('*');
+  return async (ctx, next) => {
+    const origin = ctx.get('Origin');
+    if (origin === '') return next();
+    ctx.vary('Origin');
+    if (!anyOrigin && !settings.origins.includes(origin)) return next();
+    ctx.set('Access-Control-Allow-Origin', anyOrigin && !settings.credentials ? '*' : origin);
+    if (settings.credentials) ctx.set('Access-Control-Allow-Credentials', 'true');
+    if (ctx.method !== 'OPTIONS' || ctx.get('Access-Control-Request-Method') === '') return next();
+    ctx.set('Access-Control-Allow-Methods', settings.methods.join(', '));
+    const allowed =
+      settings.headers.length > 0 ? settings.headers.join(', ') : ctx.get('Access-Control-Request-Headers');
+    if (allowed !== '') ctx.set('Access-Control-Allow-Headers', allowed);
+    ctx.set('Access-Control-Max-Age', String(settings.max_age_s));
+    ctx.status = 204;
+  };
+}

@@ -1,0 +1,200 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Router from '@koa/router';
+import { inject } from 'inversify';
+import Koa from 'koa';
+import { resource } from '../../container/decorators';
+import { LOGGER, METRICS, RESOURCE_NAME, SERVICE, SETTINGS } from '../../container/tokens';
+import type { Log } from '../../lifecycle/log';
+import type { ServiceHandle } from '../../lifecycle/service-handle';
+import type { MeterFactory } from '../../metrics';
+import type { SettingsView } from '../../settings/types';
+import type { HttpContext, HttpHandler, HttpState } from './context';
+import { decoratedRoutes, type DecoratedRoute, type HttpMethod } from './decorators';
+import { Drain } from './drain';
+import { HttpRouteError } from './errors';
+import { cors, observe, readBody } from './middleware';
+import { httpServerSchema, type HttpServerSettings } from './settings';
+
+/**
+ * An HTTP server on koa. Routes come from `router`, `route()` and `@http` methods of the
+ * microservice and its resources. It listens once every resource has started and, when the
+ * service stops, drains before any resource stops: the handlers' resources outlive every request.
+ */
+@resource({ settings: httpServerSchema, name: 'http' })
+export class HttpServerResource {
+  readonly app: Koa<HttpState>;
+  /** Routes added here (before or after start) are served with the default middleware around them. */
+  readonly router = new Router<HttpState>();
+  private server?: Server;
+  private drainer?: Drain;
+  private routesMounted = false;
+
+  constructor(
+    @inject(SETTINGS) private readonly settings: SettingsView<HttpServerSettings>,
+    @inject(SERVICE) private readonly service: ServiceHandle,
+    @inject(LOGGER) private readonly log: Log,
+    @inject(METRICS) meters: MeterFactory,
+    @inject(RESOURCE_NAME) readonly name: string,
+  ) {
+    const {
+      trust_proxy,
+      cors: corsSettings,
+      max_body_bytes,
+      expose_errors,
+      retry_after_s,
+      access_log,
+    } = settings.value();
+    this.app = new Koa<HttpState>({ proxy: trust_proxy });
+    this.app.on('error', (error: unknown) =>
+      log.error({ err: error }, `unhandled error while answering: ${String(error)}`),
+    );
+    this.app.use(
+      observe({
+        log,
+        meters,
+        exposeStack: expose_errors === 'always' || (expose_errors === 'auto' && !isProduction()),
+        accessLog: access_log,
+        isDraining: () => this.drainer?.isDraining === true,
+        retryAfterSeconds: retry_after_s,
+      }),
+    );
+    if (corsSettings.enabled) this.app.use(cors(corsSettings));
+    this.app.use(readBody(max_body_bytes));
+    service.onStopping(() => this.drain());
+  }
+
+  /** The bound address while listening (the real port when the setting is 0). */
+  address(): AddressInfo | undefined {
+    const address = this.server?.address();
+    return typeof address === 'object' && address !== null ? address : undefined;
+  }
+
+  /** A route whose handler returns its body or `[status, body]`, like an `@http` method. */
+  route(method: HttpMethod, path: string, handler: HttpHandler): void {
+    this.router.register(path, [method], async (ctx) => respond(ctx, await handler(ctx)));
+  }
+
+  /** Listens only now: no handler, wherever declared, runs before its resource's start hook. */
+  async postStart(): Promise<void> {
+    if (!this.routesMounted) {
+      this.bindDecoratedRoutes();
+      // Last, so that middleware the service adds with `app.use` runs before its routes.
+      this.app.use(this.router.routes());
+      this.app.use(this.router.allowedMethods());
+      this.routesMounted = true;
+    }
+    const settings = this.settings.value();
+    const server = createServer({
+      requestTimeout: settings.request_timeout_ms,
+      headersTimeout:
+        settings.request_timeout_ms > 0
+          ? Math.min(settings.headers_timeout_ms, settings.request_timeout_ms)
+          : settings.headers_timeout_ms,
+      keepAliveTimeout: settings.keep_alive_timeout_ms,
+      // Node checks both timeouts every 30 s by default, far too coarse for timeouts of seconds.
+      connectionsCheckingInterval: Math.max(
+        50,
+        Math.min(
+          30_000,
+          Math.floor(Math.min(settings.headers_timeout_ms, settings.request_timeout_ms || Infinity) / 4),
+        ),
+      ),
+    });
+    server.on('request', this.app.callback());
+    const drainer = new Drain(server);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (error) =>
+        reject(
+          new Error(
+            `http server '${this.name}' cannot listen on ${settings.host}:${settings.port}: ${error.message}`,
+          ),
+        ),
+      );
+      server.listen({ host: settings.host, port: settings.port }, resolve);
+    });
+    this.server = server;
+    this.drainer = drainer;
+    const { address, port } = this.address()!;
+    this.log.info(
+      { host: address, port },
+      `http server '${this.name}' listening on http://${address}:${port}`,
+    );
+  }
+
+  /** Already done when the service stops as a whole; this is the path of a restart of this resource. */
+  async stop(): Promise<void> {
+    await this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    const drainer = this.drainer;
+    if (drainer === undefined) return;
+    await drainer.drain(this.settings.value().drain_timeout_ms, this.log);
+    if (this.drainer === drainer) {
+      this.drainer = undefined;
+      this.server = undefined;
+    }
+  }
+
+  private bindDecoratedRoutes(): void {
+    const { graph } = this.service;
+    const servers = graph.nodes
+      .filter((node) => this.service.instance(node.name) instanceof HttpServerResource)
+      .map((node) => node.name);
+    for (const node of graph.nodes) {
+      const owner = this.service.instance(node.name);
+      if (typeof owner !== 'object' || owner === null) continue;
+      for (const declared of decoratedRoutes(owner)) {
+        if (!this.serves(declared, servers, node.name)) continue;
+        const handler = (owner as Record<string | symbol, HttpHandler>)[declared.key];
+        this.route(declared.method, declared.path, (ctx) => handler.call(owner, ctx));
+      }
+    }
+  }
+
+  private serves(declared: DecoratedRoute, servers: readonly string[], owner: string): boolean {
+    const where = `@http('${declared.method}', '${declared.path}') on ${owner}.${String(declared.key)}`;
+    const choices = servers.map((name) => `'${name}'`).join(', ');
+    if (declared.server !== undefined) {
+      if (!servers.includes(declared.server)) {
+        throw new HttpRouteError(
+          'UNKNOWN_SERVER',
+          `${where} names server '${declared.server}', which ${this.service.name} does not have; its HTTP servers: ${choices}`,
+        );
+      }
+      return declared.server === this.name;
+    }
+    if (servers.length > 1) {
+      throw new HttpRouteError(
+        'AMBIGUOUS_SERVER',
+        `${where} does not say which HTTP server serves it, and ${this.service.name} has ${servers.length}: add { server: ${servers.map((name) => `'${name}'`).join(' | ')} }`,
+      );
+    }
+    return true;
+  }
+}
+
+function respond(ctx: HttpContext, result: unknown): void {
+  if (result === undefined) return;
+  if (isStatusAndBody(result)) {
+    ctx.status = result[0];
+    ctx.body = result[1];
+  } else {
+    ctx.body = result;
+  }
+}
+
+function isStatusAndBody(result: unknown): result is [number, unknown] {
+  return (
+    Array.isArray(result) &&
+    result.length === 2 &&
+    Number.isInteger(result[0]) &&
+    (result[0] as number) >= 100 &&
+    (result[0] as number) < 600
+  );
+}
+
+function isProduction(): boolean {
+  return process.env.NODE_ENV === 'production';
+}

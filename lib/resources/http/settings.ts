@@ -1,0 +1,119 @@
+export const httpServerSchema = {
+  host: { doc: 'Address to listen on', format: String, default: '127.0.0.1' },
+  port: {
+    doc: 'Port to listen on (0 picks a free one; address() tells which)',
+    format: 'port',
+    default: 8080,
+  },
+  keep_alive_timeout_ms: {
+    doc: 'How long an idle keep-alive connection stays open',
+    format: 'nat',
+    default: 5000,
+  },
+  headers_timeout_ms: {
+    doc: 'Time a client has to send the request headers (at most request_timeout_ms)',
+    format: 'nat',
+    default: 20_000,
+  },
+  request_timeout_ms: {
+    doc: 'Time a client has to send the whole request; 408 after it (0: no limit)',
+    format: 'nat',
+    default: 30_000,
+  },
+  max_body_bytes: {
+    doc: 'Largest request body read; a larger one gets 413',
+    format: 'nat',
+    default: 1024 * 1024,
+  },
+  trust_proxy: {
+    doc: 'Take the client address and protocol from X-Forwarded-* headers',
+    format: Boolean,
+    default: false,
+  },
+  drain_timeout_ms: {
+    doc: 'On stop, how long in-flight requests may take before their sockets are destroyed',
+    format: 'nat',
+    default: 25_000,
+  },
+  retry_after_s: {
+    doc: 'Retry-After of the 503 sent to a request arriving while the server drains',
+    format: 'nat',
+    default: 5,
+  },
+  access_log: {
+    doc: 'Log one info line per request (its JSON encoding and write are most of the middleware cost)',
+    format: Boolean,
+    default: true,
+  },
+  expose_errors: {
+    doc: 'Error bodies carry the stack: auto (not when NODE_ENV is production), always or never',
+    format: ['auto', 'always', 'never'],
+    default: 'auto',
+  },
+  cors: {
+    enabled: { doc: 'Answer cross-origin requests', format: Boolean, default: false },
+    origins: {
+      doc: "Allowed origins ('*' for any)",
+      format: Array,
+      default: [] as string[],
+    },
+    methods: {
+      doc: 'Methods allowed in a preflight',
+      format: Array,
+      default: ['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'PATCH'],
+    },
+    headers: {
+      doc: 'Request headers allowed in a preflight (empty: those the preflight asks for)',
+      format: Array,
+      default: [] as string[],
+    },
+    credentials: { doc: 'Send Access-Control-Allow-Credentials', format: Boolean, default: false },
+    max_age_s: { doc: 'How long a preflight may be cached', format: 'nat', default: 600 },
+  },
+};
+
+export interface CorsSettings {
+  enabled: boolean;
+  origins: string[];
+  methods: string[];
+  headers: string[];
+  credentials: boolean;
+  max_age_s: number;
+}
+
+export interface HttpServerSettings {
+  host: string;
+  port: number;
+  keep_alive_timeout_ms: number;
+  headers_timeout_ms: number;
+  request_timeout_ms: number;
+  max_body_bytes: number;
+  trust_proxy: boolean;
+  drain_timeout_ms: number;
+  retry_after_s: number;
+  access_log: boolean;
+  expose_errors: 'auto' | 'always' | 'never';
+  cors: CorsSettings;
+}
+
+export const httpClientSchema = {
+  base_url: { doc: 'URL relative request paths are resolved against', format: String, default: '' },
+  timeout_ms: { doc: 'Time one attempt may take, reading the body included', format: 'nat', default: 10_000 },
+  retries: {
+    doc: 'Further attempts of an idempotent request after a network error, a timeout or a 502/503/504',
+    format: 'nat',
+    default: 2,
+  },
+  backoff_ms: { doc: 'Delay before the first retry; doubled for each next one', format: 'nat', default: 100 },
+  max_backoff_ms: { doc: 'Longest delay between two attempts', format: 'nat', default: 2000 },
+  connections: { doc: 'Most open connections per origin', format: 'nat', default: 64 },
+};
+
+export interface HttpClientSettings {
+  base_url: string;
+  timeout_ms: number;
+  retries: number;
+  backoff_ms: number;
+  max_backoff_ms: number;
+  connections: number;
+}

@@ -1,0 +1,4 @@
+import { run } from '../../lib';
+import { HelloHttp } from './service';
+
+void run(HelloHttp);

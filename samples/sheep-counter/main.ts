@@ -1,0 +1,4 @@
+import { run } from '../../lib';
+import { SheepCounter } from './service';
+
+void run(SheepCounter);

@@ -1,0 +1,21 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Microservice, microservice } from '../../lib';
+import { http, HttpServerResource } from '../../lib/resources/http';
+
+/** tomodachi's "sleepy sheep counter": each POST pretends to wait on a slow database first. */
+@microservice({ name: 'sheep_counter', resources: { http: HttpServerResource } })
+export class SheepCounter extends Microservice {
+  private sheep = 0;
+
+  @http('POST', '/sheep')
+  async addSheep(): Promise<[number, string]> {
+    await sleep(Math.random() * 1000);
+    this.sheep++;
+    return [200, String(this.sheep)];
+  }
+
+  @http('GET', '/sheep')
+  countSheep(): [number, string] {
+    return [200, String(this.sheep)];
+  }
+}
