@@ -14,6 +14,7 @@ import type { Meters } from '../metrics';
 import { redact } from '../settings/redact';
 import type { SettingsView } from '../settings/types';
 import { graphAsDot, graphAsMermaid } from './graph-render';
+import { MetricsResource } from './metrics';
 
 export const reportServerSchema = {
   enabled: { doc: 'Serve /metrics, /status and /health', format: Boolean, default: true },
@@ -44,6 +45,7 @@ export class ReportServerResource {
     @inject(SERVICE) private readonly service: ServiceHandle,
     @inject(METRICS_REGISTRY) private readonly meters: Meters,
     @inject(LOGGER) private readonly log: Log,
+    private readonly metrics: MetricsResource,
   ) {}
 
   /** The bound address once started (the real port when the setting is 0). */
@@ -97,6 +99,12 @@ export class ReportServerResource {
   private async route(requestPath: string): Promise<Reply> {
     switch (requestPath) {
       case '/metrics':
+        if (!this.metrics.prometheusEnabled) {
+          return {
+            status: 404,
+            body: { error: 'metrics.handlers.prometheus.enabled is false', path: requestPath },
+          };
+        }
         return { status: 200, body: await this.meters.render(), type: this.meters.contentType };
       case '/status':
         return this.statusReply();

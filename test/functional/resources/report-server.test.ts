@@ -80,6 +80,15 @@ describe('the report server', () => {
     expect(body).toContain('shop_process_cpu_seconds_total');
   });
 
+  it('answers /metrics with 404 when metrics.handlers.prometheus.enabled is false', async () => {
+    app.settings.updateInternal({
+      system: { resources: { metrics: { handlers: { prometheus: { enabled: false } } } } },
+    });
+    const { status, body } = await get(app, '/metrics');
+    expect(status).toBe(404);
+    expect(JSON.parse(body).error).toBe('metrics.handlers.prometheus.enabled is false');
+  });
+
   it('reports every resource on /status: 200 when all are STARTED, 503 otherwise', async () => {
     const healthy = await get(app, '/status');
     expect(healthy.status).toBe(200);
@@ -124,6 +133,7 @@ describe('the report server', () => {
     expect(graph.mermaid).toContain('n_checkout --> n_orders');
     expect(graph.dot).toMatch(/^digraph "shop" \{/);
     expect(graph.dot).toContain('"shop" -> "checkout";');
+    expect(graph.dot).toContain('"report_server" -> "metrics";');
     expect(
       graph.waterfall.find((row: { name: string }) => row.name === 'report_server').phases.start,
     ).toMatchObject({
