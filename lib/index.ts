@@ -1,14 +1,9 @@
-import 'reflect-metadata';
 import './resources/defaults';
 
-export {
-  inject,
-  multiInject,
-  named,
-  optional,
-  LazyServiceIdentifier,
-  type ServiceIdentifier,
-} from 'inversify';
+// The decorators and tokens are inversify's own (the `inversify` package re-exports these same
+// objects); importing them from its core packages spares a service the container it does not use.
+export { inject, multiInject, named, optional } from '@inversifyjs/core';
+export { LazyServiceIdentifier, type ServiceIdentifier } from '@inversifyjs/common';
 export {
   resource,
   microservice,

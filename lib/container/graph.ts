@@ -1,5 +1,5 @@
 import { ClassElementMetadataKind, getClassMetadata, type ClassElementMetadata } from '@inversifyjs/core';
-import { LazyServiceIdentifier } from 'inversify';
+import { LazyServiceIdentifier } from '@inversifyjs/common';
 import type { SettingsSchema } from '../settings/types';
 import { defaultResourceName, microserviceOptionsOf, resourceOptionsOf } from './decorators';
 import { defaultResources } from './defaults';

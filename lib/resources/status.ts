@@ -1,4 +1,4 @@
-import { inject } from 'inversify';
+import { inject } from '@inversifyjs/core';
 import { resource } from '../container/decorators';
 import { LOGGER, SERVICE, SETTINGS } from '../container/tokens';
 import { messageOf } from '../lifecycle/errors';

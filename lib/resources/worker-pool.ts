@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { inject } from 'inversify';
+import { inject } from '@inversifyjs/core';
 import { resource } from '../container/decorators';
 import { LOGGER, SETTINGS } from '../container/tokens';
 import type { Log } from '../lifecycle/log';
