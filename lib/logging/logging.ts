@@ -109,8 +109,10 @@ export class Logging {
 
   /** Resolves when every record logged before the call is written or sent (or counted as dropped). */
   async flush(): Promise<void> {
-    const sinks = new Set([...this.dispatcher.currentSinks(), this.stderr]);
-    await Promise.all([...sinks].map((sink) => sink.flush()));
+    const others = this.dispatcher.currentSinks().filter((sink) => sink !== this.stderr);
+    await Promise.all(others.map((sink) => sink.flush()));
+    // Last: flushing the other streams may warn on stderr (a receiver back, records dropped meanwhile).
+    await this.stderr.flush();
   }
 
   /**

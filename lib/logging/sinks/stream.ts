@@ -5,30 +5,75 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { LogSink } from './types';
 
 const BUFFER_POLL_MS = 10;
+/** A batch this long is written at once rather than at the end of the tick, so a logging loop stays bounded. */
+const MAX_BATCH_CHARS = 64 * 1024;
 
-/** JSON lines in bunyan's format on a stream Keel does not own (stdout, stderr), so it is never ended. */
+/**
+ * Batches not yet written, for the exit hook: `process.exit()` runs no further tick, and a record
+ * logged just before it must still reach the stream, as it did when every line was written at once.
+ */
+const unwrittenBatches = new Set<() => void>();
+let exitHookInstalled = false;
+
+function writeBatchesAtExit(): void {
+  for (const writeBatch of unwrittenBatches) writeBatch();
+}
+
+/**
+ * JSON lines in bunyan's format on a stream Keel does not own (stdout, stderr), so it is never ended.
+ * The lines logged in one turn of the event loop go out in one `write`: stdout on a file or a pipe
+ * writes synchronously, and a system call per record cost more than building the record.
+ */
 export class StreamSink implements LogSink {
   private readonly delivery = new DeliveryTracker();
-  private readonly written: (error?: Error | null) => void;
+  private batch = '';
+  private batchRecords = 0;
 
   constructor(
     readonly name: string,
     private readonly stream: NodeJS.WritableStream,
-    drops: DropCounter,
-  ) {
-    this.written = this.delivery.writeCallback(() => drops.add(name, 1));
-  }
+    private readonly drops: DropCounter,
+  ) {}
 
   write(entry: LogEntry): void {
     this.delivery.accept();
-    this.stream.write(entry.line, this.written);
+    if (this.batchRecords === 0) {
+      setImmediate(this.writeBatch);
+      if (!exitHookInstalled) {
+        process.on('exit', writeBatchesAtExit);
+        exitHookInstalled = true;
+      }
+      unwrittenBatches.add(this.writeBatch);
+    }
+    this.batch += entry.line;
+    this.batchRecords++;
+    if (this.batch.length >= MAX_BATCH_CHARS) this.writeBatch();
   }
+
+  private readonly writeBatch = (): void => {
+    const records = this.batchRecords;
+    if (records === 0) return;
+    const text = this.batch;
+    this.batch = '';
+    this.batchRecords = 0;
+    unwrittenBatches.delete(this.writeBatch);
+    const written = (error?: Error | null) => {
+      if (error) this.drops.add(this.name, records);
+      this.delivery.settle(records);
+    };
+    try {
+      this.stream.write(text, written);
+    } catch (error) {
+      written(error as Error);
+    }
+  };
 
   /**
    * Settled when every write called back, or when the stream holds nothing unwritten: a wrapped
    * stdout (jest's reporter replaces `write` and drops its callback) never calls back at all.
    */
   flush(): Promise<void> {
+    this.writeBatch();
     return Promise.race([this.delivery.whenSettled(), this.bufferEmptied()]);
   }
 

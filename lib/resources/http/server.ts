@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Router from '@koa/router';
-import { inject } from 'inversify';
+import { inject } from '@inversifyjs/core';
 import Koa from 'koa';
 import { resource } from '../../container/decorators';
 import { LOGGER, METRICS, RESOURCE_NAME, SERVICE, SETTINGS } from '../../container/tokens';
@@ -72,7 +72,13 @@ export class HttpServerResource {
 
   /** A route whose handler returns its body or `[status, body]`, like an `@http` method. */
   route(method: HttpMethod, path: string, handler: HttpHandler): void {
-    this.router.register(path, [method], async (ctx) => respond(ctx, await handler(ctx)));
+    // A handler that answers synchronously is not awaited: one promise and one tick less per request.
+    this.router.register(path, [method], (ctx) => {
+      const result = handler(ctx);
+      return isPromiseLike(result)
+        ? Promise.resolve(result).then((body) => respond(ctx, body))
+        : respond(ctx, result);
+    });
   }
 
   /** Listens only now: no handler, wherever declared, runs before its resource's start hook. */
@@ -183,6 +189,10 @@ function respond(ctx: HttpContext, result: unknown): void {
   } else {
     ctx.body = result;
   }
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
 }
 
 function isStatusAndBody(result: unknown): result is [number, unknown] {

@@ -139,3 +139,27 @@ describe('a service process that logs while stopping and exits', () => {
     ]);
   });
 });
+
+describe('a service process that exits without closing its logging', () => {
+  it('still writes the records of its last turn to stdout', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, ['-r', '@swc-node/register', fixture], {
+      cwd: root,
+      env: {
+        ...process.env,
+        KEEL_TEST_LOGGING: JSON.stringify({ profile: 'DEVELOP', stdout: true }),
+        KEEL_TEST_RECORDS: '5',
+        KEEL_TEST_EXIT_WITHOUT_CLOSE: '1',
+      },
+    });
+    const records = parseLines(stdout);
+    expect(records.map((record) => record.msg)).toEqual([
+      'record 0',
+      'record 1',
+      'record 2',
+      'record 3',
+      'record 4',
+      'worker failed',
+      'stopping',
+    ]);
+  });
+});
