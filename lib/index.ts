@@ -21,7 +21,7 @@ export {
   SERVICE,
   resourceToken,
 } from './container/tokens';
-export { registerDefaultResource } from './container/defaults';
+export { registerDefaultResource, registerGraphCheck, type GraphCheck } from './container/defaults';
 export type { ServiceHandle } from './lifecycle/service-handle';
 export type { ResourceHealth } from './lifecycle/manager';
 export { createMicroservice, App, type CreateOptions, type StopOutcome } from './lifecycle/app';

@@ -2,7 +2,7 @@ import { ClassElementMetadataKind, getClassMetadata, type ClassElementMetadata }
 import { LazyServiceIdentifier } from '@inversifyjs/common';
 import type { SettingsSchema } from '../settings/types';
 import { defaultResourceName, microserviceOptionsOf, resourceOptionsOf } from './decorators';
-import { defaultResources } from './defaults';
+import { defaultResources, graphChecks } from './defaults';
 import { CHAIN_ARROW, GraphError } from './errors';
 import { describeToken, type Provision, type ResourceClass, type Token } from './provider';
 import { nameOfResourceToken, RESERVED_TOKENS } from './tokens';
@@ -78,7 +78,9 @@ const DONE = 2;
  * constructing anything: every missing provider, cycle or ambiguity is found here, with its chain.
  */
 export function buildGraph(input: GraphInput): ResourceGraph {
-  return new GraphBuilder(input).build();
+  const graph = new GraphBuilder(input).build();
+  for (const check of graphChecks()) check(graph);
+  return graph;
 }
 
 class GraphBuilder {

@@ -1,4 +1,5 @@
-import { registerDefaultResource } from '../container/defaults';
+import { registerDefaultResource, registerGraphCheck } from '../container/defaults';
+import { requireServerForRoutes } from './http/route-check';
 import { MetricsResource } from './metrics';
 import { ReportServerResource } from './report-server';
 import { StatusResource } from './status';
@@ -7,3 +8,4 @@ import { StatusResource } from './status';
 registerDefaultResource('metrics', MetricsResource);
 registerDefaultResource('status', StatusResource);
 registerDefaultResource('report_server', ReportServerResource);
+registerGraphCheck(requireServerForRoutes);

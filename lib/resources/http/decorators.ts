@@ -40,8 +40,13 @@ export function http(method: HttpMethod, path: string, options: HttpRouteOptions
 
 /** The routes declared on `instance`'s class and the classes it extends, base classes first. */
 export function decoratedRoutes(instance: object): DecoratedRoute[] {
+  return routesOfPrototype(Object.getPrototypeOf(instance) as object | null);
+}
+
+/** The same for a class not yet constructed, from its prototype. */
+export function routesOfPrototype(prototype: object | null): DecoratedRoute[] {
   const chain: DecoratedRoute[][] = [];
-  for (let proto = Object.getPrototypeOf(instance) as object | null; proto !== null;) {
+  for (let proto = prototype; proto !== null;) {
     const own = routesByPrototype.get(proto);
     if (own !== undefined) chain.unshift(own);
     proto = Object.getPrototypeOf(proto) as object | null;
