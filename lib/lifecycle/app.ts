@@ -68,8 +68,7 @@ export async function createMicroservice(
     onUpdateRejected: (error) => log.error({ err: error }, error.message),
   });
   try {
-    const deployName = settings.get('system.deploy_name');
-    await output.configure(settings, typeof deployName === 'string' ? deployName : '');
+    await output.configure(settings, deployNameOf(settings) ?? '');
     return new App(graph, settings, output);
   } catch (error) {
     await settings.close();
@@ -94,6 +93,12 @@ function settingsScopes(graph: ResourceGraph): SettingsScope[] {
       scopes.push({ path: resourceSettingsPath(node.name), owner: node.name, schema: node.settings });
   }
   return scopes;
+}
+
+/** `system.deploy_name` when it is set to a non-empty string. */
+function deployNameOf(settings: SettingsProvider): string | undefined {
+  const deployName = settings.get('system.deploy_name');
+  return typeof deployName === 'string' && deployName !== '' ? deployName : undefined;
 }
 
 export function resourceSettingsPath(name: string): string {
@@ -199,6 +204,12 @@ export class App {
 
   /** Stops tasks, then runs stop and postStop in reverse dependency order; every resource gets stopped. */
   stop(): Promise<void> {
+    // Refused before the stop is remembered, so that stop() works once start() has settled.
+    if (this.stopRun === undefined && this.state === 'starting') {
+      return Promise.reject(
+        new LifecycleError('INVALID_STATE', `${this.name} is still starting; stop it once start() settles`),
+      );
+    }
     this.stopRun ??= this.runStop();
     return this.stopRun;
   }
@@ -308,10 +319,7 @@ export class App {
     return {
       name: this.name,
       graph: this.graph,
-      deployName: () => {
-        const deployName = this.settings.get('system.deploy_name');
-        return typeof deployName === 'string' && deployName !== '' ? deployName : this.name;
-      },
+      deployName: () => deployNameOf(this.settings) ?? this.name,
       state: () => this.state,
       status: () => this.status(),
       isReady: () => this.state === 'running',
@@ -395,18 +403,13 @@ export class App {
       await this.rollbackRun;
       return;
     }
-    if (this.state === 'created' || this.state === 'failed' || this.state === 'stopped') {
+    // stop() runs this once, and a failed start has its rollback: here the app either never started or runs.
+    if (this.state === 'created') {
       this.state = 'stopped';
       this.resolveStopping();
       await this.release();
       this.resolveStopped(this.requested ?? { exitCode: 0, reason: 'stopped before it started' });
       return;
-    }
-    if (this.state === 'starting') {
-      throw new LifecycleError(
-        'INVALID_STATE',
-        `${this.name} is still starting; stop it once start() settles`,
-      );
     }
     this.state = 'stopping';
     this.resolveStopping();

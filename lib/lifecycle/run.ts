@@ -56,7 +56,7 @@ export async function run(
   const onCrash = (error: unknown) => {
     log.error({ err: error }, `uncaught error: ${messageOf(error)}; stopping`);
     if (app === undefined) exit(ExitCode.FAILED);
-    app?.requestStop(`uncaught error: ${messageOf(error)}`, ExitCode.FAILED);
+    else app.requestStop(`uncaught error: ${messageOf(error)}`, ExitCode.FAILED);
   };
   process.on('uncaughtException', onCrash);
   process.on('unhandledRejection', onCrash);

@@ -302,6 +302,25 @@ describe('the lifecycle', () => {
     expect(journal).toEqual([]);
   });
 
+  it('refuses a stop while starting, and stops once the start has settled', async () => {
+    const started = deferred<void>();
+    const journal: string[] = [];
+    @resource()
+    class Slow {
+      start = () => started.promise;
+      stop = () => journal.push('slow:stop');
+    }
+    @microservice({ defaultResources: false, name: 'svc', resources: { slow: Slow } })
+    class Service extends Microservice {}
+    const app = await createMicroservice(Service, { log: silent });
+    const starting = app.start();
+    await expect(app.stop()).rejects.toMatchObject({ code: 'INVALID_STATE' });
+    started.resolve();
+    await starting;
+    await app.stop();
+    expect(journal).toEqual(['slow:stop']);
+  });
+
   it('cannot start twice', async () => {
     @microservice({ defaultResources: false, name: 'svc' })
     class Service extends Microservice {}
