@@ -41,7 +41,7 @@ export class RecordDispatcher {
   write(object: object): void {
     const raw = object as BunyanRecord;
     const record = object as LogRecord;
-    record.time = raw.time.toISOString();
+    record.time = isoTime(raw.time);
     record.service_name = this.identity.serviceName;
     record.deploy_name = this.identity.deployName;
     record.levelname = levelNameOf(raw.level);
@@ -54,4 +54,17 @@ export class RecordDispatcher {
       }
     }
   }
+}
+
+let lastTime = NaN;
+let lastIsoTime = '';
+
+/** Records come many to a millisecond under load, and the ISO string costs more than the rest of the fields. */
+function isoTime(time: Date): string {
+  const milliseconds = time.getTime();
+  if (milliseconds !== lastTime) {
+    lastTime = milliseconds;
+    lastIsoTime = time.toISOString();
+  }
+  return lastIsoTime;
 }

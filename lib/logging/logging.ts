@@ -42,6 +42,7 @@ export class Logging {
     this.diagnostics = new Logger(
       { level: bunyan.TRACE },
       createBunyan(this.identity, 'keel.logging', diagnosticsDispatcher),
+      diagnosticsDispatcher,
     );
     this.dispatcher = new RecordDispatcher(this.identity, [this.stderr], (sink, error) =>
       this.diagnostics.error(
@@ -53,6 +54,7 @@ export class Logging {
     this.logger = new Logger(
       this.gate,
       createBunyan(this.identity, this.identity.serviceName, this.dispatcher),
+      this.dispatcher,
     );
   }
 

@@ -1,7 +1,15 @@
 import autocannon from 'autocannon';
 import { median } from './support/measure';
 import { fixed, markdownTable, times, verdict } from './support/table';
-import { firstOk, freePort, keelEnv, loadAverage, spawnTs, terminate } from './fixtures/http-processes';
+import {
+  cpuMicroseconds,
+  firstOk,
+  freePort,
+  keelEnv,
+  loadAverage,
+  spawnTs,
+  terminate,
+} from './fixtures/http-processes';
 
 const SECONDS = Number(process.env.HTTP_BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.HTTP_BENCH_ROUNDS ?? 3);
@@ -12,9 +20,11 @@ interface Sample {
   requestsPerSecond: number;
   p99Ms: number;
   failed: number;
+  serverCpuMicrosecondsPerRequest: number;
 }
 
-async function load(port: number, seconds: number): Promise<Sample> {
+async function load(port: number, pid: number, seconds: number): Promise<Sample> {
+  const cpuBefore = cpuMicroseconds(pid);
   const result = await autocannon({
     url: `http://127.0.0.1:${port}/hello`,
     connections: CONNECTIONS,
@@ -24,6 +34,7 @@ async function load(port: number, seconds: number): Promise<Sample> {
     requestsPerSecond: result.requests.average,
     p99Ms: result.latency.p99,
     failed: result.errors + result.timeouts + result.non2xx,
+    serverCpuMicrosecondsPerRequest: (cpuMicroseconds(pid) - cpuBefore) / result.requests.total,
   };
 }
 
@@ -56,11 +67,11 @@ export async function main(): Promise<void> {
     }),
   );
   try {
-    for (const server of running) await load(server.port, 1);
+    for (const server of running) await load(server.port, server.child.pid!, 1);
     for (let round = 0; round < ROUNDS; round++) {
       // Each round starts with another server, so that no one always runs first or last.
       const order = running.map((_, index) => running[(index + round) % running.length]);
-      for (const server of order) server.samples.push(await load(server.port, SECONDS));
+      for (const server of order) server.samples.push(await load(server.port, server.child.pid!, SECONDS));
     }
   } finally {
     await Promise.all(running.map((server) => terminate(server.child)));
@@ -69,20 +80,43 @@ export async function main(): Promise<void> {
     name: server.name,
     rps: median(server.samples.map((sample) => sample.requestsPerSecond)),
     p99: median(server.samples.map((sample) => sample.p99Ms)),
+    cpu: median(server.samples.map((sample) => sample.serverCpuMicrosecondsPerRequest)),
     failed: server.samples.reduce((sum, sample) => sum + sample.failed, 0),
   }));
   console.log(`## HTTP throughput: GET /hello, ${CONNECTIONS} connections, ${ROUNDS} x ${SECONDS} s each\n`);
   console.log(
     markdownTable(
-      ['server', 'req/s (median)', 'p99 ms (median)', 'failed', 'vs bare koa', 'target', 'verdict'],
       [
-        [floor.name, fixed(floor.rps, 0), fixed(floor.p99, 1), String(floor.failed), times(1), '', ''],
+        'server',
+        'req/s (median)',
+        'p99 ms (median)',
+        'failed',
+        'server CPU µs/request',
+        'vs bare koa (req/s)',
+        'vs bare koa (CPU/request)',
+        'target',
+        'verdict',
+      ],
+      [
+        [
+          floor.name,
+          fixed(floor.rps, 0),
+          fixed(floor.p99, 1),
+          String(floor.failed),
+          fixed(floor.cpu, 1),
+          times(1),
+          times(1),
+          '',
+          '',
+        ],
         ...keel.map((row) => [
           row.name,
           fixed(row.rps, 0),
           fixed(row.p99, 1),
           String(row.failed),
+          fixed(row.cpu, 1),
           times(row.rps / floor.rps),
+          times(row.cpu / floor.cpu),
           `>= ${TARGET}x`,
           verdict(row.rps / floor.rps >= TARGET),
         ]),

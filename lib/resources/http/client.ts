@@ -7,7 +7,7 @@ import { LOGGER, METRICS, SETTINGS } from '../../container/tokens';
 import type { Log } from '../../lifecycle/log';
 import type { Counter, Histogram, MeterFactory } from '../../metrics';
 import type { SettingsView } from '../../settings/types';
-import { currentRequestId } from './context';
+import { currentRequestId, enableRequestContext } from './context';
 import type { HttpMethod } from './decorators';
 import { HttpClientError } from './errors';
 import { httpClientSchema, type HttpClientSettings } from './settings';
@@ -51,6 +51,7 @@ export class HttpClientResource {
     @inject(LOGGER) private readonly log: Log,
     @inject(METRICS) meters: MeterFactory,
   ) {
+    enableRequestContext();
     this.requests = meters.counter('http_client_requests_total', {
       help: 'HTTP client attempts, by target host, method and status (timeout or network when none came)',
       labelNames: ['host', 'method', 'status'],

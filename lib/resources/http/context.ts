@@ -20,14 +20,34 @@ export type HttpContext = RouterContext<HttpState>;
  */
 export type HttpHandler = (ctx: HttpContext) => unknown;
 
-const requestScope = new AsyncLocalStorage<string>();
+/**
+ * Off until something needs it: on Node 20 an AsyncLocalStorage in use puts async hooks on every
+ * promise of the process, a cost each request pays whether or not anything reads the id.
+ */
+let requestScope: AsyncLocalStorage<string> | undefined;
 
-/** Runs `work` with `requestId` as the id HttpClientResource propagates from inside it. */
-export function withRequestId<T>(requestId: string, work: () => T): T {
-  return requestScope.run(requestId, work);
+/**
+ * Makes `currentRequestId()` work inside requests served from now on. HttpClientResource calls it
+ * when it is created, to pass the id on; call it at startup if your own code reads the id.
+ */
+export function enableRequestContext(): void {
+  requestScope ??= new AsyncLocalStorage<string>();
 }
 
-/** The id of the HTTP request being served by the calling code, if any. */
+/** Runs `work` with `requestId` as what `currentRequestId()` returns from inside it, once enabled. */
+export function withRequestId<T>(requestId: string, work: () => T): T {
+  return requestScope === undefined ? work() : requestScope.run(requestId, work);
+}
+
+/**
+ * The id of the HTTP request being served by the calling code; undefined outside a request.
+ * Throws while the request context is off, rather than answer "no request" for every request.
+ */
 export function currentRequestId(): string | undefined {
+  if (requestScope === undefined) {
+    throw new Error(
+      'currentRequestId() needs the request context, which is off: no HttpClientResource was created; call enableRequestContext() at startup',
+    );
+  }
   return requestScope.getStore();
 }

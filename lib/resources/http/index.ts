@@ -1,7 +1,13 @@
 export { HttpServerResource } from './server';
 export { HttpClientResource, type HttpRequestOptions } from './client';
 export { http, type HttpMethod, type HttpRouteOptions } from './decorators';
-export { currentRequestId, type HttpContext, type HttpHandler, type HttpState } from './context';
+export {
+  currentRequestId,
+  enableRequestContext,
+  type HttpContext,
+  type HttpHandler,
+  type HttpState,
+} from './context';
 export { HttpClientError, HttpRouteError, type HttpClientErrorCode, type HttpRouteErrorCode } from './errors';
 export type { DrainOutcome } from './drain';
 export { UNMATCHED_ROUTE } from './middleware';

@@ -109,30 +109,42 @@ export function observe({
   retryAfterSeconds,
 }: ObserveOptions): Middleware<HttpState> {
   const routeMeters = new RouteMeters(meters);
-  return async (ctx, next) => {
+  // Not an async function: a request answered synchronously below costs no extra promise and tick.
+  return (ctx, next) => {
     const began = performance.now();
     const header = ctx.get('x-request-id');
     const requestId = REQUEST_ID.test(header) ? header : nextRequestId();
     ctx.state = new RequestState(requestId, log);
     ctx.set('x-request-id', requestId);
-    try {
-      if (isDraining()) turnAway(ctx, retryAfterSeconds);
-      else await withRequestId(requestId, next);
-    } catch (error) {
+    const finish = (): void => {
+      if (isDraining()) ctx.set('Connection', 'close');
+      const matched = (ctx as RoutedState)._matchedRoute;
+      const route = matched === undefined ? UNMATCHED_ROUTE : String(matched);
+      const { method, status } = ctx;
+      const seconds = (performance.now() - began) / 1000;
+      routeMeters.record(method, route, status, seconds);
+      if (!accessLog) return;
+      const ms = Math.round(seconds * 10_000) / 10;
+      log.info(
+        { request_id: requestId, method, path: ctx.path, route, status, ms, remote: ctx.ip },
+        `${method} ${ctx.path} ${status} ${ms} ms`,
+      );
+    };
+    const fail = (error: unknown): void => {
       respondWithError(ctx, error, exposeStack, ctx.state.log);
+      finish();
+    };
+    if (isDraining()) {
+      turnAway(ctx, retryAfterSeconds);
+      return finish();
     }
-    if (isDraining()) ctx.set('Connection', 'close');
-    const matched = (ctx as RoutedState)._matchedRoute;
-    const route = matched === undefined ? UNMATCHED_ROUTE : String(matched);
-    const { method, status } = ctx;
-    const seconds = (performance.now() - began) / 1000;
-    routeMeters.record(method, route, status, seconds);
-    if (!accessLog) return;
-    const ms = Math.round(seconds * 10_000) / 10;
-    log.info(
-      { request_id: requestId, method, path: ctx.path, route, status, ms, remote: ctx.ip },
-      `${method} ${ctx.path} ${status} ${ms} ms`,
-    );
+    let handled: Promise<unknown>;
+    try {
+      handled = withRequestId(requestId, next);
+    } catch (error) {
+      return fail(error);
+    }
+    return handled.then(finish, fail);
   };
 }
 
@@ -181,11 +193,8 @@ function statusText(status: number): string {
  * a body larger than `maxBytes` gets 413 without being read any further.
  */
 export function readBody(maxBytes: number): Middleware<HttpState> {
-  return async (ctx, next) => {
-    const { headers } = ctx.req;
-    const declared = headers['content-length'];
-    if (headers['transfer-encoding'] === undefined && (declared === undefined || declared === '0'))
-      return next();
+  const readThenNext: Middleware<HttpState> = async (ctx, next) => {
+    const declared = ctx.req.headers['content-length'];
     if (declared !== undefined && Number(declared) > maxBytes) {
       ctx.throw(413, `request body of ${declared} bytes is over the limit of ${maxBytes}`);
     }
@@ -193,6 +202,14 @@ export function readBody(maxBytes: number): Middleware<HttpState> {
     if (bytes === undefined) return ctx.throw(413, `request body is over the limit of ${maxBytes} bytes`);
     ctx.state.body = decode(bytes, ctx.request.type, ctx);
     return next();
+  };
+  // Most requests have no body; they pass without the async frame reading one costs.
+  return (ctx, next) => {
+    const { headers } = ctx.req;
+    const declared = headers['content-length'];
+    if (headers['transfer-encoding'] === undefined && (declared === undefined || declared === '0'))
+      return next();
+    return readThenNext(ctx, next);
   };
 }
 

@@ -11,6 +11,7 @@ import type { MeterFactory } from '../../metrics';
 import type { SettingsView } from '../../settings/types';
 import type { HttpContext, HttpHandler, HttpState } from './context';
 import { decoratedRoutes, type DecoratedRoute, type HttpMethod } from './decorators';
+import { DirectRoutes } from './direct-routes';
 import { Drain } from './drain';
 import { HttpRouteError } from './errors';
 import { cors, observe, readBody } from './middleware';
@@ -26,6 +27,7 @@ export class HttpServerResource {
   readonly app: Koa<HttpState>;
   /** Routes added here (before or after start) are served with the default middleware around them. */
   readonly router = new Router<HttpState>();
+  private readonly directRoutes = new DirectRoutes(this.router);
   private server?: Server;
   private drainer?: Drain;
   private routesMounted = false;
@@ -73,12 +75,14 @@ export class HttpServerResource {
   /** A route whose handler returns its body or `[status, body]`, like an `@http` method. */
   route(method: HttpMethod, path: string, handler: HttpHandler): void {
     // A handler that answers synchronously is not awaited: one promise and one tick less per request.
-    this.router.register(path, [method], (ctx) => {
+    const layer = this.router.register(path, [method], (ctx) => {
       const result = handler(ctx);
       return isPromiseLike(result)
         ? Promise.resolve(result).then((body) => respond(ctx, body))
         : respond(ctx, result);
     });
+    // A string path gives one layer; only a list of paths gives the router back.
+    if (!(layer instanceof Router)) this.directRoutes.add(layer);
   }
 
   /** Listens only now: no handler, wherever declared, runs before its resource's start hook. */
@@ -86,8 +90,7 @@ export class HttpServerResource {
     if (!this.routesMounted) {
       this.bindDecoratedRoutes();
       // Last, so that middleware the service adds with `app.use` runs before its routes.
-      this.app.use(this.router.routes());
-      this.app.use(this.router.allowedMethods());
+      this.app.use(this.directRoutes.middleware());
       this.routesMounted = true;
     }
     const settings = this.settings.value();
