@@ -5,6 +5,13 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { LogSink } from './types';
 
 const BUFFER_POLL_MS = 10;
+/**
+ * How long a line may wait for others to share its write. Once per event-loop turn was not enough:
+ * under load a turn serves one or two requests, and the write per turn cost more than the rest of
+ * the access log. Lines still reach the stream at exit (the hook below) and on every flush; only a
+ * SIGKILL can take the last few milliseconds of them.
+ */
+const BATCH_DELAY_MS = 5;
 /** A batch this long is written at once rather than at the end of the tick, so a logging loop stays bounded. */
 const MAX_BATCH_CHARS = 64 * 1024;
 
@@ -21,7 +28,7 @@ function writeBatchesAtExit(): void {
 
 /**
  * JSON lines in bunyan's format on a stream Keel does not own (stdout, stderr), so it is never ended.
- * The lines logged in one turn of the event loop go out in one `write`: stdout on a file or a pipe
+ * The lines logged within a few milliseconds go out in one `write`: stdout on a file or a pipe
  * writes synchronously, and a system call per record cost more than building the record.
  */
 export class StreamSink implements LogSink {
@@ -38,7 +45,8 @@ export class StreamSink implements LogSink {
   write(entry: LogEntry): void {
     this.delivery.accept();
     if (this.batchRecords === 0) {
-      setImmediate(this.writeBatch);
+      // Unref'd: a batch must not keep a finished process alive; the exit hook writes it instead.
+      setTimeout(this.writeBatch, BATCH_DELAY_MS).unref();
       if (!exitHookInstalled) {
         process.on('exit', writeBatchesAtExit);
         exitHookInstalled = true;

@@ -141,7 +141,10 @@ describe('a service process that logs while stopping and exits', () => {
 });
 
 describe('a service process that exits without closing its logging', () => {
-  it('still writes the records of its last turn to stdout', async () => {
+  it.each([
+    ['calls process.exit()', 'exit'],
+    ['runs out of work', 'natural'],
+  ])('still writes its last records to stdout when it %s', async (_case, exit) => {
     const { stdout } = await promisify(execFile)(process.execPath, ['-r', '@swc-node/register', fixture], {
       cwd: root,
       env: {
@@ -149,6 +152,7 @@ describe('a service process that exits without closing its logging', () => {
         KEEL_TEST_LOGGING: JSON.stringify({ profile: 'DEVELOP', stdout: true }),
         KEEL_TEST_RECORDS: '5',
         KEEL_TEST_EXIT_WITHOUT_CLOSE: '1',
+        KEEL_TEST_EXIT: exit,
       },
     });
     const records = parseLines(stdout);
