@@ -109,7 +109,7 @@ export function observe({
   retryAfterSeconds,
 }: ObserveOptions): Middleware<HttpState> {
   const routeMeters = new RouteMeters(meters);
-  // Not an async function: a request answered synchronously below costs no extra promise and tick.
+  // Not an async function: chaining on what `next` returns makes one promise fewer per request.
   return (ctx, next) => {
     const began = performance.now();
     const header = ctx.get('x-request-id');
@@ -120,14 +120,14 @@ export function observe({
       if (isDraining()) ctx.set('Connection', 'close');
       const matched = (ctx as RoutedState)._matchedRoute;
       const route = matched === undefined ? UNMATCHED_ROUTE : String(matched);
-      const { method, status } = ctx;
+      const { method, status, path } = ctx;
       const seconds = (performance.now() - began) / 1000;
       routeMeters.record(method, route, status, seconds);
       if (!accessLog) return;
       const ms = Math.round(seconds * 10_000) / 10;
       log.info(
-        { request_id: requestId, method, path: ctx.path, route, status, ms, remote: ctx.ip },
-        `${method} ${ctx.path} ${status} ${ms} ms`,
+        { request_id: requestId, method, path, route, status, ms, remote: ctx.ip },
+        `${method} ${path} ${status} ${ms} ms`,
       );
     };
     const fail = (error: unknown): void => {
