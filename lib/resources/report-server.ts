@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import Koa from 'koa';
-import { inject } from '@inversifyjs/core';
+import { inject } from '../container/inversify';
 import { resource } from '../container/decorators';
 import { LOGGER, METRICS_REGISTRY, SERVICE, SETTINGS } from '../container/tokens';
 import type { Log } from '../lifecycle/log';
