@@ -2,7 +2,7 @@
 # No Docker engine runs in this project's CI: every path below is checked against the output of
 # `npm run build` (tsconfig.build.json: lib/ and samples/ compiled into dist/lib and dist/samples).
 
-# Build stage: dev dependencies (TypeScript 7 as `tsgo`) compile lib/ and samples/ into dist/.
+# Build stage: dev dependencies (TypeScript 7 as `tsgo`, esbuild) compile lib/ and samples/ into dist/.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -10,6 +10,7 @@ RUN npm ci
 COPY tsconfig.json tsconfig.build.json ./
 COPY lib ./lib
 COPY samples ./samples
+COPY scripts ./scripts
 RUN npm run build
 
 # Run stage: production dependencies only, the compiled code, a non-root user.

@@ -1,9 +1,9 @@
 import './resources/defaults';
 
-// The decorators and tokens are inversify's own (the `inversify` package re-exports these same
-// objects); importing them from its core packages spares a service the container it does not use.
-export { inject, multiInject, named, optional } from '@inversifyjs/core';
-export { LazyServiceIdentifier, type ServiceIdentifier } from '@inversifyjs/common';
+// The decorators and tokens are inversify's own, interchangeable with the `inversify` package's;
+// taken from its core packages (bundled in dist), they spare a service the container it does not use.
+export { inject, multiInject, named, optional, LazyServiceIdentifier } from './container/inversify';
+export type { ServiceIdentifier } from '@inversifyjs/common';
 export {
   resource,
   microservice,

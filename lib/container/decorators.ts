@@ -1,7 +1,7 @@
 // inversify's decorators record constructor types through the Reflect metadata API; every module that
 // declares a resource imports this file first, so the polyfill is in place before any decorator runs.
 import 'reflect-metadata';
-import { injectable } from '@inversifyjs/core';
+import { injectable } from './inversify';
 import type { SettingsSchema } from '../settings/types';
 import type { Provider, ResourceClass } from './provider';
 

@@ -1,5 +1,9 @@
-import { ClassElementMetadataKind, getClassMetadata, type ClassElementMetadata } from '@inversifyjs/core';
-import { LazyServiceIdentifier } from '@inversifyjs/common';
+import {
+  ClassElementMetadataKind,
+  getClassMetadata,
+  LazyServiceIdentifier,
+  type ClassElementMetadata,
+} from './inversify';
 import type { SettingsSchema } from '../settings/types';
 import { defaultResourceName, microserviceOptionsOf, resourceOptionsOf } from './decorators';
 import { defaultResources, graphChecks } from './defaults';

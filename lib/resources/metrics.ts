@@ -1,4 +1,4 @@
-import { inject } from '@inversifyjs/core';
+import { inject } from '../container/inversify';
 import { resource } from '../container/decorators';
 import { LOGGER, METRICS_REGISTRY, SERVICE, SETTINGS } from '../container/tokens';
 import type { Log } from '../lifecycle/log';

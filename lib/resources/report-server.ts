@@ -1,10 +1,11 @@
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import Koa from 'koa';
-import { inject } from '@inversifyjs/core';
+import { inject } from '../container/inversify';
 import { resource } from '../container/decorators';
 import { LOGGER, METRICS_REGISTRY, SERVICE, SETTINGS } from '../container/tokens';
 import type { Log } from '../lifecycle/log';
@@ -38,7 +39,8 @@ type Reply = { status: number; body: unknown; type?: string };
 export class ReportServerResource {
   private server?: Server;
   private readonly startedAt = Date.now();
-  private readonly version = serviceVersion();
+  /** Read for the first /status, not at construction: asking git is a child process a start need not wait for. */
+  private version?: Promise<ServiceVersion>;
 
   constructor(
     @inject(SETTINGS) private readonly settings: SettingsView<ReportServerSettings>,
@@ -107,7 +109,7 @@ export class ReportServerResource {
         }
         return { status: 200, body: await this.meters.render(), type: this.meters.contentType };
       case '/status':
-        return this.statusReply();
+        return this.statusReply(await (this.version ??= serviceVersion()));
       case '/status/graph':
         return {
           status: 200,
@@ -132,7 +134,7 @@ export class ReportServerResource {
     }
   }
 
-  private statusReply(): Reply {
+  private statusReply(version: ServiceVersion): Reply {
     const report = this.service.status();
     const healthy =
       report.state === 'running' && report.resources.every((row) => row.status === ResourceStatus.STARTED);
@@ -140,7 +142,7 @@ export class ReportServerResource {
       status: healthy ? 200 : 503,
       body: redact({
         service: report.service,
-        ...this.version,
+        ...version,
         uptime_s: Math.round((Date.now() - this.startedAt) / 1000),
         state: report.state,
         resources: report.resources,
@@ -153,11 +155,16 @@ function methodNotAllowed(method: string): Reply {
   return { status: 405, body: { error: `method ${method} not allowed` } };
 }
 
+interface ServiceVersion {
+  version?: string;
+  revision?: string;
+}
+
 /** The service's package.json version, and a revision from a REVISION file or git when there is one. */
-function serviceVersion(): { version?: string; revision?: string } {
+async function serviceVersion(): Promise<ServiceVersion> {
   const root = process.cwd();
   const version = readJson(path.join(root, 'package.json'))?.version;
-  const revision = readText(path.join(root, 'REVISION')) ?? gitRevision(root);
+  const revision = readText(path.join(root, 'REVISION')) ?? (await gitRevision(root));
   return { ...(typeof version === 'string' && { version }), ...(revision !== undefined && { revision }) };
 }
 
@@ -178,11 +185,10 @@ function readText(file: string): string | undefined {
   }
 }
 
-function gitRevision(cwd: string): string | undefined {
+async function gitRevision(cwd: string): Promise<string | undefined> {
   try {
-    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd, stdio: ['ignore', 'pipe', 'ignore'] })
-      .toString()
-      .trim();
+    const { stdout } = await promisify(execFile)('git', ['rev-parse', 'HEAD'], { cwd });
+    return stdout.trim();
   } catch {
     return undefined;
   }

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { inject } from '@inversifyjs/core';
+import { inject } from '../container/inversify';
 import { resource } from '../container/decorators';
 import { LOGGER, SETTINGS } from '../container/tokens';
 import type { Log } from '../lifecycle/log';

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { inject } from '@inversifyjs/core';
+import { inject } from '../../container/inversify';
 import type { Agent, Response } from 'undici';
 import { resource } from '../../container/decorators';
 import { LOGGER, METRICS, SETTINGS } from '../../container/tokens';

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import {
   inject,
   METRICS,
@@ -41,6 +42,17 @@ class Checkout {
 class Shop extends Microservice {
   constructor(readonly checkout: Checkout) {
     super();
+  }
+}
+
+/** What /status should report as the revision: this checkout's, or none where git cannot tell. */
+function gitHead(): string | undefined {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
+  } catch {
+    return undefined;
   }
 }
 
@@ -95,6 +107,7 @@ describe('the report server', () => {
     const report = JSON.parse(healthy.body);
     expect(report).toMatchObject({ service: 'shop', state: 'running', version: expect.any(String) });
     expect(typeof report.uptime_s).toBe('number');
+    expect(report.revision).toBe(gitHead());
     expect(report.resources.map((row: { name: string }) => row.name).sort()).toEqual([
       'checkout',
       'metrics',
