@@ -1,0 +1,80 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { median } from './support/measure';
+import { fixed, markdownTable, times } from './support/table';
+import { PROJECT_ROOT } from './fixtures/http-processes';
+
+const REQUESTS_PER_RUN = Number(process.env.HTTP_HANDLER_REQUESTS ?? 20_000);
+const RUNS_PER_PROCESS = 5;
+const PROCESSES_PER_SIDE = 3;
+const WORKER = path.join(__dirname, 'fixtures', 'http-handler-worker.ts');
+
+interface Side {
+  name: string;
+  argument: 'bare' | 'keel';
+  env: NodeJS.ProcessEnv;
+}
+
+const SIDES: readonly Side[] = [
+  { name: 'bare koa + @koa/router', argument: 'bare', env: {} },
+  { name: 'bare koa + a JSON access line', argument: 'bare', env: { ACCESS_LINE: '1' } },
+  { name: 'Keel HttpServerResource', argument: 'keel', env: {} },
+  {
+    name: 'Keel, access_log off',
+    argument: 'keel',
+    env: { KEEL__SYSTEM__RESOURCES__HTTP__ACCESS_LOG: 'false' },
+  },
+  { name: 'Keel, request context on', argument: 'keel', env: { KEEL_BENCH_REQUEST_CONTEXT: '1' } },
+];
+
+/** CPU µs per request of each run in a fresh process; the service's log lines go to /dev/null. */
+function runWorker(side: Side): number[] {
+  const child = spawnSync(
+    process.execPath,
+    ['-r', '@swc-node/register', WORKER, side.argument, String(REQUESTS_PER_RUN), String(RUNS_PER_PROCESS)],
+    {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, KEEL__SYSTEM__RESOURCES__REPORT_SERVER__PORT: '0', ...side.env },
+      stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
+      encoding: 'utf8',
+    },
+  );
+  const output = child.output[3];
+  if (child.status !== 0 || typeof output !== 'string' || output === '') {
+    throw new Error(`http-handler worker for '${side.name}' failed with status ${child.status}`);
+  }
+  return JSON.parse(output) as number[];
+}
+
+/**
+ * The JS cost of a request through each server, without sockets: what the throughput bench's
+ * requests per second hide on 2 cores, where autocannon, the kernel's loopback and V8's helper
+ * threads share the CPUs with the server. Processes alternate between the sides.
+ */
+export async function main(): Promise<void> {
+  const samples = new Map<Side, number[]>(SIDES.map((side) => [side, []]));
+  for (let round = 0; round < PROCESSES_PER_SIDE; round++) {
+    for (const side of SIDES) samples.get(side)!.push(...runWorker(side));
+  }
+  const rows = SIDES.map((side) => {
+    const values = samples.get(side)!;
+    return { name: side.name, min: Math.min(...values), median: median(values) };
+  });
+  const floor = rows[0];
+  console.log(
+    `## HTTP handler cost: GET /hello in-process, CPU µs per request, ${PROCESSES_PER_SIDE} processes x ${RUNS_PER_PROCESS} runs x ${REQUESTS_PER_RUN} requests per side\n`,
+  );
+  console.log(
+    markdownTable(
+      ['server', 'µs/request (min)', 'µs/request (median)', 'above bare koa (median)', 'vs bare koa'],
+      rows.map((row) => [
+        row.name,
+        fixed(row.min, 2),
+        fixed(row.median, 2),
+        row === floor ? '' : `+${fixed(row.median - floor.median, 2)}`,
+        times(row.median / floor.median),
+      ]),
+    ),
+  );
+  console.log('');
+}
