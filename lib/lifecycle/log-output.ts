@@ -1,4 +1,4 @@
-import { Gauge } from 'prom-client';
+import { Gauge } from '../metrics/prom-client';
 import { configureLogging, createProvisionalLogging, loggingSchema, type Logging } from '../logging';
 import type { Meters } from '../metrics';
 import type { SettingsProvider } from '../settings';

@@ -1,4 +1,5 @@
-import { collectDefaultMetrics, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { registerDefaultMetrics } from './prom-client';
 
 /**
  * prom-client's gauges that end in `_total`, which `promtool check metrics` rejects ("non-counter
@@ -13,6 +14,6 @@ const NON_COUNTERS_NAMED_TOTAL = [
 
 /** Node.js process metrics (CPU, memory, event loop lag, GC, handles) under the service prefix. */
 export function registerProcessMetrics(registry: Registry, prefix: string): void {
-  collectDefaultMetrics({ register: registry, prefix });
+  registerDefaultMetrics(registry, prefix);
   for (const name of NON_COUNTERS_NAMED_TOTAL) registry.removeSingleMetric(prefix + name);
 }

@@ -1,4 +1,5 @@
-import * as prom from 'prom-client';
+import type * as PromClient from 'prom-client';
+import * as prom from './prom-client';
 
 import { Counter } from './counter';
 import { registerProcessMetrics } from './default-metrics';
@@ -32,7 +33,7 @@ interface BaseConfig {
   name: string;
   help: string;
   labelNames: string[];
-  registers: prom.Registry[];
+  registers: PromClient.Registry[];
 }
 
 /**

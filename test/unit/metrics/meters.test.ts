@@ -1,4 +1,4 @@
-import { register as globalRegistry } from 'prom-client';
+import { collectDefaultMetrics, register as globalRegistry, Registry } from 'prom-client';
 
 import {
   Counter,
@@ -198,6 +198,32 @@ describe('Meters: process metrics', () => {
       ]),
     );
     expect(names.filter((name) => name.endsWith('_total') && !name.includes('cpu'))).toEqual([]);
+  });
+
+  it("registers what prom-client's collectDefaultMetrics would, but the _total gauges", () => {
+    const keel = new Meters({ serviceName: 'billing_api' }).registry.getMetricsAsArray();
+    const reference = new Registry();
+    collectDefaultMetrics({ register: reference, prefix: 'billing_api_' });
+    const describe = (metric: { name: string; help: string; type: unknown }) =>
+      `${metric.name} ${String(metric.type)} ${metric.help}`;
+    const expected = reference
+      .getMetricsAsArray()
+      .map(describe)
+      .filter((line) => !/_active_\w+_total /.test(line));
+    expect(keel.map(describe).sort()).toEqual(expected.sort());
+  });
+
+  it('counts CPU time from the process, user and system adding up to the total', async () => {
+    const m = new Meters({ serviceName: 'billing_api' });
+    const busyUntil = Date.now() + 20;
+    while (Date.now() < busyUntil);
+    const text = await m.render();
+    const value = (name: string) => Number(new RegExp(`^billing_api_${name} (\\S+)$`, 'm').exec(text)?.[1]);
+    expect(value('process_cpu_user_seconds_total')).toBeGreaterThan(0);
+    expect(value('process_cpu_seconds_total')).toBeCloseTo(
+      value('process_cpu_user_seconds_total') + value('process_cpu_system_seconds_total'),
+      6,
+    );
   });
 
   it('can be turned off', () => {
