@@ -36,8 +36,9 @@ export class DirectRoutes {
     const routes = this.router.routes();
     const allowedMethods = this.router.allowedMethods();
     return (koaContext, next) => {
-      const ctx = koaContext as HttpContext;
-      const layer = this.lookup(ctx.method, ctx.path);
+      const ctx = koaContext as HttpContext & { newRouterPath?: string };
+      // A path rewritten for the router (`newRouterPath`, which it reads before `path`) is its to match.
+      const layer = ctx.newRouterPath === undefined ? this.lookup(ctx.method, ctx.path) : undefined;
       if (layer === undefined) return routes(ctx, () => allowedMethods(ctx, next));
       const path = layer.path as string;
       ctx.router = this.router;
@@ -53,6 +54,9 @@ export class DirectRoutes {
   }
 
   private lookup(method: string, path: string): RouteLayer | undefined {
+    // Options that make the router match something other than the request's path and method.
+    const { host, routerPath } = this.router.opts;
+    if (host !== undefined || routerPath !== undefined) return undefined;
     if (this.builtForLayers !== this.router.stack.length || this.builtForPrefix !== this.router.opts.prefix) {
       this.rebuild();
     }

@@ -18,6 +18,10 @@ function routing(ctx: HttpContext): Record<string, unknown> {
 @resource()
 class Gatekeeper {
   constructor(@inject(resourceToken('http')) http: HttpServerResource) {
+    http.app.use((ctx, next) => {
+      if (ctx.get('x-rewrite') !== '') Object.assign(ctx, { newRouterPath: ctx.get('x-rewrite') });
+      return next();
+    });
     http.router.use('/guarded', async (ctx, next) => {
       if (ctx.get('authorization') !== 'yes') {
         ctx.status = 401;
@@ -117,6 +121,11 @@ describe('routes with a literal path, served without matching every router layer
       status: 200,
       body: 'guarded',
     });
+  });
+
+  it('leaves a path rewritten for the router by earlier middleware to the router', async () => {
+    const reply = json(await send(port, '/literal', { headers: { 'x-rewrite': '/with/rewritten' } }));
+    expect(reply).toMatchObject({ params: { param: 'rewritten' }, matchedRoute: '/with/:param' });
   });
 
   it('serves a literal route added after start', async () => {
