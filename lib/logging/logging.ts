@@ -39,9 +39,10 @@ export class Logging {
     this.stderr = new StreamSink('stderr', options.stderr ?? process.stderr, this.drops);
     // Warnings about the streams bypass them: a failing stream must not be asked to carry its own failure.
     const diagnosticsDispatcher = new RecordDispatcher(this.identity, [this.stderr], () => undefined);
-    this.diagnostics = new Logger(
+    this.diagnostics = createLogger(
       { level: bunyan.TRACE },
-      createBunyan(this.identity, 'keel.logging', diagnosticsDispatcher),
+      this.identity,
+      'keel.logging',
       diagnosticsDispatcher,
     );
     this.dispatcher = new RecordDispatcher(this.identity, [this.stderr], (sink, error) =>
@@ -51,11 +52,7 @@ export class Logging {
         sink.name,
       ),
     );
-    this.logger = new Logger(
-      this.gate,
-      createBunyan(this.identity, this.identity.serviceName, this.dispatcher),
-      this.dispatcher,
-    );
+    this.logger = createLogger(this.gate, this.identity, this.identity.serviceName, this.dispatcher);
   }
 
   /** A named logger, as Tamarco's extra loggers: its records carry `logger: <name>`. */
@@ -132,8 +129,14 @@ export function createProvisionalLogging(options: ProvisionalLoggingOptions): Lo
   return new Logging(options);
 }
 
-function createBunyan(identity: LoggingIdentity, loggerName: string, dispatcher: RecordDispatcher): bunyan {
-  return bunyan.createLogger({
+/** A Logger whose records, built by bunyan or by the Logger itself, all go to `dispatcher`. */
+function createLogger(
+  gate: LevelGate,
+  identity: LoggingIdentity,
+  loggerName: string,
+  dispatcher: RecordDispatcher,
+): Logger {
+  const target = bunyan.createLogger({
     name: identity.serviceName,
     logger: loggerName,
     // Levels are enforced by the Logger gate; bunyan passes everything it is given.
@@ -141,4 +144,5 @@ function createBunyan(identity: LoggingIdentity, loggerName: string, dispatcher:
     streams: [{ type: 'raw', stream: dispatcher, level: bunyan.TRACE }],
     serializers: { ...bunyan.stdSerializers, error: bunyan.stdSerializers.err },
   });
+  return new Logger(gate, target, dispatcher);
 }

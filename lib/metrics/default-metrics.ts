@@ -1,5 +1,5 @@
 import type { Registry } from 'prom-client';
-import { registerDefaultMetrics } from './prom-client';
+import { Counter, fromPromClient } from './prom-client';
 
 /**
  * prom-client's gauges that end in `_total`, which `promtool check metrics` rejects ("non-counter
@@ -12,8 +12,54 @@ const NON_COUNTERS_NAMED_TOTAL = [
   'nodejs_active_resources_total',
 ];
 
+type DefaultMetric = (registry: Registry, config: { prefix: string }) => void;
+
+/**
+ * What prom-client's `collectDefaultMetrics` registers, in its order, but the CPU counters (see
+ * `registerProcessCpu`). Node 20 always has `process.getActiveResourcesInfo`, on which
+ * `processResources` depends.
+ */
+const DEFAULT_METRICS = [
+  'processStartTime',
+  'osMemoryHeap',
+  'processOpenFileDescriptors',
+  'processMaxFileDescriptors',
+  'eventLoopLag',
+  'processResources',
+  'processHandles',
+  'processRequests',
+  'heapSizeAndUsed',
+  'heapSpacesSizeAndUsed',
+  'version',
+  'gc',
+];
+
 /** Node.js process metrics (CPU, memory, event loop lag, GC, handles) under the service prefix. */
 export function registerProcessMetrics(registry: Registry, prefix: string): void {
-  registerDefaultMetrics(registry, prefix);
+  registerProcessCpu(registry, prefix);
+  for (const metric of DEFAULT_METRICS)
+    fromPromClient<DefaultMetric>(`metrics/${metric}`)(registry, { prefix });
   for (const name of NON_COUNTERS_NAMED_TOTAL) registry.removeSingleMetric(prefix + name);
+}
+
+/**
+ * prom-client's three CPU counters, same names and meaning. Its own module loads
+ * @opentelemetry/api at import for exemplars, which Keel never asks for.
+ */
+function registerProcessCpu(registry: Registry, prefix: string): void {
+  let last = process.cpuUsage();
+  const counter = (name: string, help: string, collect?: () => void) =>
+    new Counter({ name: prefix + name, help, registers: [registry], ...(collect && { collect }) });
+  // One counter's collect sets all three, as in prom-client: the three agree at every scrape.
+  const user = counter('process_cpu_user_seconds_total', 'Total user CPU time spent in seconds.', () => {
+    const now = process.cpuUsage();
+    const userSeconds = (now.user - last.user) / 1e6;
+    const systemSeconds = (now.system - last.system) / 1e6;
+    last = now;
+    user.inc(userSeconds);
+    system.inc(systemSeconds);
+    total.inc(userSeconds + systemSeconds);
+  });
+  const system = counter('process_cpu_system_seconds_total', 'Total system CPU time spent in seconds.');
+  const total = counter('process_cpu_seconds_total', 'Total user and system CPU time spent in seconds.');
 }

@@ -36,12 +36,10 @@ export function parseSettingsFile(file: string, shown = file): SettingsTree {
   return parsed;
 }
 
-let yaml: typeof Yaml | undefined;
-
 /** Loaded on first use: its 72 modules take about 35 ms to load, and most services read no YAML file. */
 function loadYaml(): typeof Yaml {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (yaml ??= require('yaml') as typeof Yaml);
+  return require('yaml') as typeof Yaml;
 }
 
 function parseText(text: string, extension: string, shown: string): unknown {

@@ -12,7 +12,7 @@ const BUFFER_POLL_MS = 10;
  * SIGKILL can take the last few milliseconds of them.
  */
 const BATCH_DELAY_MS = 5;
-/** A batch this long is written at once rather than at the end of the tick, so a logging loop stays bounded. */
+/** A batch this long is written at once rather than after the delay, so a logging loop stays bounded. */
 const MAX_BATCH_CHARS = 64 * 1024;
 
 /**
