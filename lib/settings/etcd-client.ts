@@ -1,4 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { isIP } from 'node:net';
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import type { Etcd3, IOptions } from 'etcd3';
 import { CappedBackoff } from './backoff';
 import type { EtcdConnectionOptions } from './etcd-options';
@@ -26,7 +29,47 @@ export async function createEtcdClient(options: EtcdConnectionOptions): Promise<
     };
   }
   if (options.auth) clientOptions.auth = options.auth;
-  return new Etcd3(clientOptions);
+  const ipHosts = options.tls ? options.hosts.map(hostOf).filter((host) => isIP(host) !== 0) : [];
+  if (ipHosts.length === 0) return new Etcd3(clientOptions);
+  return withIpIdentity(options.hosts.map(hostOf), clientOptions, () => new Etcd3(clientOptions));
+}
+
+/**
+ * TLS to an etcd addressed by IP. grpc-js (1.14) sends the target host as the TLS server name, and
+ * an IP address is not a valid one (RFC 6066): Node 20-24 warned (DEP0123), Node 26 throws, so
+ * every attempt failed until KEEL_ETCD_WAIT_MS ran out. grpc's `ssl_target_name_override` replaces
+ * that name, but grpc-js then checks the certificate against the override too, so the check is
+ * given back its real subject: the certificate must be valid for one of the configured hosts.
+ * etcd3 builds its gRPC credentials in its constructor with no way to pass that check, hence
+ * createSsl wrapped for the span of that synchronous call only, on etcd3's own copy of grpc-js.
+ */
+function withIpIdentity(hosts: string[], clientOptions: IOptions, build: () => Etcd3): Etcd3 {
+  const grpc = createRequire(require.resolve('etcd3'))('@grpc/grpc-js') as typeof import('@grpc/grpc-js');
+  const createSsl = grpc.credentials.createSsl;
+  const checkIdentity = (_override: string, cert: PeerCertificate): Error | undefined => {
+    const failures = hosts.map((host) => checkServerIdentity(host, cert));
+    return failures.includes(undefined) ? undefined : failures[0];
+  };
+  clientOptions.grpcOptions = {
+    ...clientOptions.grpcOptions,
+    'grpc.ssl_target_name_override': TLS_SERVER_NAME,
+  };
+  grpc.credentials.createSsl = (rootCerts, privateKey, certChain, verifyOptions) =>
+    createSsl(rootCerts, privateKey, certChain, { ...verifyOptions, checkServerIdentity: checkIdentity });
+  try {
+    return build();
+  } finally {
+    grpc.credentials.createSsl = createSsl;
+  }
+}
+
+/** The name sent for SNI when etcd is reached by IP address: any DNS name; etcd serves one certificate. */
+const TLS_SERVER_NAME = 'etcd';
+
+function hostOf(url: string): string {
+  const address = url.replace(/^https?:\/\//, '');
+  const bracketed = /^\[([^\]]+)\]/.exec(address);
+  return bracketed ? bracketed[1] : address.replace(/:\d+$/, '');
 }
 
 function readPem(variable: string, file: string): Buffer {
