@@ -2,8 +2,15 @@ import './resources/defaults';
 
 // The decorators and tokens are inversify's own, interchangeable with the `inversify` package's;
 // taken from its core packages (bundled in dist), they spare a service the container it does not use.
-export { inject, multiInject, named, optional, LazyServiceIdentifier } from './container/inversify';
-export type { ServiceIdentifier } from '@inversifyjs/common';
+export {
+  inject,
+  multiInject,
+  named,
+  optional,
+  LazyServiceIdentifier,
+  type InjectionDecorator,
+  type ServiceIdentifier,
+} from './container/injection';
 export {
   resource,
   microservice,

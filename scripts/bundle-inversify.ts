@@ -22,7 +22,3 @@ export function bundleInversify(outfile: string): void {
     logLevel: 'warning',
   });
 }
-
-if (require.main === module) {
-  bundleInversify(path.join(ROOT, 'dist', 'lib', 'container', 'inversify.js'));
-}

@@ -1,4 +1,4 @@
-import type { ServiceIdentifier } from '@inversifyjs/common';
+import type { ServiceIdentifier } from './injection';
 
 // Constructors of resources take whatever the graph resolves for them.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

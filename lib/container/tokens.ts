@@ -1,4 +1,4 @@
-import type { ServiceIdentifier } from '@inversifyjs/common';
+import type { ServiceIdentifier } from './injection';
 
 /**
  * Reserved injection tokens. They are not resources: Keel resolves each one for the resource

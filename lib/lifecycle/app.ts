@@ -1,4 +1,4 @@
-import type { ServiceIdentifier } from '@inversifyjs/common';
+import type { ServiceIdentifier } from '../container/injection';
 import { GraphError } from '../container/errors';
 import { buildGraph, type GraphNode, type Override, type ResourceGraph } from '../container/graph';
 import { instantiate } from '../container/instantiate';

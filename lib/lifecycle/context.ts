@@ -1,5 +1,5 @@
 import { microservice, type MicroserviceOptions } from '../container/decorators';
-import type { ServiceIdentifier } from '@inversifyjs/common';
+import type { ServiceIdentifier } from '../container/injection';
 import { createMicroservice, type App, type CreateOptions } from './app';
 import { Microservice } from './microservice';
 

@@ -14,7 +14,7 @@ const WATCH_RECONNECT_MAX_MS = 1000;
  * so a service that does not configure etcd never pays for loading it.
  */
 export async function createEtcdClient(options: EtcdConnectionOptions): Promise<Etcd3> {
-  const { Etcd3 } = await import('etcd3');
+  const { Etcd3 } = await loadEtcd3(options);
   const clientOptions: IOptions = {
     hosts: options.hosts,
     faultHandling: { watchBackoff: new CappedBackoff(0, WATCH_RECONNECT_MAX_MS) },
@@ -70,6 +70,24 @@ function hostOf(url: string): string {
   const address = url.replace(/^https?:\/\//, '');
   const bracketed = /^\[([^\]]+)\]/.exec(address);
   return bracketed ? bracketed[1] : address.replace(/:\d+$/, '');
+}
+
+/** etcd3 is an optional peer dependency: only services that read settings from etcd install it. */
+async function loadEtcd3(options: EtcdConnectionOptions): Promise<typeof import('etcd3')> {
+  try {
+    return await import('etcd3');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const missing =
+      (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') &&
+      /'etcd3'/.test((error as Error).message);
+    if (!missing) throw error;
+    throw new SettingsError(
+      'SETTINGS_ETCD_OPTIONS',
+      `KEEL_ETCD_HOSTS is set (${describeHosts(options)}) but the etcd client is not installed: ` +
+        'run `npm install etcd3` (an optional peer dependency of keel)',
+    );
+  }
 }
 
 function readPem(variable: string, file: string): Buffer {

@@ -1,4 +1,4 @@
-import type { ServiceIdentifier } from '@inversifyjs/common';
+import type { ServiceIdentifier } from '../container/injection';
 import type { Override } from '../container/graph';
 import type { Provision, ResourceClass, Token } from '../container/provider';
 import { createMicroservice, type App, type CreateOptions } from '../lifecycle/app';
