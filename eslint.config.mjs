@@ -2,7 +2,9 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.tmp/**'] },
+  {
+    ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.tmp/**', 'test/functional/package/consumer/**'],
+  },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   {

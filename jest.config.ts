@@ -17,6 +17,8 @@ const config: Config = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // A user's project, compiled and tested by test/functional/package/consumer.test.ts.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/functional/package/consumer/'],
   // inversify 8 ships ESM only; swc must turn it into CommonJS for jest's module system.
   transform: { '^.+\\.(t|j|mj)s$': swc as never },
   transformIgnorePatterns: ['/node_modules/(?!(inversify|@inversifyjs)/)'],

@@ -14,8 +14,13 @@ export interface ServiceProcess {
 
 /** Runs a TypeScript entry point in a real child process, as `npm start` would. */
 export function spawnService(entry: string, env: NodeJS.ProcessEnv = {}): ServiceProcess {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', path.resolve(PROJECT_ROOT, entry)], {
-    cwd: PROJECT_ROOT,
+  return spawnNode(['-r', '@swc-node/register', path.resolve(PROJECT_ROOT, entry)], PROJECT_ROOT, env);
+}
+
+/** Runs `node <args>` in `cwd` (a compiled entry point in a user's project, say). */
+export function spawnNode(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): ServiceProcess {
+  const child = spawn(process.execPath, args, {
+    cwd,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

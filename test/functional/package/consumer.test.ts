@@ -1,0 +1,190 @@
+import { execFile } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { packKeel } from '../../support/pack';
+import { killAll, PROJECT_ROOT, spawnNode, type ServiceProcess } from '../../support/process';
+import { readmeBlocks, writeReadmeBlocks } from './readme-blocks';
+
+// A user's project, as the README builds it: Keel's packed tarball and TypeScript from npm, `tsc`
+// under each module setting a project may use, the project's jest tests, `node` on the output.
+// One project and one `npm install` for the whole file.
+
+jest.setTimeout(600_000);
+
+const run = promisify(execFile);
+const FIXTURE = path.join(__dirname, 'consumer');
+/** TypeScript 7 removed moduleResolution node10: 5.9 covers the projects that still use it. */
+const TYPESCRIPT_5 = 'typescript@~5.9.3';
+const TYPESCRIPT = `typescript@${/(\d+)\.\d+\.\d+/.exec(readDevDependency('tsgo'))![1]}`;
+const FREE_PORTS = {
+  KEEL__SYSTEM__RESOURCES__HTTP__PORT: '0',
+  KEEL__SYSTEM__RESOURCES__REPORT_SERVER__PORT: '0',
+};
+
+let project: string;
+let tarball: string;
+const processes: ServiceProcess[] = [];
+
+function readDevDependency(name: string): string {
+  const manifest = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as {
+    devDependencies: Record<string, string>;
+  };
+  return manifest.devDependencies[name];
+}
+
+async function tsc(typescript: 'typescript' | 'ts5', config: string): Promise<void> {
+  const bin = path.join(project, 'node_modules', typescript, 'bin', 'tsc');
+  try {
+    await run(process.execPath, [bin, '-p', config], { cwd: project });
+  } catch (error) {
+    const { stdout, stderr } = error as { stdout: string; stderr: string };
+    throw new Error(`tsc -p ${config} (${typescript}) failed:\n${stdout}${stderr}`);
+  }
+}
+
+/** `strict`, `skipLibCheck: false`: every declaration of Keel and of what it pulls in is checked. */
+function writeConfig(name: string, compilerOptions: Record<string, unknown>, include: string[]): void {
+  const config = {
+    compilerOptions: {
+      target: 'ES2022',
+      strict: true,
+      skipLibCheck: false,
+      esModuleInterop: true,
+      experimentalDecorators: true,
+      emitDecoratorMetadata: true,
+      types: ['node', 'jest'],
+      rootDir: 'src',
+      noEmit: true,
+      ...compilerOptions,
+    },
+    include,
+  };
+  writeFileSync(path.join(project, name), JSON.stringify(config, null, 2));
+}
+
+beforeAll(async () => {
+  tarball = await packKeel();
+  project = mkdtempSync(path.join(tmpdir(), 'keel-consumer-'));
+  cpSync(FIXTURE, project, { recursive: true });
+  writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
+  await run(
+    'npm',
+    [
+      'install',
+      '--prefer-offline',
+      '--no-audit',
+      '--no-fund',
+      tarball,
+      TYPESCRIPT,
+      `ts5@npm:${TYPESCRIPT_5}`,
+      '@types/jest@30',
+    ],
+    { cwd: project, maxBuffer: 16 * 1024 * 1024 },
+  );
+  const commonjs = ['src/**/*.ts'];
+  const all = ['src/**/*.ts', 'src/**/*.mts'];
+  writeConfig('tsconfig.node10.json', { module: 'commonjs', moduleResolution: 'node10' }, commonjs);
+  writeConfig('tsconfig.commonjs.json', { module: 'commonjs' }, commonjs);
+  writeConfig('tsconfig.node16.json', { module: 'node16' }, all);
+  writeConfig('tsconfig.bundler.json', { module: 'esnext', moduleResolution: 'bundler' }, all);
+  writeConfig('tsconfig.json', { module: 'nodenext', noEmit: false, outDir: 'dist' }, all);
+  writeReadmeBlocks(project, readmeBlocks());
+  writeConfig(
+    'tsconfig.readme.json',
+    { module: 'nodenext', noEmit: false, rootDir: 'readme', outDir: 'readme-dist' },
+    ['readme/**/*.ts'],
+  );
+});
+
+afterAll(() => {
+  killAll(processes);
+  if (project) rmSync(project, { recursive: true, force: true });
+});
+
+describe('Keel installed from its tarball in a new project', () => {
+  it('packs dist with declarations, bin, README, LICENSE and package.json only', async () => {
+    const { stdout } = await run('tar', ['-tzf', tarball]);
+    const files = stdout.trim().split('\n');
+    const outside = files.filter(
+      (file) =>
+        !/^package\/(dist\/lib\/.*\.(js|d\.ts)|dist\/index\.(mjs|d\.mts)|bin\/keel\.js|README\.md|LICENSE|package\.json)$/.test(
+          file,
+        ),
+    );
+    expect(outside).toEqual([]);
+    expect(files).toContain('package/dist/lib/index.d.ts');
+  });
+
+  it.each([
+    ['"module": "commonjs", moduleResolution node10', 'ts5', 'tsconfig.node10.json'],
+    ['"module": "commonjs" (resolution bundler in TypeScript 7)', 'typescript', 'tsconfig.commonjs.json'],
+    ['"module": "node16"', 'typescript', 'tsconfig.node16.json'],
+    ['"module": "esnext", moduleResolution bundler', 'typescript', 'tsconfig.bundler.json'],
+    ['"module": "nodenext"', 'typescript', 'tsconfig.json'],
+  ] as const)(
+    'type-checks under %s, strict, skipLibCheck false, types not any',
+    async (_, typescript, config) => {
+      await tsc(typescript, config);
+    },
+  );
+
+  it("runs the project's jest tests on the compiled output", async () => {
+    const jest = path.join(PROJECT_ROOT, 'node_modules', 'jest', 'bin', 'jest.js');
+    const result = await run(process.execPath, [jest, '--ci', '--rootDir', project], {
+      cwd: project,
+      env: { ...process.env, FORCE_COLOR: '0' },
+    }).catch((error: { stdout: string; stderr: string }) => {
+      throw new Error(`the consumer's jest failed:\n${error.stdout}${error.stderr}`);
+    });
+    expect(result.stderr).toMatch(/Tests:\s+2 passed, 2 total/);
+  });
+
+  it('runs the compiled service with node, serves a route, exits 0 on SIGTERM', async () => {
+    const service = spawnNode(['dist/main.js'], project, FREE_PORTS);
+    processes.push(service);
+    const output = await service.waitFor(/http server 'http' listening on http:\/\/127\.0\.0\.1:\d+/);
+    const port = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(output)![1];
+    const response = await fetch(`http://127.0.0.1:${port}/greet/ann`);
+    expect(await response.json()).toEqual({ text: 'Hello, ann.' });
+    service.child.kill('SIGTERM');
+    expect(await service.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('loads as an ES module, the same copy of Keel as require() gets', async () => {
+    const { stdout } = await run(process.execPath, ['dist/esm.mjs'], { cwd: project });
+    expect(JSON.parse(stdout)).toEqual({ paramIsString: true, sameClass: true, started: 'STARTED' });
+  });
+
+  it('names the package to install when KEEL_ETCD_HOSTS is set without etcd3', async () => {
+    const service = spawnNode(['dist/main.js'], project, { ...FREE_PORTS, KEEL_ETCD_HOSTS: '127.0.0.1:1' });
+    processes.push(service);
+    expect((await service.exited).code).toBe(1);
+    expect(service.output()).toContain('run `npm install etcd3`');
+  });
+});
+
+describe('the README examples, against the packed package', () => {
+  it('type-check, every TypeScript block of README.md and of the samples', async () => {
+    expect(readmeBlocks().length).toBeGreaterThan(5);
+    await tsc('typescript', 'tsconfig.readme.json');
+  });
+
+  it.each(
+    readmeBlocks()
+      .filter((block) => block.runnable)
+      .map((block) => [block.title, block] as const),
+  )('runs %s: starts, and exits 0 on SIGTERM', async (_, block) => {
+    const service = spawnNode(
+      [path.join('readme-dist', block.file.replace(/\.ts$/, '.js'))],
+      project,
+      FREE_PORTS,
+    );
+    processes.push(service);
+    await service.waitFor(/ ready in [\d.]+ ms/);
+    service.child.kill('SIGTERM');
+    expect(await service.exited).toEqual({ code: 0, signal: null });
+    expect(service.output()).not.toMatch(/"level":50/);
+  });
+});

@@ -1,0 +1,6 @@
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/dist'],
+  testMatch: ['**/*.test.js'],
+  transform: {},
+};

@@ -1,0 +1,4 @@
+import { run } from 'keel';
+import { ConsumerService } from './service';
+
+void run(ConsumerService);

@@ -1,0 +1,70 @@
+// Type-level checks of Keel's declarations: each line fails to compile if a type degrades to any or
+// unknown (an unresolved import in Keel's .d.ts turns it into any without any other error).
+import {
+  createMicroservice,
+  HttpServerResource,
+  inject,
+  LazyServiceIdentifier,
+  resourceToken,
+  ResourceStatus,
+  Test,
+  type App,
+  type Counter,
+  type HttpContext,
+  type Log,
+  type MeterFactory,
+  type ServiceIdentifier,
+  type SettingsView,
+} from 'keel';
+import { ConsumerService, Greeter, type GreeterSettings } from './service';
+
+type IsAny<T> = 0 extends 1 & T ? true : false;
+type Equal<A, B> = (<X>() => X extends A ? 1 : 2) extends <X>() => X extends B ? 1 : 2 ? true : false;
+type Real<T> = IsAny<T> extends true ? false : unknown extends T ? false : true;
+function expectType<T extends true>(): T | undefined {
+  return undefined;
+}
+
+export async function typeChecks(
+  ctx: HttpContext,
+  view: SettingsView<GreeterSettings>,
+  meters: MeterFactory,
+  log: Log,
+): Promise<void> {
+  expectType<Equal<typeof ctx.params.id, string>>();
+  // @ts-expect-error a route parameter is a string
+  const asNumber: number = ctx.params.id;
+  expectType<Real<typeof ctx.state.requestId>>();
+  expectType<Real<typeof ctx.request>>();
+
+  expectType<Equal<ReturnType<typeof view.get<'excited'>>, boolean>>();
+  expectType<Equal<ReturnType<typeof view.value>, GreeterSettings>>();
+  expectType<Equal<GreeterSettings['greeting'], string>>();
+  // @ts-expect-error not a key of the schema
+  view.get('colour');
+
+  const counter = meters.counter('c', { help: 'c' });
+  expectType<Equal<typeof counter, Counter>>();
+  expectType<Real<typeof log.info>>();
+
+  const app = await createMicroservice(ConsumerService);
+  expectType<Equal<typeof app, App>>();
+  expectType<Equal<ReturnType<typeof app.get<HttpServerResource>>, HttpServerResource>>();
+  const server = app.get(HttpServerResource);
+  expectType<Equal<typeof server, HttpServerResource>>();
+  expectType<Equal<ReturnType<typeof app.get<Greeter>>, Greeter>>();
+  expectType<Real<ReturnType<typeof app.status>>>();
+  expectType<Real<typeof ResourceStatus.STARTED>>();
+
+  const token: ServiceIdentifier<Greeter> = resourceToken<Greeter>('greeter');
+  expectType<Equal<ReturnType<typeof app.get<Greeter>>, Greeter>>();
+  expectType<Real<typeof token>>();
+  expectType<Real<ReturnType<typeof inject>>>();
+  expectType<Real<LazyServiceIdentifier<Greeter>>>();
+  new LazyServiceIdentifier(() => Greeter).unwrap();
+
+  const builder = Test.createMicroservice(ConsumerService).overrideResource('greeter');
+  expectType<Real<typeof builder>>();
+  expectType<Real<ReturnType<typeof builder.useValue>>>();
+  void asNumber;
+}
