@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EtcdTls } from './etcd';
 
-/** A throwaway CA and a server certificate for 127.0.0.1, made with the openssl command. */
-export function loopbackCertificates(): EtcdTls & { dir: string } {
+/** A throwaway CA and a server certificate for `ip` (127.0.0.1 by default), made with the openssl command. */
+export function loopbackCertificates(ip = '127.0.0.1'): EtcdTls & { dir: string } {
   const dir = mkdtempSync(join(tmpdir(), 'keel-etcd-tls-'));
   const file = (name: string) => join(dir, name);
   const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
@@ -30,13 +30,13 @@ export function loopbackCertificates(): EtcdTls & { dir: string } {
     'rsa:2048',
     '-nodes',
     '-subj',
-    '/CN=127.0.0.1',
+    `/CN=${ip}`,
     '-keyout',
     file('server.key'),
     '-out',
     file('server.csr'),
   );
-  writeFileSync(file('san.cnf'), 'subjectAltName=IP:127.0.0.1\n');
+  writeFileSync(file('san.cnf'), `subjectAltName=IP:${ip}\n`);
   openssl(
     'x509',
     '-req',
