@@ -19,8 +19,10 @@ export interface ObserveOptions {
   /** Error bodies carry the stack. */
   exposeStack: boolean;
   accessLog: boolean;
-  /** While it is true, requests are turned away with 503 and every response closes its connection. */
+  /** While it is true, every response closes its connection. */
   isDraining(): boolean;
+  /** While it is true, requests are turned away with 503 (the listener is closed). */
+  turnsAway(): boolean;
   retryAfterSeconds: number;
   /**
    * The route template a request for `method path` would match, for a request that failed before
@@ -111,6 +113,7 @@ export function observe({
   exposeStack,
   accessLog,
   isDraining,
+  turnsAway,
   retryAfterSeconds,
   routeOf,
 }: ObserveOptions): Middleware<HttpState> {
@@ -146,7 +149,7 @@ export function observe({
       respondWithError(ctx, error, exposeStack, ctx.state.log);
       finish();
     };
-    if (isDraining()) {
+    if (turnsAway()) {
       turnAway(ctx, retryAfterSeconds);
       return finish();
     }

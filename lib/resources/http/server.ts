@@ -59,6 +59,7 @@ export class HttpServerResource {
         exposeStack: expose_errors === 'always' || (expose_errors === 'auto' && !isProduction()),
         accessLog: access_log,
         isDraining: () => this.drainer?.isDraining === true,
+        turnsAway: () => this.drainer?.turnsAway === true,
         retryAfterSeconds: retry_after_s,
         routeOf: (method, path) => {
           const layer = this.router
@@ -152,7 +153,11 @@ export class HttpServerResource {
   private async drain(): Promise<void> {
     const drainer = this.drainer;
     if (drainer === undefined) return;
-    await drainer.drain(this.settings.value().drain_timeout_ms, this.log);
+    const { shutdown_delay_ms, drain_idle_grace_ms, drain_timeout_ms } = this.settings.value();
+    await drainer.drain(
+      { shutdownDelayMs: shutdown_delay_ms, idleGraceMs: drain_idle_grace_ms, timeoutMs: drain_timeout_ms },
+      this.log,
+    );
     if (this.drainer === drainer) {
       this.drainer = undefined;
       this.server = undefined;
