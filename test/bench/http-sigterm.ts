@@ -26,7 +26,11 @@ async function round(client: Client): Promise<string[]> {
     service.child.kill('SIGTERM');
   });
   const exitedAfter = service.exited.then((status) => ({ ...status, ms: performance.now() - signalledAt }));
-  const { counts, failures } = await load(port, '/slow', { client, connections: CONNECTIONS, durationMs: LOAD_MS });
+  const { counts, failures } = await load(port, '/slow', {
+    client,
+    connections: CONNECTIONS,
+    durationMs: LOAD_MS,
+  });
   await signal;
   const status = await exitedAfter;
   const drained = /drained: (\d+) request\(s\) abandoned, (\d+) socket\(s\) destroyed, (\d+) idle/.exec(

@@ -24,7 +24,12 @@ describe('SIGTERM under continuous load on fast handlers (child process, real so
     await sleep(SIGTERM_AFTER_MS);
     service.child.kill('SIGTERM');
     const { counts, failures } = await result;
-    return { counts, failures: Object.fromEntries(failures), exit: await service.exited, output: service.output() };
+    return {
+      counts,
+      failures: Object.fromEntries(failures),
+      exit: await service.exited,
+      output: service.output(),
+    };
   }
 
   it('keep-alive clients: every request is answered (200, or 503 with Retry-After), none is reset, exit 0', async () => {

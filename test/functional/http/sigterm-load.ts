@@ -41,7 +41,9 @@ function attempt(port: number, path: string, client: Client, agent: Agent | unde
           else if (status === 503 && response.headers['retry-after'] !== undefined) resolve('turnedAway');
           else resolve(`failed:${status}`);
         });
-        response.on('error', (error: NodeJS.ErrnoException) => resolve(`failed:${error.code ?? error.message}`));
+        response.on('error', (error: NodeJS.ErrnoException) =>
+          resolve(`failed:${error.code ?? error.message}`),
+        );
       },
     );
     call.on('timeout', () => call.destroy(new Error('client timeout')));
