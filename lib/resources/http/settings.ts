@@ -46,7 +46,7 @@ export const httpServerSchema = {
     default: 25_000,
   },
   retry_after_s: {
-    doc: 'Retry-After of the 503 sent to a request arriving while the server drains',
+    doc: 'Retry-After of the 503 sent to a request arriving on an open connection once the listener closed',
     format: 'nat',
     default: 5,
   },

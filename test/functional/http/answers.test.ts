@@ -125,11 +125,14 @@ describe('error answers', () => {
   });
 });
 
-/** A raw client: sends the head, then body bytes as fast as the socket takes them, up to `limit`. */
+/**
+ * A raw client: sends the head, then body bytes as fast as the socket takes them, until `body`
+ * gives no more. `written` counts what the server's side took in (its kernel buffers included).
+ */
 function upload(
   head: string,
   body: (written: number) => Buffer | undefined,
-): Promise<{ answer: string; written: number; closed: boolean }> {
+): Promise<{ answer: string; written: number; closedByServer: boolean }> {
   return new Promise((resolve) => {
     const socket: Socket = connect(port, '127.0.0.1');
     let answer = '';
@@ -150,11 +153,15 @@ function upload(
       else socket.once('data', () => answer.startsWith('HTTP/1.1 100 ') && pump());
     });
     // Bounded: a server that reads everything would let the whole body through in well under this.
-    const giveUp = setTimeout(() => socket.destroy(), 3000);
+    let gaveUp = false;
+    const giveUp = setTimeout(() => {
+      gaveUp = true;
+      socket.destroy();
+    }, 3000);
     socket.on('close', () => {
       closed = true;
       clearTimeout(giveUp);
-      resolve({ answer, written, closed: answer !== '' });
+      resolve({ answer, written, closedByServer: !gaveUp });
     });
   });
 }
@@ -174,6 +181,7 @@ describe('a body over max_body_bytes', () => {
     expect(result.answer).toMatch(/^HTTP\/1\.1 413 /);
     expect(result.answer).not.toContain('100 Continue');
     expect(result.answer).toMatch(/\r\nConnection: close\r\n/i);
+    expect(result.closedByServer).toBe(true);
     expect(result.written).toBe(0);
   });
 
@@ -184,6 +192,7 @@ describe('a body over max_body_bytes', () => {
     );
     expect(result.answer).toMatch(/^HTTP\/1\.1 413 /);
     expect(result.answer).toMatch(/\r\nConnection: close\r\n/i);
+    expect(result.closedByServer).toBe(true);
     expect(result.written).toBeLessThan(READ_AT_MOST);
   });
 
@@ -199,6 +208,7 @@ describe('a body over max_body_bytes', () => {
     );
     expect(result.answer).toMatch(/^HTTP\/1\.1 413 /);
     expect(result.answer).toMatch(/\r\nConnection: close\r\n/i);
+    expect(result.closedByServer).toBe(true);
     expect(result.written).toBeLessThan(READ_AT_MOST);
   });
 
