@@ -128,12 +128,12 @@ export function observe({
     const finish = (): void => {
       if (isDraining()) ctx.set('Connection', 'close');
       const { method, status, path } = ctx;
+      const matched = (ctx as RoutedState)._matchedRoute;
       // koa would answer an error nothing wrote (no route, a 405 of the router) in plain text.
       if (status >= 400 && ctx.body == null) {
-        ctx.body = errorBody(status, unansweredMessage(ctx), requestId);
+        ctx.body = errorBody(status, unansweredMessage(ctx, matched !== undefined), requestId);
         ctx.status = status;
       }
-      const matched = (ctx as RoutedState)._matchedRoute;
       const route =
         matched !== undefined ? String(matched) : (status >= 400 && routeOf(method, path)) || UNMATCHED_ROUTE;
       const seconds = (performance.now() - began) / 1000;
@@ -213,8 +213,8 @@ interface HttpErrorBody {
   request_id: string;
 }
 
-function unansweredMessage(ctx: Parameters<Middleware<HttpState>>[0]): string {
-  if (ctx.status === 404) return `no route matches ${ctx.method} ${ctx.path}`;
+function unansweredMessage(ctx: Parameters<Middleware<HttpState>>[0], routed: boolean): string {
+  if (ctx.status === 404 && !routed) return `no route matches ${ctx.method} ${ctx.path}`;
   if (ctx.status === 405)
     return `${ctx.method} is not allowed on ${ctx.path} (allowed: ${ctx.response.get('Allow')})`;
   return STATUS_CODES[ctx.status] ?? statusText(ctx.status);

@@ -95,6 +95,15 @@ describe('error answers', () => {
     });
   });
 
+  it('gives the JSON error body to an error status a koa-style route set without a body', async () => {
+    app.get(HttpServerResource).router.get('/koa-style-missing', (ctx) => {
+      ctx.status = 404;
+    });
+    const answer = await send(port, '/koa-style-missing');
+    expect(answer.status).toBe(404);
+    expect(json(answer)).toEqual({ error: 'Not Found', status: 404, request_id: expect.any(String) });
+  });
+
   it('answers a method a path does not serve with 405 and the JSON error body', async () => {
     const answer = await send(port, '/pairs', { method: 'PUT' });
     expect(answer.status).toBe(405);
