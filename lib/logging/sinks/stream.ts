@@ -61,6 +61,8 @@ export class StreamSink implements LogSink {
   /** Dropped since the stream last took a record. */
   private unreported = 0;
   private awaitingDrain = false;
+  /** Unsettled records a flush already counted as dropped when it gave up; not counted twice. */
+  private givenUp = 0;
 
   constructor(
     readonly name: string,
@@ -157,7 +159,9 @@ export class StreamSink implements LogSink {
   }
 
   private giveUp(): void {
-    const unsettled = this.delivery.unsettled();
+    const unsettled = this.delivery.unsettled() - this.givenUp;
+    if (unsettled <= 0) return;
+    this.givenUp += unsettled;
     this.drops.add(this.name, unsettled);
     this.options.onStalled?.(unsettled, this.unwrittenLength());
   }

@@ -28,6 +28,7 @@ describe('a service whose stdout is a pipe held open and not read (child process
   let reportPort: number;
   const queued: number[] = [];
   let stdout = '';
+  let stderr = '';
   let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
 
   beforeAll(async () => {
@@ -46,6 +47,7 @@ describe('a service whose stdout is a pipe held open and not read (child process
     child.stdout!.pause();
     let pending = '';
     child.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
       const lines = (pending + chunk.toString()).split('\n');
       pending = lines.pop()!;
       for (const line of lines) {
@@ -100,5 +102,8 @@ describe('a service whose stdout is a pipe held open and not read (child process
     child.kill('SIGTERM');
     await until(child, () => exit !== undefined, 'exit with stdout unread');
     expect(exit).toEqual({ code: 0, signal: null });
+    expect(stderr).toMatch(
+      /stdout took nothing for 1000 ms: \d+ log record\(s\) \(\d+ bytes\) it holds are counted as dropped/,
+    );
   }, 30_000);
 });
