@@ -60,7 +60,6 @@ export class StreamSink implements LogSink {
   private readonly maxQueueBytes: number;
   /** Dropped since the stream last took a record. */
   private unreported = 0;
-  private awaitingDrain = false;
   /** Unsettled records a flush already counted as dropped when it gave up; not counted twice. */
   private givenUp = 0;
 
@@ -97,16 +96,13 @@ export class StreamSink implements LogSink {
     return (this.stream as { writableLength?: number }).writableLength ?? 0;
   }
 
+  /**
+   * A drop happens while a write is pending (the stream's queue is full) or a batch is (the batch
+   * alone passed the bound): the drops are told when that write calls back with nothing left.
+   */
   private drop(): void {
     this.unreported++;
     this.drops.add(this.name, 1);
-    // The queue is over the stream's high-water mark, so the stream will say when it has emptied.
-    if (this.awaitingDrain || !(this.stream as { writableNeedDrain?: boolean }).writableNeedDrain) return;
-    this.awaitingDrain = true;
-    this.stream.once('drain', () => {
-      this.awaitingDrain = false;
-      if (this.unreported > 0) this.reportDrops();
-    });
   }
 
   private reportDrops(): void {
@@ -126,6 +122,7 @@ export class StreamSink implements LogSink {
     const written = (error?: Error | null) => {
       if (error) this.drops.add(this.name, records);
       this.delivery.settle(records);
+      if (this.unreported > 0 && this.unwrittenLength() === 0) this.reportDrops();
     };
     try {
       this.stream.write(text, written);
