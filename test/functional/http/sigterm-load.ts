@@ -58,13 +58,25 @@ function attempt(port: number, path: string, client: Client, agent: Agent | unde
 }
 
 /**
- * `connections` clients each send requests one after another until `durationMs` has passed, and
- * go on knocking (every 20 ms) once connections are refused. Bounded by count of clients and time.
+ * `connections` clients each send requests one after another for `durationMs` from the moment
+ * each of them was answered once, and go on knocking (every 20 ms) once connections are refused.
+ * Bounded by count of clients and time (twice `durationMs` at most).
  */
 export async function load(
   port: number,
   path: string,
-  { client, connections, durationMs }: { client: Client; connections: number; durationMs: number },
+  {
+    client,
+    connections,
+    durationMs,
+    onWarm,
+  }: {
+    client: Client;
+    connections: number;
+    durationMs: number;
+    /** Called once every client has had an answer: each keep-alive connection is open by then. */
+    onWarm?: () => void;
+  },
 ): Promise<LoadResult> {
   const agent = client === 'keep-alive' ? new Agent({ keepAlive: true, maxSockets: connections }) : undefined;
   const counts: Record<Outcome, number> = {
@@ -77,11 +89,22 @@ export async function load(
   };
   const failures = new Map<string, number>();
   const began = performance.now();
+  let cold = connections;
+  // The time runs from the moment every client was answered once, so a slow start takes none of it.
+  let from = began;
   try {
     await Promise.all(
       Array.from({ length: connections }, async () => {
-        while (performance.now() - began < durationMs) {
+        let answered = false;
+        while (performance.now() - from < durationMs) {
           const outcome = await attempt(port, path, client, agent);
+          if (!answered && (outcome === 'ok' || outcome === 'turnedAway')) {
+            answered = true;
+            if (--cold === 0) {
+              from = performance.now();
+              onWarm?.();
+            }
+          }
           if (outcome.startsWith('failed:')) {
             counts.failed++;
             const detail = outcome.slice('failed:'.length);
