@@ -1,12 +1,12 @@
 import os from 'node:os';
 import { LoggingSettingsError } from './errors';
 import { fullyQualifiedHostName } from './fqdn';
-import type { Logging } from './logging';
+import { droppedWhileUnread, type Logging } from './logging';
 import { loadLoggingSettings, type LoggingSettings, type LoggingSettingsInput } from './schema';
 import { LogstashHttpSink } from './sinks/logstash-http';
 import { LogstashUdpSink } from './sinks/logstash-udp';
 import { RotatingFileSink, parsePeriod } from './sinks/rotating-file';
-import { StreamSink } from './sinks/stream';
+import { STALLED_STREAM_MS, StreamSink } from './sinks/stream';
 import type { LogSink, SinkContext } from './sinks/types';
 
 export interface ConfigureLoggingOptions {
@@ -41,7 +41,7 @@ async function createSinks(
   stdout: NodeJS.WritableStream,
 ): Promise<LogSink[]> {
   const sinks: LogSink[] = [];
-  if (settings.stdout) sinks.push(new StreamSink('stdout', stdout, context.drops));
+  if (settings.stdout) sinks.push(stdoutSink(settings, context, stdout));
   if (settings.file_path) sinks.push(openFile(settings, settings.file_path, context));
   if (settings.logstash.enabled) {
     const { host, port, fqdn } = settings.logstash;
@@ -69,6 +69,30 @@ async function createSinks(
     );
   }
   return sinks;
+}
+
+function stdoutSink(
+  settings: LoggingSettings,
+  context: SinkContext,
+  stdout: NodeJS.WritableStream,
+): StreamSink {
+  const maxQueueBytes = settings.stdout_max_queue_bytes;
+  return new StreamSink('stdout', stdout, context.drops, {
+    maxQueueBytes,
+    onDropsEnded: (dropped) =>
+      context.notice(
+        `${droppedWhileUnread('stdout', dropped)} (system.logging.stdout_max_queue_bytes: ${maxQueueBytes})`,
+        {
+          stream: 'stdout',
+          dropped,
+        },
+      ),
+    onStalled: (records, bytes) =>
+      context.warn(
+        `stdout took nothing for ${STALLED_STREAM_MS} ms: ${records} log record(s) (${bytes} bytes) it holds are counted as dropped, and the stop does not wait for them`,
+        { stream: 'stdout', records, bytes },
+      ),
+  });
 }
 
 function openFile(settings: LoggingSettings, filePath: string, context: SinkContext): RotatingFileSink {

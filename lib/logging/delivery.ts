@@ -26,6 +26,11 @@ export class DeliveryTracker {
     };
   }
 
+  /** Records accepted and not yet written, sent or dropped. */
+  unsettled(): number {
+    return Math.max(0, this.accepted - this.settled);
+  }
+
   /** Resolves once everything accepted so far is settled. */
   whenSettled(): Promise<void> {
     if (this.settled >= this.accepted) return Promise.resolve();

@@ -36,7 +36,10 @@ export class Logging {
   constructor(options: ProvisionalLoggingOptions) {
     this.identity = { serviceName: options.serviceName, deployName: options.deployName ?? '' };
     this.gate = { level: bunyan.resolveLevel(options.level ?? 'info') };
-    this.stderr = new StreamSink('stderr', options.stderr ?? process.stderr, this.drops);
+    this.stderr = new StreamSink('stderr', options.stderr ?? process.stderr, this.drops, {
+      onDropsEnded: (dropped) =>
+        this.diagnostics.warn({ stream: 'stderr', dropped }, droppedWhileUnread('stderr', dropped)),
+    });
     // Warnings about the streams bypass them: a failing stream must not be asked to carry its own failure.
     const diagnosticsDispatcher = new RecordDispatcher(this.identity, [this.stderr], () => undefined);
     this.diagnostics = createLogger(
@@ -96,7 +99,11 @@ export class Logging {
   }
 
   get sinkContext(): SinkContext {
-    return { drops: this.drops, warn: (message, fields) => this.diagnostics.warn(fields ?? {}, message) };
+    return {
+      drops: this.drops,
+      warn: (message, fields) => this.diagnostics.warn(fields ?? {}, message),
+      notice: (message, fields) => this.logger.warn(fields ?? {}, message),
+    };
   }
 
   /** Routes records to `sinks` from now on; the previous ones are flushed and closed. */
@@ -122,6 +129,11 @@ export class Logging {
     await this.replaceSinks([this.stderr], timeoutMs);
     await this.stderr.flush();
   }
+}
+
+/** The line a stream writes once it takes records again after dropping some. */
+export function droppedWhileUnread(stream: string, dropped: number): string {
+  return `${stream} was not read fast enough: ${dropped} log record(s) dropped while its queue was full`;
 }
 
 /** Before settings load: records go to stderr, at info unless told otherwise. */

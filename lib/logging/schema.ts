@@ -1,10 +1,13 @@
 import convict from 'convict';
+import { DEFAULT_MAX_QUEUE_BYTES } from './sinks/stream';
 import { LOG_PROFILES, isLogProfile, unknownProfileMessage, type LogProfile } from './levels';
 
 /** The validated `system.logging` subtree; keys follow Tamarco's (reference 3.3). */
 export interface LoggingSettings {
   profile: LogProfile;
   stdout: boolean;
+  /** Bytes of log lines held for stdout while its reader does not keep up; beyond it records are dropped. */
+  stdout_max_queue_bytes: number;
   /** Rotating file stream, on when set. */
   file_path: string | null;
   file: {
@@ -67,6 +70,11 @@ export const loggingSchema = {
     },
   },
   stdout: { doc: 'Write bunyan JSON lines to stdout', default: true, format: Boolean },
+  stdout_max_queue_bytes: {
+    doc: 'Bytes of log lines held in memory while stdout is not read (a stalled pipe); records beyond it are dropped and counted',
+    default: DEFAULT_MAX_QUEUE_BYTES,
+    format: positiveInt,
+  },
   file_path: {
     doc: 'Write to this rotating file when set',
     default: null as string | null,

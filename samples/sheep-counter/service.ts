@@ -8,14 +8,14 @@ export class SheepCounter extends Microservice {
   private sheep = 0;
 
   @http('POST', '/sheep')
-  async addSheep(): Promise<[number, string]> {
+  async addSheep(): Promise<string> {
     await sleep(Math.random() * 1000);
     this.sheep++;
-    return [200, String(this.sheep)];
+    return String(this.sheep);
   }
 
   @http('GET', '/sheep')
-  countSheep(): [number, string] {
-    return [200, String(this.sheep)];
+  countSheep(): string {
+    return String(this.sheep);
   }
 }

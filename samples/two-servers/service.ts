@@ -7,7 +7,7 @@ import {
   SERVICE,
   type ServiceHandle,
 } from '../../lib';
-import { http, HttpServerResource, type HttpContext } from '../../lib/resources/http';
+import { http, HttpServerResource, reply, type HttpContext, type HttpReply } from '../../lib/resources/http';
 
 /**
  * Tamarco's two-servers example (reference 3.7): one HttpServerResource class under two names,
@@ -58,7 +58,7 @@ export class TwoServers extends Microservice {
   }
 
   @http('POST', '/invoices', { server: 'billing_http_api' })
-  invoice(): [number, { invoice: number }] {
-    return [201, { invoice: ++this.invoices }];
+  invoice(): HttpReply<{ invoice: number }> {
+    return reply(201, { invoice: ++this.invoices });
   }
 }

@@ -17,4 +17,6 @@ export interface SinkContext {
   drops: DropCounter;
   /** The stderr path: never routed back into the sinks, so a failing stream cannot feed itself. */
   warn: Warn;
+  /** A warning through the service's own streams: for a stream back in service to say what it lost. */
+  notice: Warn;
 }

@@ -15,8 +15,8 @@ export interface HttpState {
 export type HttpContext = RouterContext<HttpState>;
 
 /**
- * What a route handler returns: a body, `[status, body]` (tomodachi's style), or nothing when it
- * sets `ctx.body` itself.
+ * What a route handler returns: a body, `reply(status, body)`, or nothing: 204 unless it
+ * set `ctx.body` or `ctx.status` itself.
  */
 export type HttpHandler = (ctx: HttpContext) => unknown;
 

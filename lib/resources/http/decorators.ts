@@ -21,7 +21,7 @@ const routesByPrototype = new WeakMap<object, DecoratedRoute[]>();
 
 /**
  * Serves a method of the microservice or of a resource at `method path`, in tomodachi's style:
- * the method gets the koa context and returns a body or `[status, body]`.
+ * the method gets the koa context and returns a body or `reply(status, body)`.
  */
 export function http(method: HttpMethod, path: string, options: HttpRouteOptions = {}) {
   return <T extends HttpHandler>(

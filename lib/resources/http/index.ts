@@ -1,6 +1,7 @@
 export { HttpServerResource } from './server';
 export { HttpClientResource, type HttpRequestOptions } from './client';
 export { http, type HttpMethod, type HttpRouteOptions } from './decorators';
+export { HttpReply, reply } from './reply';
 export {
   currentRequestId,
   enableRequestContext,

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Middleware } from 'koa';
 import type { Log } from '../../lifecycle/log';
@@ -19,9 +19,16 @@ export interface ObserveOptions {
   /** Error bodies carry the stack. */
   exposeStack: boolean;
   accessLog: boolean;
-  /** While it is true, requests are turned away with 503 and every response closes its connection. */
+  /** While it is true, every response closes its connection. */
   isDraining(): boolean;
+  /** While it is true, requests are turned away with 503 (the listener is closed). */
+  turnsAway(): boolean;
   retryAfterSeconds: number;
+  /**
+   * The route template a request for `method path` would match, for a request that failed before
+   * the router saw it (a body too large or not JSON): it is counted under that route.
+   */
+  routeOf(method: string, path: string): string | undefined;
 }
 
 // Unique across processes by the random prefix, and far cheaper per request than a UUID.
@@ -106,7 +113,9 @@ export function observe({
   exposeStack,
   accessLog,
   isDraining,
+  turnsAway,
   retryAfterSeconds,
+  routeOf,
 }: ObserveOptions): Middleware<HttpState> {
   const routeMeters = new RouteMeters(meters);
   // Not an async function: chaining on what `next` returns makes one promise fewer per request.
@@ -118,9 +127,15 @@ export function observe({
     ctx.set('x-request-id', requestId);
     const finish = (): void => {
       if (isDraining()) ctx.set('Connection', 'close');
-      const matched = (ctx as RoutedState)._matchedRoute;
-      const route = matched === undefined ? UNMATCHED_ROUTE : String(matched);
       const { method, status, path } = ctx;
+      const matched = (ctx as RoutedState)._matchedRoute;
+      // koa would answer an error nothing wrote (no route, a 405 of the router) in plain text.
+      if (status >= 400 && ctx.body == null) {
+        ctx.body = errorBody(status, unansweredMessage(ctx, matched !== undefined), requestId);
+        ctx.status = status;
+      }
+      const route =
+        matched !== undefined ? String(matched) : (status >= 400 && routeOf(method, path)) || UNMATCHED_ROUTE;
       const seconds = (performance.now() - began) / 1000;
       routeMeters.record(method, route, status, seconds);
       if (!accessLog) return;
@@ -134,7 +149,7 @@ export function observe({
       respondWithError(ctx, error, exposeStack, ctx.state.log);
       finish();
     };
-    if (isDraining()) {
+    if (turnsAway()) {
       turnAway(ctx, retryAfterSeconds);
       return finish();
     }
@@ -177,15 +192,48 @@ function respondWithError(
   }
   ctx.status = status;
   ctx.body = {
-    error: expose && typeof shape.message === 'string' ? shape.message : statusText(status),
-    status,
-    request_id: ctx.state.requestId,
-    ...(exposeStack && typeof shape.stack === 'string' && { stack: shape.stack }),
+    ...errorBody(
+      status,
+      expose && typeof shape.message === 'string' ? shape.message : statusText(status),
+      ctx.state.requestId,
+    ),
+    // A 4xx is the client's doing: its stack would tell the client nothing and show the server's code.
+    ...(exposeStack && status >= 500 && typeof shape.stack === 'string' && { stack: shape.stack }),
   };
+}
+
+/** The JSON body of every error answer: `{ error, status, request_id }`. */
+function errorBody(status: number, error: string, requestId: string): HttpErrorBody {
+  return { error, status, request_id: requestId };
+}
+
+interface HttpErrorBody {
+  error: string;
+  status: number;
+  request_id: string;
+}
+
+function unansweredMessage(ctx: Parameters<Middleware<HttpState>>[0], routed: boolean): string {
+  if (ctx.status === 404 && !routed) return `no route matches ${ctx.method} ${ctx.path}`;
+  if (ctx.status === 405)
+    return `${ctx.method} is not allowed on ${ctx.path} (allowed: ${ctx.response.get('Allow')})`;
+  return STATUS_CODES[ctx.status] ?? statusText(ctx.status);
 }
 
 function statusText(status: number): string {
   return status >= 500 ? 'internal server error' : 'request failed';
+}
+
+/**
+ * With it, node closes the socket once the 413 is written instead of reading the rest of the body
+ * to keep the connection: a client that declared a gigabyte would otherwise send all of it.
+ */
+const CLOSE = { headers: { Connection: 'close' } };
+
+/** Whether a request declares a body larger than `maxBytes`: it gets 413 before any of it is read. */
+export function declaresTooLarge(request: IncomingMessage, maxBytes: number): boolean {
+  const declared = request.headers['content-length'];
+  return declared !== undefined && Number(declared) > maxBytes;
 }
 
 /**
@@ -194,12 +242,13 @@ function statusText(status: number): string {
  */
 export function readBody(maxBytes: number): Middleware<HttpState> {
   const readThenNext: Middleware<HttpState> = async (ctx, next) => {
-    const declared = ctx.req.headers['content-length'];
-    if (declared !== undefined && Number(declared) > maxBytes) {
-      ctx.throw(413, `request body of ${declared} bytes is over the limit of ${maxBytes}`);
+    if (declaresTooLarge(ctx.req, maxBytes)) {
+      const declared = ctx.req.headers['content-length']!;
+      ctx.throw(413, `request body of ${declared} bytes is over the limit of ${maxBytes}`, CLOSE);
     }
     const bytes = await collect(ctx.req, maxBytes);
-    if (bytes === undefined) return ctx.throw(413, `request body is over the limit of ${maxBytes} bytes`);
+    if (bytes === undefined)
+      return ctx.throw(413, `request body is over the limit of ${maxBytes} bytes`, CLOSE);
     ctx.state.body = decode(bytes, ctx.request.type, ctx);
     return next();
   };

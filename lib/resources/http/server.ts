@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Router from '@koa/router';
 import { inject } from '../../container/inversify';
@@ -14,7 +14,8 @@ import { decoratedRoutes, type DecoratedRoute, type HttpMethod } from './decorat
 import { DirectRoutes } from './direct-routes';
 import { Drain } from './drain';
 import { HttpRouteError } from './errors';
-import { cors, observe, readBody } from './middleware';
+import { cors, declaresTooLarge, observe, readBody } from './middleware';
+import { HttpReply } from './reply';
 import { httpServerSchema, type HttpServerSettings } from './settings';
 
 /**
@@ -58,7 +59,15 @@ export class HttpServerResource {
         exposeStack: expose_errors === 'always' || (expose_errors === 'auto' && !isProduction()),
         accessLog: access_log,
         isDraining: () => this.drainer?.isDraining === true,
+        turnsAway: () => this.drainer?.turnsAway === true,
         retryAfterSeconds: retry_after_s,
+        routeOf: (method, path) => {
+          const layer = this.router
+            .match(path, method)
+            .pathAndMethod.filter(({ methods }) => methods.length > 0)
+            .at(-1);
+          return layer === undefined ? undefined : String(layer.path);
+        },
       }),
     );
     if (corsSettings.enabled) this.app.use(cors(corsSettings));
@@ -72,7 +81,7 @@ export class HttpServerResource {
     return typeof address === 'object' && address !== null ? address : undefined;
   }
 
-  /** A route whose handler returns its body or `[status, body]`, like an `@http` method. */
+  /** A route whose handler returns its body or `reply(status, body)`, like an `@http` method. */
   route(method: HttpMethod, path: string, handler: HttpHandler): void {
     // A handler that answers synchronously is not awaited: one promise and one tick less per request.
     const layer = this.router.register(path, [method], (ctx) => {
@@ -111,6 +120,11 @@ export class HttpServerResource {
       ),
     });
     server.on('request', this.app.callback());
+    // Node answers `Expect: 100-continue` itself unless told otherwise, inviting a body it will refuse.
+    server.on('checkContinue', (request: IncomingMessage, response: ServerResponse) => {
+      if (!declaresTooLarge(request, settings.max_body_bytes)) response.writeContinue();
+      server.emit('request', request, response);
+    });
     const drainer = new Drain(server);
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error) =>
@@ -139,7 +153,11 @@ export class HttpServerResource {
   private async drain(): Promise<void> {
     const drainer = this.drainer;
     if (drainer === undefined) return;
-    await drainer.drain(this.settings.value().drain_timeout_ms, this.log);
+    const { shutdown_delay_ms, drain_idle_grace_ms, drain_timeout_ms } = this.settings.value();
+    await drainer.drain(
+      { shutdownDelayMs: shutdown_delay_ms, idleGraceMs: drain_idle_grace_ms, timeoutMs: drain_timeout_ms },
+      this.log,
+    );
     if (this.drainer === drainer) {
       this.drainer = undefined;
       this.server = undefined;
@@ -185,27 +203,24 @@ export class HttpServerResource {
 }
 
 function respond(ctx: HttpContext, result: unknown): void {
-  if (result === undefined) return;
-  if (isStatusAndBody(result)) {
-    ctx.status = result[0];
-    ctx.body = result[1];
-  } else {
+  if (result instanceof HttpReply) {
+    ctx.status = result.status;
+    if (result.body !== undefined) ctx.body = result.body;
+  } else if (result !== undefined) {
     ctx.body = result;
+  } else if (ctx.body === undefined && !(ctx.response as ExplicitStatus)._explicitStatus) {
+    // Nothing returned and nothing set on ctx: an answer without content, not koa's 404.
+    ctx.status = 204;
   }
+}
+
+/** koa's own mark of a status a handler set (`ctx.status = 202`), which a 204 must not overwrite. */
+interface ExplicitStatus {
+  _explicitStatus?: boolean;
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
-}
-
-function isStatusAndBody(result: unknown): result is [number, unknown] {
-  return (
-    Array.isArray(result) &&
-    result.length === 2 &&
-    Number.isInteger(result[0]) &&
-    (result[0] as number) >= 100 &&
-    (result[0] as number) < 600
-  );
 }
 
 function isProduction(): boolean {

@@ -30,13 +30,23 @@ export const httpServerSchema = {
     format: Boolean,
     default: false,
   },
+  shutdown_delay_ms: {
+    doc: 'On stop, how long the listener keeps accepting (answering with Connection: close) after readiness turned 503, for load balancers that update late',
+    format: 'nat',
+    default: 0,
+  },
+  drain_idle_grace_ms: {
+    doc: 'On stop, how long a connection with nothing to answer stays open for a request already on its way',
+    format: 'nat',
+    default: 1000,
+  },
   drain_timeout_ms: {
-    doc: 'On stop, how long in-flight requests may take before their sockets are destroyed',
+    doc: 'On stop, from the listener closing, how long in-flight requests may take before their sockets are destroyed',
     format: 'nat',
     default: 25_000,
   },
   retry_after_s: {
-    doc: 'Retry-After of the 503 sent to a request arriving while the server drains',
+    doc: 'Retry-After of the 503 sent to a request arriving on an open connection once the listener closed',
     format: 'nat',
     default: 5,
   },
@@ -89,6 +99,8 @@ export interface HttpServerSettings {
   request_timeout_ms: number;
   max_body_bytes: number;
   trust_proxy: boolean;
+  shutdown_delay_ms: number;
+  drain_idle_grace_ms: number;
   drain_timeout_ms: number;
   retry_after_s: number;
   access_log: boolean;

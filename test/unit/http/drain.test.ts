@@ -61,7 +61,8 @@ describe('the drain of an HttpServerResource', () => {
 
   it('finishes in-flight requests before any resource stops, and turns away what comes after', async () => {
     const records: LogRecord[] = [];
-    const app = await startDrainer(records);
+    // The idle keep-alive connection must outlive the test's steps until its request is sent.
+    const app = await startDrainer(records, { drain_idle_grace_ms: 60_000 });
     const port = app.get(HttpServerResource).address()!.port;
     const reportPort = app.get(ReportServerResource).address()!.port;
     const keepAlive = new Agent({ keepAlive: true, maxSockets: 1 });
@@ -92,6 +93,25 @@ describe('the drain of an HttpServerResource', () => {
       });
     } finally {
       release.resolve();
+      keepAlive.destroy();
+    }
+  });
+
+  it('closes a keep-alive connection left quiet for drain_idle_grace_ms, and counts it apart', async () => {
+    const records: LogRecord[] = [];
+    const app = await startDrainer(records, { drain_idle_grace_ms: 50 });
+    const port = app.get(HttpServerResource).address()!.port;
+    const keepAlive = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      expect((await send(port, '/fast', { agent: keepAlive })).headers.connection).toBe('keep-alive');
+      await app.stop();
+      expect(records.find(({ message }) => message.startsWith('drained:'))?.fields).toMatchObject({
+        abandonedRequests: 0,
+        destroyedSockets: 0,
+        closedIdleSockets: 1,
+        timedOut: false,
+      });
+    } finally {
       keepAlive.destroy();
     }
   });

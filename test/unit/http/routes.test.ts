@@ -1,5 +1,12 @@
 import { inject, Microservice, microservice, resource, resourceToken, Test, type App } from '../../../lib';
-import { http, HttpRouteError, HttpServerResource, type HttpContext } from '../../../lib/resources/http';
+import {
+  http,
+  HttpRouteError,
+  HttpServerResource,
+  reply,
+  type HttpContext,
+  type HttpReply,
+} from '../../../lib/resources/http';
 import { quietLog } from '../../support/async';
 import { json, send } from './requests';
 
@@ -19,7 +26,7 @@ class Shepherd {
     http.router.get('/koa-style', (ctx) => {
       ctx.body = 'set on ctx';
     });
-    http.route('PUT', '/returned', (ctx) => [202, { got: ctx.state.body }]);
+    http.route('PUT', '/returned', (ctx) => reply(202, { got: ctx.state.body }));
   }
 }
 
@@ -35,8 +42,8 @@ class Farm extends Microservice {
   }
 
   @http('POST', '/sheep')
-  add(): [number, string] {
-    return [201, String(++this.sheep)];
+  add(): HttpReply<string> {
+    return reply(201, String(++this.sheep));
   }
 
   @http('GET', '/sheep')
@@ -65,7 +72,7 @@ describe('routes of an HttpServerResource', () => {
     expect(address.port).toBeGreaterThan(0);
   });
 
-  it('serves @http methods of the microservice: a body, or [status, body]', async () => {
+  it('serves @http methods of the microservice: a body, or reply(status, body)', async () => {
     const port = portOf(app);
     expect(await send(port, '/sheep', { method: 'POST' })).toMatchObject({ status: 201, body: '1' });
     expect(await send(port, '/sheep', { method: 'POST' })).toMatchObject({ status: 201, body: '2' });
@@ -113,8 +120,8 @@ class TwoServers extends Microservice {
   }
 
   @http('POST', '/only-admin', { server: 'admin_http' })
-  onlyAdmin(): [number, string] {
-    return [200, 'ok'];
+  onlyAdmin(): string {
+    return 'ok';
   }
 }
 
