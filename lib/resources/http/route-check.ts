@@ -1,5 +1,5 @@
 import { CHAIN_ARROW, GraphError } from '../../container/errors';
-import type { GraphNode, ResourceGraph } from '../../container/graph';
+import { declaredPrototype, type GraphNode, type ResourceGraph } from '../../container/graph';
 import { routesOfPrototype, type DecoratedRoute } from './decorators';
 import { HttpServerResource } from './server';
 
@@ -56,15 +56,6 @@ function checkServerOf(
       node.chain,
     );
   }
-}
-
-/** The prototype of what a node will be: its class's, or a swapped-in value's (a test's fake server). */
-function declaredPrototype(node: GraphNode): object | null {
-  const { provision } = node;
-  if ('useClass' in provision) return provision.useClass.prototype as object;
-  if ('useValue' in provision && typeof provision.useValue === 'object' && provision.useValue !== null)
-    return Object.getPrototypeOf(provision.useValue) as object | null;
-  return null;
 }
 
 function describeOwner(prototype: object | null): string {
