@@ -149,7 +149,12 @@ describe('MicroserviceContext', () => {
     @resource()
     class Db {}
     const create = () =>
-      MicroserviceContext.create({ name: 'script', resources: { db: Db }, defaultResources: false, log: quietLog() });
+      MicroserviceContext.create({
+        name: 'script',
+        resources: { db: Db },
+        defaultResources: false,
+        log: quietLog(),
+      });
     const [first, second] = await Promise.all([create(), create()]);
     for (const name of ['report_server', 'metrics', 'status'])
       expect(() => first.get(name)).toThrow(expect.objectContaining({ code: 'MISSING_PROVIDER' }));
