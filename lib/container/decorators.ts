@@ -13,6 +13,11 @@ export interface ResourceOptions {
    * `resources`. Defaults to the class name in snake case without a `Resource` suffix.
    */
   name?: string;
+  /**
+   * Whether this resource reporting FAILED turns readiness (`/health/ready`) to 503; true by
+   * default. False for a resource the service can serve without (a cache, an optional feed).
+   */
+  readiness?: boolean;
 }
 
 export interface MicroserviceOptions {

@@ -5,7 +5,9 @@ export type GraphErrorCode =
   | 'AMBIGUOUS_PROVIDER'
   | 'CYCLE'
   | 'DUPLICATE_NAME'
-  | 'CONSTRUCTOR_FAILED';
+  | 'CONSTRUCTOR_FAILED'
+  | 'ASYNC_PROVIDER'
+  | 'MISPLACED_TASK';
 
 /** Anything wrong with the shape of a module, found before any constructor runs (but CONSTRUCTOR_FAILED). */
 export class GraphError extends Error {

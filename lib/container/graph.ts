@@ -402,6 +402,18 @@ function describeProvision(registration: Registration): {
   };
 }
 
+/**
+ * The prototype of what a node will be, before it is constructed: its class's, or a swapped-in
+ * value's; null for a factory. What checks of decorated methods (routes, tasks) read.
+ */
+export function declaredPrototype(node: GraphNode): object | null {
+  const { provision } = node;
+  if ('useClass' in provision) return provision.useClass.prototype as object;
+  if ('useValue' in provision && typeof provision.useValue === 'object' && provision.useValue !== null)
+    return Object.getPrototypeOf(provision.useValue) as object | null;
+  return null;
+}
+
 function toRequest(element: ClassElementMetadata | undefined): ElementRequest | undefined {
   if (element === undefined || element.kind === ClassElementMetadataKind.unmanaged) return undefined;
   return {

@@ -49,9 +49,26 @@ function create(node: GraphNode, valueOf: (resolution: Resolution) => unknown): 
     if (target.kind === 'constructor') args[target.index] = valueOf(resolution);
     else properties.push([target.key, valueOf(resolution)]);
   }
-  if ('useFactory' in provision) return (provision.useFactory as (...deps: unknown[]) => unknown)(...args);
+  if ('useFactory' in provision) {
+    const value = (provision.useFactory as (...deps: unknown[]) => unknown)(...args);
+    if (isThenable(value)) {
+      // Constructors are synchronous: a Promise would be injected as such, not as what it resolves to.
+      value.then(undefined, () => undefined);
+      throw new GraphError(
+        'ASYNC_PROVIDER',
+        `provider '${node.name}' (${node.chain.join(CHAIN_ARROW)}): useFactory returned a Promise; ` +
+          'providers are made synchronously before any hook runs: return the value itself, or make it a resource that connects in its start hook',
+        node.chain,
+      );
+    }
+    return value;
+  }
   const instance = new provision.useClass(...args) as Record<string | symbol, unknown>;
   for (const [key, value] of properties) instance[key] = value;
   for (const method of node.postConstruct) (instance[method] as () => unknown).call(instance);
   return instance;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
 }

@@ -1,5 +1,6 @@
 import type { ServiceIdentifier } from '../container/injection';
 import { GraphError } from '../container/errors';
+import { resourceOptionsOf } from '../container/decorators';
 import { buildGraph, type GraphNode, type Override, type ResourceGraph } from '../container/graph';
 import { instantiate } from '../container/instantiate';
 import type { ResourceClass } from '../container/provider';
@@ -23,8 +24,16 @@ import { LifecycleManager } from './manager';
 import { attachRuntime, Microservice, type ServiceRuntime } from './microservice';
 import type { ServiceHandle } from './service-handle';
 import { LIFECYCLE_SETTINGS_PATH, lifecycleSchema, type LifecycleSettings } from './settings';
-import { START_PHASES, type Phase, type ServiceState, type StatusReport } from './status';
-import { TaskRunner } from './tasks';
+import {
+  ResourceStatus,
+  START_PHASES,
+  STOP_PHASES,
+  type Phase,
+  type StartPhase,
+  type ServiceState,
+  type StatusReport,
+} from './status';
+import { checkTaskDeclarations, TaskRunner } from './tasks';
 
 export interface CreateOptions {
   /** Settings given in code: the highest layer, above file, etcd and environment. */
@@ -39,6 +48,8 @@ export interface CreateOptions {
   cwd?: string;
   /** Swapped providers; the public way in is `Test.createMicroservice(...).overrideResource(...)`. */
   overrides?: readonly Override[];
+  /** Gives up the wait for etcd at once; the promise then rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 export interface StopOutcome {
@@ -56,6 +67,7 @@ export async function createMicroservice(
   options: CreateOptions = {},
 ): Promise<App> {
   const graph = buildGraph({ service: Service, overrides: options.overrides });
+  checkTaskDeclarations(graph);
   const output = outputFor(graph.serviceName, options);
   const log = output.root;
   const settings = await SettingsProvider.load({
@@ -66,6 +78,7 @@ export async function createMicroservice(
     cwd: options.cwd,
     warn: (message) => log.warn({}, message),
     onUpdateRejected: (error) => log.error({ err: error }, error.message),
+    signal: options.signal,
   });
   try {
     await output.configure(settings, deployNameOf(settings) ?? '');
@@ -127,6 +140,15 @@ export class App {
   private restartRun?: Promise<void>;
   private rollbackRun?: Promise<LifecycleError>;
   private requested?: StopOutcome;
+  /** Set by a stop asked for while starting: the start ends at once and rolls back. */
+  private cancelled?: string;
+  private resolveCancelled!: () => void;
+  private readonly cancelledSignal = new Promise<void>((resolve) => (this.resolveCancelled = resolve));
+  /** The service's own start phase under way (its override may run code around `super`). */
+  private servicePhase?: StartPhase;
+  /** Resources whose FAILED status leaves readiness alone (`@resource({ readiness: false })`). */
+  private readonly outsideReadiness: ReadonlySet<string>;
+  private readonly serviceRuntime: ServiceRuntime;
   private resolveStopping!: () => void;
   private resolveStopped!: (outcome: StopOutcome) => void;
 
@@ -158,7 +180,16 @@ export class App {
     );
     this.stopping = new Promise((resolve) => (this.resolveStopping = resolve));
     this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
-    attachRuntime(service, this.runtime());
+    this.outsideReadiness = new Set(
+      graph.nodes
+        .filter(
+          (node) =>
+            'useClass' in node.provision && resourceOptionsOf(node.provision.useClass)?.readiness === false,
+        )
+        .map((node) => node.name),
+    );
+    this.serviceRuntime = this.runtime();
+    attachRuntime(service, this.serviceRuntime);
   }
 
   get stopTimeoutMs(): number {
@@ -176,7 +207,15 @@ export class App {
     try {
       for (const phase of START_PHASES) {
         const phaseBegan = performance.now();
-        await this.service[phase]();
+        this.servicePhase = phase;
+        const running = this.service[phase]();
+        const settled = () => {
+          if (this.servicePhase === phase) this.servicePhase = undefined;
+        };
+        void running.then(settled, settled);
+        // A cancel does not wait for the service's own code: what had started is rolled back now.
+        await Promise.race([running, this.cancelledSignal]);
+        this.throwIfCancelled();
         if (!this.phasesRun.has(phase)) {
           throw new LifecycleError(
             'SUPER_NOT_CALLED',
@@ -193,9 +232,6 @@ export class App {
       throw await this.rollbackRun;
     }
     this.state = 'running';
-    if (this.requested !== undefined) {
-      this.stop().catch((error: unknown) => this.log.error({ err: error }, messageOf(error)));
-    }
     this.log.info(
       { ms: round(performance.now() - began) },
       `${this.name} ready in ${round(performance.now() - began)} ms`,
@@ -220,9 +256,8 @@ export class App {
     this.requested = { reason, exitCode };
     const level = exitCode === 0 ? 'info' : 'warn';
     this.log[level]({ reason, exitCode }, `stopping ${this.name}: ${reason}`);
-    // While starting, the request waits for start() to settle: a failed start rolls back by itself.
-    if (this.state !== 'starting')
-      this.stop().catch((error: unknown) => this.log.error({ err: error }, messageOf(error)));
+    if (this.state === 'starting') this.cancelStart(reason);
+    else this.stop().catch((error: unknown) => this.log.error({ err: error }, messageOf(error)));
   }
 
   get<T>(token: ServiceIdentifier<T> | string): T {
@@ -242,9 +277,34 @@ export class App {
     return { service: this.name, state: this.state, resources: this.manager.report() };
   }
 
-  /** Resource hooks still running: what a forced exit reports. */
+  /** Hooks and tasks still running: what a forced exit reports. */
   pendingHooks(): string[] {
-    return this.manager.pending();
+    return [
+      ...(this.servicePhase === undefined ? [] : [`${this.name} (${this.servicePhase})`]),
+      ...this.manager.pending(),
+      ...this.tasks.names().map((name) => `task ${name}`),
+    ];
+  }
+
+  /** No later phase runs and no hook is awaited any more: start() rolls back what had started. */
+  private cancelStart(reason: string): void {
+    if (this.cancelled !== undefined) return;
+    this.cancelled = reason;
+    this.manager.cancel();
+    this.resolveCancelled();
+  }
+
+  private throwIfCancelled(): void {
+    if (this.cancelled !== undefined)
+      throw new LifecycleError('START_CANCELLED', `${this.name} start cancelled: ${this.cancelled}`);
+  }
+
+  /** Resources that report FAILED and count for readiness. */
+  private failing(): string[] {
+    return this.manager
+      .report()
+      .filter((row) => row.status === ResourceStatus.FAILED && !this.outsideReadiness.has(row.name))
+      .map((row) => row.name);
   }
 
   /** Stops `name` and what depends on it, then starts them again; see `ServiceHandle.restartResource`. */
@@ -322,7 +382,7 @@ export class App {
       deployName: () => deployNameOf(this.settings) ?? this.name,
       state: () => this.state,
       status: () => this.status(),
-      isReady: () => this.state === 'running',
+      isReady: () => this.state === 'running' && this.failing().length === 0,
       isRestarting: () => this.restartRun !== undefined,
       restartResource: (name) => this.restartResource(name),
       requestStop: (reason, exitCode) => this.requestStop(reason, exitCode),
@@ -341,24 +401,36 @@ export class App {
     return {
       runPhase: async (phase) => {
         const isStop = phase === 'stop' || phase === 'postStop';
+        if (!isStop) this.throwIfCancelled();
         const failures = isStop
           ? await this.manager.runStopPhase(phase)
           : await this.manager.runStartPhase(phase);
         this.phasesRun.add(phase);
         if (isStop) this.stopFailures.push(...failures);
         else if (failures.length > 0) throw startFailure(this.name, failures);
+        else this.throwIfCancelled();
       },
       launchTasks: () => this.tasks.launch(this.service),
       stopTasks: async () => {
-        const [stuck] = await Promise.all([
-          this.tasks.stop(this.lifecycle.stop_timeout_ms),
-          this.runStoppingWork(),
-        ]);
-        if (stuck.length > 0)
-          this.log.error({ tasks: stuck }, `tasks still running after the stop timeout: ${stuck.join(', ')}`);
+        await Promise.all([this.stopTasks(), this.runStoppingWork()]);
       },
       requestStop: (reason, exitCode) => this.requestStop(reason, exitCode),
     };
+  }
+
+  /**
+   * Aborts the tasks and waits for them at most their share of the stop timeout, so that the
+   * resources' stop hooks still run when a task ignores its AbortSignal; such a task is a stop failure.
+   */
+  private async stopTasks(): Promise<void> {
+    const budgetMs = Math.round(this.lifecycle.stop_timeout_ms * this.lifecycle.task_stop_share);
+    const stuck = await this.tasks.stop(budgetMs);
+    if (stuck.length === 0) return;
+    const message =
+      `task(s) ${stuck.join(', ')} still running ${budgetMs} ms after their AbortSignal fired ` +
+      `(system.lifecycle.task_stop_share of stop_timeout_ms): stopping the resources anyway`;
+    this.log.error({ tasks: stuck, budgetMs }, message);
+    this.stopFailures.push({ resource: this.name, phase: 'stop', error: new Error(message) });
   }
 
   private async runStoppingWork(): Promise<void> {
@@ -382,19 +454,42 @@ export class App {
       error instanceof LifecycleError
         ? error
         : startFailure(this.name, [{ resource: this.name, phase: 'start', error }]);
-    await this.tasks.stop(this.lifecycle.stop_timeout_ms);
-    const rollback = [
-      ...(await this.manager.runStopPhase('stop')),
-      ...(await this.manager.runStopPhase('postStop')),
-    ];
+    if (cause.code === 'START_CANCELLED') this.log.warn({}, `${cause.message}: rolling back what started`);
+    await this.stopTasks();
+    const rollback = [...this.stopFailures, ...(await this.undoStart())];
+    // A start hook a cancel left running may still succeed: what it started is stopped too.
+    await this.manager.settleAbandoned();
+    rollback.push(...(await this.undoStart()));
     await this.release();
-    this.state = 'failed';
-    this.resolveStopped({ exitCode: 1, reason: cause.message });
+    const cancelled = cause.code === 'START_CANCELLED' && this.requested !== undefined;
+    this.state = cancelled ? 'stopped' : 'failed';
+    const outcome = cancelled ? this.requested! : { exitCode: 1, reason: cause.message };
+    this.resolveStopped(
+      rollback.length === 0 ? outcome : { ...outcome, exitCode: Math.max(outcome.exitCode, 1) },
+    );
     if (rollback.length === 0) return cause;
     return LifecycleError.fromFailures(cause.code, `${cause.message}\nand rolling back failed too:`, [
       ...cause.failures,
       ...rollback,
     ]);
+  }
+
+  /** An override of stop or postStop that forgot `super`: an error, and the resources stop all the same. */
+  private async stopForgottenPhase(phase: 'stop' | 'postStop'): Promise<void> {
+    this.stopFailures.push({
+      resource: this.name,
+      phase,
+      error: new LifecycleError(
+        'SUPER_NOT_CALLED',
+        `${this.service.constructor.name}.${phase}() did not call super.${phase}(): Keel ran the resources' ${phase} itself`,
+      ),
+    });
+    if (phase === 'stop') await this.serviceRuntime.stopTasks();
+    await this.serviceRuntime.runPhase(phase);
+  }
+
+  private async undoStart(): Promise<HookFailure[]> {
+    return [...(await this.manager.runStopPhase('stop')), ...(await this.manager.runStopPhase('postStop'))];
   }
 
   private async runStop(): Promise<void> {
@@ -415,12 +510,13 @@ export class App {
     this.resolveStopping();
     const began = performance.now();
     await this.restartRun?.catch(() => undefined);
-    for (const phase of ['stop', 'postStop'] as const) {
+    for (const phase of STOP_PHASES) {
       try {
         await this.service[phase]();
       } catch (error) {
         this.stopFailures.push({ resource: this.name, phase, error });
       }
+      if (!this.phasesRun.has(phase)) await this.stopForgottenPhase(phase);
     }
     const failures = this.stopFailures;
     if (failures.length === 0) {
@@ -436,8 +532,11 @@ export class App {
         : requested,
     );
     if (failures.length > 0) {
+      const forgotten = failures.some(
+        (failure) => failure.error instanceof LifecycleError && failure.error.code === 'SUPER_NOT_CALLED',
+      );
       throw LifecycleError.fromFailures(
-        'STOP_FAILED',
+        forgotten ? 'SUPER_NOT_CALLED' : 'STOP_FAILED',
         `${this.name} stopped with ${failures.length} failure(s):`,
         failures,
       );

@@ -13,8 +13,8 @@ export class MicroserviceContext {
   private constructor(private readonly app: App) {}
 
   static async create(options: ContextOptions): Promise<MicroserviceContext> {
-    const { name, resources, providers, ...createOptions } = options;
-    @microservice({ name, resources, providers })
+    const { name, resources, providers, defaultResources, ...createOptions } = options;
+    @microservice({ name, resources, providers, defaultResources })
     class ScriptContext extends Microservice {}
     return new MicroserviceContext(await createMicroservice(ScriptContext, createOptions));
   }

@@ -1,7 +1,13 @@
 import type { Phase } from './status';
 
 export type LifecycleErrorCode =
-  'HOOK_FAILED' | 'HOOK_TIMEOUT' | 'STOP_FAILED' | 'RESTART_FAILED' | 'SUPER_NOT_CALLED' | 'INVALID_STATE';
+  | 'HOOK_FAILED'
+  | 'HOOK_TIMEOUT'
+  | 'STOP_FAILED'
+  | 'RESTART_FAILED'
+  | 'SUPER_NOT_CALLED'
+  | 'INVALID_STATE'
+  | 'START_CANCELLED';
 
 export interface HookFailure {
   resource: string;

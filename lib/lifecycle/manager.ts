@@ -37,6 +37,10 @@ export class LifecycleManager {
   private readonly preStarted: boolean[];
   private readonly started: boolean[];
   private readonly inflight = new Map<number, Phase>();
+  /** Start hooks left running by a cancelled phase; each settles by itself, at the latest on its timeout. */
+  private readonly abandoned = new Set<Promise<Outcome>>();
+  private cancelled = false;
+  private haltPhase?: () => void;
   private origin = performance.now();
 
   constructor(
@@ -56,8 +60,23 @@ export class LifecycleManager {
     this.origin = performance.now();
   }
 
+  /**
+   * Ends the start phase under way at once, without waiting for the hooks in flight, and refuses
+   * every later start phase; `settleAbandoned` waits for the hooks it left behind.
+   */
+  cancel(): void {
+    this.cancelled = true;
+    this.haltPhase?.();
+  }
+
+  /** Resolves once every start hook a cancel left running has finished or timed out. */
+  async settleAbandoned(): Promise<void> {
+    await Promise.all(this.abandoned);
+  }
+
   /** Runs a start phase for every resource (or those of `subset`); resolves with the failures. */
   runStartPhase(phase: StartPhase, subset?: ReadonlySet<number>): Promise<HookFailure[]> {
+    if (this.cancelled) return Promise.resolve([]);
     const takesPart = subset === undefined ? () => true : (index: number) => subset.has(index);
     return this.run({ phase, reverse: false, failFast: true, takesPart });
   }
@@ -164,7 +183,17 @@ export class LifecycleManager {
       if (blockers === 0) ready.push(node.index);
     }
 
+    const inFlight = new Set<Promise<Outcome>>();
     return new Promise((resolve) => {
+      const halt = () => {
+        halted = true;
+        for (const hook of inFlight) {
+          this.abandoned.add(hook);
+          void hook.then(() => this.abandoned.delete(hook));
+        }
+        resolve(failures);
+      };
+      if (plan.failFast) this.haltPhase = halt;
       const finish = (index: number, outcome: Outcome) => {
         remaining--;
         if (outcome !== undefined) {
@@ -181,7 +210,9 @@ export class LifecycleManager {
           const outcome = this.invoke(index, plan.phase);
           if (outcome instanceof Promise) {
             running++;
+            inFlight.add(outcome);
             void outcome.then((settled) => {
+              inFlight.delete(outcome);
               running--;
               finish(index, settled);
               drain();
@@ -190,7 +221,10 @@ export class LifecycleManager {
             finish(index, outcome);
           }
         }
-        if (running === 0 && (halted || remaining === 0)) resolve(failures);
+        if (running === 0 && (halted || remaining === 0)) {
+          if (this.haltPhase === halt) this.haltPhase = undefined;
+          resolve(failures);
+        }
       };
       drain();
     });

@@ -2,8 +2,9 @@ import { microserviceOptionsOf } from '../container/decorators';
 import type { ResourceClass } from '../container/provider';
 import { createMicroservice, type App, type CreateOptions } from './app';
 import { createProvisionalLogging } from '../logging';
-import { messageOf } from './errors';
+import { LifecycleError, messageOf } from './errors';
 import type { Microservice } from './microservice';
+import { lifecycleSchema } from './settings';
 
 /** How long the last records may take to reach remote streams before a forced exit goes anyway. */
 const FORCED_EXIT_FLUSH_MS = 1000;
@@ -11,7 +12,7 @@ const FORCED_EXIT_FLUSH_MS = 1000;
 /** Exit codes of a process started with `run`. */
 export const ExitCode = {
   CLEAN: 0,
-  /** Failed to start (graph, settings or hook error), or a stop hook failed. */
+  /** Failed to start (graph, settings or hook error), a stop hook failed, or an uncaught exception or unhandled rejection stopped it. */
   FAILED: 1,
   /** Stopped by a critical task or a restart policy. */
   STOPPED_BY_POLICY: 2,
@@ -25,21 +26,38 @@ export const ExitCode = {
  */
 export async function run(
   Service: ResourceClass<Microservice>,
-  options: Omit<CreateOptions, 'log' | 'logging'> = {},
+  options: Omit<CreateOptions, 'log' | 'logging' | 'signal'> = {},
 ): Promise<never> {
   // Made here, not by the app, so that the last lines (a failed start, the exit) reach every stream.
   const logging = createProvisionalLogging({
     serviceName: microserviceOptionsOf(Service)?.name || Service.name,
   });
   const log = logging.logger;
+  // Holds the process open until the exit, even for a service whose resources open no socket or timer.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
   let exiting = false;
   const exit = (code: number, flushMs?: number): void => {
     if (exiting) return;
     exiting = true;
+    clearInterval(keepAlive);
     void logging.close(flushMs).finally(() => process.exit(code));
   };
   let app: App | undefined;
   let signalled: NodeJS.Signals | undefined;
+  const creating = new AbortController();
+
+  // The stop timeout starts with the stop, whoever asked for it, or with a signal that cancels the start.
+  let watchdog: NodeJS.Timeout | undefined;
+  const armWatchdog = (timeoutMs: number): void => {
+    watchdog ??= setTimeout(() => {
+      const pending = app?.pendingHooks() ?? ['loading settings'];
+      log.error(
+        { pending, timeoutMs },
+        `stop did not finish within ${timeoutMs} ms (still running: ${pending.join(', ') || 'nothing named'}): forcing exit`,
+      );
+      exit(ExitCode.FORCED, FORCED_EXIT_FLUSH_MS);
+    }, timeoutMs);
+  };
 
   const onSignal = (signal: NodeJS.Signals) => {
     if (signalled !== undefined) {
@@ -47,9 +65,13 @@ export async function run(
       return exit(ExitCode.FORCED, FORCED_EXIT_FLUSH_MS);
     }
     signalled = signal;
-    // A signal during start is honoured once the start settles; start() keeps no half-started state.
+    armWatchdog(app?.stopTimeoutMs ?? inlineStopTimeoutMs(options));
+    // While starting, the request cancels the start: no later phase runs and what started is rolled back.
     if (app !== undefined) app.requestStop(`${signal} received: stopping gracefully`, ExitCode.CLEAN);
-    else log.info({ signal }, `${signal} received while starting: stopping once started`);
+    else {
+      log.info({ signal }, `${signal} received while loading settings: cancelling the start`);
+      creating.abort();
+    }
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
@@ -62,31 +84,42 @@ export async function run(
   process.on('unhandledRejection', onCrash);
 
   try {
-    const created = await createMicroservice(Service, { ...options, logging });
-    app = created;
-    await created.start();
+    app = await createMicroservice(Service, { ...options, logging, signal: creating.signal });
   } catch (error) {
-    log.error({ err: error }, `failed to start: ${messageOf(error)}`);
-    exit(ExitCode.FAILED);
+    if (creating.signal.aborted) {
+      log.info({ signal: signalled }, `start cancelled by ${signalled} before the service was built`);
+      exit(ExitCode.CLEAN);
+    } else {
+      log.error({ err: error }, `failed to start: ${messageOf(error)}`);
+      exit(ExitCode.FAILED);
+    }
     return new Promise<never>(() => undefined);
   }
 
   const running = app;
+  // A signal while the settings loaded: the app stops before it starts.
   if (signalled !== undefined)
     running.requestStop(`${signalled} received: stopping gracefully`, ExitCode.CLEAN);
+  else {
+    try {
+      await running.start();
+    } catch (error) {
+      const cancelled = error instanceof LifecycleError && error.code === 'START_CANCELLED';
+      if (!cancelled) log.error({ err: error }, `failed to start: ${messageOf(error)}`);
+    }
+  }
 
-  // The stop timeout starts with the stop, whoever asked for it.
   await running.stopping;
-  const watchdog = setTimeout(() => {
-    const pending = running.pendingHooks();
-    log.error(
-      { pending, timeoutMs: running.stopTimeoutMs },
-      `stop did not finish within ${running.stopTimeoutMs} ms (still running: ${pending.join(', ') || 'tasks'}): forcing exit`,
-    );
-    exit(ExitCode.FORCED, FORCED_EXIT_FLUSH_MS);
-  }, running.stopTimeoutMs);
+  armWatchdog(running.stopTimeoutMs);
   const outcome = await running.stopped;
   clearTimeout(watchdog);
   exit(outcome.exitCode);
   return new Promise<never>(() => undefined);
+}
+
+/** The stop timeout before the settings are loaded: the one given in code, or the default. */
+function inlineStopTimeoutMs(options: Pick<CreateOptions, 'settings'>): number {
+  const system = options.settings?.system as { lifecycle?: { stop_timeout_ms?: unknown } } | undefined;
+  const given = system?.lifecycle?.stop_timeout_ms;
+  return typeof given === 'number' ? given : lifecycleSchema.stop_timeout_ms.default;
 }

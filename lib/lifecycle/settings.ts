@@ -6,9 +6,19 @@ export const lifecycleSchema = {
     default: 60_000,
   },
   stop_timeout_ms: {
-    doc: 'Longest a graceful stop may take before `run` forces the process out with exit code 3',
+    doc: 'Longest a graceful stop (or a start cancelled by a signal) may take before `run` forces the process out with exit code 3',
     format: 'nat',
     default: 30_000,
+  },
+  task_stop_share: {
+    doc:
+      'Share of stop_timeout_ms the tasks get to end once aborted (more than 0, less than 1); ' +
+      'the resources then stop whether or not every task has ended',
+    format: function share(value: unknown): void {
+      if (typeof value !== 'number' || !(value > 0 && value < 1))
+        throw new Error(`must be a number between 0 and 1 (both excluded), got ${JSON.stringify(value)}`);
+    },
+    default: 0.5,
   },
 };
 
@@ -17,4 +27,5 @@ export const LIFECYCLE_SETTINGS_PATH = 'system.lifecycle';
 export interface LifecycleSettings {
   hook_timeout_ms: number;
   stop_timeout_ms: number;
+  task_stop_share: number;
 }

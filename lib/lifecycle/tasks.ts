@@ -1,4 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { CHAIN_ARROW, GraphError } from '../container/errors';
+import { declaredPrototype, type ResourceGraph } from '../container/graph';
 import { messageOf } from './errors';
 import type { Log } from './log';
 
@@ -55,11 +57,50 @@ export function taskTimer(options: TaskTimerOptions = {}): MethodDecorator {
 }
 
 function definitionsOf(instance: object): TaskDefinition[] {
+  return definitionsOfPrototype(Object.getPrototypeOf(instance) as object | null);
+}
+
+function definitionsOfPrototype(prototype: object | null): TaskDefinition[] {
   const all: TaskDefinition[] = [];
-  for (let proto = Object.getPrototypeOf(instance); proto !== null; proto = Object.getPrototypeOf(proto)) {
+  for (let proto = prototype; proto !== null; proto = Object.getPrototypeOf(proto) as object | null) {
     all.push(...(definitions.get(proto) ?? []));
   }
   return all;
+}
+
+/**
+ * A graph check, run before any constructor: tasks belong to the microservice (a resource's loop
+ * runs from its start hook, so that a restart of the resource restarts it too), and each task
+ * name is the one key its stop is awaited by.
+ */
+export function checkTaskDeclarations(graph: ResourceGraph): void {
+  for (const node of graph.nodes) {
+    const declared = definitionsOfPrototype(declaredPrototype(node));
+    if (declared.length === 0) continue;
+    const where = node.chain.join(CHAIN_ARROW);
+    if (node.kind !== 'service') {
+      const shown = declared.map((definition) => String(definition.method)).join(', ');
+      throw new GraphError(
+        'MISPLACED_TASK',
+        `${where}: resource '${node.name}' declares @task/@taskTimer (${shown}), which only a @microservice runs; ` +
+          "move the method to the microservice, or run the loop from the resource's start hook and end it in its stop hook",
+        node.chain,
+      );
+    }
+    const methodByName = new Map<string, string | symbol>();
+    for (const definition of declared) {
+      const other = methodByName.get(definition.name);
+      if (other !== undefined) {
+        throw new GraphError(
+          'DUPLICATE_NAME',
+          `${where}: two tasks are named '${definition.name}' (methods ${String(other)} and ${String(definition.method)}); ` +
+            'give each its own { name }',
+          node.chain,
+        );
+      }
+      methodByName.set(definition.name, definition.method);
+    }
+  }
 }
 
 type TaskFunction = (signal: AbortSignal) => unknown;

@@ -5,6 +5,8 @@ export interface BackoffOptions {
   maxDelayMs?: number;
   /** An error no retry can fix (bad credentials): stop at once. */
   isFatal?: (error: unknown) => boolean;
+  /** Ends the retries at once (the process is asked to stop while it waits). */
+  signal?: AbortSignal;
 }
 
 export type DeadlineOutcome<T> =
@@ -19,7 +21,7 @@ export type DeadlineOutcome<T> =
 export async function retryUntil<T>(
   deadlineAt: number,
   attempt: () => Promise<T | typeof NOT_YET>,
-  { initialDelayMs = 50, maxDelayMs = 1000, isFatal = () => false }: BackoffOptions = {},
+  { initialDelayMs = 50, maxDelayMs = 1000, isFatal = () => false, signal }: BackoffOptions = {},
 ): Promise<DeadlineOutcome<T>> {
   let delay = initialDelayMs;
   let lastError: unknown;
@@ -36,14 +38,23 @@ export async function retryUntil<T>(
       if (lastError === undefined || Date.now() < deadlineAt) lastError = error;
     }
     const remaining = deadlineAt - Date.now();
-    if (remaining <= 0) return { done: false, lastError, answered };
-    await sleep(Math.min(delay, remaining));
+    if (remaining <= 0 || signal?.aborted) return { done: false, lastError, answered };
+    await sleep(Math.min(delay, remaining), signal);
     delay = Math.min(delay * 2, maxDelayMs);
   }
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Resolves after `ms`, or as soon as `signal` aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+  });
 }
 
 /** etcd3's watch reconnect backoff, capped so a restarted etcd is found again within a second. */

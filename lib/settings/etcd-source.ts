@@ -41,10 +41,17 @@ export class EtcdSettingsSource {
 
   /**
    * Connects, waits for the check key if one is configured, and reads the snapshot, retrying with
-   * bounded exponential backoff for at most `options.waitMs`.
+   * bounded exponential backoff for at most `options.waitMs`; `signal` gives up at once with its reason.
    */
-  static async open(options: EtcdConnectionOptions): Promise<EtcdSettingsSource> {
+  static async open(options: EtcdConnectionOptions, signal?: AbortSignal): Promise<EtcdSettingsSource> {
     const client = await createEtcdClient(options);
+    if (signal?.aborted === true) {
+      client.close();
+      signal.throwIfAborted();
+    }
+    // Closing the client fails the call in flight, which may otherwise wait for its own deadline.
+    const onAbort = () => client.close();
+    signal?.addEventListener('abort', onAbort, { once: true });
     const deadlineAt = Date.now() + options.waitMs;
     let checkKeySeen = options.checkKey === undefined;
     const outcome = await retryUntil(
@@ -59,8 +66,11 @@ export class EtcdSettingsSource {
         }
         return readSnapshot(client, options, deadlineAt);
       },
-      { isFatal: isAccessDenied },
+      { isFatal: (error) => signal?.aborted === true || isAccessDenied(error), signal },
     );
+    signal?.removeEventListener('abort', onAbort);
+    // Aborted: onAbort closed the client already.
+    signal?.throwIfAborted();
     if (outcome.done) return new EtcdSettingsSource(client, options, outcome.value);
     client.close();
     throw openFailure(options, outcome, checkKeySeen);

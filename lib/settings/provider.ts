@@ -50,7 +50,8 @@ export class SettingsProvider {
     const scopes = new ScopeSet(options.scopes);
     const file = readFileLayer(env, cwd);
     const etcdOptions = etcdOptionsFromEnv(env);
-    const etcd = etcdOptions === undefined ? undefined : await EtcdSettingsSource.open(etcdOptions);
+    const etcd =
+      etcdOptions === undefined ? undefined : await EtcdSettingsSource.open(etcdOptions, options.signal);
     try {
       const stack: LayerStack = {
         defaults: layer('defaults', scopes.defaults(), (path) => `schema default of ${path.join('.')}`),

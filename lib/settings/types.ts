@@ -27,6 +27,8 @@ export interface SettingsLoadOptions {
   warn?: (message: string) => void;
   /** A live update (etcd) that failed validation and was not applied; defaults to `warn(error.message)`. */
   onUpdateRejected?: (error: SettingsError) => void;
+  /** Aborts the wait for etcd (a signal while starting); `load` then rejects with its reason. */
+  signal?: AbortSignal;
 }
 
 export type Unsubscribe = () => void;

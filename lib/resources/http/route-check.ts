@@ -1,34 +1,64 @@
 import { CHAIN_ARROW, GraphError } from '../../container/errors';
-import type { ResourceGraph } from '../../container/graph';
-import { routesOfPrototype } from './decorators';
+import { declaredPrototype, type GraphNode, type ResourceGraph } from '../../container/graph';
+import { routesOfPrototype, type DecoratedRoute } from './decorators';
 import { HttpServerResource } from './server';
 
 /**
- * A graph check: `@http` routes need an HttpServerResource to serve them. Without one they would
- * never be served, and nothing else would say so.
+ * A graph check: every `@http` route needs exactly one HttpServerResource to serve it (the one it
+ * names, or the only one). Checked before any constructor runs, so a route no server would take
+ * fails the build of the graph instead of a start that has already connected resources.
  */
 export function requireServerForRoutes(graph: ResourceGraph): void {
-  const classes = graph.nodes.map((node) =>
-    'useClass' in node.provision ? node.provision.useClass : undefined,
-  );
-  if (
-    classes.some(
-      (cls) =>
-        cls !== undefined && (cls === HttpServerResource || cls.prototype instanceof HttpServerResource),
+  const prototypes = graph.nodes.map(declaredPrototype);
+  const servers = graph.nodes
+    .filter(
+      (node) =>
+        prototypes[node.index] instanceof HttpServerResource ||
+        prototypes[node.index] === HttpServerResource.prototype,
     )
-  ) {
-    return;
-  }
-  for (const [index, cls] of classes.entries()) {
-    const routes = cls === undefined ? [] : routesOfPrototype(cls.prototype as object);
+    .map((node) => node.name);
+  for (const [index, prototype] of prototypes.entries()) {
+    const routes = routesOfPrototype(prototype);
     if (routes.length === 0) continue;
     const node = graph.nodes[index];
-    const shown = routes.map((route) => `${route.method} ${route.path}`).join(', ');
+    if (servers.length === 0) {
+      const shown = routes.map((route) => `${route.method} ${route.path}`).join(', ');
+      throw new GraphError(
+        'MISSING_PROVIDER',
+        `${node.chain.join(CHAIN_ARROW)}: ${describeOwner(prototype)} declares @http routes (${shown}) but ${graph.serviceName} ` +
+          'has no HttpServerResource to serve them; list one in its resources',
+        node.chain,
+      );
+    }
+    for (const route of routes) checkServerOf(route, node, servers, graph.serviceName);
+  }
+}
+
+function checkServerOf(
+  route: DecoratedRoute,
+  node: GraphNode,
+  servers: readonly string[],
+  serviceName: string,
+): void {
+  const where = `${node.chain.join(CHAIN_ARROW)}: @http('${route.method}', '${route.path}') on ${node.name}.${String(route.key)}`;
+  const choices = servers.map((name) => `'${name}'`).join(' | ');
+  if (route.server !== undefined && !servers.includes(route.server)) {
     throw new GraphError(
       'MISSING_PROVIDER',
-      `${node.chain.join(CHAIN_ARROW)}: ${cls!.name} declares @http routes (${shown}) but ${graph.serviceName} ` +
-        'has no HttpServerResource to serve them; list one in its resources',
+      `${where} names server '${route.server}', which ${serviceName} does not have; its HTTP servers: ${choices}`,
       node.chain,
     );
   }
+  if (route.server === undefined && servers.length > 1) {
+    throw new GraphError(
+      'AMBIGUOUS_PROVIDER',
+      `${where} does not say which HTTP server serves it, and ${serviceName} has ${servers.length}: add { server: ${choices} }`,
+      node.chain,
+    );
+  }
+}
+
+function describeOwner(prototype: object | null): string {
+  const owner = (prototype as { constructor?: { name?: string } } | null)?.constructor?.name;
+  return owner || 'a value';
 }

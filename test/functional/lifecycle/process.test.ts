@@ -1,4 +1,11 @@
-import { killAll, spawnService, type ServiceProcess } from '../../support/process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ExitCode } from '../../../lib';
+import { closedPort } from '../../support/etcd';
+import { killAll, PROJECT_ROOT, spawnService, type ServiceProcess } from '../../support/process';
+
+// Each test spawns Node with swc, which takes seconds on a loaded machine.
+jest.setTimeout(30_000);
 
 const started: ServiceProcess[] = [];
 function start(entry: string, env?: NodeJS.ProcessEnv): ServiceProcess {
@@ -65,5 +72,81 @@ describe('a service under run()', () => {
     const service = start('test/functional/lifecycle/fixtures/critical-task.ts');
     expect(await service.exited).toEqual({ code: 2, signal: null });
     expect(service.output()).toContain('task watchdog failed: lease lost (critical: stopping the service)');
+  });
+
+  it('keeps a service that holds nothing open running until a signal, then runs its stop hooks', async () => {
+    const service = start('test/functional/lifecycle/fixtures/quiet.ts');
+    await service.waitFor(/quiet ready in/);
+    // A service that run() did not hold open would have exited by the time this SIGTERM lands.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(service.child.exitCode).toBeNull();
+    service.child.kill('SIGTERM');
+    expect(await service.exited).toEqual({ code: 0, signal: null });
+    expect(service.output()).toContain('idle stopped');
+  });
+
+  it('gives a task that ignores its AbortSignal only its share of the stop timeout, names it, and stops the resources', async () => {
+    const service = start('test/functional/lifecycle/fixtures/stubborn-task.ts');
+    await service.waitFor(/ready in/);
+    service.child.kill('SIGTERM');
+    expect(await service.exited).toEqual({ code: 1, signal: null });
+    const output = service.output();
+    expect(output).toContain('task(s) spin still running 1000 ms after their AbortSignal fired');
+    expect(output).toContain('store stopped');
+    expect(output).not.toContain('forcing exit');
+  });
+
+  it('exits with the code the README gives for an uncaught exception or unhandled rejection, after stopping', async () => {
+    const readme = readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
+    const row = readme
+      .split('\n')
+      .find((line) => /^\| \d \|.*uncaught exception.*unhandled rejection/.test(line));
+    expect(row).toBeDefined();
+    const documented = Number(/^\| (\d) \|/.exec(row!)![1]);
+    expect(documented).toBe(ExitCode.FAILED);
+    for (const crash of ['exception', 'rejection']) {
+      const service = start('test/functional/lifecycle/fixtures/crash.ts', { CRASH: crash });
+      expect(await service.exited).toEqual({ code: documented, signal: null });
+      expect(service.output()).toContain('fragile stopped');
+    }
+  });
+});
+
+describe('a signal while starting', () => {
+  it('cancels the start at once, rolls back what started and exits 3 naming the hook still running', async () => {
+    const service = start('test/functional/lifecycle/fixtures/slow-start.ts', { STOP_TIMEOUT_MS: '500' });
+    await service.waitFor(/slow starting/);
+    service.child.kill('SIGTERM');
+    expect(await service.exited).toEqual({ code: 3, signal: null });
+    const output = service.output();
+    expect(output).toMatch(/stop did not finish within 500 ms \(still running: slow \(start\)\)/);
+    expect(output).toContain('slow_start start cancelled: SIGTERM received');
+    expect(output).toContain('database stopped');
+    expect(output).not.toContain('announcer postStart ran');
+    expect(output).not.toContain('listening on');
+  });
+
+  it('stops a resource whose start hook finished after the cancel, and runs no later phase', async () => {
+    const service = start('test/functional/lifecycle/fixtures/slow-start.ts', { SLOW_START_MS: '300' });
+    await service.waitFor(/slow starting/);
+    service.child.kill('SIGTERM');
+    expect(await service.exited).toEqual({ code: 0, signal: null });
+    const output = service.output();
+    expect(output.indexOf('slow stopped')).toBeGreaterThan(output.indexOf('database stopped'));
+    expect(output).not.toContain('announcer postStart ran');
+    expect(output).not.toContain('listening on');
+  });
+
+  it('gives up the wait for etcd at once and exits 0', async () => {
+    const service = start('test/functional/lifecycle/fixtures/quiet.ts', {
+      KEEL_ETCD_HOSTS: `127.0.0.1:${await closedPort()}`,
+      // Far longer than the test's own timeout: only a cancelled wait lets this test pass.
+      KEEL_ETCD_WAIT_MS: '600000',
+    });
+    await service.waitFor(/run called/);
+    service.child.kill('SIGTERM');
+    expect(await service.exited).toEqual({ code: 0, signal: null });
+    expect(service.output()).toContain('start cancelled by SIGTERM before the service was built');
+    expect(service.output()).not.toContain('quiet ready in');
   });
 });

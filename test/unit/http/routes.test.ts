@@ -1,4 +1,13 @@
-import { inject, Microservice, microservice, resource, resourceToken, Test, type App } from '../../../lib';
+import {
+  GraphError,
+  inject,
+  Microservice,
+  microservice,
+  resource,
+  resourceToken,
+  Test,
+  type App,
+} from '../../../lib';
 import {
   http,
   HttpRouteError,
@@ -156,9 +165,18 @@ describe('two HTTP servers in one service', () => {
   });
 });
 
+const constructed: string[] = [];
+
+@resource()
+class Connected {
+  constructor() {
+    constructed.push('connected');
+  }
+}
+
 @microservice({
   name: 'ambiguous',
-  resources: { public_http: HttpServerResource, admin_http: HttpServerResource },
+  resources: { public_http: HttpServerResource, admin_http: HttpServerResource, connected: Connected },
 })
 class Ambiguous extends Microservice {
   @http('GET', '/which')
@@ -167,7 +185,7 @@ class Ambiguous extends Microservice {
   }
 }
 
-@microservice({ name: 'misnamed', resources: { http: HttpServerResource } })
+@microservice({ name: 'misnamed', resources: { http: HttpServerResource, connected: Connected } })
 class Misnamed extends Microservice {
   @http('GET', '/x', { server: 'admin_http' })
   x(): string {
@@ -180,21 +198,22 @@ describe('binding a decorated route to a server', () => {
     system: { resources: { public_http: { port: 0 }, admin_http: { port: 0 }, http: { port: 0 } } },
   };
 
-  it('fails the start naming the servers when several could serve a route', async () => {
-    const start = Test.createMicroservice(Ambiguous, QUIET).withSettings(settings).start();
-    await expect(start).rejects.toMatchObject({
-      cause: expect.objectContaining({ code: 'AMBIGUOUS_SERVER' }) as unknown,
+  it('refuses the graph, before any constructor runs, when several servers could serve a route', async () => {
+    const compile = Test.createMicroservice(Ambiguous, QUIET).withSettings(settings).compile();
+    await expect(compile).rejects.toBeInstanceOf(GraphError);
+    await expect(compile).rejects.toMatchObject({
+      code: 'AMBIGUOUS_PROVIDER',
+      message: expect.stringContaining("{ server: 'public_http' | 'admin_http' }") as unknown,
     });
-    await start.catch((error: { cause: HttpRouteError }) => {
-      expect(error.cause).toBeInstanceOf(HttpRouteError);
-      expect(error.cause.message).toContain("{ server: 'public_http' | 'admin_http' }");
-    });
+    expect(constructed).toEqual([]);
   });
 
-  it('fails the start when a route names a server the service does not have', async () => {
-    const start = Test.createMicroservice(Misnamed, QUIET).withSettings(settings).start();
-    await expect(start).rejects.toMatchObject({
-      cause: expect.objectContaining({ code: 'UNKNOWN_SERVER' }) as unknown,
+  it('refuses the graph when a route names a server the service does not have', async () => {
+    const compile = Test.createMicroservice(Misnamed, QUIET).withSettings(settings).compile();
+    await expect(compile).rejects.toMatchObject({
+      code: 'MISSING_PROVIDER',
+      message: expect.stringContaining("names server 'admin_http', which misnamed does not have") as unknown,
     });
+    expect(constructed).toEqual([]);
   });
 });

@@ -144,4 +144,22 @@ describe('MicroserviceContext', () => {
     await context.close();
     expect(journal).toEqual(['db:start', 'db:stop']);
   });
+
+  it('leaves out the built-in resources with defaultResources: false, so two scripts bind no port', async () => {
+    @resource()
+    class Db {}
+    const create = () =>
+      MicroserviceContext.create({
+        name: 'script',
+        resources: { db: Db },
+        defaultResources: false,
+        log: quietLog(),
+      });
+    const [first, second] = await Promise.all([create(), create()]);
+    for (const name of ['report_server', 'metrics', 'status'])
+      expect(() => first.get(name)).toThrow(expect.objectContaining({ code: 'MISSING_PROVIDER' }));
+    await Promise.all([first.start(), second.start()]);
+    expect(first.get(Db)).toBeInstanceOf(Db);
+    await Promise.all([first.close(), second.close()]);
+  });
 });

@@ -259,6 +259,37 @@ describe('the lifecycle', () => {
     });
   });
 
+  it.each(['stop', 'postStop'] as const)(
+    'refuses a %s override that does not call super, and stops the resources all the same',
+    async (phase) => {
+      const journal: string[] = [];
+      @resource()
+      class Db {
+        stop = () => journal.push('db:stop');
+        postStop = () => journal.push('db:postStop');
+      }
+      class ForgetsStop extends Microservice {
+        override async stop(): Promise<void> {}
+      }
+      class ForgetsPostStop extends Microservice {
+        override async postStop(): Promise<void> {}
+      }
+      const Forgetful = phase === 'stop' ? ForgetsStop : ForgetsPostStop;
+      microservice({ defaultResources: false, name: 'svc', resources: { db: Db } })(Forgetful);
+      const app = await createMicroservice(Forgetful, { log: silent });
+      await app.start();
+      await expect(app.stop()).rejects.toMatchObject({
+        code: 'SUPER_NOT_CALLED',
+        message: expect.stringContaining(
+          `${Forgetful.name}.${phase}() did not call super.${phase}()`,
+        ) as unknown,
+      });
+      expect(journal).toEqual(['db:stop', 'db:postStop']);
+      expect(app.status().resources[0].status).toBe(ResourceStatus.STOPPED);
+      expect((await app.stopped).exitCode).toBe(1);
+    },
+  );
+
   it('runs code around a phase in an override that calls super', async () => {
     const journal: string[] = [];
     @resource()

@@ -1,4 +1,13 @@
-import { createMicroservice, Microservice, microservice, resource, task, taskTimer } from '../../../lib';
+import {
+  createMicroservice,
+  GraphError,
+  LifecycleError,
+  Microservice,
+  microservice,
+  resource,
+  task,
+  taskTimer,
+} from '../../../lib';
 import { deferred, quietLog, until } from '../../support/async';
 
 describe('tasks', () => {
@@ -61,7 +70,8 @@ describe('tasks', () => {
       }
     }
     const app = await createMicroservice(Service, { log: quietLog() });
-    await app.start();
+    // The task fails as it launches, maybe before postStart ends: a stop asked for then cancels the start.
+    await app.start().catch((error: LifecycleError) => expect(error.code).toBe('START_CANCELLED'));
     expect(await app.stopped).toEqual({
       exitCode: 2,
       reason: 'critical task heartbeat failed: heart stopped',
@@ -123,5 +133,89 @@ describe('tasks', () => {
     expect(() => taskTimer({ interval: 0 })).toThrow(
       '@taskTimer interval must be a positive number of ms, got 0',
     );
+  });
+
+  it('refuses @task and @taskTimer on a resource with a graph error, before any constructor runs', async () => {
+    const constructed: string[] = [];
+    @resource()
+    class Poller {
+      constructor() {
+        constructed.push('poller');
+      }
+      @taskTimer({ interval: 100 })
+      async poll(): Promise<void> {}
+    }
+    @microservice({ defaultResources: false, name: 'svc', resources: { poller: Poller } })
+    class Service extends Microservice {}
+    const created = createMicroservice(Service, { log: quietLog() });
+    await expect(created).rejects.toBeInstanceOf(GraphError);
+    await expect(created).rejects.toMatchObject({
+      code: 'MISPLACED_TASK',
+      message: expect.stringContaining(
+        "svc → poller: resource 'poller' declares @task/@taskTimer (poll)",
+      ) as unknown,
+    });
+    expect(constructed).toEqual([]);
+  });
+
+  it('refuses two tasks of one name, naming both methods', async () => {
+    @microservice({ defaultResources: false, name: 'svc' })
+    class Service extends Microservice {
+      @task({ name: 'sync' })
+      async pull(): Promise<void> {}
+      @task({ name: 'sync' })
+      async push(): Promise<void> {}
+    }
+    await expect(createMicroservice(Service, { log: quietLog() })).rejects.toMatchObject({
+      code: 'DUPLICATE_NAME',
+      message: expect.stringContaining("two tasks are named 'sync' (methods pull and push)") as unknown,
+    });
+  });
+
+  it('refuses a task_stop_share outside 0 to 1, naming the setting', async () => {
+    @microservice({ defaultResources: false, name: 'svc' })
+    class Service extends Microservice {}
+    for (const share of [0, 1, 1.5, -0.2]) {
+      await expect(
+        createMicroservice(Service, {
+          log: quietLog(),
+          settings: { system: { lifecycle: { task_stop_share: share } } },
+        }),
+      ).rejects.toMatchObject({
+        code: 'SETTINGS_INVALID',
+        message: expect.stringContaining('system.lifecycle.task_stop_share') as unknown,
+      });
+    }
+  });
+
+  it('stops the resources when a task ignores its abort, failing the stop with the task named', async () => {
+    const journal: string[] = [];
+    // Ends the task once the test is done with it: the task itself never looks at its signal.
+    let released = false;
+    @resource()
+    class Store {
+      stop = () => journal.push('store:stop');
+    }
+    @microservice({ defaultResources: false, name: 'svc', resources: { store: Store } })
+    class Service extends Microservice {
+      @task()
+      async spin(): Promise<void> {
+        while (!released) await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    }
+    const app = await createMicroservice(Service, {
+      log: quietLog(),
+      settings: { system: { lifecycle: { stop_timeout_ms: 200, task_stop_share: 0.25 } } },
+    });
+    await app.start();
+    await expect(app.stop()).rejects.toMatchObject({
+      code: 'STOP_FAILED',
+      message: expect.stringContaining(
+        'task(s) spin still running 50 ms after their AbortSignal fired',
+      ) as unknown,
+    });
+    expect(journal).toEqual(['store:stop']);
+    expect(app.pendingHooks()).toEqual(['task spin']);
+    released = true;
   });
 });
