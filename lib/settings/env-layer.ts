@@ -1,5 +1,5 @@
 import { layer, type SettingsLayer } from './layers';
-import { insertLeaf, type SettingsTree } from './tree';
+import { emptyTree, insertLeaf } from './tree';
 
 const ENV_PREFIX = 'KEEL__';
 
@@ -8,7 +8,7 @@ export type EnvResolver = (path: string[], raw: string) => { path: string[]; val
 
 /** `KEEL__SYSTEM__RESOURCES__HTTP__PORT=8080` sets `system.resources.http.port`. */
 export function readEnvLayer(env: NodeJS.ProcessEnv, resolvePath: EnvResolver): SettingsLayer {
-  const tree: SettingsTree = {};
+  const tree = emptyTree();
   const variableOf = new Map<string, string>();
   for (const [name, raw] of Object.entries(env)) {
     if (!name.startsWith(ENV_PREFIX) || raw === undefined) continue;
