@@ -2,12 +2,12 @@
 export const lifecycleSchema = {
   hook_timeout_ms: {
     doc: 'Longest a single resource hook (preStart, start, ...) may take before the phase fails',
-    format: 'nat',
+    format: 'duration',
     default: 60_000,
   },
   stop_timeout_ms: {
     doc: 'Longest a graceful stop may take before `run` forces the process out with exit code 3',
-    format: 'nat',
+    format: 'duration',
     default: 30_000,
   },
 };
