@@ -22,7 +22,12 @@ import { fixedOutput, loggingOutput, loggingScope, provisionalOutput, type LogOu
 import { LifecycleManager } from './manager';
 import { attachRuntime, Microservice, type ServiceRuntime } from './microservice';
 import type { ServiceHandle } from './service-handle';
-import { LIFECYCLE_SETTINGS_PATH, lifecycleSchema, type LifecycleSettings } from './settings';
+import {
+  instrumentSettings,
+  LIFECYCLE_SETTINGS_PATH,
+  lifecycleSchema,
+  type LifecycleSettings,
+} from './settings';
 import { START_PHASES, type Phase, type ServiceState, type StatusReport } from './status';
 import { TaskRunner } from './tasks';
 
@@ -65,6 +70,7 @@ export async function createMicroservice(
     env: options.env,
     cwd: options.cwd,
     warn: (message) => log.warn({}, message),
+    info: (message) => log.info({}, message),
     onUpdateRejected: (error) => log.error({ err: error }, error.message),
   });
   try {
@@ -144,6 +150,7 @@ export class App {
     this.handle = this.serviceHandle();
     this.meters = new Meters({ serviceName: this.name });
     output.instrument(this.meters);
+    instrumentSettings(this.meters, settings);
     this.instances = instantiate(graph, (node, token) => this.reservedValue(node, token));
     const service = this.instances[graph.service.index];
     if (!(service instanceof Microservice)) {
@@ -239,7 +246,12 @@ export class App {
   }
 
   status(): StatusReport {
-    return { service: this.name, state: this.state, resources: this.manager.report() };
+    return {
+      service: this.name,
+      state: this.state,
+      resources: this.manager.report(),
+      settings: this.settings.health(),
+    };
   }
 
   /** Resource hooks still running: what a forced exit reports. */
