@@ -89,7 +89,8 @@ function outputFor(serviceName: string, options: CreateOptions): LogOutput {
   return provisionalOutput(serviceName);
 }
 
-function settingsScopes(graph: ResourceGraph): SettingsScope[] {
+/** The scopes a service validates: Keel's own and one per resource; also what `keel settings push --service` checks. */
+export function settingsScopes(graph: ResourceGraph): SettingsScope[] {
   const scopes: SettingsScope[] = [
     { path: LIFECYCLE_SETTINGS_PATH, owner: 'keel', schema: lifecycleSchema },
     loggingScope,

@@ -230,13 +230,7 @@ export class SettingsProvider {
   /** With `system.settings.unknown_keys: error`, every key no schema declares is a problem. */
   private unknownKeyIssues(tree: SettingsTree, stack: LayerStack): SettingsIssue[] {
     if (getAt(tree, ['system', 'settings', 'unknown_keys']) !== 'error') return [];
-    return this.scopes.unknownKeys(tree).map((key) => ({
-      path: key.path.join('.'),
-      owner: 'keel',
-      problem: 'unknown',
-      expected: describeUnknown(key),
-      origin: originOf(stack, this.options.serviceName, key.path),
-    }));
+    return unknownIssues(this.scopes.unknownKeys(tree), (path) => originOf(stack, this.options.serviceName, path));
   }
 
   private warnAboutUnknownKeys(): void {
@@ -277,7 +271,20 @@ function rejectKey(options: SettingsLoadOptions, key: string, message: string): 
   else warnWith(options, message);
 }
 
-function describeUnknown(key: UnknownKey): string {
+function unknownIssues(
+  unknown: readonly UnknownKey[],
+  origin: (path: readonly string[]) => string,
+): SettingsIssue[] {
+  return unknown.map((key) => ({
+    path: key.path.join('.'),
+    owner: 'keel',
+    problem: 'unknown',
+    expected: describeUnknown(key),
+    origin: origin(key.path),
+  }));
+}
+
+export function describeUnknown(key: UnknownKey): string {
   return key.closest === undefined
     ? 'no schema declares it'
     : `no schema declares it; did you mean ${key.closest}?`;
@@ -294,4 +301,31 @@ function internalLayer(tree: SettingsTree): SettingsLayer {
 function etcdLayer(etcd: EtcdSettingsSource | undefined, tree: SettingsTree): SettingsLayer {
   const prefix = etcd?.options.prefix ?? '';
   return layer('etcd', tree, (path) => `etcd ${keyOfPath(prefix, path)}`);
+}
+
+/**
+ * The problems a service would find in `tree` as its etcd layer, over its schema defaults, without
+ * connecting anywhere: what `keel settings push --service` checks before it writes. `unknown` lists
+ * the keys no schema declares (problems too with `system.settings.unknown_keys: error`).
+ */
+export function checkSettings(options: {
+  serviceName: string;
+  scopes: readonly SettingsScope[];
+  tree: SettingsTree;
+  describe: (path: readonly string[]) => string;
+}): { issues: SettingsIssue[]; unknown: UnknownKey[] } {
+  const scopes = new ScopeSet([...options.scopes, SETTINGS_SCOPE]);
+  const stack: LayerStack = {
+    defaults: layer('defaults', scopes.defaults(), (path) => `schema default of ${path.join('.')}`),
+    file: layer('file', {}),
+    etcd: layer('etcd', options.tree, options.describe),
+    env: layer('env', {}),
+    internal: internalLayer({}),
+  };
+  const tree = composeLayers(stack, options.serviceName);
+  const origin = (path: readonly string[]): string => originOf(stack, options.serviceName, path);
+  const unknown = scopes.unknownKeys(tree);
+  const issues = scopes.validate(tree, origin);
+  if (getAt(tree, ['system', 'settings', 'unknown_keys']) === 'error') issues.push(...unknownIssues(unknown, origin));
+  return { issues, unknown };
 }
