@@ -18,7 +18,10 @@ export function readEnvLayer(env: NodeJS.ProcessEnv, resolvePath: EnvResolver): 
     insertLeaf(tree, path, value);
     variableOf.set(path.join('.'), name);
   }
-  return layer('env', tree, (path) => `env ${variableOf.get(path.join('.')) ?? envName(path)}`);
+  // A key may be an object that variables fill in: name the first of them.
+  const variableUnder = (key: string): string | undefined =>
+    variableOf.get(key) ?? [...variableOf].find(([leaf]) => leaf.startsWith(`${key}.`))?.[1];
+  return layer('env', tree, (path) => `env ${variableUnder(path.join('.')) ?? envName(path)}`);
 }
 
 export function envName(path: readonly string[]): string {
