@@ -18,16 +18,24 @@ export function emptyTree(): SettingsTree {
   return Object.create(null) as SettingsTree;
 }
 
-/** The first path (within `value`, objects and arrays included) that has an unsafe segment. */
+/**
+ * The first path (within `value`, objects and arrays included) that has an unsafe segment, down to
+ * a leaf, so it names the key as its layer spells it (`etcd keel/a/__proto__/b`).
+ */
 export function unsafeKeyIn(value: unknown, prefix: readonly string[] = []): string[] | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   for (const key of Object.keys(value)) {
     const path = [...prefix, key];
-    if (isUnsafeSegment(key)) return path;
+    if (isUnsafeSegment(key)) return firstLeafPath((value as SettingsTree)[key], path);
     const found = unsafeKeyIn((value as SettingsTree)[key], path);
     if (found) return found;
   }
   return undefined;
+}
+
+function firstLeafPath(value: unknown, path: string[]): string[] {
+  const [first] = isPlainObject(value) ? Object.keys(value) : [];
+  return first === undefined ? path : firstLeafPath((value as SettingsTree)[first], [...path, first]);
 }
 
 function copyOf(tree: SettingsTree): SettingsTree {
