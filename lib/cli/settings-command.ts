@@ -127,7 +127,9 @@ function describePlan(plan: PushPlan): string[] {
   return [
     ...plan.writes.map(([key, value]) => {
       const old = plan.before.get(key);
-      return old === undefined ? `+ ${key} = ${shown(key, value)}` : `~ ${key}: ${shown(key, old)} -> ${shown(key, value)}`;
+      return old === undefined
+        ? `+ ${key} = ${shown(key, value)}`
+        : `~ ${key}: ${shown(key, old)} -> ${shown(key, value)}`;
     }),
     ...plan.deletes.map((key) => `- ${key} (was ${shown(key, plan.before.get(key))})`),
   ];

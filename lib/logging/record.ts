@@ -53,7 +53,11 @@ function mayHoldSecret(value: object, depth: number): boolean {
   for (const key in value) {
     if (isSecretKey(key)) return true;
     const inner = (value as Record<string, unknown>)[key];
-    if (typeof inner === 'string' ? needsMasking(inner) : inner !== null && typeof inner === 'object' && mayHoldSecret(inner, depth + 1))
+    if (
+      typeof inner === 'string'
+        ? needsMasking(inner)
+        : inner !== null && typeof inner === 'object' && mayHoldSecret(inner, depth + 1)
+    )
       return true;
   }
   return false;

@@ -99,7 +99,11 @@ export const loggingSchema = {
     url: { doc: 'Logstash HTTP input URL', default: 'http://127.0.0.1:8080', format: httpUrl },
     user: { doc: 'Basic auth user (empty: no auth)', default: '', format: String },
     password: { doc: 'Basic auth password', default: '', format: String, sensitive: true },
-    max_time_seconds: { doc: 'Longest a record waits before it is sent', default: 15, format: 'duration_seconds' },
+    max_time_seconds: {
+      doc: 'Longest a record waits before it is sent',
+      default: 15,
+      format: 'duration_seconds',
+    },
     max_records: {
       doc: 'Records per request; a full batch is sent at once',
       default: 100,
@@ -110,7 +114,11 @@ export const loggingSchema = {
       default: 10000,
       format: positiveInt,
     },
-    backoff_seconds: { doc: 'First retry delay after a failed request', default: 1, format: 'duration_seconds' },
+    backoff_seconds: {
+      doc: 'First retry delay after a failed request',
+      default: 1,
+      format: 'duration_seconds',
+    },
     max_backoff_seconds: { doc: 'Longest retry delay', default: 30, format: 'duration_seconds' },
     timeout_seconds: { doc: 'Request timeout', default: 10, format: 'duration_seconds' },
   },

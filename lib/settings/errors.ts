@@ -44,7 +44,8 @@ export class SettingsError extends Error {
 }
 
 export function describeIssue(issue: SettingsIssue): string {
-  if (issue.problem === 'unknown') return `[${issue.owner}] ${issue.path} (from ${issue.origin}): ${issue.expected}`;
+  if (issue.problem === 'unknown')
+    return `[${issue.owner}] ${issue.path} (from ${issue.origin}): ${issue.expected}`;
   const what =
     issue.problem === 'missing'
       ? 'missing: no layer sets it and the schema has no default'

@@ -84,7 +84,9 @@ export class EtcdSettingsSource {
       if (now - reportedAt < PROGRESS_INTERVAL_MS) return;
       reportedAt = now;
       const cause =
-        lastError === undefined ? `key ${options.checkKey} (KEEL_ETCD_CHECK_KEY) not there yet` : messageOf(lastError);
+        lastError === undefined
+          ? `key ${options.checkKey} (KEEL_ETCD_CHECK_KEY) not there yet`
+          : messageOf(lastError);
       progress(
         `waiting for etcd at ${describeHosts(options)}: attempt ${attempt} failed (${cause}); next attempt in ${delayMs} ms, giving up in ${Math.max(0, Math.round((deadlineAt - now) / 1000))} s (KEEL_ETCD_WAIT_MS)`,
       );
@@ -142,6 +144,11 @@ export class EtcdSettingsSource {
     this.scheduleProbe();
   }
 
+  private answered(): void {
+    this.lastAnswerAt = Date.now();
+    this.stale = false;
+  }
+
   private scheduleProbe(): void {
     if (this.closed) return;
     this.probeTimer = setTimeout(() => void this.probe(), this.options.stallTimeoutMs / 3);
@@ -153,12 +160,12 @@ export class EtcdSettingsSource {
     const listener = this.listener;
     if (this.closed || client === undefined || listener === undefined) return;
     try {
-      await client.maintenance.status({ deadline: new Date(Date.now() + (this.options.stallTimeoutMs * 2) / 3) });
-      this.lastAnswerAt = Date.now();
-      if (this.stale && !this.closed) {
-        this.stale = false;
+      await client.maintenance.status({
+        deadline: new Date(Date.now() + (this.options.stallTimeoutMs * 2) / 3),
+      });
+      if (this.stale && !this.closed)
         listener.onProblem(`etcd member ${this.health().member} answers again; settings are current`);
-      }
+      this.answered();
     } catch (error) {
       if (this.closed || client !== this.watchClient) return;
       const member = this.health().member;
@@ -203,7 +210,7 @@ export class EtcdSettingsSource {
       .watcher();
     this.watcher = watcher;
     watcher.on('data', (response) => {
-      this.lastAnswerAt = Date.now();
+      this.answered();
       this.deliver(response, listener);
     });
     // etcd3 would resume from the revision in the last response header, which can be past events
@@ -218,7 +225,7 @@ export class EtcdSettingsSource {
       );
     });
     watcher.on('connected', () => {
-      this.lastAnswerAt = Date.now();
+      this.answered();
       if (!outage) return;
       outage = false;
       listener.onProblem(

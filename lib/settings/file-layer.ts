@@ -21,14 +21,18 @@ export function readFileLayer(
     file = resolve(cwd, explicit);
   } else {
     const base = `config/${env.NODE_ENV || 'development'}`;
-    const found = ['.yml', '.yaml'].map((extension) => base + extension).filter((name) => existsSync(resolve(cwd, name)));
+    const found = ['.yml', '.yaml']
+      .map((extension) => base + extension)
+      .filter((name) => existsSync(resolve(cwd, name)));
     if (found.length > 1)
       throw new SettingsError(
         'SETTINGS_FILE',
         `Ambiguous settings files: both ${found.join(' and ')} exist in ${cwd}; keep one, or name it in KEEL_CONFIG_FILE`,
       );
     if (found.length === 0) {
-      info(`No settings file: neither ${base}.yml nor ${base}.yaml exists in ${cwd} (KEEL_CONFIG_FILE unset)`);
+      info(
+        `No settings file: neither ${base}.yml nor ${base}.yaml exists in ${cwd} (KEEL_CONFIG_FILE unset)`,
+      );
       return undefined;
     }
     file = resolve(cwd, found[0]);

@@ -53,7 +53,5 @@ export function isKeelFormat(name: unknown): name is KeelFormatName {
 
 // Registered with convict too, so a schema naming them compiles, and so does loading it with convict directly.
 convict.addFormats(
-  Object.fromEntries(
-    Object.entries(KEEL_FORMATS).map(([name, { validate }]) => [name, { name, validate }]),
-  ),
+  Object.fromEntries(Object.entries(KEEL_FORMATS).map(([name, { validate }]) => [name, { name, validate }])),
 );

@@ -1,5 +1,13 @@
 import { SettingsError } from './errors';
-import { deepMerge, emptyTree, getAt, isPlainObject, isUnsafeSegment, unsafeKeyIn, type SettingsTree } from './tree';
+import {
+  deepMerge,
+  emptyTree,
+  getAt,
+  isPlainObject,
+  isUnsafeSegment,
+  unsafeKeyIn,
+  type SettingsTree,
+} from './tree';
 
 /** Lowest to highest: a later layer wins. */
 export const LAYER_ORDER = ['defaults', 'file', 'etcd', 'env', 'internal'] as const;

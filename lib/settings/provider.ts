@@ -230,7 +230,9 @@ export class SettingsProvider {
   /** With `system.settings.unknown_keys: error`, every key no schema declares is a problem. */
   private unknownKeyIssues(tree: SettingsTree, stack: LayerStack): SettingsIssue[] {
     if (getAt(tree, ['system', 'settings', 'unknown_keys']) !== 'error') return [];
-    return unknownIssues(this.scopes.unknownKeys(tree), (path) => originOf(stack, this.options.serviceName, path));
+    return unknownIssues(this.scopes.unknownKeys(tree), (path) =>
+      originOf(stack, this.options.serviceName, path),
+    );
   }
 
   private warnAboutUnknownKeys(): void {
@@ -252,7 +254,8 @@ export class SettingsProvider {
     this.secretValues.clear();
     const sensitive = this.scopes.sensitivePaths();
     for (const path of sensitive) addSecret(this.secretValues, getAt(this.tree, path));
-    for (const [path, value] of leavesOf(this.tree)) if (isSecretPath(path)) addSecret(this.secretValues, value);
+    for (const [path, value] of leavesOf(this.tree))
+      if (isSecretPath(path)) addSecret(this.secretValues, value);
   }
 
   private warn(message: string): void {
@@ -326,6 +329,7 @@ export function checkSettings(options: {
   const origin = (path: readonly string[]): string => originOf(stack, options.serviceName, path);
   const unknown = scopes.unknownKeys(tree);
   const issues = scopes.validate(tree, origin);
-  if (getAt(tree, ['system', 'settings', 'unknown_keys']) === 'error') issues.push(...unknownIssues(unknown, origin));
+  if (getAt(tree, ['system', 'settings', 'unknown_keys']) === 'error')
+    issues.push(...unknownIssues(unknown, origin));
   return { issues, unknown };
 }

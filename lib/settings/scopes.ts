@@ -136,7 +136,9 @@ export class ScopeSet {
     for (const scope of this.scopes) {
       if (!startsWith(path, scope.segments)) continue;
       if (!scope.schema) return 'open';
-      return path.length === scope.segments.length ? 'node' : scope.schema.kindOf(path.slice(scope.segments.length));
+      return path.length === scope.segments.length
+        ? 'node'
+        : scope.schema.kindOf(path.slice(scope.segments.length));
     }
     return this.scopes.some((scope) => startsWith(scope.segments, path)) ? 'node' : undefined;
   }
@@ -145,7 +147,9 @@ export class ScopeSet {
     return [
       ...OPEN_PATHS.map((path) => path.join('.')),
       ...this.scopes.flatMap((scope) =>
-        scope.schema ? scope.schema.leaves.map((leaf) => [...scope.segments, ...leaf.path].join('.')) : [scope.path],
+        scope.schema
+          ? scope.schema.leaves.map((leaf) => [...scope.segments, ...leaf.path].join('.'))
+          : [scope.path],
       ),
     ];
   }

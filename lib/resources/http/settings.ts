@@ -98,13 +98,21 @@ export interface HttpServerSettings {
 
 export const httpClientSchema = {
   base_url: { doc: 'URL relative request paths are resolved against', format: String, default: '' },
-  timeout_ms: { doc: 'Time one attempt may take, reading the body included', format: 'duration', default: 10_000 },
+  timeout_ms: {
+    doc: 'Time one attempt may take, reading the body included',
+    format: 'duration',
+    default: 10_000,
+  },
   retries: {
     doc: 'Further attempts of an idempotent request after a network error, a timeout or a 502/503/504',
     format: 'nat',
     default: 2,
   },
-  backoff_ms: { doc: 'Delay before the first retry; doubled for each next one', format: 'duration', default: 100 },
+  backoff_ms: {
+    doc: 'Delay before the first retry; doubled for each next one',
+    format: 'duration',
+    default: 100,
+  },
   max_backoff_ms: { doc: 'Longest delay between two attempts', format: 'duration', default: 2000 },
   connections: { doc: 'Most open connections per origin', format: 'nat', default: 64 },
 };

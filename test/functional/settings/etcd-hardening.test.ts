@@ -62,8 +62,12 @@ describeWithEtcd('etcd keys that name no setting', () => {
     await putSetting(client, prefix, `${HTTP}.port`, 9001);
     await until(() => settings.get(`${HTTP}.port`) === 9001);
     expect(rejected).toEqual([
-      expect.stringContaining(`Refused settings key "system.resources.http.constructor.prototype.polluted_live" (from etcd ${prefix}system/resources/http/constructor/prototype/polluted_live)`),
-      expect.stringContaining(`Refused settings key "system.resources.http.limits.__proto__.polluted_value" (from etcd ${prefix}system/resources/http/limits)`),
+      expect.stringContaining(
+        `Refused settings key "system.resources.http.constructor.prototype.polluted_live" (from etcd ${prefix}system/resources/http/constructor/prototype/polluted_live)`,
+      ),
+      expect.stringContaining(
+        `Refused settings key "system.resources.http.limits.__proto__.polluted_value" (from etcd ${prefix}system/resources/http/limits)`,
+      ),
     ]);
     expect(({} as Record<string, unknown>).polluted_live).toBeUndefined();
     expect(({} as Record<string, unknown>).polluted_value).toBeUndefined();

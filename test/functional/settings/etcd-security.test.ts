@@ -125,7 +125,11 @@ describeWithEtcd('etcd access options', () => {
         const error = await SettingsProvider.load({
           serviceName: 'billing',
           scopes: [],
-          env: { KEEL_ETCD_HOSTS: `https://${cluster.hosts}`, KEEL_ETCD_CA_FILE: wrong.caFile, KEEL_ETCD_WAIT_MS: '4000' },
+          env: {
+            KEEL_ETCD_HOSTS: `https://${cluster.hosts}`,
+            KEEL_ETCD_CA_FILE: wrong.caFile,
+            KEEL_ETCD_WAIT_MS: '4000',
+          },
           cwd: __dirname,
           warn: (message) => progress.push(message),
         }).catch((caught: unknown) => caught as SettingsError);

@@ -59,14 +59,17 @@ describe('settings trees are prototype-safe', () => {
   it('refuses __proto__ in a settings file, naming the key and the file; Object.prototype stays clean', async () => {
     const cwd = dirWith({
       'settings.json': '{"system":{"resources":{"http":{"__proto__":{"polluted_file":"yes"}}}}}',
-      'config/development.yml': 'system:\n  resources:\n    http:\n      __proto__:\n        polluted_file: yes\n',
+      'config/development.yml':
+        'system:\n  resources:\n    http:\n      __proto__:\n        polluted_file: yes\n',
     });
     const json = await loadError({ cwd, env: { KEEL_CONFIG_FILE: 'settings.json' } });
     expect(json.code).toBe('SETTINGS_UNSAFE_KEY');
     expect(json.message).toContain('system.resources.http.__proto__');
     expect(json.message).toContain('file settings.json');
     const error = await loadError({ cwd });
-    expect(error.message).toContain('Refused settings key "system.resources.http.__proto__" (from file config/development.yml)');
+    expect(error.message).toContain(
+      'Refused settings key "system.resources.http.__proto__" (from file config/development.yml)',
+    );
     expect(({} as Record<string, unknown>).polluted_file).toBeUndefined();
   });
 
@@ -79,7 +82,10 @@ describe('settings trees are prototype-safe', () => {
   it('refuses __proto__ inside a JSON value from the environment and inline settings', async () => {
     const env = await loadError({ env: { KEEL__SYSTEM__RESOURCES__HTTP__CORS: '{"__proto__":{"x":1}}' } });
     expect(env.code).toBe('SETTINGS_UNSAFE_KEY');
-    const inline = JSON.parse('{"system":{"__proto__":{"polluted_inline":"yes"}}}') as Record<string, unknown>;
+    const inline = JSON.parse('{"system":{"__proto__":{"polluted_inline":"yes"}}}') as Record<
+      string,
+      unknown
+    >;
     const error = await loadError({ inline });
     expect(error.message).toContain('system.__proto__');
     expect(error.message).toContain('settings given in code');
@@ -105,7 +111,9 @@ describe('bounded durations and plain decimal numbers', () => {
   ])('refuses %s=3000000000 (Node would fire it after 1 ms), naming the key', async (variable, key) => {
     const error = await loadError({ env: { [variable]: '3000000000' } });
     expect(error.code).toBe('SETTINGS_INVALID');
-    expect(error.message).toContain(`${key}: expected duration (integer milliseconds 0-2147483647), got 3000000000`);
+    expect(error.message).toContain(
+      `${key}: expected duration (integer milliseconds 0-2147483647), got 3000000000`,
+    );
     expect(error.message).toContain(`env ${variable}`);
   });
 
@@ -121,7 +129,9 @@ describe('bounded durations and plain decimal numbers', () => {
     'takes only plain decimal integers for a port: %s is reported as given',
     async (raw) => {
       const error = await loadError({ env: { KEEL__SYSTEM__RESOURCES__HTTP__PORT: raw } });
-      expect(error.message).toContain(`system.resources.http.port: expected port (integer 0-65535), got ${JSON.stringify(raw)}`);
+      expect(error.message).toContain(
+        `system.resources.http.port: expected port (integer 0-65535), got ${JSON.stringify(raw)}`,
+      );
     },
   );
 
@@ -142,13 +152,19 @@ describe('nothing silently ignored', () => {
   it('warns about unknown scopes and resource names, from files and the environment, with the closest key', async () => {
     const warnings: string[] = [];
     const settings = await load({
-      cwd: dirWith({ 'config/development.yml': 'sytem:\n  deploy_name: x\nsystem:\n  lifecyle:\n    stop_timeout_ms: 5\n' }),
+      cwd: dirWith({
+        'config/development.yml': 'sytem:\n  deploy_name: x\nsystem:\n  lifecyle:\n    stop_timeout_ms: 5\n',
+      }),
       env: { KEEL__SYSTEM__RESOURCES__HTPP__PORT: '9000' },
       warn: (message) => warnings.push(message),
     });
     const text = warnings.join('\n');
-    expect(text).toContain('sytem (from file config/development.yml (sytem)): no schema declares it; did you mean system');
-    expect(text).toContain('system.lifecyle (from file config/development.yml (system.lifecyle)): no schema declares it; did you mean system.lifecycle.');
+    expect(text).toContain(
+      'sytem (from file config/development.yml (sytem)): no schema declares it; did you mean system',
+    );
+    expect(text).toContain(
+      'system.lifecyle (from file config/development.yml (system.lifecyle)): no schema declares it; did you mean system.lifecycle.',
+    );
     expect(text).toContain('system.resources.htpp (from env KEEL__SYSTEM__RESOURCES__HTPP__PORT)');
     expect(text).toContain('did you mean system.resources.http.');
     await settings.close();
@@ -159,7 +175,9 @@ describe('nothing silently ignored', () => {
       env: { KEEL__SYSTEM__SETTINGS__UNKNOWN_KEYS: 'error', KEEL__SYSTEM__LIFECYLE__STOP_TIMEOUT_MS: '5' },
     });
     expect(error.code).toBe('SETTINGS_INVALID');
-    expect(error.message).toContain('system.lifecyle (from env KEEL__SYSTEM__LIFECYLE__STOP_TIMEOUT_MS): no schema declares it');
+    expect(error.message).toContain(
+      'system.lifecyle (from env KEEL__SYSTEM__LIFECYLE__STOP_TIMEOUT_MS): no schema declares it',
+    );
     const settings = await load({ inline: { system: { settings: { unknown_keys: 'error' } } } });
     expect(() => settings.updateInternal({ system: { resources: { htpp: { port: 1 } } } })).toThrow(
       /system\.resources\.htpp .*did you mean system\.resources\.http\./,
@@ -168,7 +186,9 @@ describe('nothing silently ignored', () => {
   });
 
   it("reports a scalar replacing a schema object as such (Tamarco's sample has logging.file: false)", async () => {
-    const error = await loadError({ cwd: dirWith({ 'config/development.yml': 'system:\n  logging:\n    file: false\n' }) });
+    const error = await loadError({
+      cwd: dirWith({ 'config/development.yml': 'system:\n  logging:\n    file: false\n' }),
+    });
     expect(error.issues).toHaveLength(1);
     expect(error.message).toContain(
       'system.logging.file: expected an object with keys max_bytes, period, count, got false (from file config/development.yml',
@@ -192,7 +212,9 @@ describe('nothing silently ignored', () => {
     expect(both.message).toContain('both config/development.yml and config/development.yaml exist');
     const none = await load({ env: { NODE_ENV: 'staging' }, info: (message) => infos.push(message) });
     await none.close();
-    expect(infos[1]).toMatch(/^No settings file: neither config\/staging\.yml nor config\/staging\.yaml exists in /);
+    expect(infos[1]).toMatch(
+      /^No settings file: neither config\/staging\.yml nor config\/staging\.yaml exists in /,
+    );
   });
 
   it('knows every format its types accept: url, email, ipaddress, duration', async () => {
@@ -215,29 +237,52 @@ describe('nothing silently ignored', () => {
     await good.close();
     const error = await loadError({
       scopes,
-      inline: { system: { resources: { formats: { endpoint: 'nope', owner: 'nope', bind: '1.2.3', every: -1 } } } },
+      inline: {
+        system: { resources: { formats: { endpoint: 'nope', owner: 'nope', bind: '1.2.3', every: -1 } } },
+      },
     });
-    expect(error.issues.map((issue) => issue.path.split('.').pop())).toEqual(['endpoint', 'owner', 'bind', 'every']);
+    expect(error.issues.map((issue) => issue.path.split('.').pop())).toEqual([
+      'endpoint',
+      'owner',
+      'bind',
+      'every',
+    ]);
     // convict, loading the same schema on its own, knows them too.
     expect(() => convict(schema).validate({ allowed: 'strict' })).not.toThrow();
   });
 
   it('names the allowed values of an invalid logging.profile', async () => {
     const error = await loadError({ env: { KEEL__SYSTEM__LOGGING__PROFILE: 'LOUD' } });
-    expect(error.message).toContain('system.logging.profile: expected a value its format accepts, got "LOUD"');
+    expect(error.message).toContain(
+      'system.logging.profile: expected a value its format accepts, got "LOUD"',
+    );
     expect(error.message).toContain('allowed values: DEVELOP, TESTING, PRODUCTION');
     expect(error.message).not.toContain('custom format format');
   });
 });
 
 describe('one redaction for logs, status, errors and the CLI', () => {
-  it.each(['password', 'db_password', 'dbPassword', 'client_secret', 'auth_token', 'apiKey', 'api_key', 'private_key', 'credentials', 'bearer', 'Authorization', 'Cookie', 'set-cookie', 'database_dsn', 'pass'])(
-    '%s is a secret key',
-    (key) => expect(isSecretKey(key)).toBe(true),
-  );
+  it.each([
+    'password',
+    'db_password',
+    'dbPassword',
+    'client_secret',
+    'auth_token',
+    'apiKey',
+    'api_key',
+    'private_key',
+    'credentials',
+    'bearer',
+    'Authorization',
+    'Cookie',
+    'set-cookie',
+    'database_dsn',
+    'pass',
+  ])('%s is a secret key', (key) => expect(isSecretKey(key)).toBe(true));
 
-  it.each(['passed', 'max_tokens', 'bypass_cache', 'passenger', 'compass', 'tokenizer', 'author'])('%s is not', (key) =>
-    expect(isSecretKey(key)).toBe(false),
+  it.each(['passed', 'max_tokens', 'bypass_cache', 'passenger', 'compass', 'tokenizer', 'author'])(
+    '%s is not',
+    (key) => expect(isSecretKey(key)).toBe(false),
   );
 
   it('masks credentials inside URLs wherever a text is printed', () => {
@@ -255,7 +300,13 @@ describe('one redaction for logs, status, errors and the CLI', () => {
 
   it('redacts a value under sensitive: true in validation errors, and masks known secret values in texts', async () => {
     const schema = defineSettings({
-      dsn_options: { format: (value: unknown) => { if (value !== 'ok') throw new Error(`bad ${String(value)}`); }, default: 'ok', sensitive: true },
+      dsn_options: {
+        format: (value: unknown) => {
+          if (value !== 'ok') throw new Error(`bad ${String(value)}`);
+        },
+        default: 'ok',
+        sensitive: true,
+      },
       login: { format: String, default: 'x7-hunter2-y', sensitive: true },
       limit: { format: 'nat', default: 1 },
     });
@@ -264,11 +315,17 @@ describe('one redaction for logs, status, errors and the CLI', () => {
       scopes,
       inline: { system: { resources: { db: { dsn_options: 'pw=hunter2', limit: -1 } } } },
     });
-    expect(error.message).toContain('system.resources.db.dsn_options: expected a value its format accepts, got [redacted]');
+    expect(error.message).toContain(
+      'system.resources.db.dsn_options: expected a value its format accepts, got [redacted]',
+    );
     expect(error.message).not.toContain('hunter2');
     const settings = await load({ scopes });
-    expect(maskText('login failed with x7-hunter2-y for user app')).toBe('login failed with [redacted] for user app');
-    expect(redact({ err: { message: 'auth x7-hunter2-y refused' } })).toEqual({ err: { message: 'auth [redacted] refused' } });
+    expect(maskText('login failed with x7-hunter2-y for user app')).toBe(
+      'login failed with [redacted] for user app',
+    );
+    expect(redact({ err: { message: 'auth x7-hunter2-y refused' } })).toEqual({
+      err: { message: 'auth [redacted] refused' },
+    });
     await settings.close();
     expect(maskText('login failed with x7-hunter2-y')).toBe('login failed with x7-hunter2-y');
   });
