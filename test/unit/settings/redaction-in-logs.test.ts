@@ -45,7 +45,9 @@ describe('redaction in log records', () => {
     expect(text).not.toContain('eyJ.secret');
     expect(text).not.toContain('abc123');
     expect(stdout.records[0].msg).toBe('cannot reach postgres://[redacted]@db.internal:5432/app');
-    expect(stdout.records[0]).toMatchObject({ err: { message: 'password authentication failed for [redacted]' } });
+    expect(stdout.records[0]).toMatchObject({
+      err: { message: 'password authentication failed for [redacted]' },
+    });
     expect(stdout.records[1]).toMatchObject({
       req: { headers: { Authorization: '[redacted]', Cookie: '[redacted]', accept: '*/*' } },
     });
