@@ -3,7 +3,10 @@ import { UsageError, type CliIo } from './io';
 import { settingsGet, settingsPush, settingsWatch } from './settings-command';
 
 const USAGE = `Usage:
-  keel settings push <file.yml|file.json> [--prune]   write every leaf under KEEL_ETCD_PREFIX, then KEEL_ETCD_CHECK_KEY
+  keel settings push <file.yml|file.json> [--prune] [--service <module>] [--dry-run]
+                                                      write the changed leaves under KEEL_ETCD_PREFIX, then KEEL_ETCD_CHECK_KEY;
+                                                      --service validates the result against the schemas of the
+                                                      @microservice the module exports, --dry-run only prints the changes
   keel settings get [path]                            print the settings stored in etcd (secrets redacted)
   keel settings watch [path]                          print each change as it happens, until interrupted
 

@@ -1,53 +1,178 @@
+import { resolve } from 'node:path';
 import type { Etcd3, IRequestOp } from 'etcd3';
 import { stringify } from 'yaml';
+import { microserviceOptionsOf } from '../container/decorators';
+import { buildGraph } from '../container/graph';
+import type { ResourceClass } from '../container/provider';
+import { settingsScopes } from '../lifecycle/app';
+import type { Microservice } from '../lifecycle/microservice';
 import { callDeadline, createEtcdClient, describeHosts } from '../settings/etcd-client';
-import { entriesOfTree, treeFromEntries } from '../settings/etcd-keys';
+import { decodeValue, entriesOfTree, keyOfPath, treeFromEntries } from '../settings/etcd-keys';
 import { etcdOptionsFromEnv, type EtcdConnectionOptions } from '../settings/etcd-options';
 import { EtcdSettingsSource } from '../settings/etcd-source';
-import { SettingsError } from '../settings/errors';
+import { issuesError, SettingsError } from '../settings/errors';
 import { parseSettingsFile } from '../settings/file-layer';
-import { redact, showValue } from '../settings/redact';
+import { checkSettings, describeUnknown } from '../settings/provider';
+import { maskText, redact, showValue } from '../settings/redact';
+import type { SettingsScope } from '../settings/types';
 import { getAt, isPlainObject, splitPath } from '../settings/tree';
 import { parseArgs, UsageError, type CliIo } from './io';
 
 /** etcd's default --max-txn-ops is 128; stay below it. */
 const OPS_PER_TXN = 100;
 
+/**
+ * `keel settings push <file> [--prune] [--service <module>] [--dry-run]`. Writes only the keys
+ * whose value differs from what etcd holds, so watchers see real changes only. With `--service`,
+ * the whole tree etcd would hold afterwards is validated against that service's schemas first, and
+ * nothing is written when it is invalid. `--dry-run` prints what would change and writes nothing.
+ */
 export async function settingsPush(args: string[], io: CliIo): Promise<number> {
-  const { positional, flags } = parseArgs(args, ['--prune']);
+  const [servicePath, rest] = takeOption(args, '--service');
+  const { positional, flags } = parseArgs(rest, ['--prune', '--dry-run']);
   if (positional.length !== 1) throw new UsageError('settings push needs exactly one file');
   const [file] = positional;
   const options = requireEtcd(io.env);
   const entries = entriesOfTree(options.prefix, parseSettingsFile(file));
+  const service = servicePath === undefined ? undefined : loadServiceScopes(servicePath);
   return withClient(options, async (client) => {
-    const pushed = new Set(entries.map(([key]) => key));
-    await inTransactions(
-      client,
-      options,
-      entries.map(([key, value]) => ({ request_put: { key: Buffer.from(key), value: Buffer.from(value) } })),
-    );
-    let pruned: string[] = [];
-    if (flags.has('--prune')) {
-      const existing = await client.getAll().prefix(options.prefix).options(callDeadline(options)).keys();
-      pruned = existing.filter((key) => !pushed.has(key) && key !== options.checkKey);
-      await inTransactions(
-        client,
-        options,
-        pruned.map((key) => ({ request_delete_range: { key: Buffer.from(key) } })),
-      );
+    const stored = await client.getAll().prefix(options.prefix).options(callDeadline(options)).strings();
+    const plan = planPush(options, entries, stored, flags.has('--prune'));
+    if (service) {
+      const { issues, unknown } = checkSettings({
+        serviceName: service.name,
+        scopes: service.scopes,
+        tree: treeFromEntries(options.prefix, plan.result),
+        describe: (path) => `etcd ${keyOfPath(options.prefix, path)} after the push`,
+      });
+      for (const key of unknown)
+        if (!issues.some((issue) => issue.path === key.path.join('.')))
+          io.err.write(`keel: warning: ${key.path.join('.')}: ${describeUnknown(key)}\n`);
+      if (issues.length > 0) {
+        const error = issuesError(
+          'SETTINGS_INVALID',
+          `Refused to push ${file}: the settings of service "${service.name}" would be invalid; nothing was written`,
+          issues,
+        );
+        io.err.write(`keel: ${error.message}\n`);
+        return 1;
+      }
     }
+    for (const line of describePlan(plan)) io.out.write(`${line}\n`);
+    if (flags.has('--dry-run')) {
+      io.out.write(
+        `dry run: would write ${plan.writes.length} keys and delete ${plan.deletes.length} under "${options.prefix}" on ${describeHosts(options)}; nothing written\n`,
+      );
+      return 0;
+    }
+    await inTransactions(client, options, [
+      ...plan.writes.map(([key, value]) => ({
+        request_put: { key: Buffer.from(key), value: Buffer.from(value) },
+      })),
+      ...plan.deletes.map((key) => ({ request_delete_range: { key: Buffer.from(key) } })),
+    ]);
     // Written last: services waiting on it then read a complete tree.
-    if (options.checkKey !== undefined)
+    if (options.checkKey !== undefined && stored[options.checkKey] !== 'true')
       await client.put(options.checkKey).value('true').options(callDeadline(options));
     const checkKey =
       options.checkKey === undefined
         ? 'no check key (KEEL_ETCD_CHECK_KEY unset)'
         : `check key ${options.checkKey} written`;
     io.out.write(
-      `pushed ${entries.length} keys from ${file} to ${describeHosts(options)} under "${options.prefix}", pruned ${pruned.length}; ${checkKey}\n`,
+      `pushed ${plan.writes.length} keys from ${file} to ${describeHosts(options)} under "${options.prefix}" (${plan.unchanged} unchanged), pruned ${plan.deletes.length}; ${checkKey}\n`,
     );
     return 0;
   });
+}
+
+interface PushPlan {
+  /** Keys to put: new, or holding another value. */
+  writes: Array<[string, string]>;
+  deletes: string[];
+  unchanged: number;
+  /** Every key under the prefix as it would be afterwards. */
+  result: Array<[string, string]>;
+  /** What each changed key held before (undefined: absent). */
+  before: Map<string, string | undefined>;
+}
+
+function planPush(
+  options: EtcdConnectionOptions,
+  entries: Array<[string, string]>,
+  stored: Record<string, string>,
+  prune: boolean,
+): PushPlan {
+  const storedAt = (key: string): string | undefined =>
+    Object.prototype.hasOwnProperty.call(stored, key) ? stored[key] : undefined;
+  const pushed = new Map(entries);
+  const writes = entries.filter(([key, value]) => storedAt(key) !== value);
+  const deletes = prune
+    ? Object.keys(stored).filter((key) => !pushed.has(key) && key !== options.checkKey)
+    : [];
+  const result = new Map(Object.entries(stored));
+  for (const [key, value] of entries) result.set(key, value);
+  for (const key of deletes) result.delete(key);
+  const before = new Map<string, string | undefined>();
+  for (const [key] of writes) before.set(key, storedAt(key));
+  for (const key of deletes) before.set(key, storedAt(key));
+  return { writes, deletes, unchanged: entries.length - writes.length, result: [...result], before };
+}
+
+/** One line per change, `+` new, `~` changed (old → new), `-` deleted; secrets redacted. */
+function describePlan(plan: PushPlan): string[] {
+  const shown = (key: string, text: string | undefined): string => {
+    const path = key.split('/');
+    return text === undefined ? '(absent)' : showValue(path, decodeValue(text));
+  };
+  return [
+    ...plan.writes.map(([key, value]) => {
+      const old = plan.before.get(key);
+      return old === undefined
+        ? `+ ${key} = ${shown(key, value)}`
+        : `~ ${key}: ${shown(key, old)} -> ${shown(key, value)}`;
+    }),
+    ...plan.deletes.map((key) => `- ${key} (was ${shown(key, plan.before.get(key))})`),
+  ];
+}
+
+/** `--name value` or `--name=value`, taken out of `args`. */
+function takeOption(args: readonly string[], name: string): [string | undefined, string[]] {
+  const rest: string[] = [];
+  let value: string | undefined;
+  for (let index = 0; index < args.length; index++) {
+    const arg = args[index];
+    if (arg === name) {
+      value = args[++index];
+      if (value === undefined || value.startsWith('--')) throw new UsageError(`${name} needs a value`);
+    } else if (arg.startsWith(`${name}=`)) {
+      value = arg.slice(name.length + 1);
+    } else {
+      rest.push(arg);
+    }
+  }
+  return [value, rest];
+}
+
+/** The service a module exports (the class decorated with `@microservice`), and the scopes it validates. */
+function loadServiceScopes(modulePath: string): { name: string; scopes: SettingsScope[] } {
+  const resolved = resolve(modulePath);
+  let exported: Record<string, unknown>;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    exported = require(resolved) as Record<string, unknown>;
+  } catch (error) {
+    throw new UsageError(`--service ${modulePath}: cannot load it: ${maskText((error as Error).message)}`);
+  }
+  const services = Object.values(exported).filter(
+    (value): value is ResourceClass<Microservice> =>
+      typeof value === 'function' && microserviceOptionsOf(value) !== undefined,
+  );
+  if (services.length !== 1)
+    throw new UsageError(
+      `--service ${modulePath} must export exactly one class decorated with @microservice, found ${services.length}`,
+    );
+  const graph = buildGraph({ service: services[0] });
+  return { name: graph.serviceName, scopes: settingsScopes(graph) };
 }
 
 export async function settingsGet(args: string[], io: CliIo): Promise<number> {

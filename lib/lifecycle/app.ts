@@ -23,7 +23,12 @@ import { fixedOutput, loggingOutput, loggingScope, provisionalOutput, type LogOu
 import { LifecycleManager } from './manager';
 import { attachRuntime, Microservice, type ServiceRuntime } from './microservice';
 import type { ServiceHandle } from './service-handle';
-import { LIFECYCLE_SETTINGS_PATH, lifecycleSchema, type LifecycleSettings } from './settings';
+import {
+  instrumentSettings,
+  LIFECYCLE_SETTINGS_PATH,
+  lifecycleSchema,
+  type LifecycleSettings,
+} from './settings';
 import {
   ResourceStatus,
   START_PHASES,
@@ -77,6 +82,7 @@ export async function createMicroservice(
     env: options.env,
     cwd: options.cwd,
     warn: (message) => log.warn({}, message),
+    info: (message) => log.info({}, message),
     onUpdateRejected: (error) => log.error({ err: error }, error.message),
     signal: options.signal,
   });
@@ -96,7 +102,8 @@ function outputFor(serviceName: string, options: CreateOptions): LogOutput {
   return provisionalOutput(serviceName);
 }
 
-function settingsScopes(graph: ResourceGraph): SettingsScope[] {
+/** The scopes a service validates: Keel's own and one per resource; also what `keel settings push --service` checks. */
+export function settingsScopes(graph: ResourceGraph): SettingsScope[] {
   const scopes: SettingsScope[] = [
     { path: LIFECYCLE_SETTINGS_PATH, owner: 'keel', schema: lifecycleSchema },
     loggingScope,
@@ -166,6 +173,7 @@ export class App {
     this.handle = this.serviceHandle();
     this.meters = new Meters({ serviceName: this.name });
     output.instrument(this.meters);
+    instrumentSettings(this.meters, settings);
     this.instances = instantiate(graph, (node, token) => this.reservedValue(node, token));
     const service = this.instances[graph.service.index];
     if (!(service instanceof Microservice)) {
@@ -274,7 +282,12 @@ export class App {
   }
 
   status(): StatusReport {
-    return { service: this.name, state: this.state, resources: this.manager.report() };
+    return {
+      service: this.name,
+      state: this.state,
+      resources: this.manager.report(),
+      settings: this.settings.health(),
+    };
   }
 
   /** Hooks and tasks still running: what a forced exit reports. */

@@ -1,13 +1,17 @@
+import type { Meters } from '../metrics';
+import { Gauge } from '../metrics/prom-client';
+import type { SettingsProvider } from '../settings';
+
 /** Keel's own lifecycle settings, under `system.lifecycle`. */
 export const lifecycleSchema = {
   hook_timeout_ms: {
     doc: 'Longest a single resource hook (preStart, start, ...) may take before the phase fails',
-    format: 'nat',
+    format: 'duration',
     default: 60_000,
   },
   stop_timeout_ms: {
     doc: 'Longest a graceful stop (or a start cancelled by a signal) may take before `run` forces the process out with exit code 3',
-    format: 'nat',
+    format: 'duration',
     default: 30_000,
   },
   task_stop_share: {
@@ -28,4 +32,16 @@ export interface LifecycleSettings {
   hook_timeout_ms: number;
   stop_timeout_ms: number;
   task_stop_share: number;
+}
+
+/** `<prefix>settings_staleness_seconds`: how long since the etcd member serving the watch last answered. */
+export function instrumentSettings(meters: Meters, settings: SettingsProvider): void {
+  new Gauge({
+    name: `${meters.prefix}settings_staleness_seconds`,
+    help: 'Seconds since the etcd member serving the settings watch last answered (0 without etcd)',
+    registers: [meters.registry],
+    collect() {
+      this.set(settings.health().etcd?.staleness_s ?? 0);
+    },
+  });
 }

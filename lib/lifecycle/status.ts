@@ -1,3 +1,4 @@
+import type { SettingsHealth } from '../settings/provider';
 export enum ResourceStatus {
   NOT_STARTED = 'NOT_STARTED',
   CONNECTING = 'CONNECTING',
@@ -51,4 +52,6 @@ export interface StatusReport {
   service: string;
   state: ServiceState;
   resources: ResourceReport[];
+  /** Where the settings come from and, from etcd, how current they are. */
+  settings?: SettingsHealth;
 }

@@ -1,5 +1,5 @@
 import bunyan from 'bunyan';
-import { SECRET_KEY, redact } from '../settings/redact';
+import { isSecretKey, needsMasking, redact } from '../settings/redact';
 
 /** A bunyan record after Keel added its fields; `time` is already an ISO string. */
 export interface LogRecord {
@@ -41,24 +41,11 @@ export function safeJson(value: object): string {
 const MAX_SCAN_DEPTH = 16;
 
 /**
- * Most records hold no secret, and `redact` copies the whole record; scanning the keys first
+ * Most records hold no secret, and `redact` copies the whole record; scanning keys and texts first
  * keeps the copy off the hot path. Too deep (or circular) counts as "might hold one".
  */
 export function redactRecord<T extends object>(record: T): T {
   return mayHoldSecret(record, 0) ? redact(record) : record;
-}
-
-/** Field names repeat from record to record; remembering the verdict saves a regex test per field. */
-const secretKeyVerdicts = new Map<string, boolean>();
-const MAX_REMEMBERED_KEYS = 4096;
-
-function isSecretKey(key: string): boolean {
-  let verdict = secretKeyVerdicts.get(key);
-  if (verdict === undefined) {
-    verdict = SECRET_KEY.test(key);
-    if (secretKeyVerdicts.size < MAX_REMEMBERED_KEYS) secretKeyVerdicts.set(key, verdict);
-  }
-  return verdict;
 }
 
 function mayHoldSecret(value: object, depth: number): boolean {
@@ -66,7 +53,12 @@ function mayHoldSecret(value: object, depth: number): boolean {
   for (const key in value) {
     if (isSecretKey(key)) return true;
     const inner = (value as Record<string, unknown>)[key];
-    if (inner !== null && typeof inner === 'object' && mayHoldSecret(inner, depth + 1)) return true;
+    if (
+      typeof inner === 'string'
+        ? needsMasking(inner)
+        : inner !== null && typeof inner === 'object' && mayHoldSecret(inner, depth + 1)
+    )
+      return true;
   }
   return false;
 }

@@ -1,5 +1,6 @@
 import convict from 'convict';
 import { DEFAULT_MAX_QUEUE_BYTES } from './sinks/stream';
+import '../settings/formats';
 import { LOG_PROFILES, isLogProfile, unknownProfileMessage, type LogProfile } from './levels';
 
 /** The validated `system.logging` subtree; keys follow Tamarco's (reference 3.3). */
@@ -45,10 +46,6 @@ export type LoggingSettingsInput = { [K in keyof LoggingSettings]?: DeepPartial<
 type DeepPartial<T> = T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
 
 const PERIOD = /^[1-9]\d*[smhdw]$/;
-
-function positive(value: unknown): void {
-  if (typeof value !== 'number' || !(value > 0)) throw new Error('must be a number greater than 0');
-}
 
 function positiveInt(value: unknown): void {
   if (!Number.isInteger(value) || (value as number) < 1) throw new Error('must be an integer of at least 1');
@@ -110,7 +107,11 @@ export const loggingSchema = {
     url: { doc: 'Logstash HTTP input URL', default: 'http://127.0.0.1:8080', format: httpUrl },
     user: { doc: 'Basic auth user (empty: no auth)', default: '', format: String },
     password: { doc: 'Basic auth password', default: '', format: String, sensitive: true },
-    max_time_seconds: { doc: 'Longest a record waits before it is sent', default: 15, format: positive },
+    max_time_seconds: {
+      doc: 'Longest a record waits before it is sent',
+      default: 15,
+      format: 'duration_seconds',
+    },
     max_records: {
       doc: 'Records per request; a full batch is sent at once',
       default: 100,
@@ -121,9 +122,13 @@ export const loggingSchema = {
       default: 10000,
       format: positiveInt,
     },
-    backoff_seconds: { doc: 'First retry delay after a failed request', default: 1, format: positive },
-    max_backoff_seconds: { doc: 'Longest retry delay', default: 30, format: positive },
-    timeout_seconds: { doc: 'Request timeout', default: 10, format: positive },
+    backoff_seconds: {
+      doc: 'First retry delay after a failed request',
+      default: 1,
+      format: 'duration_seconds',
+    },
+    max_backoff_seconds: { doc: 'Longest retry delay', default: 30, format: 'duration_seconds' },
+    timeout_seconds: { doc: 'Request timeout', default: 10, format: 'duration_seconds' },
   },
 };
 

@@ -1,6 +1,7 @@
 import type { Schema } from 'convict';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import '../settings/formats';
 
 /** `system.resources.metrics`, with Tamarco's keys. */
 export interface MetricsSettings {
@@ -13,16 +14,10 @@ export interface MetricsSettings {
   };
 }
 
-function positiveSeconds(value: unknown): void {
-  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
-    throw new Error(`must be a number of seconds > 0, got ${JSON.stringify(value)}`);
-  }
-}
-
 export const metricsSchema: Schema<MetricsSettings> = {
   collect_frequency: {
     doc: 'Seconds between two pushes to the carbon, file and stdout handlers.',
-    format: positiveSeconds,
+    format: 'duration_seconds',
     default: 10,
   },
   handlers: {

@@ -146,6 +146,7 @@ export class ReportServerResource {
         uptime_s: Math.round((Date.now() - this.startedAt) / 1000),
         state: report.state,
         resources: report.resources,
+        settings: report.settings,
       }),
     };
   }

@@ -26,9 +26,9 @@ export const statusSchema = {
       format: 'nat',
       default: 3,
     },
-    window_ms: { doc: 'Window over which restarts are counted', format: 'nat', default: 60_000 },
+    window_ms: { doc: 'Window over which restarts are counted', format: 'duration', default: 60_000 },
   },
-  check_interval_ms: { doc: 'How often resource statuses are checked', format: 'nat', default: 1000 },
+  check_interval_ms: { doc: 'How often resource statuses are checked', format: 'duration', default: 1000 },
 };
 
 interface StatusSettings {

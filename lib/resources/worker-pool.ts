@@ -30,7 +30,7 @@ export const workerPoolSchema = defineSettings({
   },
   stop_timeout_ms: {
     doc: 'How long stop lets accepted jobs finish before terminating the workers (keep it under hook_timeout_ms)',
-    format: 'nat',
+    format: 'duration',
     default: 10_000,
   },
 });

@@ -7,6 +7,10 @@ export interface BackoffOptions {
   isFatal?: (error: unknown) => boolean;
   /** Ends the retries at once (the process is asked to stop while it waits). */
   signal?: AbortSignal;
+  /** An error that says no attempt was made (a circuit breaker refusing the call): keep the previous cause. */
+  isNoAttempt?: (error: unknown) => boolean;
+  /** Called before each sleep: the attempt that just failed (1-based), the sleep, and the cause so far. */
+  onRetry?: (attempt: number, delayMs: number, lastError: unknown) => void;
 }
 
 export type DeadlineOutcome<T> =
@@ -21,12 +25,19 @@ export type DeadlineOutcome<T> =
 export async function retryUntil<T>(
   deadlineAt: number,
   attempt: () => Promise<T | typeof NOT_YET>,
-  { initialDelayMs = 50, maxDelayMs = 1000, isFatal = () => false, signal }: BackoffOptions = {},
+  {
+    initialDelayMs = 50,
+    maxDelayMs = 1000,
+    isFatal = () => false,
+    isNoAttempt = () => false,
+    onRetry = () => undefined,
+    signal,
+  }: BackoffOptions = {},
 ): Promise<DeadlineOutcome<T>> {
   let delay = initialDelayMs;
   let lastError: unknown;
   let answered = false;
-  for (;;) {
+  for (let tries = 1; ; tries++) {
     try {
       const value = await attempt();
       if (value !== NOT_YET) return { done: true, value };
@@ -35,10 +46,11 @@ export async function retryUntil<T>(
     } catch (error) {
       if (isFatal(error)) return { done: false, lastError: error, answered };
       // A call cut short by the deadline itself says nothing new: keep the error that explains the wait.
-      if (lastError === undefined || Date.now() < deadlineAt) lastError = error;
+      if (lastError === undefined || (Date.now() < deadlineAt && !isNoAttempt(error))) lastError = error;
     }
     const remaining = deadlineAt - Date.now();
     if (remaining <= 0 || signal?.aborted) return { done: false, lastError, answered };
+    onRetry(tries, Math.min(delay, remaining), lastError);
     await sleep(Math.min(delay, remaining), signal);
     delay = Math.min(delay * 2, maxDelayMs);
   }

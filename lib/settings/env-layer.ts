@@ -1,5 +1,5 @@
 import { layer, type SettingsLayer } from './layers';
-import { insertLeaf, type SettingsTree } from './tree';
+import { emptyTree, insertLeaf } from './tree';
 
 const ENV_PREFIX = 'KEEL__';
 
@@ -8,7 +8,7 @@ export type EnvResolver = (path: string[], raw: string) => { path: string[]; val
 
 /** `KEEL__SYSTEM__RESOURCES__HTTP__PORT=8080` sets `system.resources.http.port`. */
 export function readEnvLayer(env: NodeJS.ProcessEnv, resolvePath: EnvResolver): SettingsLayer {
-  const tree: SettingsTree = {};
+  const tree = emptyTree();
   const variableOf = new Map<string, string>();
   for (const [name, raw] of Object.entries(env)) {
     if (!name.startsWith(ENV_PREFIX) || raw === undefined) continue;
@@ -18,7 +18,10 @@ export function readEnvLayer(env: NodeJS.ProcessEnv, resolvePath: EnvResolver): 
     insertLeaf(tree, path, value);
     variableOf.set(path.join('.'), name);
   }
-  return layer('env', tree, (path) => `env ${variableOf.get(path.join('.')) ?? envName(path)}`);
+  // A key may be an object that variables fill in: name the first of them.
+  const variableUnder = (key: string): string | undefined =>
+    variableOf.get(key) ?? [...variableOf].find(([leaf]) => leaf.startsWith(`${key}.`))?.[1];
+  return layer('env', tree, (path) => `env ${variableUnder(path.join('.')) ?? envName(path)}`);
 }
 
 export function envName(path: readonly string[]): string {

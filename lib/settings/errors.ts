@@ -8,6 +8,9 @@ export type SettingsErrorCode =
   | 'SETTINGS_ETCD_UNREACHABLE'
   | 'SETTINGS_ETCD_CHECK_KEY'
   | 'SETTINGS_UPDATE_REJECTED'
+  | 'SETTINGS_UNSAFE_KEY'
+  | 'SETTINGS_UNKNOWN_KEYS'
+  | 'SETTINGS_ETCD_KEY'
   | 'SETTINGS_CLOSED';
 
 /** One bad or missing key, as listed in a `SETTINGS_INVALID` error. */
@@ -16,12 +19,15 @@ export interface SettingsIssue {
   path: string;
   /** The resource (or `keel`) whose schema declares the key. */
   owner: string;
-  problem: 'missing' | 'invalid';
+  /** `unknown`: no schema declares the key (refused with `system.settings.unknown_keys: error`). */
+  problem: 'missing' | 'invalid' | 'unknown';
   expected: string;
   /** Where the value came from: `file config/production.yaml`, `etcd keel/system/...`, `env KEEL__...`. */
   origin: string;
   /** The value, already redacted when the key looks secret; absent when missing. */
   shownValue?: string;
+  /** What a custom format said about the value, when it said something. */
+  reason?: string;
 }
 
 export class SettingsError extends Error {
@@ -38,10 +44,12 @@ export class SettingsError extends Error {
 }
 
 export function describeIssue(issue: SettingsIssue): string {
+  if (issue.problem === 'unknown')
+    return `[${issue.owner}] ${issue.path} (from ${issue.origin}): ${issue.expected}`;
   const what =
     issue.problem === 'missing'
       ? 'missing: no layer sets it and the schema has no default'
-      : `got ${issue.shownValue} (from ${issue.origin})`;
+      : `got ${issue.shownValue} (from ${issue.origin})${issue.reason === undefined ? '' : `: ${issue.reason}`}`;
   return `[${issue.owner}] ${issue.path}: expected ${issue.expected}, ${what}`;
 }
 

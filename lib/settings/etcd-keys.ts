@@ -1,18 +1,26 @@
 import { parseJsonOr } from './schema';
-import { insertLeaf, leavesOf, type SettingsTree } from './tree';
+import { emptyTree, insertLeaf, leavesOf, type SettingsTree } from './tree';
 
 /** One key per leaf: `keel/system/resources/http/port` holds `8080` as JSON. */
 export function keyOfPath(prefix: string, path: readonly string[]): string {
   return prefix + path.join('/');
 }
 
-export function pathOfKey(prefix: string, key: string): string[] | undefined {
-  if (!key.startsWith(prefix)) return undefined;
-  const path = key
-    .slice(prefix.length)
-    .split('/')
-    .filter((segment) => segment !== '');
-  return path.length === 0 ? undefined : path;
+/**
+ * The settings path of a key; undefined for a key outside the prefix or the prefix itself.
+ * `MALFORMED` for a key with an empty segment (`a//b`, `a/b/`, `/a`), which would otherwise set the
+ * same setting as `a/b` or `a`: two keys for one value, and which one wins is a matter of order.
+ */
+export function pathOfKey(prefix: string, key: string): string[] | typeof MALFORMED | undefined {
+  if (!key.startsWith(prefix) || key.length === prefix.length) return undefined;
+  const path = key.slice(prefix.length).split('/');
+  return path.includes('') ? MALFORMED : path;
+}
+
+export const MALFORMED: unique symbol = Symbol('malformed etcd key');
+
+export function malformedKeyMessage(key: string): string {
+  return `Refused etcd key "${key}": empty path segment (a doubled, leading or trailing "/"); the key is ignored`;
 }
 
 export function encodeValue(value: unknown): string {
@@ -24,11 +32,17 @@ export function decodeValue(text: string): unknown {
   return parseJsonOr(text);
 }
 
-export function treeFromEntries(prefix: string, entries: Iterable<[string, string]>): SettingsTree {
-  const tree: SettingsTree = {};
+/** The tree of the entries under `prefix`; a malformed key is left out and passed to `onMalformed`. */
+export function treeFromEntries(
+  prefix: string,
+  entries: Iterable<[string, string]>,
+  onMalformed: (key: string) => void = () => undefined,
+): SettingsTree {
+  const tree = emptyTree();
   for (const [key, text] of entries) {
     const path = pathOfKey(prefix, key);
-    if (path !== undefined) insertLeaf(tree, path, decodeValue(text));
+    if (path === MALFORMED) onMalformed(key);
+    else if (path !== undefined) insertLeaf(tree, path, decodeValue(text));
   }
   return tree;
 }

@@ -1,7 +1,7 @@
 import type { Etcd3, IWatchResponse, Watcher } from 'etcd3';
 import { NOT_YET, retryUntil } from './backoff';
 import { callDeadline, createEtcdClient, describeHosts } from './etcd-client';
-import { decodeValue, pathOfKey, treeFromEntries } from './etcd-keys';
+import { decodeValue, MALFORMED, malformedKeyMessage, pathOfKey, treeFromEntries } from './etcd-keys';
 import type { EtcdConnectionOptions } from './etcd-options';
 import { SettingsError } from './errors';
 import type { SettingsTree } from './tree';
@@ -18,7 +18,27 @@ export interface EtcdWatchListener {
   /** Changes in revision order, each delivered exactly once. */
   onChanges(changes: EtcdChange[]): void;
   onProblem(message: string): void;
+  /** A key under the prefix that names no setting (`a//b`): ignored. */
+  onRefusedKey?(key: string, message: string): void;
 }
+
+/** How current the watched settings are: what `/status` and the staleness gauge show. */
+export interface EtcdWatchHealth {
+  /** The member serving the watch. */
+  member: string;
+  /** Last revision applied. */
+  revision: number;
+  /** Seconds since the serving member last answered (a change or a liveness probe). */
+  staleness_s: number;
+  /** The serving member has not answered within `KEEL_ETCD_STALL_TIMEOUT_MS`. */
+  stale: boolean;
+}
+
+/** Called with each progress line while `open` waits for etcd. */
+export type EtcdProgress = (message: string) => void;
+
+/** While waiting at boot, one line this often, rather than silence for the whole KEEL_ETCD_WAIT_MS. */
+const PROGRESS_INTERVAL_MS = 3_000;
 
 interface Snapshot {
   entries: Map<string, string>;
@@ -31,6 +51,13 @@ interface Snapshot {
  */
 export class EtcdSettingsSource {
   private watcher: Watcher | undefined;
+  /** A client of the one member serving the watch, so a liveness probe asks that member. */
+  private watchClient: Etcd3 | undefined;
+  private memberIndex = 0;
+  private lastAnswerAt = Date.now();
+  private stale = false;
+  private probeTimer: NodeJS.Timeout | undefined;
+  private listener: EtcdWatchListener | undefined;
   private closed = false;
 
   private constructor(
@@ -43,7 +70,11 @@ export class EtcdSettingsSource {
    * Connects, waits for the check key if one is configured, and reads the snapshot, retrying with
    * bounded exponential backoff for at most `options.waitMs`; `signal` gives up at once with its reason.
    */
-  static async open(options: EtcdConnectionOptions, signal?: AbortSignal): Promise<EtcdSettingsSource> {
+  static async open(
+    options: EtcdConnectionOptions,
+    progress: EtcdProgress = () => undefined,
+    signal?: AbortSignal,
+  ): Promise<EtcdSettingsSource> {
     const client = await createEtcdClient(options);
     if (signal?.aborted === true) {
       client.close();
@@ -52,8 +83,22 @@ export class EtcdSettingsSource {
     // Closing the client fails the call in flight, which may otherwise wait for its own deadline.
     const onAbort = () => client.close();
     signal?.addEventListener('abort', onAbort, { once: true });
-    const deadlineAt = Date.now() + options.waitMs;
+    const startedAt = Date.now();
+    const deadlineAt = startedAt + options.waitMs;
     let checkKeySeen = options.checkKey === undefined;
+    let reportedAt = startedAt;
+    const onRetry = (attempt: number, delayMs: number, lastError: unknown): void => {
+      const now = Date.now();
+      if (now - reportedAt < PROGRESS_INTERVAL_MS) return;
+      reportedAt = now;
+      const cause =
+        lastError === undefined
+          ? `key ${options.checkKey} (KEEL_ETCD_CHECK_KEY) not there yet`
+          : messageOf(lastError);
+      progress(
+        `waiting for etcd at ${describeHosts(options)}: attempt ${attempt} failed (${cause}); next attempt in ${delayMs} ms, giving up in ${Math.max(0, Math.round((deadlineAt - now) / 1000))} s (KEEL_ETCD_WAIT_MS)`,
+      );
+    };
     const outcome = await retryUntil(
       deadlineAt,
       async () => {
@@ -66,7 +111,12 @@ export class EtcdSettingsSource {
         }
         return readSnapshot(client, options, deadlineAt);
       },
-      { isFatal: (error) => signal?.aborted === true || isAccessDenied(error), signal },
+      {
+        isFatal: (error) => signal?.aborted === true || isAccessDenied(error),
+        isNoAttempt: isBrokenCircuit,
+        onRetry,
+        signal,
+      },
     );
     signal?.removeEventListener('abort', onAbort);
     // Aborted: onAbort closed the client already.
@@ -80,19 +130,105 @@ export class EtcdSettingsSource {
     return this.snapshot.revision;
   }
 
-  tree(): SettingsTree {
-    return treeFromEntries(this.options.prefix, this.snapshot.entries);
+  /** The settings of the snapshot; each malformed key is left out and passed to `onMalformed`. */
+  tree(onMalformed?: (key: string, message: string) => void): SettingsTree {
+    return treeFromEntries(this.options.prefix, this.snapshot.entries, (key) =>
+      onMalformed?.(key, malformedKeyMessage(key)),
+    );
   }
 
-  /** Starts delivering every change after the snapshot. */
+  health(): EtcdWatchHealth {
+    return {
+      member: this.options.hosts[this.memberIndex],
+      revision: this.snapshot.revision,
+      staleness_s: (Date.now() - this.lastAnswerAt) / 1000,
+      stale: this.stale,
+    };
+  }
+
+  /**
+   * Starts delivering every change after the snapshot, from one member at a time. A probe asks that
+   * member for its status every third of `stallTimeoutMs`: a member that stops answering (frozen,
+   * partitioned) keeps its TCP connection open and its watch silent, which no stream error reveals.
+   * Without an answer within two thirds of it, the watch moves to the next member and resumes after
+   * the last revision applied.
+   */
   watch(listener: EtcdWatchListener): void {
-    const watcher = this.client
+    this.listener = listener;
+    this.lastAnswerAt = Date.now();
+    void this.watchMember(listener);
+    this.scheduleProbe();
+  }
+
+  private answered(): void {
+    this.lastAnswerAt = Date.now();
+    this.stale = false;
+  }
+
+  private scheduleProbe(): void {
+    if (this.closed) return;
+    this.probeTimer = setTimeout(() => void this.probe(), this.options.stallTimeoutMs / 3);
+    this.probeTimer.unref();
+  }
+
+  private async probe(): Promise<void> {
+    const client = this.watchClient;
+    const listener = this.listener;
+    if (this.closed || client === undefined || listener === undefined) return;
+    try {
+      await client.maintenance.status({
+        deadline: new Date(Date.now() + (this.options.stallTimeoutMs * 2) / 3),
+      });
+      if (this.stale && !this.closed)
+        listener.onProblem(`etcd member ${this.health().member} answers again; settings are current`);
+      this.answered();
+    } catch (error) {
+      if (this.closed || client !== this.watchClient) return;
+      const member = this.health().member;
+      if (this.options.hosts.length > 1) {
+        this.memberIndex = (this.memberIndex + 1) % this.options.hosts.length;
+        listener.onProblem(
+          `etcd member ${member} serving the settings watch did not answer within ${this.options.stallTimeoutMs} ms (${messageOf(error)}); watching from ${this.health().member} after revision ${this.snapshot.revision}`,
+        );
+        await this.watchMember(listener);
+      } else if (!this.stale) {
+        listener.onProblem(
+          `etcd member ${member} serving the settings watch did not answer within ${this.options.stallTimeoutMs} ms (${messageOf(error)}); settings may be stale after revision ${this.snapshot.revision}`,
+        );
+      }
+      this.stale = Date.now() - this.lastAnswerAt >= this.options.stallTimeoutMs;
+    }
+    this.scheduleProbe();
+  }
+
+  /** Closes the watch on the previous member, if any, and watches on `hosts[memberIndex]`. */
+  private async watchMember(listener: EtcdWatchListener): Promise<void> {
+    const previousClient = this.watchClient;
+    const previousWatcher = this.watcher;
+    this.watcher = undefined;
+    if (previousWatcher) {
+      previousWatcher.removeAllListeners().on('error', () => undefined);
+      // Marks it cancelled, so etcd3 does not watch it again once the closed stream fails; a
+      // frozen member never confirms, and closing the client drops its connection without it.
+      previousWatcher.cancel().catch(() => undefined);
+    }
+    previousClient?.close();
+    const client = await createEtcdClient({ ...this.options, hosts: [this.options.hosts[this.memberIndex]] });
+    if (this.closed) {
+      client.close();
+      return;
+    }
+    this.watchClient = client;
+    const watcher = client
       .watch()
       .prefix(this.options.prefix)
       .startRevision(String(this.snapshot.revision + 1))
       .watcher();
     this.watcher = watcher;
-    watcher.on('data', (response) => this.deliver(response, listener));
+    watcher.on('data', (response) => {
+      this.answered();
+      this.deliver(response, listener);
+    });
     // etcd3 would resume from the revision in the last response header, which can be past events
     // it never delivered (Tamarco lost updates this way); resume from the last one we applied.
     let outage = false;
@@ -105,6 +241,7 @@ export class EtcdSettingsSource {
       );
     });
     watcher.on('connected', () => {
+      this.answered();
       if (!outage) return;
       outage = false;
       listener.onProblem(
@@ -112,7 +249,7 @@ export class EtcdSettingsSource {
       );
     });
     watcher.on('error', (error: Error) => {
-      if (this.closed) return;
+      if (this.closed || watcher !== this.watcher) return;
       listener.onProblem(`etcd watch on ${this.options.prefix} failed (${error.message}); reading it again`);
       void this.resync(listener);
     });
@@ -121,9 +258,11 @@ export class EtcdSettingsSource {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.probeTimer);
     const watcher = this.watcher;
     this.watcher = undefined;
     if (watcher) await Promise.race([watcher.cancel(), new Promise((resolve) => setTimeout(resolve, 500))]);
+    this.watchClient?.close();
     this.client.close();
   }
 
@@ -138,7 +277,7 @@ export class EtcdSettingsSource {
       const text = type === 'Delete' ? undefined : kv.value.toString();
       if (text === undefined) this.snapshot.entries.delete(key);
       else this.snapshot.entries.set(key, text);
-      const change = this.change(key, text, eventRevision);
+      const change = this.change(key, text, eventRevision, listener);
       if (change) changes.push(change);
     }
     this.snapshot.revision = revision;
@@ -157,17 +296,28 @@ export class EtcdSettingsSource {
     for (const key of keys) {
       const text = fresh.entries.get(key);
       const change =
-        text === this.snapshot.entries.get(key) ? undefined : this.change(key, text, fresh.revision);
+        text === this.snapshot.entries.get(key)
+          ? undefined
+          : this.change(key, text, fresh.revision, listener);
       if (change) changes.push(change);
     }
     this.snapshot = fresh;
     if (changes.length > 0) notify(listener, changes);
-    this.watch(listener);
+    await this.watchMember(listener);
   }
 
   /** `text` undefined: the key was deleted. Keys outside the settings tree (the prefix itself) give no change. */
-  private change(key: string, text: string | undefined, revision: number): EtcdChange | undefined {
+  private change(
+    key: string,
+    text: string | undefined,
+    revision: number,
+    listener: EtcdWatchListener,
+  ): EtcdChange | undefined {
     const path = pathOfKey(this.options.prefix, key);
+    if (path === MALFORMED) {
+      if (text !== undefined) listener.onRefusedKey?.(key, malformedKeyMessage(key));
+      return undefined;
+    }
     if (path === undefined) return undefined;
     return { key, path, value: text === undefined ? undefined : decodeValue(text), revision };
   }
@@ -175,6 +325,15 @@ export class EtcdSettingsSource {
 
 const ACCESS_DENIED =
   /etcdserver: (authentication failed|permission denied|user name (is empty|not found)|invalid auth token)/;
+
+/** etcd3 refuses calls to a host for a while after failures: that says nothing about why they failed. */
+function isBrokenCircuit(error: unknown): boolean {
+  return error instanceof Error && /circuit breaker is open/.test(error.message);
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
 
 function isAccessDenied(error: unknown): boolean {
   return error instanceof Error && ACCESS_DENIED.test(error.message);
@@ -186,7 +345,7 @@ function openFailure(
   checkKeySeen: boolean,
 ): SettingsError {
   const hosts = describeHosts(options);
-  const cause = outcome.lastError instanceof Error ? outcome.lastError.message : String(outcome.lastError);
+  const cause = messageOf(outcome.lastError);
   if (isAccessDenied(outcome.lastError)) {
     const user = options.auth ? `KEEL_ETCD_USERNAME=${options.auth.username}` : 'KEEL_ETCD_USERNAME unset';
     return new SettingsError(

@@ -2,19 +2,44 @@ import { existsSync, readFileSync } from 'node:fs';
 import { extname, isAbsolute, relative, resolve } from 'node:path';
 import type * as Yaml from 'yaml';
 import { SettingsError } from './errors';
-import { layer, type SettingsLayer } from './layers';
-import { isPlainObject, type SettingsTree } from './tree';
+import { layer, unsafeKeyError, type SettingsLayer } from './layers';
+import { isPlainObject, unsafeKeyIn, type SettingsTree } from './tree';
 
 /**
- * `KEEL_CONFIG_FILE` (YAML or JSON, by extension), otherwise `config/<NODE_ENV or development>.yaml`
- * when that file exists. Undefined when there is no file to read.
+ * `KEEL_CONFIG_FILE` (YAML or JSON, by extension), otherwise `config/<NODE_ENV or development>.yml`
+ * or `.yaml`, whichever exists (both at once is ambiguous: an error). Undefined when there is no
+ * file to read. `info` is told which file was read, or where none was found.
  */
-export function readFileLayer(env: NodeJS.ProcessEnv, cwd: string): SettingsLayer | undefined {
+export function readFileLayer(
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+  info: (message: string) => void = () => undefined,
+): SettingsLayer | undefined {
   const explicit = env.KEEL_CONFIG_FILE;
-  const file = resolve(cwd, explicit || `config/${env.NODE_ENV || 'development'}.yaml`);
-  if (!explicit && !existsSync(file)) return undefined;
+  let file: string;
+  if (explicit) {
+    file = resolve(cwd, explicit);
+  } else {
+    const base = `config/${env.NODE_ENV || 'development'}`;
+    const found = ['.yml', '.yaml']
+      .map((extension) => base + extension)
+      .filter((name) => existsSync(resolve(cwd, name)));
+    if (found.length > 1)
+      throw new SettingsError(
+        'SETTINGS_FILE',
+        `Ambiguous settings files: both ${found.join(' and ')} exist in ${cwd}; keep one, or name it in KEEL_CONFIG_FILE`,
+      );
+    if (found.length === 0) {
+      info(
+        `No settings file: neither ${base}.yml nor ${base}.yaml exists in ${cwd} (KEEL_CONFIG_FILE unset)`,
+      );
+      return undefined;
+    }
+    file = resolve(cwd, found[0]);
+  }
   const shown = isAbsolute(explicit ?? '') ? file : relative(cwd, file);
   const tree = parseSettingsFile(file, shown);
+  info(`Settings file ${shown} loaded${explicit ? ' (KEEL_CONFIG_FILE)' : ''}`);
   return layer('file', tree, (path) => `file ${shown} (${path.join('.')})`);
 }
 
@@ -33,6 +58,8 @@ export function parseSettingsFile(file: string, shown = file): SettingsTree {
   if (!isPlainObject(parsed)) {
     throw new SettingsError('SETTINGS_FILE', `Settings file ${shown} must hold a mapping at the top level`);
   }
+  const unsafe = unsafeKeyIn(parsed);
+  if (unsafe) throw unsafeKeyError(unsafe, `file ${shown}`);
   return parsed;
 }
 

@@ -1,6 +1,8 @@
-export { SettingsProvider } from './provider';
+export { SettingsProvider, settingsSchema, type SettingsHealth } from './provider';
+export type { EtcdWatchHealth } from './etcd-source';
+export { MAX_TIMER_MS } from './formats';
 export { defineSettings, type SettingsOf, type SettingsLeafSchema, type SettingsSchemaShape } from './schema';
 export { SettingsError, type SettingsErrorCode, type SettingsIssue } from './errors';
-export { redact, REDACTED, SECRET_KEY } from './redact';
+export { isSecretKey, maskText, redact, REDACTED, SECRET_KEY } from './redact';
 export { etcdOptionsFromEnv, type EtcdConnectionOptions } from './etcd-options';
 export type { SettingsLoadOptions, SettingsSchema, SettingsScope, SettingsView, Unsubscribe } from './types';

@@ -1,4 +1,13 @@
-import { deepMerge, getAt, isPlainObject, type SettingsTree } from './tree';
+import { SettingsError } from './errors';
+import {
+  deepMerge,
+  emptyTree,
+  getAt,
+  isPlainObject,
+  isUnsafeSegment,
+  unsafeKeyIn,
+  type SettingsTree,
+} from './tree';
 
 /** Lowest to highest: a later layer wins. */
 export const LAYER_ORDER = ['defaults', 'file', 'etcd', 'env', 'internal'] as const;
@@ -34,7 +43,7 @@ export function resolveForService(tree: SettingsTree, serviceName: string): Sett
 
 /** Each layer resolved for the service first, so a higher layer always wins over a lower one. */
 export function composeLayers(stack: LayerStack, serviceName: string): SettingsTree {
-  let tree: SettingsTree = {};
+  let tree = emptyTree();
   for (const name of LAYER_ORDER) tree = deepMerge(tree, resolveForService(stack[name].tree, serviceName));
   return tree;
 }
@@ -49,4 +58,18 @@ export function originOf(stack: LayerStack, serviceName: string, path: readonly 
     if (getAt(tree, path) !== undefined) return describe(path);
   }
   return 'no layer sets it';
+}
+
+/** Throws when a key of the layer (or of an object value in it) would reach `Object.prototype`. */
+export function refuseUnsafeKeys(source: SettingsLayer): void {
+  const path = unsafeKeyIn(source.tree);
+  if (path !== undefined) throw unsafeKeyError(path, source.describe(path));
+}
+
+export function unsafeKeyError(path: readonly string[], origin: string): SettingsError {
+  const segment = path.find(isUnsafeSegment);
+  return new SettingsError(
+    'SETTINGS_UNSAFE_KEY',
+    `Refused settings key "${path.join('.')}" (from ${origin}): "${segment}" may not be a key, it names the prototype of every object`,
+  );
 }

@@ -1,32 +1,133 @@
-/** Keys whose values never appear in logs, errors, CLI output or status. */
-export const SECRET_KEY = /pass(word)?|secret|token|api[_-]?key|private[_-]?key/i;
+/**
+ * The one redaction Keel applies wherever it prints something: log records, `/status`, error
+ * messages and the `keel` command. A value is secret when its schema says `sensitive: true`, or
+ * when its key, read as words, names a secret (`db_password`, `apiKey`, `auth.bearer`,
+ * `Authorization`, but not `passed`, `max_tokens` or `bypass_cache`). Inside any text, the
+ * credentials of a URL and every known secret value (the current values of sensitive settings)
+ * are masked too.
+ */
 export const REDACTED = '[redacted]';
 
-/** A deep copy of `value` with every value under a secret-looking key replaced by `[redacted]`. */
+/**
+ * Matches a key written as lower-case words joined by `_` (what `isSecretKey` turns any key into):
+ * a whole word, or two words, that names a secret.
+ */
+export const SECRET_KEY =
+  /(^|_)(pass|passwd|password|passphrase|pwd|secret|token|bearer|credentials?|authorization|cookie|dsn|(api|private|access|secret|signing)_?key)(_|$)/;
+
+/** Key names repeat from record to record; remembering the verdict saves the word split. */
+const verdicts = new Map<string, boolean>();
+const MAX_REMEMBERED_KEYS = 4096;
+
+/** Whether a key names a secret, by its words: `dbPassword`, `db-password` and `DB_PASSWORD` all do. */
+export function isSecretKey(key: string): boolean {
+  let verdict = verdicts.get(key);
+  if (verdict === undefined) {
+    const words = key
+      .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+      .toLowerCase()
+      .split(/[^a-z0-9]+/)
+      .filter((word) => word !== '');
+    verdict = SECRET_KEY.test(words.join('_'));
+    if (verdicts.size < MAX_REMEMBERED_KEYS) verdicts.set(key, verdict);
+  }
+  return verdict;
+}
+
+/** Whether a value at this path is secret by name: any segment of the path names a secret. */
+export function isSecretPath(segments: readonly string[]): boolean {
+  return segments.some(isSecretKey);
+}
+
+/** Values of sensitive settings, by the provider that holds them; masked in every text printed. */
+const secretSets = new Set<ReadonlySet<string>>();
+/** Shorter values would mask ordinary words and numbers all over a log line. */
+const MIN_SECRET_LENGTH = 4;
+
+/** Registers a live set of secret values (the caller keeps it current); returns the unregister. */
+export function registerSecretValues(values: ReadonlySet<string>): () => void {
+  secretSets.add(values);
+  return () => secretSets.delete(values);
+}
+
+export function isSecretValueLength(value: string): boolean {
+  return value.length >= MIN_SECRET_LENGTH;
+}
+
+/** `scheme://user:password@host`: everything between `//` and `@` goes. */
+const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"'<>]+@/gi;
+
+/** `text` with URL credentials and known secret values replaced by `[redacted]`. */
+export function maskText(text: string): string {
+  let masked = text;
+  if (masked.includes('@') && masked.includes('://'))
+    masked = masked.replace(URL_CREDENTIALS, `$1${REDACTED}@`);
+  for (const values of secretSets) {
+    for (const secret of values) {
+      if (masked.includes(secret)) masked = masked.split(secret).join(REDACTED);
+    }
+  }
+  return masked;
+}
+
+/** Whether `maskText` would change `text`; cheap for the common text that holds nothing to mask. */
+export function needsMasking(text: string): boolean {
+  if (text.includes('@') && text.includes('://')) {
+    URL_CREDENTIALS.lastIndex = 0;
+    if (URL_CREDENTIALS.test(text)) return true;
+  }
+  for (const values of secretSets) {
+    for (const secret of values) if (text.includes(secret)) return true;
+  }
+  return false;
+}
+
+/**
+ * A deep copy of `value` with every value under a secret key replaced by `[redacted]` and every
+ * string masked (`maskText`); an Error becomes `{ name, message, stack }`, masked too.
+ */
 export function redact<T>(value: T): T {
   return redactValue(value, new WeakSet()) as T;
 }
 
 function redactValue(value: unknown, seen: WeakSet<object>): unknown {
+  if (typeof value === 'string') return needsMasking(value) ? maskText(value) : value;
   if (value === null || typeof value !== 'object') return value;
   if (seen.has(value)) return '[circular]';
   seen.add(value);
   if (Array.isArray(value)) return value.map((item) => redactValue(item, seen));
   const copy: Record<string, unknown> = {};
-  for (const [key, inner] of Object.entries(value)) {
+  const source: Record<string, unknown> =
+    value instanceof Error
+      ? { ...value, name: value.name, message: value.message, stack: value.stack }
+      : (value as Record<string, unknown>);
+  for (const [key, inner] of Object.entries(source)) {
     copy[key] =
-      SECRET_KEY.test(key) && inner !== undefined && inner !== null ? REDACTED : redactValue(inner, seen);
+      isSecretKey(key) && inner !== undefined && inner !== null && inner !== ''
+        ? REDACTED
+        : redactValue(inner, seen);
   }
   return copy;
 }
 
-/** Whether a value at this path is secret: any segment of the path looks like a secret key. */
-export function isSecretPath(segments: readonly string[]): boolean {
-  return segments.some((segment) => SECRET_KEY.test(segment));
+/** Longest text of a value echoed in a message; a longer one is cut, saying how long it was. */
+export const MAX_SHOWN_LENGTH = 200;
+
+/**
+ * The value at `segments` as text for a message: `[redacted]` when secret (by its schema's
+ * `sensitive`, or by name), otherwise JSON with secrets at any depth redacted, cut to a bounded length.
+ */
+export function showValue(segments: readonly string[], value: unknown, sensitive = false): string {
+  if ((sensitive || isSecretPath(segments)) && value !== undefined && value !== null) return REDACTED;
+  const text =
+    typeof value === 'number' && !Number.isFinite(value)
+      ? String(value)
+      : (JSON.stringify(redact(value)) ?? String(value));
+  return cut(text);
 }
 
-/** The value at `segments` as JSON text for a message, with secrets at any depth redacted. */
-export function showValue(segments: readonly string[], value: unknown): string {
-  if (isSecretPath(segments) && value !== undefined && value !== null) return REDACTED;
-  return JSON.stringify(redact(value)) ?? String(value);
+/** `text` cut to `MAX_SHOWN_LENGTH`, saying how long it was. */
+export function cut(text: string): string {
+  if (text.length <= MAX_SHOWN_LENGTH) return text;
+  return `${text.slice(0, MAX_SHOWN_LENGTH)}… (${text.length} characters, cut)`;
 }

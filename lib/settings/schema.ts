@@ -1,6 +1,8 @@
 import convict from 'convict';
 import { SettingsError } from './errors';
-import { isPlainObject, type SettingsTree } from './tree';
+import { isKeelFormat, KEEL_FORMATS } from './formats';
+import { cut } from './redact';
+import { emptyTree, isPlainObject, type SettingsTree } from './tree';
 import type { SettingsSchema } from './types';
 
 /** One setting in a convict schema: a node with a `default`. */
@@ -28,7 +30,7 @@ type Widen<T> = T extends string
           ? { -readonly [K in keyof T]: Widen<T[K]> }
           : T;
 
-type NumericFormat = 'int' | 'integer' | 'nat' | 'port' | 'duration' | 'timestamp' | NumberConstructor;
+type NumericFormat = 'int' | 'integer' | 'nat' | 'port' | 'duration' | 'duration_seconds' | NumberConstructor;
 type TextFormat = 'url' | 'email' | 'ipaddress' | 'windows_named_pipe' | StringConstructor;
 
 type ValueOfFormat<F, D> = F extends readonly (infer E)[]
@@ -83,14 +85,26 @@ export interface CompiledLeaf {
   readonly defaultValue: unknown;
   /** Human description of the accepted values, for error messages. */
   readonly expected: string;
+  /** `sensitive: true` in the schema: its value is never printed. */
+  readonly sensitive: boolean;
   /** Undefined when `value` is accepted, otherwise why not. */
   check(value: unknown): 'missing' | 'invalid' | undefined;
+  /** What a custom format said about a value it refused, when it said something. */
+  reason(value: unknown): string | undefined;
   /** Turns an environment string into the type the format wants. */
   coerce(raw: string): unknown;
 }
 
+/** An object of the schema (a node with keys of its own), relative to the scope. */
+export interface CompiledNode {
+  readonly path: readonly string[];
+  readonly keys: readonly string[];
+}
+
 export interface CompiledSchema {
   readonly leaves: readonly CompiledLeaf[];
+  /** Every object of the schema, the scope itself (path []) included, parents before children. */
+  readonly nodes: readonly CompiledNode[];
   readonly defaults: SettingsTree;
   /** The leaf at a path given in any letter case (environment variables are upper case). */
   leafMatching(path: readonly string[]): CompiledLeaf | undefined;
@@ -98,7 +112,8 @@ export interface CompiledSchema {
   kindOf(path: readonly string[]): 'leaf' | 'node' | undefined;
 }
 
-const NUMERIC_NAMES = new Set(['int', 'integer', 'nat', 'port', 'duration', 'timestamp']);
+const INTEGER_NAMES = new Set(['int', 'integer', 'nat', 'port', 'duration']);
+const DECIMAL_NAMES = new Set(['number', 'duration_seconds']);
 const CONSTRUCTOR_NAMES = new Map<unknown, string>([
   [String, 'string'],
   [Number, 'number'],
@@ -119,7 +134,8 @@ export function compileSchema(schema: SettingsSchema, scopePath: string): Compil
     );
   }
   const leaves: CompiledLeaf[] = [];
-  const defaults = collectLeaves(schema as unknown as SettingsSchemaShape, [], leaves);
+  const nodes: CompiledNode[] = [];
+  const defaults = collectLeaves(schema as unknown as SettingsSchemaShape, [], leaves, nodes);
   const byLowerPath = new Map(leaves.map((leaf) => [leaf.path.join('.').toLowerCase(), leaf]));
   const kinds = new Map<string, 'leaf' | 'node'>();
   for (const leaf of leaves) {
@@ -129,6 +145,7 @@ export function compileSchema(schema: SettingsSchema, scopePath: string): Compil
   }
   return {
     leaves,
+    nodes,
     defaults,
     leafMatching: (path) => byLowerPath.get(path.join('.').toLowerCase()),
     kindOf: (path) => kinds.get(path.join('.')),
@@ -139,8 +156,14 @@ function isLeafSchema(node: unknown): node is SettingsLeafSchema {
   return !isPlainObject(node) || 'default' in node || Object.keys(node).length === 0;
 }
 
-function collectLeaves(node: SettingsSchemaShape, prefix: string[], into: CompiledLeaf[]): SettingsTree {
-  const defaults: SettingsTree = {};
+function collectLeaves(
+  node: SettingsSchemaShape,
+  prefix: string[],
+  into: CompiledLeaf[],
+  nodes: CompiledNode[],
+): SettingsTree {
+  nodes.push({ path: prefix, keys: Object.keys(node) });
+  const defaults = emptyTree();
   for (const [key, child] of Object.entries(node)) {
     const path = [...prefix, key];
     if (isLeafSchema(child)) {
@@ -150,7 +173,7 @@ function collectLeaves(node: SettingsSchemaShape, prefix: string[], into: Compil
       into.push(leaf);
       if (leaf.defaultValue !== undefined) defaults[key] = structuredClone(leaf.defaultValue);
     } else {
-      defaults[key] = collectLeaves(child, path, into);
+      defaults[key] = collectLeaves(child, path, into, nodes);
     }
   }
   return defaults;
@@ -158,19 +181,26 @@ function collectLeaves(node: SettingsSchemaShape, prefix: string[], into: Compil
 
 function compileLeaf(path: string[], schema: SettingsLeafSchema): CompiledLeaf {
   const format = schema.format ?? inferredFormat(schema.default);
-  const accepts = checkerFor(format, schema);
+  const refusal = checkerFor(format, schema);
   const expected = describeFormat(format);
   const formatName = typeof format === 'string' ? format : (CONSTRUCTOR_NAMES.get(format) ?? '');
+  const sensitive = schema.sensitive === true;
   return {
     path,
     defaultValue: schema.default,
     expected,
+    sensitive,
     check(value) {
       if (value === null && schema.nullable === true) return undefined;
       // convict leaves an optional setting (default undefined) alone while nothing sets it.
       if (value === undefined && schema.default === undefined) return undefined;
       if (value === undefined || value === null) return 'missing';
-      return accepts(value) ? undefined : 'invalid';
+      return refusal(value) === undefined ? undefined : 'invalid';
+    },
+    reason(value) {
+      const said = value === undefined || value === null ? undefined : refusal(value);
+      // A custom format may quote the value; a sensitive one is never quoted.
+      return said === undefined || said === '' || sensitive ? undefined : cut(said);
     },
     coerce: (raw) => coerceString(raw, formatName),
   };
@@ -192,48 +222,69 @@ function isPort(value: unknown): boolean {
   return Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 65535;
 }
 
-function checkerFor(format: unknown, schema: SettingsLeafSchema): (value: unknown) => boolean {
-  if (Array.isArray(format)) return (value) => format.includes(value);
+/** The checker of a format: undefined when a value is accepted, otherwise what the format said ('' for nothing). */
+type Refusal = (value: unknown) => string | undefined;
+
+function accepting(test: (value: unknown) => boolean): Refusal {
+  return (value) => (test(value) ? undefined : '');
+}
+
+function checkerFor(format: unknown, schema: SettingsLeafSchema): Refusal {
+  if (Array.isArray(format)) return accepting((value) => format.includes(value));
+  if (isKeelFormat(format)) return throwing(KEEL_FORMATS[format].validate);
   const constructorName =
     CONSTRUCTOR_NAMES.get(format) ?? (typeof format === 'string' ? format.toLowerCase() : '');
   switch (constructorName) {
     case '*':
-      return () => true;
+      return () => undefined;
     case 'string':
-      return (value) => typeof value === 'string';
+      return accepting((value) => typeof value === 'string');
     case 'number':
-      return (value) => typeof value === 'number' && !Number.isNaN(value);
+      return accepting((value) => typeof value === 'number' && !Number.isNaN(value));
     case 'boolean':
-      return (value) => typeof value === 'boolean';
+      return accepting((value) => typeof value === 'boolean');
     case 'array':
-      return Array.isArray;
+      return accepting(Array.isArray);
     case 'object':
-      return isPlainObject;
+      return accepting(isPlainObject);
     case 'regexp':
-      return (value) => value instanceof RegExp;
+      return accepting((value) => value instanceof RegExp);
     case 'int':
     case 'integer':
-      return Number.isInteger;
+      return accepting(Number.isInteger);
     case 'nat':
-      return (value) => Number.isInteger(value) && (value as number) >= 0;
+      return accepting((value) => Number.isInteger(value) && (value as number) >= 0);
     case 'port':
-      return isPort;
+      return accepting(isPort);
     default:
-      return convictChecker(schema);
+      return typeof format === 'function' && !CONSTRUCTOR_NAMES.has(format)
+        ? throwing(format as (value: unknown) => void)
+        : convictChecker(schema);
   }
 }
 
-/** Formats registered with `convict.addFormat` (and custom validator functions) are checked by convict itself. */
-function convictChecker(schema: SettingsLeafSchema): (value: unknown) => boolean {
+function throwing(validate: (value: unknown) => void): Refusal {
+  return (value) => {
+    try {
+      validate(value);
+      return undefined;
+    } catch (error) {
+      return error instanceof Error ? error.message : String(error);
+    }
+  };
+}
+
+/** Formats registered with `convict.addFormat` are checked by convict itself. */
+function convictChecker(schema: SettingsLeafSchema): Refusal {
   const single = convict({
     value: { ...schema, default: null, nullable: true },
   } as convict.Schema<SettingsTree>);
   return (value) => {
     try {
       single.load({ value }).validate({ allowed: 'strict' });
-      return true;
-    } catch {
-      return false;
+      return undefined;
+    } catch (error) {
+      return (error as Error).message.replace(/^value: /, '');
     }
   };
 }
@@ -244,17 +295,19 @@ function describeFormat(format: unknown): string {
   if (constructorName !== undefined) return constructorName;
   if (format === 'port') return 'port (integer 0-65535)';
   if (format === 'nat') return 'nat (integer >= 0)';
+  if (isKeelFormat(format)) return KEEL_FORMATS[format].expected;
   if (typeof format === 'string') return format;
+  // `format: (value) => ...` is named after its key, `format`: that names nothing.
   if (typeof format === 'function')
-    return format.name === '' ? 'custom format' : `custom format ${format.name}`;
+    return format.name === '' || format.name === 'format' ? 'a value its format accepts' : `${format.name}`;
   return 'any value';
 }
 
 function coerceString(raw: string, formatName: string): unknown {
-  if (NUMERIC_NAMES.has(formatName) || formatName === 'number') {
-    const parsed = Number(raw);
-    return raw.trim() === '' || Number.isNaN(parsed) ? raw : parsed;
-  }
+  // Only plain decimals: Number() would also read `0x6D9C`, `2.806e4` or `Infinity`. Anything else
+  // stays the string it was, and is reported as given.
+  if (INTEGER_NAMES.has(formatName)) return /^-?\d+$/.test(raw) ? Number(raw) : raw;
+  if (DECIMAL_NAMES.has(formatName)) return /^-?(\d+(\.\d*)?|\.\d+)$/.test(raw) ? Number(raw) : raw;
   if (formatName === 'port_or_windows_named_pipe') return /^\d+$/.test(raw) ? Number(raw) : raw;
   if (formatName === 'boolean') return raw === 'true' ? true : raw === 'false' ? false : raw;
   if (formatName === 'string') return raw;

@@ -1,7 +1,7 @@
 import type { SettingsIssue } from './errors';
 import { showValue } from './redact';
 import { compileSchema, parseJsonOr, type CompiledSchema } from './schema';
-import { getAt, insertLeaf, isPlainObject, splitPath, type SettingsTree } from './tree';
+import { emptyTree, getAt, insertLeaf, isPlainObject, splitPath, type SettingsTree } from './tree';
 import type { SettingsScope } from './types';
 
 export interface CompiledScope {
@@ -26,7 +26,7 @@ export class ScopeSet {
 
   /** Every scope's schema defaults placed at the scope's path: the lowest layer. */
   defaults(): SettingsTree {
-    const tree: SettingsTree = {};
+    const tree = emptyTree();
     for (const scope of this.scopes) {
       if (scope.schema && scope.segments.length > 0) insertLeaf(tree, scope.segments, scope.schema.defaults);
     }
@@ -63,7 +63,25 @@ export class ScopeSet {
     for (const scope of this.scopes) {
       if (!scope.schema || (changed && !changed(scope))) continue;
       const value = getAt(after, scope.segments);
+      // A scalar where the schema has an object hides every key below it: say that, once.
+      const replaced: string[][] = [];
+      for (const node of scope.schema.nodes) {
+        if (replaced.some((path) => startsWith(node.path, path))) continue;
+        const nodeValue = node.path.length === 0 ? value : getAt(value, node.path);
+        if (nodeValue === undefined || isPlainObject(nodeValue)) continue;
+        replaced.push([...node.path]);
+        const fullPath = [...scope.segments, ...node.path];
+        issues.push({
+          path: fullPath.join('.'),
+          owner: scope.owner,
+          problem: 'invalid',
+          expected: `an object with keys ${node.keys.join(', ')}`,
+          origin: originOf(fullPath),
+          shownValue: showValue(fullPath, nodeValue),
+        });
+      }
       for (const leaf of scope.schema.leaves) {
+        if (replaced.some((path) => startsWith(leaf.path, path))) continue;
         const leafValue = getAt(value, leaf.path);
         const problem = leaf.check(leafValue);
         if (problem === undefined) continue;
@@ -74,32 +92,119 @@ export class ScopeSet {
           problem,
           expected: leaf.expected,
           origin: problem === 'missing' ? 'no layer sets it' : originOf(fullPath),
-          shownValue: problem === 'invalid' ? showValue(fullPath, leafValue) : undefined,
+          shownValue: problem === 'invalid' ? showValue(fullPath, leafValue, leaf.sensitive) : undefined,
+          reason: problem === 'invalid' ? leaf.reason(leafValue) : undefined,
         });
       }
     }
     return issues;
   }
 
-  /** Full paths of keys present under a scope that its schema does not declare. */
-  unknownKeys(tree: SettingsTree): string[] {
-    const unknown: string[] = [];
-    for (const scope of this.scopes) {
-      const schema = scope.schema;
-      if (!schema) continue;
-      const visit = (node: unknown, path: string[]): void => {
-        if (!isPlainObject(node)) return;
-        for (const [key, child] of Object.entries(node)) {
-          const childPath = [...path, key];
-          const kind = schema.kindOf(childPath);
-          if (kind === undefined) unknown.push([...scope.segments, ...childPath].join('.'));
-          else if (kind === 'node') visit(child, childPath);
-        }
-      };
-      visit(getAt(tree, scope.segments), []);
-    }
-    return unknown;
+  /** Full paths of the leaves whose schema says `sensitive: true`. */
+  sensitivePaths(): string[][] {
+    return this.scopes.flatMap((scope) =>
+      (scope.schema?.leaves ?? [])
+        .filter((leaf) => leaf.sensitive)
+        .map((leaf) => [...scope.segments, ...leaf.path]),
+    );
   }
+
+  /**
+   * Keys present in `tree` that no scope declares: inside a scope its schema does not have, and
+   * outside every scope (`system.lifecyle`, `system.resources.htpp`, `sytem`), each with the
+   * closest key that is declared.
+   */
+  unknownKeys(tree: SettingsTree): UnknownKey[] {
+    const unknown: string[][] = [];
+    const visit = (node: unknown, path: string[]): void => {
+      if (!isPlainObject(node)) return;
+      for (const [key, child] of Object.entries(node)) {
+        const childPath = [...path, key];
+        const kind = this.kindOf(childPath);
+        if (kind === undefined) unknown.push(childPath);
+        else if (kind === 'node') visit(child, childPath);
+      }
+    };
+    visit(tree, []);
+    const known = this.knownPaths();
+    return unknown.map((path) => ({ path, closest: closest(path.join('.'), known) }));
+  }
+
+  /** 'open': anything may be below it (a scope without schema, another service's overrides). */
+  private kindOf(path: readonly string[]): 'leaf' | 'node' | 'open' | undefined {
+    if (OPEN_PATHS.some((open) => startsWith(path, open))) return 'open';
+    for (const scope of this.scopes) {
+      if (!startsWith(path, scope.segments)) continue;
+      if (!scope.schema) return 'open';
+      return path.length === scope.segments.length
+        ? 'node'
+        : scope.schema.kindOf(path.slice(scope.segments.length));
+    }
+    return this.scopes.some((scope) => startsWith(scope.segments, path)) ? 'node' : undefined;
+  }
+
+  private knownPaths(): string[] {
+    return [
+      ...OPEN_PATHS.map((path) => path.join('.')),
+      ...this.scopes.flatMap((scope) =>
+        scope.schema
+          ? scope.schema.leaves.map((leaf) => [...scope.segments, ...leaf.path].join('.'))
+          : [scope.path],
+      ),
+    ];
+  }
+}
+
+/** A key no schema declares, and the declared key it most looks like. */
+export interface UnknownKey {
+  path: string[];
+  closest: string | undefined;
+}
+
+/**
+ * Keys Keel reads without a scope: `system.deploy_name`, and `system.microservices.<service>`,
+ * whose overrides are checked as the `system` keys they override (other services' are theirs).
+ */
+const OPEN_PATHS: readonly string[][] = [
+  ['system', 'deploy_name'],
+  ['system', 'microservices'],
+];
+
+function startsWith(path: readonly string[], prefix: readonly string[]): boolean {
+  return prefix.length <= path.length && prefix.every((segment, index) => path[index] === segment);
+}
+
+/**
+ * The known key closest to `key`: compared segment by segment over the length they share, so
+ * `system.resources.htpp.port` finds `system.resources.http.port`, and `sytem` finds `system...`.
+ */
+function closest(key: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  const segments = key.split('.');
+  for (const candidate of known) {
+    const head = candidate.split('.').slice(0, segments.length).join('.');
+    const distance = editDistance(key, head);
+    if (distance < bestDistance) {
+      bestDistance = distance;
+      best = candidate;
+    }
+  }
+  // Too far off to be a misspelling of it.
+  return bestDistance <= Math.max(2, Math.floor(key.length / 4)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, substitution);
+    }
+    previous = current;
+  }
+  return previous[b.length];
 }
 
 function startsWithIgnoringCase(path: readonly string[], prefix: readonly string[]): boolean {

@@ -1,5 +1,46 @@
-/** Plain-data helpers for the settings tree: JSON-like objects addressed by path segments. */
+/**
+ * Plain-data helpers for the settings tree: JSON-like objects addressed by path segments. Every
+ * node they build has no prototype, and reads look at own keys only, so a key named `__proto__`,
+ * `constructor` or `prototype` can neither reach nor read `Object.prototype`; the layers refuse such
+ * keys before they get here (`unsafeKeyIn`).
+ */
 export type SettingsTree = Record<string, unknown>;
+
+/** Path segments no layer may use: they name an object's prototype machinery, not a setting. */
+const UNSAFE_SEGMENTS = new Set(['__proto__', 'constructor', 'prototype']);
+
+export function isUnsafeSegment(segment: string): boolean {
+  return UNSAFE_SEGMENTS.has(segment);
+}
+
+/** A node with no prototype. */
+export function emptyTree(): SettingsTree {
+  return Object.create(null) as SettingsTree;
+}
+
+/**
+ * The first path (within `value`, objects and arrays included) that has an unsafe segment, down to
+ * a leaf, so it names the key as its layer spells it (`etcd keel/a/__proto__/b`).
+ */
+export function unsafeKeyIn(value: unknown, prefix: readonly string[] = []): string[] | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  for (const key of Object.keys(value)) {
+    const path = [...prefix, key];
+    if (isUnsafeSegment(key)) return firstLeafPath((value as SettingsTree)[key], path);
+    const found = unsafeKeyIn((value as SettingsTree)[key], path);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function firstLeafPath(value: unknown, path: string[]): string[] {
+  const [first] = isPlainObject(value) ? Object.keys(value) : [];
+  return first === undefined ? path : firstLeafPath((value as SettingsTree)[first], [...path, first]);
+}
+
+function copyOf(tree: SettingsTree): SettingsTree {
+  return Object.assign(emptyTree(), tree);
+}
 
 export function isPlainObject(value: unknown): value is SettingsTree {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -12,7 +53,7 @@ export function splitPath(path: string): string[] {
 export function getAt(tree: unknown, segments: readonly string[]): unknown {
   let node = tree;
   for (const segment of segments) {
-    if (!isPlainObject(node)) return undefined;
+    if (!isPlainObject(node) || !Object.prototype.hasOwnProperty.call(node, segment)) return undefined;
     node = node[segment];
   }
   return node;
@@ -20,21 +61,20 @@ export function getAt(tree: unknown, segments: readonly string[]): unknown {
 
 /** A copy of `tree` with `value` at `segments`; only the nodes on the path are copied. */
 export function setAt(tree: SettingsTree, segments: readonly string[], value: unknown): SettingsTree {
-  if (segments.length === 0) return isPlainObject(value) ? value : {};
+  if (segments.length === 0) return isPlainObject(value) ? value : emptyTree();
   const [head, ...rest] = segments;
-  const child = tree[head];
-  return {
-    ...tree,
-    [head]: rest.length === 0 ? value : setAt(isPlainObject(child) ? child : {}, rest, value),
-  };
+  const child = getAt(tree, [head]);
+  const copy = copyOf(tree);
+  copy[head] = rest.length === 0 ? value : setAt(isPlainObject(child) ? child : emptyTree(), rest, value);
+  return copy;
 }
 
 /** A copy of `tree` without the leaf at `segments`; parents left empty are removed too. */
 export function deleteAt(tree: SettingsTree, segments: readonly string[]): SettingsTree {
-  if (segments.length === 0) return {};
+  if (segments.length === 0) return emptyTree();
   const [head, ...rest] = segments;
-  if (!(head in tree)) return tree;
-  const copy = { ...tree };
+  if (!Object.prototype.hasOwnProperty.call(tree, head)) return tree;
+  const copy = copyOf(tree);
   const child = tree[head];
   if (rest.length === 0 || !isPlainObject(child)) {
     if (rest.length === 0) delete copy[head];
@@ -48,10 +88,10 @@ export function deleteAt(tree: SettingsTree, segments: readonly string[]): Setti
 
 /** `over` merged onto `base` key by key; arrays and scalars replace, objects merge. */
 export function deepMerge(base: SettingsTree, over: SettingsTree): SettingsTree {
-  const merged: SettingsTree = { ...base };
+  const merged = copyOf(base);
   for (const [key, value] of Object.entries(over)) {
     if (value === undefined) continue;
-    const current = merged[key];
+    const current = getAt(merged, [key]);
     merged[key] = isPlainObject(value) && isPlainObject(current) ? deepMerge(current, value) : value;
   }
   return merged;
@@ -100,9 +140,9 @@ export function cloneTree<T>(value: T): T {
 export function insertLeaf(tree: SettingsTree, segments: readonly string[], value: unknown): void {
   let node = tree;
   for (const segment of segments.slice(0, -1)) {
-    const child = node[segment];
+    const child = getAt(node, [segment]);
     if (isPlainObject(child)) node = child;
-    else node = node[segment] = {};
+    else node = node[segment] = emptyTree();
   }
   node[segments[segments.length - 1]] = value;
 }

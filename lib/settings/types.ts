@@ -25,6 +25,8 @@ export interface SettingsLoadOptions {
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   warn?: (message: string) => void;
+  /** Progress worth a line in the log: which settings file was read, or where none was found. */
+  info?: (message: string) => void;
   /** A live update (etcd) that failed validation and was not applied; defaults to `warn(error.message)`. */
   onUpdateRejected?: (error: SettingsError) => void;
   /** Aborts the wait for etcd (a signal while starting); `load` then rejects with its reason. */

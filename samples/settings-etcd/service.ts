@@ -19,6 +19,7 @@ export const announcerSchema = defineSettings({
     doc: 'A secret: shown as [redacted] in logs and errors',
     format: String,
     default: 'dev-token',
+    sensitive: true,
   },
 });
 

@@ -64,6 +64,7 @@ export interface EtcdMember {
 export class EtcdCluster {
   private readonly processes = new Map<EtcdMember, ChildProcess>();
   private readonly output = new Map<EtcdMember, string>();
+  private readonly frozen = new Set<EtcdMember>();
 
   private constructor(
     readonly members: readonly EtcdMember[],
@@ -104,12 +105,26 @@ export class EtcdCluster {
 
   /** SIGKILL, as a crash: no graceful leave. */
   async kill(member: EtcdMember): Promise<void> {
+    this.thaw(member);
     const child = this.processes.get(member);
     this.processes.delete(member);
     if (child === undefined || child.exitCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGKILL');
     await exited;
+  }
+
+  /** SIGSTOP: the process keeps its sockets open and answers nothing, as a hung host would. */
+  freeze(member: EtcdMember): void {
+    const child = this.processes.get(member);
+    if (child === undefined || child.exitCode !== null) throw new Error(`etcd ${member.name} is not running`);
+    child.kill('SIGSTOP');
+    this.frozen.add(member);
+  }
+
+  /** SIGCONT for a frozen member; `stop` thaws every member before killing it. */
+  thaw(member: EtcdMember): void {
+    if (this.frozen.delete(member)) this.processes.get(member)?.kill('SIGCONT');
   }
 
   /** Starts a killed member again on the same data dir and ports. */

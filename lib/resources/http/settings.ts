@@ -7,17 +7,17 @@ export const httpServerSchema = {
   },
   keep_alive_timeout_ms: {
     doc: 'How long an idle keep-alive connection stays open',
-    format: 'nat',
+    format: 'duration',
     default: 5000,
   },
   headers_timeout_ms: {
     doc: 'Time a client has to send the request headers (at most request_timeout_ms)',
-    format: 'nat',
+    format: 'duration',
     default: 20_000,
   },
   request_timeout_ms: {
     doc: 'Time a client has to send the whole request; 408 after it (0: no limit)',
-    format: 'nat',
+    format: 'duration',
     default: 30_000,
   },
   max_body_bytes: {
@@ -32,17 +32,17 @@ export const httpServerSchema = {
   },
   shutdown_delay_ms: {
     doc: 'On stop, how long the listener keeps accepting (answering with Connection: close) after readiness turned 503, for load balancers that update late',
-    format: 'nat',
+    format: 'duration',
     default: 0,
   },
   drain_idle_grace_ms: {
     doc: 'On stop, how long a connection with nothing to answer stays open for a request already on its way',
-    format: 'nat',
+    format: 'duration',
     default: 1000,
   },
   drain_timeout_ms: {
     doc: 'On stop, from the listener closing, how long in-flight requests may take before their sockets are destroyed',
-    format: 'nat',
+    format: 'duration',
     default: 25_000,
   },
   retry_after_s: {
@@ -110,14 +110,22 @@ export interface HttpServerSettings {
 
 export const httpClientSchema = {
   base_url: { doc: 'URL relative request paths are resolved against', format: String, default: '' },
-  timeout_ms: { doc: 'Time one attempt may take, reading the body included', format: 'nat', default: 10_000 },
+  timeout_ms: {
+    doc: 'Time one attempt may take, reading the body included',
+    format: 'duration',
+    default: 10_000,
+  },
   retries: {
     doc: 'Further attempts of an idempotent request after a network error, a timeout or a 502/503/504',
     format: 'nat',
     default: 2,
   },
-  backoff_ms: { doc: 'Delay before the first retry; doubled for each next one', format: 'nat', default: 100 },
-  max_backoff_ms: { doc: 'Longest delay between two attempts', format: 'nat', default: 2000 },
+  backoff_ms: {
+    doc: 'Delay before the first retry; doubled for each next one',
+    format: 'duration',
+    default: 100,
+  },
+  max_backoff_ms: { doc: 'Longest delay between two attempts', format: 'duration', default: 2000 },
   connections: { doc: 'Most open connections per origin', format: 'nat', default: 64 },
 };
 

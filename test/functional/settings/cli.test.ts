@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Etcd3 } from 'etcd3';
 import { parse } from 'yaml';
+import { runCli } from '../../../lib/cli/commands';
 import { SettingsProvider } from '../../../lib/settings';
 import { describeWithEtcd, EtcdCluster } from '../../support/etcd';
 import { etcdClient, putSetting } from '../../support/etcd-client';
@@ -69,7 +70,7 @@ describeWithEtcd('keel settings', () => {
     expect(await client.get('cli_ready').string()).toBe('true');
 
     const settings = await SettingsProvider.load({ serviceName: 'someone', scopes: [], env, cwd: __dirname });
-    expect(settings.get('system')).toEqual(parse(TREE).system);
+    expect(settings.get('system')).toEqual({ ...parse(TREE).system, settings: { unknown_keys: 'warn' } });
     await settings.close();
     const billing = await SettingsProvider.load({ serviceName: 'billing', scopes: [], env, cwd: __dirname });
     expect(billing.get('system.logging.profile')).toBe('DEVELOP');
@@ -129,6 +130,85 @@ describeWithEtcd('keel settings', () => {
     const noHosts = await keel(['settings', 'get'], { KEEL_ETCD_HOSTS: '' });
     expect(noHosts.code).toBe(2);
     expect(noHosts.stderr).toContain('KEEL_ETCD_HOSTS is not set');
+  });
+
+  describe('push --service', () => {
+    const SERVICE = 'test/functional/settings/fixtures/push-service.ts';
+    const serviceEnv = (): NodeJS.ProcessEnv => ({
+      ...env,
+      KEEL_ETCD_PREFIX: 'svc/',
+      KEEL_ETCD_CHECK_KEY: '',
+    });
+    /** The same command in this process: quicker than a child for the cases that need no exit code. */
+    async function keelHere(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+      let stdout = '';
+      let stderr = '';
+      const code = await runCli(args, {
+        env: serviceEnv(),
+        out: { write: (text: string) => (stdout += text) },
+        err: { write: (text: string) => (stderr += text) },
+      });
+      return { code, stdout, stderr };
+    }
+    const GOOD = 'system:\n  resources:\n    catalog:\n      list_limit: 20\n      mode: fast\n';
+
+    it('validates the whole resulting tree, lists every problem and writes nothing when it is invalid', async () => {
+      await client.put('svc/system/resources/catalog/mode').value('"fast"');
+      const bad = fileWith(
+        'system:\n  resources:\n    catalog:\n      list_limit: -3\n      mdoe: safe\n  lifecycle:\n    stop_timeout_ms: 3000000000\n',
+      );
+      const result = await keel(['settings', 'push', bad, '--service', SERVICE], serviceEnv());
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('Refused to push');
+      expect(result.stderr).toContain(
+        'the settings of service "catalog_api" would be invalid; nothing was written (2 problems)',
+      );
+      expect(result.stderr).toContain(
+        '[catalog] system.resources.catalog.list_limit: expected nat (integer >= 0), got -3 (from etcd svc/system/resources/catalog/list_limit after the push)',
+      );
+      expect(result.stderr).toContain('[keel] system.lifecycle.stop_timeout_ms: expected duration');
+      expect(result.stderr).toContain(
+        'system.resources.catalog.mdoe: no schema declares it; did you mean system.resources.catalog.mode?',
+      );
+      expect(await client.getAll().prefix('svc/').strings()).toEqual({
+        'svc/system/resources/catalog/mode': '"fast"',
+      });
+    });
+
+    it('--dry-run shows what would change and writes nothing; a push writes only the changed keys', async () => {
+      await client.delete().prefix('svc/');
+      await client.put('svc/system/resources/catalog/mode').value('"fast"');
+      await client.put('svc/system/resources/catalog/api_token').value('"old-secret"');
+      const file = fileWith(`${GOOD}      api_token: new-secret\n`);
+      const dry = await keelHere(['settings', 'push', file, '--service', SERVICE, '--dry-run']);
+      expect(dry.code).toBe(0);
+      expect(dry.stdout).toContain('+ svc/system/resources/catalog/list_limit = 20\n');
+      expect(dry.stdout).toContain('~ svc/system/resources/catalog/api_token: [redacted] -> [redacted]\n');
+      expect(dry.stdout).not.toContain('mode');
+      expect(dry.stdout).not.toContain('secret');
+      expect(dry.stdout).toContain('dry run: would write 2 keys and delete 0');
+      expect(await client.get('svc/system/resources/catalog/list_limit').string()).toBeNull();
+
+      const modeBefore = await client.get('svc/system/resources/catalog/mode').exec();
+      const pushed = await keelHere(['settings', 'push', file, '--service', SERVICE]);
+      expect(pushed.stdout).toContain('pushed 2 keys');
+      expect(pushed.stdout).toContain('(1 unchanged)');
+      const modeAfter = await client.get('svc/system/resources/catalog/mode').exec();
+      expect(modeAfter.kvs[0].mod_revision).toBe(modeBefore.kvs[0].mod_revision);
+      const again = await keelHere(['settings', 'push', file, '--service', SERVICE]);
+      expect(again.stdout).toContain('pushed 0 keys');
+      expect(again.stdout).toContain('(3 unchanged)');
+    });
+
+    it('refuses a pushed file with a __proto__ key, naming it', async () => {
+      const result = await keelHere([
+        'settings',
+        'push',
+        fileWith('system:\n  __proto__:\n    polluted: yes\n'),
+      ]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('Refused settings key "system.__proto__.polluted"');
+    });
   });
 
   it('names file, line and column of a syntax error in the pushed file, and exits 1', async () => {

@@ -117,5 +117,33 @@ describeWithEtcd('etcd access options', () => {
       );
       expect(error).toMatchObject({ code: 'SETTINGS_ETCD_UNREACHABLE' });
     });
+
+    it('with the wrong CA, shows the TLS error of the last real attempt, and logs progress while it waits', async () => {
+      const wrong = loopbackCertificates();
+      const progress: string[] = [];
+      try {
+        const error = await SettingsProvider.load({
+          serviceName: 'billing',
+          scopes: [],
+          env: {
+            KEEL_ETCD_HOSTS: `https://${cluster.hosts}`,
+            KEEL_ETCD_CA_FILE: wrong.caFile,
+            KEEL_ETCD_WAIT_MS: '4000',
+          },
+          cwd: __dirname,
+          warn: (message) => progress.push(message),
+        }).catch((caught: unknown) => caught as SettingsError);
+        expect(error).toMatchObject({ code: 'SETTINGS_ETCD_UNREACHABLE' });
+        const { message } = error as SettingsError;
+        expect(message).not.toContain('circuit breaker');
+        expect(message).toMatch(/certificate|self[- ]signed/i);
+        expect(progress.length).toBeGreaterThanOrEqual(1);
+        expect(progress[0]).toMatch(
+          /^waiting for etcd at https:\/\/127\.0\.0\.1:\d+: attempt \d+ failed \(.*(certificate|self[- ]signed).*\); next attempt in \d+ ms, giving up in \d+ s \(KEEL_ETCD_WAIT_MS\)$/i,
+        );
+      } finally {
+        rmSync(wrong.dir, { recursive: true, force: true });
+      }
+    });
   });
 });

@@ -35,7 +35,7 @@ describe('loggingSchema', () => {
     [{ file: { count: -1 } }, /file\.count/],
     [{ http: { url: 'ftp://logs' } }, /http\.url: must be an http or https URL/],
     [{ http: { max_records: 0 } }, /http\.max_records: must be an integer of at least 1/],
-    [{ http: { max_time_seconds: 0 } }, /http\.max_time_seconds: must be a number greater than 0/],
+    [{ http: { max_time_seconds: 0 } }, /http\.max_time_seconds: must be a number of seconds greater than 0/],
     [{ logstash: { version: 2 } }, /logstash\.version/],
     [{ redis: { enabled: true } }, /redis/],
   ])('rejects %j', (input, message) => {

@@ -36,7 +36,7 @@ describe('metricsSchema', () => {
   });
 
   it.each([
-    [{ collect_frequency: 0 }, /collect_frequency: must be a number of seconds > 0/],
+    [{ collect_frequency: 0 }, /collect_frequency: must be a number of seconds greater than 0/],
     [{ collect_frequency: 'often' }, /collect_frequency/],
     [{ handlers: { carbon: { port: 70000 } } }, /handlers.carbon.port/],
     [{ handlers: { carbon: { max_buffered_lines: -1 } } }, /handlers.carbon.max_buffered_lines/],

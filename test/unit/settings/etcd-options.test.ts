@@ -27,6 +27,7 @@ describe('etcdOptionsFromEnv', () => {
       checkKey: 'etcd_ready',
       waitMs: 5000,
       callTimeoutMs: 250,
+      stallTimeoutMs: 3_000,
       tls: { caFile: 'ca.pem', certFile: 'client.pem', keyFile: 'client-key.pem' },
       auth: { username: 'keel', password: 'pw' },
     });
@@ -38,6 +39,7 @@ describe('etcdOptionsFromEnv', () => {
       prefix: 'keel/',
       waitMs: 60_000,
       callTimeoutMs: 5_000,
+      stallTimeoutMs: 3_000,
     });
   });
 
@@ -45,7 +47,7 @@ describe('etcdOptionsFromEnv', () => {
     expect(() => etcdOptionsFromEnv({ KEEL_ETCD_HOSTS: 'h:1', KEEL_ETCD_WAIT_MS: '1m' })).toThrow(
       expect.objectContaining({
         code: 'SETTINGS_ETCD_OPTIONS',
-        message: 'KEEL_ETCD_WAIT_MS must be a number of milliseconds, got "1m"',
+        message: 'KEEL_ETCD_WAIT_MS must be an integer number of milliseconds from 0 to 2147483647, got "1m"',
       }),
     );
   });

@@ -180,9 +180,12 @@ describe('SettingsProvider validation', () => {
       warn: (message) => warnings.push(message),
       inline: { system: { resources: { http: { prot: 1, limits: { bodykb: 2 } } }, other: { free: true } } },
     });
-    expect(warnings).toEqual([
-      'Unknown settings keys (no schema declares them, ignored): system.resources.http.limits.bodykb, system.resources.http.prot',
-    ]);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(
+      'system.resources.http.limits.bodykb (from settings given in code (system.resources.http.limits.bodykb)): no schema declares it; did you mean system.resources.http.limits.body_kb?',
+    );
+    expect(warnings[0]).toContain('system.resources.http.prot');
+    expect(warnings[0]).toContain('did you mean system.resources.http.port?');
     await settings.close();
   });
 });
