@@ -1,0 +1,30 @@
+import type { Command } from './command';
+import { settingsGet, settingsPush, settingsWatch } from './settings-command';
+
+const ETCD_ENV =
+  'etcd is reached through KEEL_ETCD_HOSTS (and KEEL_ETCD_PREFIX, KEEL_ETCD_CHECK_KEY, KEEL_ETCD_* for TLS and auth).';
+
+/** `keel settings push|get|watch`: entries of the command table; the work is in settings-command.ts. */
+export const settingsCommands: readonly Command[] = [
+  {
+    words: ['settings', 'push'],
+    synopsis: '<file.yml|file.json> [--prune]',
+    summary: 'write every leaf under KEEL_ETCD_PREFIX, then KEEL_ETCD_CHECK_KEY',
+    details: `  --prune   delete the keys under the prefix that the file no longer holds\n\n${ETCD_ENV}`,
+    run: settingsPush,
+  },
+  {
+    words: ['settings', 'get'],
+    synopsis: '[path]',
+    summary: 'print the settings stored in etcd (secrets redacted)',
+    details: ETCD_ENV,
+    run: settingsGet,
+  },
+  {
+    words: ['settings', 'watch'],
+    synopsis: '[path]',
+    summary: 'print each change as it happens, until interrupted',
+    details: ETCD_ENV,
+    run: settingsWatch,
+  },
+];
