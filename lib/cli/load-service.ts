@@ -20,6 +20,8 @@ export function loadService(file: string, cwd: string): ResourceClass<Microservi
   if (TS_EXTENSIONS.has(path.extname(absolute))) registerTypeScript(file, cwd);
   let exported: Record<string, unknown>;
   try {
+    // A service file is CommonJS (or compiled to it by the loader), like the rest of Keel.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     exported = require(absolute) as Record<string, unknown>;
   } catch (error) {
     // Kept with its stack: the mistake is in the user's code, and the stack says where.
@@ -39,6 +41,7 @@ function registerTypeScript(file: string, cwd: string): void {
     } catch {
       continue;
     }
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     require(resolved);
     return;
   }

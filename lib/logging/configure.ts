@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { LoggingSettingsError } from './errors';
 import { fullyQualifiedHostName } from './fqdn';
+import { chooseFormat, PrettySink } from './pretty';
 import type { Logging } from './logging';
 import { loadLoggingSettings, type LoggingSettings, type LoggingSettingsInput } from './schema';
 import { LogstashHttpSink } from './sinks/logstash-http';
@@ -41,7 +42,7 @@ async function createSinks(
   stdout: NodeJS.WritableStream,
 ): Promise<LogSink[]> {
   const sinks: LogSink[] = [];
-  if (settings.stdout) sinks.push(new StreamSink('stdout', stdout, context.drops));
+  if (settings.stdout) sinks.push(stdoutSink(settings, context, stdout));
   if (settings.file_path) sinks.push(openFile(settings, settings.file_path, context));
   if (settings.logstash.enabled) {
     const { host, port, fqdn } = settings.logstash;
@@ -69,6 +70,13 @@ async function createSinks(
     );
   }
   return sinks;
+}
+
+function stdoutSink(settings: LoggingSettings, context: SinkContext, stdout: NodeJS.WritableStream): LogSink {
+  const sink = new StreamSink('stdout', stdout, context.drops);
+  const isTTY = (stdout as { isTTY?: boolean }).isTTY === true;
+  if (chooseFormat(settings.format, settings.profile, isTTY) === 'json') return sink;
+  return new PrettySink(sink, isTTY && process.env.NO_COLOR === undefined);
 }
 
 function openFile(settings: LoggingSettings, filePath: string, context: SinkContext): RotatingFileSink {

@@ -1,10 +1,13 @@
 import convict from 'convict';
 import { LOG_PROFILES, isLogProfile, unknownProfileMessage, type LogProfile } from './levels';
+import { LOG_FORMATS, type LogFormat } from './pretty';
 
 /** The validated `system.logging` subtree; keys follow Tamarco's (reference 3.3). */
 export interface LoggingSettings {
   profile: LogProfile;
   stdout: boolean;
+  /** How stdout shows records: `auto` (readable on a terminal with DEVELOP), `json`, `pretty`. */
+  format: LogFormat;
   /** Rotating file stream, on when set. */
   file_path: string | null;
   file: {
@@ -67,6 +70,11 @@ export const loggingSchema = {
     },
   },
   stdout: { doc: 'Write bunyan JSON lines to stdout', default: true, format: Boolean },
+  format: {
+    doc: 'stdout lines: auto (readable on a terminal with DEVELOP, JSON otherwise), json, or pretty (readable with DEVELOP); TESTING and PRODUCTION always write JSON',
+    default: 'auto' as LogFormat,
+    format: [...LOG_FORMATS],
+  },
   file_path: {
     doc: 'Write to this rotating file when set',
     default: null as string | null,
