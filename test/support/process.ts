@@ -13,8 +13,12 @@ export interface ServiceProcess {
 }
 
 /** Runs a TypeScript entry point in a real child process, as `npm start` would. */
-export function spawnService(entry: string, env: NodeJS.ProcessEnv = {}): ServiceProcess {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', path.resolve(PROJECT_ROOT, entry)], {
+export function spawnService(
+  entry: string,
+  env: NodeJS.ProcessEnv = {},
+  args: readonly string[] = [],
+): ServiceProcess {
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', path.resolve(PROJECT_ROOT, entry), ...args], {
     cwd: PROJECT_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
