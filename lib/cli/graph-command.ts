@@ -1,8 +1,6 @@
-import { buildGraph, type GraphNode, type ResourceGraph } from '../container/graph';
-import { graphAsDot, graphAsMermaid } from '../resources/graph-render';
+import type { GraphNode, ResourceGraph } from '../container/graph';
 import { parseCommandArgs, type Command } from './command';
 import { UsageError } from './io';
-import { loadService } from './load-service';
 
 const FORMATS = ['tree', 'mermaid', 'dot', 'json'] as const;
 type GraphFormat = (typeof FORMATS)[number];
@@ -22,6 +20,11 @@ A missing provider, a cycle or an ambiguity prints as it would at start, with it
     if (positionals.length !== 1) throw new UsageError('graph needs exactly one file');
     const format = values.format as GraphFormat;
     if (!FORMATS.includes(format)) throw new UsageError(`unknown format ${format} (${FORMATS.join(', ')})`);
+    // Loaded on use, as in `keel run`.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { loadService } = require('./load-service') as typeof import('./load-service');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { buildGraph } = require('../container/graph') as typeof import('../container/graph');
     const graph = buildGraph({ service: loadService(positionals[0], process.cwd()) });
     io.out.write(`${render(graph, format)}\n`);
     return 0;
@@ -31,14 +34,19 @@ A missing provider, a cycle or an ambiguity prints as it would at start, with it
 function render(graph: ResourceGraph, format: GraphFormat): string {
   switch (format) {
     case 'mermaid':
-      return graphAsMermaid(graph);
+      return renderer().graphAsMermaid(graph);
     case 'dot':
-      return graphAsDot(graph);
+      return renderer().graphAsDot(graph);
     case 'json':
       return JSON.stringify(graphAsJson(graph), null, 2);
     case 'tree':
       return graphAsTree(graph);
   }
+}
+
+function renderer(): typeof import('../resources/graph-render') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('../resources/graph-render') as typeof import('../resources/graph-render');
 }
 
 export interface GraphJson {

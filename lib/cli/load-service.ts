@@ -64,14 +64,27 @@ function pickService(file: string, exported: Record<string, unknown>): ResourceC
       `${file} exports several microservices (${names}): export the one to run as default`,
     );
   }
-  const subclass = Object.values(exported).find(
-    (value) => typeof value === 'function' && value.prototype instanceof Microservice,
+  const classes = Object.values(exported).filter(
+    (value): value is abstract new () => unknown => typeof value === 'function',
   );
+  const subclass = classes.find((value) => value.prototype instanceof Microservice);
+  const foreign = classes.find((value) => extendsClassNamed(value, 'Microservice'));
   const hint =
     subclass !== undefined
-      ? `${(subclass as { name: string }).name} extends Microservice but has no @microservice({ name, resources })`
-      : Object.values(exported).some((value) => typeof value === 'function')
-        ? 'its exported classes are not decorated with @microservice (a second copy of keel in node_modules?)'
+      ? `${subclass.name} extends Microservice but has no @microservice({ name, resources })`
+      : foreign !== undefined
+        ? `${foreign.name} extends another copy of Keel's Microservice than this keel command's: run the keel installed in the project (npx keel)`
         : 'export the class decorated with @microservice';
   throw new CliError('CLI_NO_SERVICE', `${file} exports no microservice: ${hint}`);
+}
+
+function extendsClassNamed(cls: object, name: string): boolean {
+  for (
+    let proto: unknown = Object.getPrototypeOf(cls);
+    typeof proto === 'function';
+    proto = Object.getPrototypeOf(proto)
+  ) {
+    if (proto.name === name) return true;
+  }
+  return false;
 }

@@ -1,10 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
-import { run } from '../lifecycle/run';
 import { parseCommandArgs, type Command } from './command';
 import { UsageError, type CliIo } from './io';
-import { loadService } from './load-service';
 
 /** Changes closer together than this are one change: an editor's save, a `git checkout`. */
 export const WATCH_DEBOUNCE_MS = 150;
@@ -25,8 +23,12 @@ export const runCommand: Command = {
     if (positionals.length !== 1) throw new UsageError('run needs exactly one file');
     const [file] = positionals;
     if (values.watch) return watchAndRestart(file, io);
-    const Service = loadService(file, process.cwd());
-    return run(Service);
+    // Loaded here, not at the top: `keel --version` and `keel help` need none of the framework.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { loadService } = require('./load-service') as typeof import('./load-service');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { run } = require('../lifecycle/run') as typeof import('../lifecycle/run');
+    return run(loadService(file, process.cwd()));
   },
 };
 

@@ -1,5 +1,10 @@
 import type { Command } from './command';
-import { settingsGet, settingsPush, settingsWatch } from './settings-command';
+
+/** Loaded on use: the etcd client is most of what `keel` would otherwise load for `keel --version`. */
+function settings(): typeof import('./settings-command') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('./settings-command') as typeof import('./settings-command');
+}
 
 const ETCD_ENV =
   'etcd is reached through KEEL_ETCD_HOSTS (and KEEL_ETCD_PREFIX, KEEL_ETCD_CHECK_KEY, KEEL_ETCD_* for TLS and auth).';
@@ -11,20 +16,20 @@ export const settingsCommands: readonly Command[] = [
     synopsis: '<file.yml|file.json> [--prune]',
     summary: 'write every leaf under KEEL_ETCD_PREFIX, then KEEL_ETCD_CHECK_KEY',
     details: `  --prune   delete the keys under the prefix that the file no longer holds\n\n${ETCD_ENV}`,
-    run: settingsPush,
+    run: (args, io) => settings().settingsPush(args, io),
   },
   {
     words: ['settings', 'get'],
     synopsis: '[path]',
     summary: 'print the settings stored in etcd (secrets redacted)',
     details: ETCD_ENV,
-    run: settingsGet,
+    run: (args, io) => settings().settingsGet(args, io),
   },
   {
     words: ['settings', 'watch'],
     synopsis: '[path]',
     summary: 'print each change as it happens, until interrupted',
     details: ETCD_ENV,
-    run: settingsWatch,
+    run: (args, io) => settings().settingsWatch(args, io),
   },
 ];

@@ -16,7 +16,9 @@ async function timed<T>(label: string, work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } finally {
-    process.stdout.write(`keel new end to end: ${label} took ${((performance.now() - began) / 1000).toFixed(1)} s\n`);
+    process.stdout.write(
+      `keel new end to end: ${label} took ${((performance.now() - began) / 1000).toFixed(1)} s\n`,
+    );
   }
 }
 
@@ -44,7 +46,7 @@ describe('keel new, end to end with the packed Keel', () => {
     if (root !== undefined) rmSync(root, { recursive: true, force: true });
   });
 
-  it("passes its own npm test (type-check, then its node:test file with an overridden resource)", async () => {
+  it('passes its own npm test (type-check, then its node:test file with an overridden resource)', async () => {
     const tested = await timed('npm test', () => exec('npm', ['test'], { cwd: project, timeoutMs: 300_000 }));
     expect(tested.stdout).toMatch(/# pass 2/);
     expect(tested.stdout).toMatch(/# fail 0/);
@@ -90,7 +92,9 @@ describe('keel new, end to end with the packed Keel', () => {
     expect(graph).toMatchObject({ code: 0, stderr: '' });
     expect(graph.stdout).toMatch(/^shop_api \(ShopApiService\)\n/);
     expect(graph.stdout).toMatch(/greeter \(Greeter\)/);
-    const second = await exec(bin, ['new', path.join(root, 'second'), '--name', 'second_service'], { cwd: root });
+    const second = await exec(bin, ['new', path.join(root, 'second'), '--name', 'second_service'], {
+      cwd: root,
+    });
     expect(second.code).toBe(0);
     const manifest = JSON.parse(readFileSync(path.join(root, 'second', 'package.json'), 'utf8'));
     expect(manifest.dependencies.keel).toMatch(/^\^\d+\.\d+\.\d+/);
