@@ -28,9 +28,18 @@ export const runCommand: Command = {
     const { loadService } = require('./load-service') as typeof import('./load-service');
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { run } = require('../lifecycle/run') as typeof import('../lifecycle/run');
+    if (process.env[WATCHED_ENV] === '1') stopWhenWatcherGoes();
     return run(loadService(file, process.cwd()));
   },
 };
+
+const WATCHED_ENV = 'KEEL_RUN_WATCHED';
+
+/** An instance outlives no watcher: in its own process group, nothing else would stop it. */
+function stopWhenWatcherGoes(): void {
+  process.channel?.unref();
+  process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+}
 
 /**
  * The watching process runs no service itself: each instance is a child `keel run <file>`, so a
@@ -51,8 +60,9 @@ async function watchAndRestart(file: string, io: CliIo): Promise<number> {
   const start = () => {
     const instance = spawn(process.execPath, [...process.execArgv, process.argv[1], 'run', file], {
       cwd,
-      env: process.env,
-      stdio: 'inherit',
+      env: { ...process.env, [WATCHED_ENV]: '1' },
+      // The IPC channel tells the instance when the watcher is gone, even by SIGKILL (see stopWhenWatcherGoes).
+      stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
       // Its own process group: a Ctrl-C in the terminal reaches only this process, which then
       // stops the instance once, instead of the instance taking a second signal as a forced exit.
       detached: true,
