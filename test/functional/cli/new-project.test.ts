@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { packKeel } from '../../support/pack';
@@ -86,12 +86,24 @@ describe('keel new, end to end with the packed Keel', () => {
     }
   });
 
-  it('the installed keel command runs from its compiled files: graph through the project loader, new from the shipped templates', async () => {
+  it('the installed keel command runs from its compiled files: graph through the project loader (a clear error without it), new from the shipped templates', async () => {
     const bin = path.join(project, 'node_modules', '.bin', 'keel');
     const graph = await exec(bin, ['graph', 'src/service.ts'], { cwd: project });
     expect(graph).toMatchObject({ code: 0, stderr: '' });
     expect(graph.stdout).toMatch(/^shop_api \(ShopApiService\)\n/);
     expect(graph.stdout).toMatch(/greeter \(Greeter\)/);
+    // Without the loader, a .ts file is a one-line error naming the package to install.
+    const loader = path.join(project, 'node_modules', '@swc-node');
+    renameSync(loader, `${loader}.hidden`);
+    try {
+      const noLoader = await exec(bin, ['graph', 'src/service.ts'], { cwd: project });
+      expect(noLoader).toMatchObject({ code: 1, stdout: '' });
+      expect(noLoader.stderr).toMatch(
+        /^keel: src\/service\.ts is TypeScript and no TypeScript loader is installed: npm install --save-dev @swc-node\/register/,
+      );
+    } finally {
+      renameSync(`${loader}.hidden`, loader);
+    }
     const second = await exec(bin, ['new', path.join(root, 'second'), '--name', 'second_service'], {
       cwd: root,
     });
