@@ -57,6 +57,8 @@ async function watchAndRestart(file: string, io: CliIo): Promise<number> {
   let lastCode = 0;
   let exited: Promise<void> = Promise.resolve();
   let stopping = false;
+  /** Instances this process stopped: their exit is expected, not news. */
+  const stopped = new WeakSet<ChildProcess>();
   const start = () => {
     const instance = spawn(process.execPath, [...process.execArgv, process.argv[1], 'run', file], {
       cwd,
@@ -72,7 +74,7 @@ async function watchAndRestart(file: string, io: CliIo): Promise<number> {
       instance.once('exit', (code, signal) => {
         lastCode = code ?? (signal === null ? 1 : 128);
         if (child === instance) child = undefined;
-        if (!stopping) note(`instance ${instance.pid} exited with ${code ?? signal}; waiting for a change`);
+        if (!stopped.has(instance)) note(`instance ${instance.pid} exited with ${code ?? signal}; waiting for a change`);
         resolve();
       }),
     );
@@ -80,6 +82,7 @@ async function watchAndRestart(file: string, io: CliIo): Promise<number> {
   const stopInstance = async () => {
     const running = child;
     if (running !== undefined && running.exitCode === null && running.signalCode === null) {
+      stopped.add(running);
       running.kill('SIGTERM');
     }
     await exited;
