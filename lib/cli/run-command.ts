@@ -74,7 +74,8 @@ async function watchAndRestart(file: string, io: CliIo): Promise<number> {
       instance.once('exit', (code, signal) => {
         lastCode = code ?? (signal === null ? 1 : 128);
         if (child === instance) child = undefined;
-        if (!stopped.has(instance)) note(`instance ${instance.pid} exited with ${code ?? signal}; waiting for a change`);
+        if (!stopped.has(instance))
+          note(`instance ${instance.pid} exited with ${code ?? signal}; waiting for a change`);
         resolve();
       }),
     );

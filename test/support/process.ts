@@ -18,11 +18,15 @@ export function spawnService(
   env: NodeJS.ProcessEnv = {},
   args: readonly string[] = [],
 ): ServiceProcess {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', path.resolve(PROJECT_ROOT, entry), ...args], {
-    cwd: PROJECT_ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['-r', '@swc-node/register', path.resolve(PROJECT_ROOT, entry), ...args],
+    {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   const pending: Record<'stdout' | 'stderr', string> = { stdout: '', stderr: '' };
   const listeners = new Set<() => void>();
