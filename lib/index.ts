@@ -87,6 +87,8 @@ export {
   loggingSchema,
   LoggingSettingsError,
   LOG_PROFILES,
+  LOG_FORMATS,
+  type LogFormat,
   type LoggingSettings,
   type LogProfile,
 } from './logging';

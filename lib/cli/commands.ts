@@ -1,44 +1,105 @@
+import { GraphError } from '../container/errors';
 import { SettingsError } from '../settings/errors';
-import { UsageError, type CliIo } from './io';
-import { settingsGet, settingsPush, settingsWatch } from './settings-command';
+import { usageOf, type Command } from './command';
+import { graphCommand } from './graph-command';
+import { CliError, UsageError, type CliIo } from './io';
+import { newCommand } from './new-command';
+import { keelPackage } from './package-info';
+import { runCommand } from './run-command';
+import { settingsCommands } from './settings-commands';
+import { statusCommand } from './status-command';
 
-const USAGE = `Usage:
-  keel settings push <file.yml|file.json> [--prune] [--service <module>] [--dry-run]
-                                                      write the changed leaves under KEEL_ETCD_PREFIX, then KEEL_ETCD_CHECK_KEY;
-                                                      --service validates the result against the schemas of the
-                                                      @microservice the module exports, --dry-run only prints the changes
-  keel settings get [path]                            print the settings stored in etcd (secrets redacted)
-  keel settings watch [path]                          print each change as it happens, until interrupted
+/** Every command, in the order `keel help` lists them: one more command is one more entry. */
+export const COMMANDS: readonly Command[] = [
+  newCommand,
+  runCommand,
+  graphCommand,
+  statusCommand,
+  ...settingsCommands,
+];
 
-etcd is reached through KEEL_ETCD_HOSTS (and KEEL_ETCD_PREFIX, KEEL_ETCD_CHECK_KEY, KEEL_ETCD_* for TLS and auth).
-`;
+function usage(commands: readonly Command[] = COMMANDS): string {
+  const width = Math.max(...commands.map((command) => usageOf(command).length));
+  const lines = commands.map((command) => `  ${usageOf(command).padEnd(width)}   ${command.summary}`);
+  return `Usage:\n${lines.join('\n')}\n  keel --version\n  keel help [command]\n\n'keel <command> --help' tells more about one command.\n`;
+}
 
-const SETTINGS_COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> = {
-  push: settingsPush,
-  get: settingsGet,
-  watch: settingsWatch,
-};
+function commandHelp(command: Command): string {
+  return `Usage: ${usageOf(command)}\n\n${command.summary}\n${command.details ? `\n${command.details.trimEnd()}\n` : ''}`;
+}
+
+/** The command whose words start `args`, longest first (so `settings push` wins over a group). */
+function findCommand(args: readonly string[]): Command | undefined {
+  return COMMANDS.find((command) => command.words.every((word, index) => args[index] === word));
+}
+
+/** Commands whose first words are `args`: `keel settings` lists the settings commands. */
+function commandGroup(args: readonly string[]): Command[] {
+  const words = args.filter((arg) => !arg.startsWith('-'));
+  if (words.length === 0) return [];
+  return COMMANDS.filter((command) => words.every((word, index) => command.words[index] === word));
+}
+
+const isHelpFlag = (arg: string) => arg === '--help' || arg === '-h';
 
 /** Runs one `keel` command line; resolves with the exit code. */
 export async function runCli(args: readonly string[], io: CliIo): Promise<number> {
-  const [group, command, ...rest] = args;
-  if (group === undefined || group === 'help' || group === '--help') {
-    io.out.write(USAGE);
+  const [first] = args;
+  if (first === undefined || isHelpFlag(first)) {
+    io.out.write(usage());
     return 0;
   }
-  const run = group === 'settings' && command !== undefined ? SETTINGS_COMMANDS[command] : undefined;
+  if (first === '--version' || first === '-v') {
+    io.out.write(`${keelPackage().version}\n`);
+    return 0;
+  }
+  if (first === 'help') return help(args.slice(1), io);
+  const command = findCommand(args);
+  if (command === undefined) {
+    const group = commandGroup(args);
+    if (group.length > 0 && args.some(isHelpFlag)) {
+      io.out.write(usage(group));
+      return 0;
+    }
+    const shown = group.length > 0 ? usage(group) : usage();
+    io.err.write(`keel: unknown command: ${args.join(' ')}\n\n${shown}`);
+    return 2;
+  }
+  const rest = args.slice(command.words.length);
+  if (rest.some(isHelpFlag)) {
+    io.out.write(commandHelp(command));
+    return 0;
+  }
   try {
-    if (run === undefined) throw new UsageError(`unknown command: ${args.join(' ')}`);
-    return await run(rest, io);
+    return await command.run(rest, io);
   } catch (error) {
     if (error instanceof UsageError) {
-      io.err.write(`keel: ${error.message}\n\n${USAGE}`);
+      io.err.write(`keel: ${error.message}\n\n${commandHelp(command)}`);
       return 2;
     }
-    if (error instanceof SettingsError) {
+    if (error instanceof SettingsError || error instanceof GraphError || error instanceof CliError) {
       io.err.write(`keel: ${error.message}\n`);
       return 1;
     }
     throw error;
   }
+}
+
+function help(args: readonly string[], io: CliIo): number {
+  if (args.length === 0) {
+    io.out.write(usage());
+    return 0;
+  }
+  const command = findCommand(args);
+  if (command !== undefined) {
+    io.out.write(commandHelp(command));
+    return 0;
+  }
+  const group = commandGroup(args);
+  if (group.length > 0) {
+    io.out.write(usage(group));
+    return 0;
+  }
+  io.err.write(`keel: no command ${args.join(' ')}\n\n${usage()}`);
+  return 2;
 }

@@ -10,6 +10,26 @@ export class UsageError extends Error {
   readonly code = 'CLI_USAGE';
 }
 
+/** A command that could not do its work for a reason outside the call itself: a one-line message, exit 1. */
+export class CliError extends Error {
+  override readonly name = 'CliError';
+  constructor(
+    readonly code: CliErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export type CliErrorCode =
+  | 'CLI_LOADER_MISSING'
+  | 'CLI_LOAD_FAILED'
+  | 'CLI_NO_SERVICE'
+  | 'CLI_UNREACHABLE'
+  | 'CLI_TARGET_NOT_EMPTY'
+  | 'CLI_BAD_NAME';
+
 export interface ParsedArgs {
   positional: string[];
   flags: Set<string>;

@@ -2,6 +2,7 @@ import os from 'node:os';
 import { LoggingSettingsError } from './errors';
 import { fullyQualifiedHostName } from './fqdn';
 import { droppedWhileUnread, type Logging } from './logging';
+import { chooseFormat, PrettySink } from './pretty';
 import { loadLoggingSettings, type LoggingSettings, type LoggingSettingsInput } from './schema';
 import { LogstashHttpSink } from './sinks/logstash-http';
 import { LogstashUdpSink } from './sinks/logstash-udp';
@@ -71,13 +72,9 @@ async function createSinks(
   return sinks;
 }
 
-function stdoutSink(
-  settings: LoggingSettings,
-  context: SinkContext,
-  stdout: NodeJS.WritableStream,
-): StreamSink {
+function stdoutSink(settings: LoggingSettings, context: SinkContext, stdout: NodeJS.WritableStream): LogSink {
   const maxQueueBytes = settings.stdout_max_queue_bytes;
-  return new StreamSink('stdout', stdout, context.drops, {
+  const sink = new StreamSink('stdout', stdout, context.drops, {
     maxQueueBytes,
     onDropsEnded: (dropped) =>
       context.notice(
@@ -93,6 +90,9 @@ function stdoutSink(
         { stream: 'stdout', records, bytes },
       ),
   });
+  const isTTY = (stdout as { isTTY?: boolean }).isTTY === true;
+  if (chooseFormat(settings.format, settings.profile, isTTY) === 'json') return sink;
+  return new PrettySink(sink, isTTY && process.env.NO_COLOR === undefined);
 }
 
 function openFile(settings: LoggingSettings, filePath: string, context: SinkContext): RotatingFileSink {

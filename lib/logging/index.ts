@@ -1,6 +1,7 @@
 export { configureLogging, type ConfigureLoggingOptions } from './configure';
 export { LoggingSettingsError } from './errors';
 export { LOG_PROFILES, PROFILE_LEVELS, type LevelName, type LogProfile } from './levels';
+export { LOG_FORMATS, type LogFormat } from './pretty';
 export { Logger, type LogArguments, type LogFields } from './logger';
 export {
   DEFAULT_CLOSE_TIMEOUT_MS,

@@ -2,6 +2,7 @@ import convict from 'convict';
 import { DEFAULT_MAX_QUEUE_BYTES } from './sinks/stream';
 import '../settings/formats';
 import { LOG_PROFILES, isLogProfile, unknownProfileMessage, type LogProfile } from './levels';
+import { LOG_FORMATS, type LogFormat } from './pretty';
 
 /** The validated `system.logging` subtree; keys follow Tamarco's (reference 3.3). */
 export interface LoggingSettings {
@@ -9,6 +10,8 @@ export interface LoggingSettings {
   stdout: boolean;
   /** Bytes of log lines held for stdout while its reader does not keep up; beyond it records are dropped. */
   stdout_max_queue_bytes: number;
+  /** How stdout shows records: `auto` (readable on a terminal with DEVELOP), `json`, `pretty`. */
+  format: LogFormat;
   /** Rotating file stream, on when set. */
   file_path: string | null;
   file: {
@@ -71,6 +74,10 @@ export const loggingSchema = {
     doc: 'Bytes of log lines held in memory while stdout is not read (a stalled pipe); records beyond it are dropped and counted',
     default: DEFAULT_MAX_QUEUE_BYTES,
     format: positiveInt,
+  format: {
+    doc: 'stdout lines: auto (readable on a terminal with DEVELOP, JSON otherwise), json, or pretty (readable with DEVELOP); TESTING and PRODUCTION always write JSON',
+    default: 'auto' as LogFormat,
+    format: [...LOG_FORMATS],
   },
   file_path: {
     doc: 'Write to this rotating file when set',

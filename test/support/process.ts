@@ -13,8 +13,12 @@ export interface ServiceProcess {
 }
 
 /** Runs a TypeScript entry point in a real child process, as `npm start` would. */
-export function spawnService(entry: string, env: NodeJS.ProcessEnv = {}): ServiceProcess {
-  return spawnNode(['-r', '@swc-node/register', path.resolve(PROJECT_ROOT, entry)], PROJECT_ROOT, env);
+export function spawnService(
+  entry: string,
+  env: NodeJS.ProcessEnv = {},
+  args: readonly string[] = [],
+): ServiceProcess {
+  return spawnNode(['-r', '@swc-node/register', path.resolve(PROJECT_ROOT, entry), ...args], PROJECT_ROOT, env);
 }
 
 /** Runs `node <args>` in `cwd` (a compiled entry point in a user's project, say). */

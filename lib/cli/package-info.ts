@@ -1,0 +1,29 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+export interface KeelPackage {
+  name: string;
+  version: string;
+  /** The folder holding Keel's package.json. */
+  root: string;
+}
+
+let cached: KeelPackage | undefined;
+
+/** Keel's own package.json, two folders up from this file both in lib/cli and in dist/lib/cli. */
+export function keelPackage(): KeelPackage {
+  if (cached !== undefined) return cached;
+  let dir = __dirname;
+  for (;;) {
+    const file = path.join(dir, 'package.json');
+    try {
+      const { name, version } = JSON.parse(readFileSync(file, 'utf8')) as { name: string; version: string };
+      if (name !== undefined && version !== undefined) return (cached = { name, version, root: dir });
+    } catch {
+      // not here: one folder up
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error(`no package.json above ${__dirname}`);
+    dir = parent;
+  }
+}

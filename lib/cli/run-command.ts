@@ -1,0 +1,125 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, watch, type FSWatcher } from 'node:fs';
+import path from 'node:path';
+import { parseCommandArgs, type Command } from './command';
+import { UsageError, type CliIo } from './io';
+
+/** Changes closer together than this are one change: an editor's save, a `git checkout`. */
+export const WATCH_DEBOUNCE_MS = 150;
+const IGNORED_SEGMENTS = new Set(['node_modules', 'dist', '.git', 'coverage']);
+
+export const runCommand: Command = {
+  words: ['run'],
+  synopsis: '<file> [--watch]',
+  summary: 'start the microservice a file exports, as run() does (signals, exit codes)',
+  details: `The file exports a class decorated with @microservice (or has it as its default export).
+.ts files go through @swc-node/register, found in the project or beside Keel.
+
+  --watch   restart on every change under the file's folder and config/: the running instance
+            stops gracefully first (its stop hooks run); bursts of changes make one restart.
+            Exits when interrupted (SIGINT/SIGTERM), with the exit code of the last instance.`,
+  async run(args, io) {
+    const { positionals, values } = parseCommandArgs(args, { watch: { type: 'boolean' } });
+    if (positionals.length !== 1) throw new UsageError('run needs exactly one file');
+    const [file] = positionals;
+    if (values.watch) return watchAndRestart(file, io);
+    // Loaded here, not at the top: `keel --version` and `keel help` need none of the framework.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { loadService } = require('./load-service') as typeof import('./load-service');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { run } = require('../lifecycle/run') as typeof import('../lifecycle/run');
+    if (process.env[WATCHED_ENV] === '1') stopWhenWatcherGoes();
+    return run(loadService(file, process.cwd()));
+  },
+};
+
+const WATCHED_ENV = 'KEEL_RUN_WATCHED';
+
+/** An instance outlives no watcher: in its own process group, nothing else would stop it. */
+function stopWhenWatcherGoes(): void {
+  process.channel?.unref();
+  process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+}
+
+/**
+ * The watching process runs no service itself: each instance is a child `keel run <file>`, so a
+ * restart gets fresh modules, and a stop is the same SIGTERM a deployment sends.
+ */
+async function watchAndRestart(file: string, io: CliIo): Promise<number> {
+  const cwd = process.cwd();
+  if (!existsSync(path.resolve(cwd, file))) throw new UsageError(`${file}: no such file`);
+  const folders = [path.dirname(path.resolve(cwd, file)), path.resolve(cwd, 'config')].filter(
+    (folder, index, all) => existsSync(folder) && all.indexOf(folder) === index,
+  );
+  const note = (message: string) => io.err.write(`keel run --watch: ${message}\n`);
+
+  let child: ChildProcess | undefined;
+  let lastCode = 0;
+  let exited: Promise<void> = Promise.resolve();
+  let stopping = false;
+  /** Instances this process stopped: their exit is expected, not news. */
+  const stopped = new WeakSet<ChildProcess>();
+  const start = () => {
+    const instance = spawn(process.execPath, [...process.execArgv, process.argv[1], 'run', file], {
+      cwd,
+      env: { ...process.env, [WATCHED_ENV]: '1' },
+      // The IPC channel tells the instance when the watcher is gone, even by SIGKILL (see stopWhenWatcherGoes).
+      stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+      // Its own process group: a Ctrl-C in the terminal reaches only this process, which then
+      // stops the instance once, instead of the instance taking a second signal as a forced exit.
+      detached: true,
+    });
+    child = instance;
+    exited = new Promise((resolve) =>
+      instance.once('exit', (code, signal) => {
+        lastCode = code ?? (signal === null ? 1 : 128);
+        if (child === instance) child = undefined;
+        if (!stopped.has(instance))
+          note(`instance ${instance.pid} exited with ${code ?? signal}; waiting for a change`);
+        resolve();
+      }),
+    );
+  };
+  const stopInstance = async () => {
+    const running = child;
+    if (running !== undefined && running.exitCode === null && running.signalCode === null) {
+      stopped.add(running);
+      running.kill('SIGTERM');
+    }
+    await exited;
+  };
+
+  let timer: NodeJS.Timeout | undefined;
+  let restarting: Promise<void> = Promise.resolve();
+  const changed: string[] = [];
+  const onChange = (folder: string, name: string | null) => {
+    if (name === null || name.split(path.sep).some((segment) => IGNORED_SEGMENTS.has(segment))) return;
+    changed.push(path.relative(cwd, path.join(folder, name)));
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      const files = [...new Set(changed.splice(0))];
+      restarting = restarting.then(async () => {
+        if (stopping) return;
+        note(`${files.join(', ')} changed: restarting`);
+        await stopInstance();
+        if (!stopping) start();
+      });
+    }, WATCH_DEBOUNCE_MS);
+  };
+  const watchers: FSWatcher[] = folders.map((folder) =>
+    watch(folder, { recursive: true }, (_event, name) => onChange(folder, name)),
+  );
+  note(`watching ${folders.map((folder) => path.relative(cwd, folder) || '.').join(', ')}`);
+  start();
+
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  stopping = true;
+  clearTimeout(timer);
+  for (const watcher of watchers) watcher.close();
+  await restarting;
+  await stopInstance();
+  return lastCode;
+}

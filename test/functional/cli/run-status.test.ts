@@ -1,0 +1,159 @@
+import { createServer } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { killAll, PROJECT_ROOT, type ServiceProcess } from '../../support/process';
+import { FIXTURES, keel, startKeel } from './cli';
+
+jest.setTimeout(120_000);
+
+const SERVICE = path.join(FIXTURES, 'service.ts');
+const FREE_REPORT_PORT = { KEEL__SYSTEM__RESOURCES__REPORT_SERVER__PORT: '0' };
+const started: ServiceProcess[] = [];
+
+afterEach(() => killAll(started.splice(0)));
+
+function start(args: string[], env: NodeJS.ProcessEnv = {}): ServiceProcess {
+  const service = startKeel(args, { ...FREE_REPORT_PORT, ...env });
+  started.push(service);
+  return service;
+}
+
+/** Every report server port the output announced, in order (from the JSON records, not their echo). */
+function reportPorts(output: string): number[] {
+  return [...output.matchAll(/"msg":"report server on http:\/\/127\.0\.0\.1:(\d+)"/g)].map((match) =>
+    Number(match[1]),
+  );
+}
+
+describe('keel run', () => {
+  it('runs the exported microservice as run() does: SIGTERM stops it gracefully, exit 0', async () => {
+    const service = start(['run', SERVICE]);
+    await service.waitFor(/cli_fixture ready in/);
+    service.child.kill('SIGTERM');
+    expect((await service.exited).code).toBe(0);
+    expect(service.output()).toMatch(/marker stop hook ran[\s\S]*cli_fixture stopped in/);
+  });
+
+  it('exits 1 when the service fails to start, and when the graph is broken', async () => {
+    const failing = start(['run', SERVICE], { CLI_FIXTURE_FAIL: '1' });
+    const broken = start(['run', path.join(FIXTURES, 'broken.ts')]);
+    expect((await failing.exited).code).toBe(1);
+    expect(failing.output()).toContain(
+      "failed to start: cli_fixture failed to start: resource 'marker' failed in start",
+    );
+    expect((await broken.exited).code).toBe(1);
+    expect(broken.output()).toContain('broken → repository → Pool: no provider for Pool');
+  });
+});
+
+describe('keel status', () => {
+  it('prints the resources and the startup waterfall of a running service; --json the raw document', async () => {
+    const service = start(['run', SERVICE]);
+    await service.waitFor(/cli_fixture ready in/);
+    const [port] = reportPorts(service.output());
+    const url = `http://127.0.0.1:${port}`;
+    const [shown, json] = await Promise.all([
+      keel(['status', '--url', url]),
+      keel(['status', '--url', url, '--json']),
+    ]);
+    expect(shown).toMatchObject({ code: 0, stderr: '' });
+    const lines = shown.stdout.split('\n');
+    expect(lines[0]).toMatch(/^cli_fixture {2}running {2}version \d+\.\d+\.\d+/);
+    expect(lines).toContainEqual(expect.stringMatching(/^RESOURCE +STATUS +TEXT$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^marker +STARTED$/));
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^startup waterfall, [\d.]+ ms {2}\(░ preStart {2}█ start {2}▒ postStart\)$/),
+    );
+    // One bar per resource, 40 cells between pipes, then each phase's offset+duration.
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^marker +\|[ ░█▒]{40}\| {2}start [\d.]+\+[\d.]+ {2}postStart [\d.]+\+[\d.]+$/),
+    );
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^report_server +\|[ █]*█[ █]*\| {2}start [\d.]+\+[\d.]+$/),
+    );
+    expect(json.code).toBe(0);
+    const document = JSON.parse(json.stdout);
+    expect(document).toMatchObject({ service: 'cli_fixture', state: 'running' });
+    expect(document.resources.map((row: { name: string }) => row.name)).toContain('marker');
+    service.child.kill('SIGTERM');
+    expect((await service.exited).code).toBe(0);
+  });
+
+  it('an unreachable service is a one-line error naming the URL, exit 1', async () => {
+    const port = await closedPort();
+    const result = await keel(['status', '--url', `http://127.0.0.1:${port}`]);
+    expect(result).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `keel: cannot reach http://127.0.0.1:${port}/status: ECONNREFUSED\n`,
+    });
+  });
+});
+
+describe('keel run --watch', () => {
+  let folder: string;
+
+  beforeAll(() => {
+    folder = mkdtempSync(path.join(tmpdir(), 'keel-watch-'));
+    writeFileSync(path.join(folder, 'generation.ts'), 'export const generation = 1;\n');
+    // Imports Keel by its absolute path here: the watched folder lives outside the repository.
+    writeFileSync(
+      path.join(folder, 'service.ts'),
+      `import { inject, LOGGER, Microservice, microservice, resource, type Log } from ${JSON.stringify(path.join(PROJECT_ROOT, 'lib'))};
+import { generation } from './generation';
+
+@resource()
+export class Generation {
+  constructor(@inject(LOGGER) private readonly log: Log) {}
+  start(): void { this.log.info({}, \`generation \${generation} started\`); }
+  stop(): void { this.log.info({}, \`generation \${generation} stop hook ran\`); }
+}
+
+@microservice({ name: 'watched', resources: { generation: Generation } })
+export class Watched extends Microservice {}
+`,
+    );
+  });
+
+  afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+  it('restarts once per burst of changes, stopping the old instance gracefully first; the new one serves', async () => {
+    const watcher = start(['run', path.join(folder, 'service.ts'), '--watch']);
+    await watcher.waitFor(/generation 1 started[\s\S]*watched ready in/);
+    for (const round of [1, 2, 3]) {
+      writeFileSync(path.join(folder, 'generation.ts'), `export const generation = 2; // save ${round}\n`);
+    }
+    await watcher.waitFor(/generation 2 started[\s\S]*watched ready in[\s\S]*watched ready in/);
+    const output = watcher.output();
+    expect(output.indexOf('generation 1 stop hook ran')).toBeGreaterThan(-1);
+    expect(output.indexOf('generation 1 stop hook ran')).toBeLessThan(output.indexOf('generation 2 started'));
+    const ports = reportPorts(output);
+    expect(ports).toHaveLength(2);
+    const ready = await fetch(`http://127.0.0.1:${ports[1]}/health/ready`);
+    expect(ready.status).toBe(200);
+    expect(output.match(/changed: restarting/g)).toHaveLength(1);
+
+    watcher.child.kill('SIGTERM');
+    expect((await watcher.exited).code).toBe(0);
+    expect(watcher.output()).toContain('generation 2 stop hook ran');
+  });
+
+  it('an instance stops gracefully when its watcher dies, even by SIGKILL: no orphan is left', async () => {
+    const watcher = start(['run', path.join(folder, 'service.ts'), '--watch']);
+    await watcher.waitFor(/watched ready in/);
+    watcher.child.kill('SIGKILL');
+    // Resolves once the instance, which shares the output pipes, has exited too.
+    await watcher.exited;
+    expect(watcher.output()).toMatch(/stop hook ran[\s\S]*watched stopped in/);
+  });
+});
+
+function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
