@@ -1,12 +1,9 @@
-import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import Koa from 'koa';
 import { inject } from '../container/inversify';
 import { resource } from '../container/decorators';
+import { instanceIdentity } from '../identity/instance';
 import { LOGGER, METRICS_REGISTRY, SERVICE, SETTINGS } from '../container/tokens';
 import type { Log } from '../lifecycle/log';
 import type { ServiceHandle } from '../lifecycle/service-handle';
@@ -39,8 +36,6 @@ type Reply = { status: number; body: unknown; type?: string };
 export class ReportServerResource {
   private server?: Server;
   private readonly startedAt = Date.now();
-  /** Read for the first /status, not at construction: asking git is a child process a start need not wait for. */
-  private version?: Promise<ServiceVersion>;
 
   constructor(
     @inject(SETTINGS) private readonly settings: SettingsView<ReportServerSettings>,
@@ -109,7 +104,7 @@ export class ReportServerResource {
         }
         return { status: 200, body: await this.meters.render(), type: this.meters.contentType };
       case '/status':
-        return this.statusReply(await (this.version ??= serviceVersion()));
+        return this.statusReply();
       case '/status/graph':
         return {
           status: 200,
@@ -134,7 +129,7 @@ export class ReportServerResource {
     }
   }
 
-  private statusReply(version: ServiceVersion): Reply {
+  private statusReply(): Reply {
     const report = this.service.status();
     const healthy =
       report.state === 'running' && report.resources.every((row) => row.status === ResourceStatus.STARTED);
@@ -142,7 +137,7 @@ export class ReportServerResource {
       status: healthy ? 200 : 503,
       body: redact({
         service: report.service,
-        ...version,
+        ...instanceIdentity(),
         uptime_s: Math.round((Date.now() - this.startedAt) / 1000),
         state: report.state,
         resources: report.resources,
@@ -153,43 +148,4 @@ export class ReportServerResource {
 
 function methodNotAllowed(method: string): Reply {
   return { status: 405, body: { error: `method ${method} not allowed` } };
-}
-
-interface ServiceVersion {
-  version?: string;
-  revision?: string;
-}
-
-/** The service's package.json version, and a revision from a REVISION file or git when there is one. */
-async function serviceVersion(): Promise<ServiceVersion> {
-  const root = process.cwd();
-  const version = readJson(path.join(root, 'package.json'))?.version;
-  const revision = readText(path.join(root, 'REVISION')) ?? (await gitRevision(root));
-  return { ...(typeof version === 'string' && { version }), ...(revision !== undefined && { revision }) };
-}
-
-function readJson(file: string): Record<string, unknown> | undefined {
-  const text = readText(file);
-  try {
-    return text === undefined ? undefined : (JSON.parse(text) as Record<string, unknown>);
-  } catch {
-    return undefined;
-  }
-}
-
-function readText(file: string): string | undefined {
-  try {
-    return readFileSync(file, 'utf8').trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-async function gitRevision(cwd: string): Promise<string | undefined> {
-  try {
-    const { stdout } = await promisify(execFile)('git', ['rev-parse', 'HEAD'], { cwd });
-    return stdout.trim();
-  } catch {
-    return undefined;
-  }
 }
