@@ -1,11 +1,13 @@
 import { SettingsError } from '../settings/errors';
 import { UsageError, type CliIo } from './io';
+import { registryList } from './registry-command';
 import { settingsGet, settingsPush, settingsWatch } from './settings-command';
 
 const USAGE = `Usage:
   keel settings push <file.yml|file.json> [--prune]   write every leaf under KEEL_ETCD_PREFIX, then KEEL_ETCD_CHECK_KEY
   keel settings get [path]                            print the settings stored in etcd (secrets redacted)
   keel settings watch [path]                          print each change as it happens, until interrupted
+  keel registry list [service] [--json]               print the instances registered under KEEL_REGISTRY_PREFIX
 
 etcd is reached through KEEL_ETCD_HOSTS (and KEEL_ETCD_PREFIX, KEEL_ETCD_CHECK_KEY, KEEL_ETCD_* for TLS and auth).
 `;
@@ -23,7 +25,12 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     io.out.write(USAGE);
     return 0;
   }
-  const run = group === 'settings' && command !== undefined ? SETTINGS_COMMANDS[command] : undefined;
+  const run =
+    group === 'settings' && command !== undefined
+      ? SETTINGS_COMMANDS[command]
+      : group === 'registry' && command === 'list'
+        ? registryList
+        : undefined;
   try {
     if (run === undefined) throw new UsageError(`unknown command: ${args.join(' ')}`);
     return await run(rest, io);

@@ -123,6 +123,8 @@ export class App {
   private readonly phasesRun = new Set<Phase>();
   private readonly stopFailures: HookFailure[] = [];
   private readonly stoppingWork: (() => Promise<void> | void)[] = [];
+  private readonly readyWork: (() => Promise<void> | void)[] = [];
+  private readonly beforeStoppingWork: (() => Promise<void> | void)[] = [];
   private stopRun?: Promise<void>;
   private restartRun?: Promise<void>;
   private rollbackRun?: Promise<LifecycleError>;
@@ -193,6 +195,7 @@ export class App {
       throw await this.rollbackRun;
     }
     this.state = 'running';
+    if (this.requested === undefined) await this.runAnnouncements(this.readyWork, 'ready');
     if (this.requested !== undefined) {
       this.stop().catch((error: unknown) => this.log.error({ err: error }, messageOf(error)));
     }
@@ -334,6 +337,12 @@ export class App {
       onStopping: (work) => {
         this.stoppingWork.push(work);
       },
+      onReady: (work) => {
+        this.readyWork.push(work);
+      },
+      beforeStopping: (work) => {
+        this.beforeStoppingWork.push(work);
+      },
     };
   }
 
@@ -359,6 +368,15 @@ export class App {
       },
       requestStop: (reason, exitCode) => this.requestStop(reason, exitCode),
     };
+  }
+
+  /** onReady and beforeStopping work: what fails is logged, the service goes on. */
+  private async runAnnouncements(work: readonly (() => Promise<void> | void)[], when: string): Promise<void> {
+    const outcomes = await Promise.allSettled(work.map((item) => Promise.resolve().then(item)));
+    for (const outcome of outcomes) {
+      if (outcome.status === 'rejected')
+        this.log.error({ err: outcome.reason }, `${when} work failed: ${messageOf(outcome.reason)}`);
+    }
   }
 
   private async runStoppingWork(): Promise<void> {
@@ -411,9 +429,11 @@ export class App {
       this.resolveStopped(this.requested ?? { exitCode: 0, reason: 'stopped before it started' });
       return;
     }
-    this.state = 'stopping';
-    this.resolveStopping();
     const began = performance.now();
+    // `stopping` resolves first: the stop timeout of `run` covers the before-stopping work too.
+    this.resolveStopping();
+    await this.runAnnouncements(this.beforeStoppingWork, 'before-stopping');
+    this.state = 'stopping';
     await this.restartRun?.catch(() => undefined);
     for (const phase of ['stop', 'postStop'] as const) {
       try {

@@ -14,3 +14,4 @@ export {
 export { MetricsResource } from './metrics';
 export { ReportServerResource, reportServerSchema } from './report-server';
 export { StatusResource, statusSchema } from './status';
+export * from './registry';
