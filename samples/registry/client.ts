@@ -1,5 +1,14 @@
 import './defaults';
-import { Discovery, HttpClientResource, inject, Microservice, microservice, resourceToken, run, taskTimer } from '../../lib';
+import {
+  Discovery,
+  HttpClientResource,
+  inject,
+  Microservice,
+  microservice,
+  resourceToken,
+  run,
+  taskTimer,
+} from '../../lib';
 
 /**
  * Calls `greeter` through the registry every interval: each request goes to the next live

@@ -220,7 +220,10 @@ export class HttpClientResource {
   }
 }
 
-function serverAddress(instance: RegistryEntry, server: string): RegistryEntry['addresses'][string] | undefined {
+function serverAddress(
+  instance: RegistryEntry,
+  server: string,
+): RegistryEntry['addresses'][string] | undefined {
   if (server !== '') return instance.addresses[server];
   const all = Object.values(instance.addresses);
   return instance.addresses.http ?? (all.length === 1 ? all[0] : undefined);

@@ -32,7 +32,10 @@ export class Discovery {
   async start(): Promise<void> {
     const options = etcdOptionsFromEnv(process.env);
     if (options === undefined) {
-      throw new RegistryError('REGISTRY_NO_ETCD', 'Discovery reads the registry from etcd, and KEEL_ETCD_HOSTS is not set');
+      throw new RegistryError(
+        'REGISTRY_NO_ETCD',
+        'Discovery reads the registry from etcd, and KEEL_ETCD_HOSTS is not set',
+      );
     }
     const prefix = normalizePrefix(this.settings.value().prefix);
     const source = await EtcdSettingsSource.open({ ...options, prefix, checkKey: undefined });
@@ -120,6 +123,9 @@ export class Discovery {
 
   private assertStarted(): void {
     if (this.source === undefined)
-      throw new RegistryError('DISCOVERY_NOT_STARTED', 'Discovery is used before its start hook ran (or after stop)');
+      throw new RegistryError(
+        'DISCOVERY_NOT_STARTED',
+        'Discovery is used before its start hook ran (or after stop)',
+      );
   }
 }

@@ -101,7 +101,8 @@ export class RegistryResource {
       if (!(server instanceof HttpServerResource)) continue;
       const bound = server.address();
       if (bound === undefined) continue;
-      const host = advertised !== '' ? advertised : ANY_ADDRESS.has(bound.address) ? hostname() : bound.address;
+      const host =
+        advertised !== '' ? advertised : ANY_ADDRESS.has(bound.address) ? hostname() : bound.address;
       addresses[node.name] = { host, port: bound.port };
     }
     return addresses;
@@ -143,7 +144,9 @@ export class RegistryResource {
     this.watchdog = setInterval(
       () => {
         if (Date.now() - this.lastAlive > ttl_s * 1000)
-          this.loseLease(`no keep-alive of ${this.key} answered for ${ttl_s} s (ttl_s): the entry has expired`);
+          this.loseLease(
+            `no keep-alive of ${this.key} answered for ${ttl_s} s (ttl_s): the entry has expired`,
+          );
       },
       Math.max(100, (ttl_s * 1000) / 4),
     );

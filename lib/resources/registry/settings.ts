@@ -32,14 +32,22 @@ export const registrySchema = defineSettings({
     format: String,
     default: '',
   },
-  metadata: { doc: 'Strings published with the entry', format: stringMap, default: {} as Record<string, string> },
+  metadata: {
+    doc: 'Strings published with the entry',
+    format: stringMap,
+    default: {} as Record<string, string>,
+  },
 });
 
 export type RegistrySettings = SettingsOf<typeof registrySchema>;
 
 /** `system.resources.<name>` of a Discovery. */
 export const discoverySchema = defineSettings({
-  prefix: { doc: 'etcd key prefix of the registry to read', format: String, default: DEFAULT_REGISTRY_PREFIX },
+  prefix: {
+    doc: 'etcd key prefix of the registry to read',
+    format: String,
+    default: DEFAULT_REGISTRY_PREFIX,
+  },
 });
 
 export type DiscoverySettings = SettingsOf<typeof discoverySchema>;
