@@ -43,7 +43,9 @@ export async function graphiteLines(
       if (!Number.isFinite(sample.value)) continue;
       const name = (sample as { metricName?: string }).metricName ?? metric.name;
       const unprefixed = name.startsWith(source.prefix) ? name.slice(source.prefix.length) : name;
-      lines.push(`${root}.${pathComponent(unprefixed)}${tags(sample.labels)}${instanceTags} ${sample.value} ${unixSeconds}`);
+      lines.push(
+        `${root}.${pathComponent(unprefixed)}${tags(sample.labels)}${instanceTags} ${sample.value} ${unixSeconds}`,
+      );
     }
   }
   return lines;
