@@ -56,7 +56,7 @@ export async function main(): Promise<void> {
       name: 'profiler on, interval_s 1 (a report every second)',
       env: { ...on('PROFILER'), KEEL__SYSTEM__RESOURCES__PROFILER__INTERVAL_S: '1' },
     },
-    { name: 'memory analyzer on (interval_s 30, 32 KiB sampling)', env: on('MEMORY_ANALYZER') },
+    { name: 'memory analyzer on (interval_s 30, 128 KiB sampling)', env: on('MEMORY_ANALYZER') },
     {
       name: 'memory analyzer on, interval_s 1',
       env: { ...on('MEMORY_ANALYZER'), KEEL__SYSTEM__RESOURCES__MEMORY_ANALYZER__INTERVAL_S: '1' },

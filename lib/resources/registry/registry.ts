@@ -137,6 +137,11 @@ export class RegistryResource {
       lease.release();
       throw error;
     }
+    if (!this.active) {
+      // Deregistered while this put was on its way: it must not outlive the stop.
+      await lease.revoke(callDeadline(options)).catch(() => undefined);
+      return;
+    }
     this.lastAlive = Date.now();
     this.degraded = undefined;
     // etcd3 calls a lease lost only after twice its TTL; past one TTL etcd has dropped the entry already.

@@ -10,7 +10,7 @@ import {
 import { until } from '../../support/async';
 import { describeWithEtcd, EtcdCluster } from '../../support/etcd';
 import { keel } from '../../support/etcd-keel-cli';
-import { killAll, PROJECT_ROOT } from '../../support/process';
+import { killAll, PROJECT_ROOT, spawnService } from '../../support/process';
 import { startCaller, startInstance, TTL_S, waitForInstances, type Instance } from './helpers';
 
 jest.setTimeout(90_000);
@@ -93,6 +93,20 @@ describeWithEtcd('the service registry on one etcd', () => {
     expect(json.map((entry) => entry.instance_id).sort()).toEqual(
       listed.map((entry) => entry.instance_id).sort(),
     );
+  });
+
+  it('runs the sample client: its requests reach the instances through the registry', async () => {
+    const client = spawnService('samples/registry/client.ts', {
+      KEEL_ETCD_HOSTS: cluster.hosts,
+      KEEL__SYSTEM__RESOURCES__REPORT_SERVER__PORT: '0',
+    });
+    try {
+      await client.waitFor(/200 from [0-9a-f-]{36} \(3 live\)/, 30_000);
+      client.child.kill('SIGTERM');
+      expect((await client.exited).code).toBe(0);
+    } finally {
+      killAll([client]);
+    }
   });
 
   it('puts instance_id, version and revision in every record and in /status', async () => {
