@@ -55,8 +55,10 @@ async function rawDeleteSeen(client: Etcd3, round: number): Promise<number> {
 /**
  * The registry's two times against raw etcd3 in the same run: from SIGKILL of an instance to its
  * removal from a peer's Discovery cache (floor: a raw lease left to expire, seen by a raw watch),
- * and from an instance's deregistration (SIGTERM) to the last request a busy peer sends it (floor:
- * a raw delete seen by a raw watch). TTL 2 s.
+ * and from an instance's deregistration (SIGTERM; the time its "deregistered" record carries, once
+ * the revoke returned) to the last request a busy peer sends it (floor: a raw delete seen by a raw
+ * watch); negative when the peer's last request to it left before the revoke returned. A failed
+ * request fails the bench. TTL 2 s.
  */
 export async function main(): Promise<void> {
   const loadBefore = loadAverage();
@@ -141,7 +143,8 @@ export async function main(): Promise<void> {
         keel.map((value) => fixed(value, 0)).join(', '),
         floorName,
         fixed(median([...floor]), 1),
-        times(median([...keel]) / Math.max(1, median([...floor]))),
+        // Negative: no request left after the revoke returned; a ratio would mean nothing.
+        median([...keel]) < 0 ? '—' : times(median([...keel]) / Math.max(1, median([...floor]))),
       ]),
     ),
   );
