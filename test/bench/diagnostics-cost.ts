@@ -2,9 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+import { Session } from 'node:inspector/promises';
+import { writeHeapSnapshot } from 'node:v8';
 import autocannon from 'autocannon';
+import { createMicroservice, MemoryAnalyzerResource, Microservice, microservice } from '../../lib';
+import { quietLog } from '../support/async';
 import { median } from './support/measure';
-import { fixed, markdownTable } from './support/table';
+import { fixed, markdownTable, times } from './support/table';
 import {
   cpuMicroseconds,
   firstOk,
@@ -107,7 +112,127 @@ export async function main(): Promise<void> {
       ]),
     ),
   );
+  await lookVersusSnapshot(directory);
+  await inProcessCost();
   console.log(
     `\nload average before / after: ${loadBefore} / ${loadAverage()} (2 cores; other work shares them)\n`,
+  );
+}
+
+@microservice({ name: 'heap_bench', resources: { memory_analyzer: MemoryAnalyzerResource } })
+class HeapBench extends Microservice {}
+
+/**
+ * The memory analyzer's choice, priced on one heap: a look (read the sampling profile, diff by
+ * allocation site) against what an objgraph-like count by constructor needs, a heap snapshot.
+ */
+async function lookVersusSnapshot(directory: string): Promise<void> {
+  const retained = Array.from({ length: 200_000 }, (_, index) => ({ index, label: `object-${index}` }));
+  const app = await createMicroservice(HeapBench, {
+    log: quietLog(),
+    settings: {
+      system: {
+        resources: { report_server: { enabled: false }, memory_analyzer: { enabled: true, directory } },
+      },
+    },
+  });
+  await app.start();
+  const analyzer = app.get(MemoryAnalyzerResource);
+  const more = Array.from({ length: 200_000 }, (_, index) => ({ index, label: `more-${index}` }));
+  const looks: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const began = performance.now();
+    await analyzer.look();
+    looks.push(performance.now() - began);
+  }
+  const snapshots: number[] = [];
+  for (let i = 0; i < 2; i++) {
+    const began = performance.now();
+    writeHeapSnapshot(path.join(directory, `bench-${i}.heapsnapshot`));
+    snapshots.push(performance.now() - began);
+  }
+  await app.stop();
+  const heapMb = process.memoryUsage().heapUsed / 2 ** 20;
+  const objects = retained.length + more.length;
+  console.log(
+    `\n### One look vs one heap snapshot, ${fixed(heapMb, 0)} MB heap (${objects} objects retained)\n`,
+  );
+  console.log(
+    markdownTable(
+      ['work', 'ms (median)', 'ms (each)', 'vs a look'],
+      [
+        [
+          'memory analyzer look (sampling profile, by allocation site)',
+          fixed(median(looks), 1),
+          looks.map((ms) => fixed(ms, 1)).join(', '),
+          times(1),
+        ],
+        [
+          'v8.writeHeapSnapshot (what a count by constructor needs)',
+          fixed(median(snapshots), 1),
+          snapshots.map((ms) => fixed(ms, 1)).join(', '),
+          times(median(snapshots) / median(looks)),
+        ],
+      ],
+    ),
+  );
+}
+
+/** Allocates and serializes: what a request handler does, without sockets or a load generator. */
+function allocatingWork(): number {
+  let length = 0;
+  for (let i = 0; i < 200_000; i++)
+    length += JSON.stringify({ i, label: `item-${i}`, pair: [i, i + 1] }).length;
+  return length;
+}
+
+/**
+ * The same samplers at their defaults around an allocating loop in this process, by CPU time: the
+ * HTTP table's load generator shares the 2 cores with the servers, this one does not. Modes
+ * alternate within each round.
+ */
+async function inProcessCost(): Promise<void> {
+  const session = new Session();
+  session.connect();
+  await session.post('HeapProfiler.enable');
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 1000 });
+  const modes: { name: string; on: () => Promise<unknown>; off: () => Promise<unknown> }[] = [
+    { name: 'no sampler (floor)', on: async () => undefined, off: async () => undefined },
+    {
+      name: 'CPU profiler, 1000 µs sampling',
+      on: () => session.post('Profiler.start'),
+      off: () => session.post('Profiler.stop'),
+    },
+    {
+      name: 'heap sampling, 128 KiB',
+      on: () => session.post('HeapProfiler.startSampling', { samplingInterval: 131_072 }),
+      off: () => session.post('HeapProfiler.stopSampling'),
+    },
+  ];
+  const samples = modes.map(() => [] as number[]);
+  allocatingWork();
+  for (let round = 0; round < 7; round++) {
+    for (const [index, mode] of modes.entries()) {
+      await mode.on();
+      const before = process.cpuUsage();
+      allocatingWork();
+      const used = process.cpuUsage(before);
+      await mode.off();
+      samples[index].push((used.user + used.system) / 1000);
+    }
+  }
+  session.disconnect();
+  const floor = median(samples[0]);
+  console.log('\n### In-process: 200,000 JSON.stringify of a fresh object, CPU ms, 7 rounds\n');
+  console.log(
+    markdownTable(
+      ['sampler', 'CPU ms (median)', 'vs no sampler'],
+      modes.map((mode, index) => [
+        mode.name,
+        fixed(median(samples[index]), 1),
+        times(median(samples[index]) / floor),
+      ]),
+    ),
   );
 }
