@@ -1,6 +1,5 @@
-import { Microservice, microservice, RegistryResource } from '../../lib';
+import { instanceIdentity, Microservice, microservice, RegistryResource } from '../../lib';
 import { http, HttpServerResource } from '../../lib/resources/http';
-import { instanceIdentity } from '../../lib/identity/instance';
 
 /** One instance of the `greeter` service: an HTTP server on a free port, registered in etcd. */
 @microservice({ name: 'greeter', resources: { http: HttpServerResource, registry: RegistryResource } })

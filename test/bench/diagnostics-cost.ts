@@ -88,7 +88,6 @@ export async function main(): Promise<void> {
     }
   } finally {
     await Promise.all(running.map((server) => terminate(server.child)));
-    rmSync(directory, { recursive: true, force: true });
   }
   const rows = running.map((server) => ({
     name: server.name,
@@ -112,7 +111,11 @@ export async function main(): Promise<void> {
       ]),
     ),
   );
-  await lookVersusSnapshot(directory);
+  try {
+    await lookVersusSnapshot(directory);
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
   await inProcessCost();
   console.log(
     `\nload average before / after: ${loadBefore} / ${loadAverage()} (2 cores; other work shares them)\n`,
