@@ -70,17 +70,17 @@ export async function main(): Promise<void> {
   ];
   // One after another: five compiling at once on a loaded 2-core machine can take past firstOk's bound.
   const running: ((typeof targets)[number] & { port: number; child: ChildProcess; samples: Sample[] })[] = [];
-  for (const target of targets) {
-    const port = await freePort();
-    const child = spawnTs(ENTRY, {
-      ...keelEnv(port),
-      KEEL__SYSTEM__RESOURCES__HTTP__ACCESS_LOG: 'false',
-      ...target.env,
-    });
-    running.push({ ...target, port, child, samples: [] as Sample[] });
-    await firstOk(port, '/hello', 60_000);
-  }
   try {
+    for (const target of targets) {
+      const port = await freePort();
+      const child = spawnTs(ENTRY, {
+        ...keelEnv(port),
+        KEEL__SYSTEM__RESOURCES__HTTP__ACCESS_LOG: 'false',
+        ...target.env,
+      });
+      running.push({ ...target, port, child, samples: [] as Sample[] });
+      await firstOk(port, '/hello', 60_000);
+    }
     for (const server of running) await load(server.port, server.child.pid!, 1);
     for (let round = 0; round < ROUNDS; round++) {
       const order = running.map((_, index) => running[(index + round) % running.length]);
@@ -143,13 +143,13 @@ async function lookVersusSnapshot(directory: string): Promise<void> {
   const analyzer = app.get(MemoryAnalyzerResource);
   const more = Array.from({ length: 200_000 }, (_, index) => ({ index, label: `more-${index}` }));
   const looks: number[] = [];
-  for (let i = 0; i < 5; i++) {
+  for (let i = 0; i < 3; i++) {
     const began = performance.now();
     await analyzer.look();
     looks.push(performance.now() - began);
   }
   const snapshots: number[] = [];
-  for (let i = 0; i < 2; i++) {
+  for (let i = 0; i < 1; i++) {
     const began = performance.now();
     writeHeapSnapshot(path.join(directory, `bench-${i}.heapsnapshot`));
     snapshots.push(performance.now() - began);
