@@ -57,6 +57,7 @@ export {
 export { task, taskTimer, type TaskOptions, type TaskTimerOptions } from './lifecycle/tasks';
 export { Test, TestingModuleBuilder, type OverrideBuilder } from './testing/harness';
 export * from './resources';
+export { instanceIdentity, type InstanceIdentity } from './identity/instance';
 export {
   Meters,
   type MeterFactory,

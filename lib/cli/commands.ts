@@ -6,6 +6,7 @@ import { CliError, UsageError, type CliIo } from './io';
 import { newCommand } from './new-command';
 import { keelPackage } from './package-info';
 import { runCommand } from './run-command';
+import { registryCommands } from './registry-commands';
 import { settingsCommands } from './settings-commands';
 import { statusCommand } from './status-command';
 
@@ -16,6 +17,7 @@ export const COMMANDS: readonly Command[] = [
   graphCommand,
   statusCommand,
   ...settingsCommands,
+  ...registryCommands,
 ];
 
 function usage(commands: readonly Command[] = COMMANDS): string {

@@ -221,14 +221,14 @@ function singleOptionalPath(args: string[], command: string): string[] {
   return splitPath(positional[0] ?? '');
 }
 
-function requireEtcd(env: NodeJS.ProcessEnv): EtcdConnectionOptions {
+export function requireEtcd(env: NodeJS.ProcessEnv): EtcdConnectionOptions {
   const options = etcdOptionsFromEnv(env);
   if (options === undefined)
     throw new UsageError('KEEL_ETCD_HOSTS is not set (e.g. KEEL_ETCD_HOSTS=127.0.0.1:2379)');
   return options;
 }
 
-async function withClient(
+export async function withClient(
   options: EtcdConnectionOptions,
   use: (client: Etcd3) => Promise<number>,
 ): Promise<number> {

@@ -143,6 +143,8 @@ export class App {
   private readonly phasesRun = new Set<Phase>();
   private readonly stopFailures: HookFailure[] = [];
   private readonly stoppingWork: (() => Promise<void> | void)[] = [];
+  private readonly readyWork: (() => Promise<void> | void)[] = [];
+  private readonly beforeStoppingWork: (() => Promise<void> | void)[] = [];
   private stopRun?: Promise<void>;
   private restartRun?: Promise<void>;
   private rollbackRun?: Promise<LifecycleError>;
@@ -240,6 +242,7 @@ export class App {
       throw await this.rollbackRun;
     }
     this.state = 'running';
+    if (this.requested === undefined) await this.runAnnouncements(this.readyWork, 'ready');
     this.log.info(
       { ms: round(performance.now() - began) },
       `${this.name} ready in ${round(performance.now() - began)} ms`,
@@ -407,6 +410,12 @@ export class App {
       onStopping: (work) => {
         this.stoppingWork.push(work);
       },
+      onReady: (work) => {
+        this.readyWork.push(work);
+      },
+      beforeStopping: (work) => {
+        this.beforeStoppingWork.push(work);
+      },
     };
   }
 
@@ -444,6 +453,15 @@ export class App {
       `(system.lifecycle.task_stop_share of stop_timeout_ms): stopping the resources anyway`;
     this.log.error({ tasks: stuck, budgetMs }, message);
     this.stopFailures.push({ resource: this.name, phase: 'stop', error: new Error(message) });
+  }
+
+  /** onReady and beforeStopping work: what fails is logged, the service goes on. */
+  private async runAnnouncements(work: readonly (() => Promise<void> | void)[], when: string): Promise<void> {
+    const outcomes = await Promise.allSettled(work.map((item) => Promise.resolve().then(item)));
+    for (const outcome of outcomes) {
+      if (outcome.status === 'rejected')
+        this.log.error({ err: outcome.reason }, `${when} work failed: ${messageOf(outcome.reason)}`);
+    }
   }
 
   private async runStoppingWork(): Promise<void> {
@@ -519,9 +537,11 @@ export class App {
       this.resolveStopped(this.requested ?? { exitCode: 0, reason: 'stopped before it started' });
       return;
     }
-    this.state = 'stopping';
-    this.resolveStopping();
     const began = performance.now();
+    // `stopping` resolves first: the stop timeout of `run` covers the before-stopping work too.
+    this.resolveStopping();
+    await this.runAnnouncements(this.beforeStoppingWork, 'before-stopping');
+    this.state = 'stopping';
     await this.restartRun?.catch(() => undefined);
     for (const phase of STOP_PHASES) {
       try {

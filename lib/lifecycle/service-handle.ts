@@ -33,4 +33,15 @@ export interface ServiceHandle {
    * draining in-flight HTTP requests whose handlers use them. A rejection is a stop failure.
    */
   onStopping(work: () => Promise<void> | void): void;
+  /**
+   * Runs `work` once the service is ready (after every postStart), before `start()` resolves. For
+   * telling the outside the service is there, such as a registry entry. A rejection is logged.
+   */
+  onReady(work: () => Promise<void> | void): void;
+  /**
+   * Runs `work` when a stop begins, before readiness turns false and before any `onStopping` work
+   * (the HTTP drain): for telling peers to stop sending, such as removing a registry entry. The
+   * stop waits for it, so it must bound itself. A rejection is logged.
+   */
+  beforeStopping(work: () => Promise<void> | void): void;
 }

@@ -1,3 +1,4 @@
+import { instanceIdentity, type InstanceIdentity } from '../identity/instance';
 import { levelNameOf } from './levels';
 import { LogEntry, redactRecord, type LogRecord } from './record';
 import type { LogSink } from './sinks/types';
@@ -20,6 +21,8 @@ interface BunyanRecord {
  * created before; the sinks can be swapped underneath loggers already handed out.
  */
 export class RecordDispatcher {
+  private readonly instance: InstanceIdentity = instanceIdentity();
+
   constructor(
     private readonly identity: Readonly<LoggingIdentity>,
     private sinks: readonly LogSink[],
@@ -44,6 +47,9 @@ export class RecordDispatcher {
     record.time = isoTime(raw.time);
     record.service_name = this.identity.serviceName;
     record.deploy_name = this.identity.deployName;
+    record.instance_id = this.instance.instance_id;
+    record.version = this.instance.version;
+    record.revision = this.instance.revision;
     record.levelname = levelNameOf(raw.level);
     const entry = new LogEntry(redactRecord(record));
     for (const sink of this.sinks) {

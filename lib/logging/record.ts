@@ -13,6 +13,9 @@ export interface LogRecord {
   v: number;
   service_name: string;
   deploy_name: string;
+  instance_id: string;
+  version?: string;
+  revision?: string;
   levelname: string;
   logger: string;
   resource?: string;

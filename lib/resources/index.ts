@@ -12,5 +12,12 @@ export {
   type WorkerTask,
 } from './worker-pool';
 export { MetricsResource } from './metrics';
-export { ReportServerResource, reportServerSchema } from './report-server';
+export {
+  ReportServerResource,
+  reportServerSchema,
+  type DebugHandler,
+  type DebugReply,
+} from './report-server';
 export { StatusResource, statusSchema } from './status';
+export * from './registry';
+export * from './diagnostics';

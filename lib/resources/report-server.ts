@@ -1,12 +1,10 @@
-import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { timingSafeEqual } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import Koa from 'koa';
 import { inject } from '../container/inversify';
 import { resource } from '../container/decorators';
+import { instanceIdentity } from '../identity/instance';
 import { LOGGER, METRICS_REGISTRY, SERVICE, SETTINGS } from '../container/tokens';
 import type { Log } from '../lifecycle/log';
 import type { ServiceHandle } from '../lifecycle/service-handle';
@@ -21,15 +19,28 @@ export const reportServerSchema = {
   enabled: { doc: 'Serve /metrics, /status and /health', format: Boolean, default: true },
   host: { doc: 'Address to listen on', format: String, default: '127.0.0.1' },
   port: { doc: 'Port to listen on (0 picks a free one)', format: 'port', default: 5747 },
+  debug_token: {
+    doc: 'Bearer token the /debug/* endpoints (profiler, memory analyzer) require; empty: none',
+    format: String,
+    default: '',
+    sensitive: true,
+  },
 };
 
 interface ReportServerSettings {
   enabled: boolean;
   host: string;
   port: number;
+  debug_token: string;
 }
 
-type Reply = { status: number; body: unknown; type?: string };
+/** What a `/debug/*` handler answers: a status, a body (JSON unless `type` says otherwise). */
+export type DebugReply = { status: number; body: unknown; type?: string };
+
+/** Serves one `/debug/*` path; `query` is the request's query string. */
+export type DebugHandler = (query: URLSearchParams) => Promise<DebugReply>;
+
+type Reply = DebugReply;
 
 /**
  * The operator's window on a service: Prometheus metrics, every resource's status, liveness and
@@ -39,8 +50,7 @@ type Reply = { status: number; body: unknown; type?: string };
 export class ReportServerResource {
   private server?: Server;
   private readonly startedAt = Date.now();
-  /** Read for the first /status, not at construction: asking git is a child process a start need not wait for. */
-  private version?: Promise<ServiceVersion>;
+  private readonly debugRoutes = new Map<string, DebugHandler>();
 
   constructor(
     @inject(SETTINGS) private readonly settings: SettingsView<ReportServerSettings>,
@@ -56,13 +66,25 @@ export class ReportServerResource {
     return typeof address === 'object' && address !== null ? address : undefined;
   }
 
+  /**
+   * Serves `GET <path>` (under `/debug/`) until `remove` is called: the profiler and the memory
+   * analyzer add theirs while enabled. With `debug_token` set, a request without it gets a bare 401.
+   */
+  addDebugRoute(path: `/debug/${string}`, handler: DebugHandler): () => void {
+    this.debugRoutes.set(path, handler);
+    return () => {
+      if (this.debugRoutes.get(path) === handler) this.debugRoutes.delete(path);
+    };
+  }
+
   async start(): Promise<void> {
     const { enabled, host, port } = this.settings.value();
     if (!enabled) return;
     const app = new Koa();
     app.use(async (ctx) => {
-      const reply =
-        ctx.method === 'GET' || ctx.method === 'HEAD'
+      const reply = ctx.path.startsWith('/debug/')
+        ? await this.debugRoute(ctx.method, ctx.path, ctx.querystring, ctx.get('authorization'))
+        : ctx.method === 'GET' || ctx.method === 'HEAD'
           ? await this.route(ctx.path)
           : methodNotAllowed(ctx.method);
       ctx.status = reply.status;
@@ -98,6 +120,25 @@ export class ReportServerResource {
     });
   }
 
+  private async debugRoute(
+    method: string,
+    requestPath: string,
+    query: string,
+    authorization: string,
+  ): Promise<Reply> {
+    const token = this.settings.value().debug_token;
+    if (token !== '' && !sameText(authorization, `Bearer ${token}`)) return { status: 401, body: '' };
+    const handler = this.debugRoutes.get(requestPath);
+    if (handler === undefined) return { status: 404, body: { error: 'not found', path: requestPath } };
+    if (method !== 'GET') return methodNotAllowed(method);
+    try {
+      return await handler(new URLSearchParams(query));
+    } catch (error) {
+      this.log.error({ err: error, path: requestPath }, `${requestPath} failed: ${(error as Error).message}`);
+      return { status: 500, body: { error: (error as Error).message, path: requestPath } };
+    }
+  }
+
   private async route(requestPath: string): Promise<Reply> {
     switch (requestPath) {
       case '/metrics':
@@ -109,7 +150,7 @@ export class ReportServerResource {
         }
         return { status: 200, body: await this.meters.render(), type: this.meters.contentType };
       case '/status':
-        return this.statusReply(await (this.version ??= serviceVersion()));
+        return this.statusReply();
       case '/status/graph':
         return {
           status: 200,
@@ -134,7 +175,7 @@ export class ReportServerResource {
     }
   }
 
-  private statusReply(version: ServiceVersion): Reply {
+  private statusReply(): Reply {
     const report = this.service.status();
     const healthy =
       report.state === 'running' && report.resources.every((row) => row.status === ResourceStatus.STARTED);
@@ -142,7 +183,7 @@ export class ReportServerResource {
       status: healthy ? 200 : 503,
       body: redact({
         service: report.service,
-        ...version,
+        ...instanceIdentity(),
         uptime_s: Math.round((Date.now() - this.startedAt) / 1000),
         state: report.state,
         resources: report.resources,
@@ -152,45 +193,13 @@ export class ReportServerResource {
   }
 }
 
+/** Compares in constant time, so the answer's timing does not reveal how much of a token was right. */
+function sameText(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
 function methodNotAllowed(method: string): Reply {
   return { status: 405, body: { error: `method ${method} not allowed` } };
-}
-
-interface ServiceVersion {
-  version?: string;
-  revision?: string;
-}
-
-/** The service's package.json version, and a revision from a REVISION file or git when there is one. */
-async function serviceVersion(): Promise<ServiceVersion> {
-  const root = process.cwd();
-  const version = readJson(path.join(root, 'package.json'))?.version;
-  const revision = readText(path.join(root, 'REVISION')) ?? (await gitRevision(root));
-  return { ...(typeof version === 'string' && { version }), ...(revision !== undefined && { revision }) };
-}
-
-function readJson(file: string): Record<string, unknown> | undefined {
-  const text = readText(file);
-  try {
-    return text === undefined ? undefined : (JSON.parse(text) as Record<string, unknown>);
-  } catch {
-    return undefined;
-  }
-}
-
-function readText(file: string): string | undefined {
-  try {
-    return readFileSync(file, 'utf8').trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-async function gitRevision(cwd: string): Promise<string | undefined> {
-  try {
-    const { stdout } = await promisify(execFile)('git', ['rev-parse', 'HEAD'], { cwd });
-    return stdout.trim();
-  } catch {
-    return undefined;
-  }
 }

@@ -1,4 +1,5 @@
 import type { Registry } from 'prom-client';
+import type { InstanceIdentity } from '../../identity/instance';
 
 /** Where the lines come from: a `Meters` fits. */
 export interface MetricsSource {
@@ -11,6 +12,8 @@ export interface GraphiteIdentity {
   deployName: string;
   serviceName: string;
   hostname: string;
+  /** Tags on every line: which process and which build sent it. */
+  instance?: InstanceIdentity;
 }
 
 /**
@@ -25,6 +28,14 @@ export async function graphiteLines(
   unixSeconds = Math.floor(Date.now() / 1000),
 ): Promise<string[]> {
   const root = [identity.deployName, identity.serviceName, identity.hostname].map(pathComponent).join('.');
+  const instanceTags =
+    identity.instance === undefined
+      ? ''
+      : tags({
+          instance_id: identity.instance.instance_id,
+          version: identity.instance.version,
+          revision: identity.instance.revision,
+        });
   const lines: string[] = [];
   for (const metric of await source.registry.getMetricsAsJSON()) {
     for (const sample of metric.values) {
@@ -32,7 +43,9 @@ export async function graphiteLines(
       if (!Number.isFinite(sample.value)) continue;
       const name = (sample as { metricName?: string }).metricName ?? metric.name;
       const unprefixed = name.startsWith(source.prefix) ? name.slice(source.prefix.length) : name;
-      lines.push(`${root}.${pathComponent(unprefixed)}${tags(sample.labels)} ${sample.value} ${unixSeconds}`);
+      lines.push(
+        `${root}.${pathComponent(unprefixed)}${tags(sample.labels)}${instanceTags} ${sample.value} ${unixSeconds}`,
+      );
     }
   }
   return lines;

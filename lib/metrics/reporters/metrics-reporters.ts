@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import type { Writable } from 'node:stream';
 
+import { instanceIdentity } from '../../identity/instance';
 import type { Meters } from '../meters';
 import type { MetricsSettings } from '../schema';
 import { CarbonSink } from './carbon';
@@ -53,6 +54,7 @@ export class MetricsReporters {
       deployName: context.deployName,
       serviceName: context.serviceName,
       hostname: context.hostname ?? hostname(),
+      instance: instanceIdentity(),
     };
     this.push =
       sinks.length === 0

@@ -3,10 +3,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { inject } from '../../container/inversify';
 import type { Agent, Response } from 'undici';
 import { resource } from '../../container/decorators';
-import { LOGGER, METRICS, SETTINGS } from '../../container/tokens';
+import { LOGGER, METRICS, RESOURCE_NAME, SERVICE, SETTINGS } from '../../container/tokens';
 import type { Log } from '../../lifecycle/log';
+import type { ServiceHandle } from '../../lifecycle/service-handle';
 import type { Counter, Histogram, MeterFactory } from '../../metrics';
 import type { SettingsView } from '../../settings/types';
+import { Discovery } from '../registry/discovery';
+import type { RegistryEntry } from '../registry/entry';
 import { currentRequestId, enableRequestContext } from './context';
 import type { HttpMethod } from './decorators';
 import { HttpClientError } from './errors';
@@ -43,6 +46,7 @@ export class HttpClientResource {
   private undici?: Undici;
   private agent?: Agent;
   private closed = false;
+  private discovery?: Discovery;
   private readonly requests: Counter;
   private readonly durations: Histogram;
 
@@ -50,6 +54,8 @@ export class HttpClientResource {
     @inject(SETTINGS) private readonly settings: SettingsView<HttpClientSettings>,
     @inject(LOGGER) private readonly log: Log,
     @inject(METRICS) meters: MeterFactory,
+    @inject(SERVICE) private readonly service: ServiceHandle,
+    @inject(RESOURCE_NAME) private readonly name: string,
   ) {
     enableRequestContext();
     this.requests = meters.counter('http_client_requests_total', {
@@ -64,6 +70,7 @@ export class HttpClientResource {
 
   /** undici is loaded here rather than at import: services without a client do not pay for it. */
   async start(): Promise<void> {
+    if (this.settings.value().service !== '') this.discovery = this.findDiscovery();
     this.undici ??= await import('undici');
     this.agent = new this.undici.Agent({ connections: this.settings.value().connections });
     this.closed = false;
@@ -98,12 +105,21 @@ export class HttpClientResource {
    */
   async request(method: HttpMethod, path: string, options: HttpRequestOptions = {}): Promise<Response> {
     const settings = this.settings.value();
-    const url = this.url(path, options.query, settings.base_url);
+    const tried = new Set<string>();
     const attempts = 1 + (IDEMPOTENT.has(method) ? (options.retries ?? settings.retries) : 0);
     const timeoutMs = options.timeoutMs ?? settings.timeout_ms;
     const init = this.requestInit(method, options);
     for (let attempt = 1; ; attempt++) {
       const { fetch, agent } = this.open();
+      let url: URL;
+      try {
+        url = this.url(path, options.query, this.baseUrl(settings, tried));
+      } catch (error) {
+        if (attempt === attempts || !(error instanceof HttpClientError)) throw error;
+        this.log.debug({ err: error, attempt }, `${error.message}: retrying`);
+        await sleep(this.backoffMs(attempt, settings));
+        continue;
+      }
       const began = performance.now();
       const signals = [AbortSignal.timeout(timeoutMs), ...(options.signal ? [options.signal] : [])];
       try {
@@ -132,6 +148,32 @@ export class HttpClientResource {
       throw new HttpClientError('NOT_STARTED', 'the HTTP client is used before its start hook ran');
     }
     return { fetch: this.undici.fetch, agent: this.agent };
+  }
+
+  /** `base_url`, or with `service` an instance Discovery picks, preferring one this request has not tried. */
+  private baseUrl(settings: HttpClientSettings, tried: Set<string>): string {
+    if (settings.service === '') return settings.base_url;
+    const instance = this.discovery?.pick(settings.service, tried);
+    const address = instance === undefined ? undefined : serverAddress(instance, settings.server);
+    if (instance === undefined || address === undefined) {
+      throw new HttpClientError(
+        'NO_INSTANCE',
+        `${this.name}: no live instance of ${settings.service} in the registry${instance === undefined ? '' : ` with an HTTP server '${settings.server || 'http'}'`}`,
+      );
+    }
+    tried.add(instance.instance_id);
+    return `http://${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
+  }
+
+  private findDiscovery(): Discovery {
+    for (const node of this.service.graph.nodes) {
+      const candidate = this.service.instance(node.name);
+      if (candidate instanceof Discovery) return candidate;
+    }
+    throw new HttpClientError(
+      'NO_DISCOVERY',
+      `system.resources.${this.name}.service is '${this.settings.value().service}', but ${this.service.name} has no Discovery resource: add discovery: Discovery to its resources`,
+    );
   }
 
   private url(path: string, query: HttpRequestOptions['query'], baseUrl: string): URL {
@@ -176,6 +218,15 @@ export class HttpClientResource {
     const ceiling = Math.min(settings.max_backoff_ms, settings.backoff_ms * 2 ** (attempt - 1));
     return ceiling / 2 + Math.random() * (ceiling / 2);
   }
+}
+
+function serverAddress(
+  instance: RegistryEntry,
+  server: string,
+): RegistryEntry['addresses'][string] | undefined {
+  if (server !== '') return instance.addresses[server];
+  const all = Object.values(instance.addresses);
+  return instance.addresses.http ?? (all.length === 1 ? all[0] : undefined);
 }
 
 function hasHeader(headers: Record<string, string>, name: string): boolean {

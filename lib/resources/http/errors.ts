@@ -11,7 +11,8 @@ export class HttpRouteError extends Error {
   }
 }
 
-export type HttpClientErrorCode = 'NOT_STARTED' | 'CLIENT_CLOSED' | 'TIMEOUT' | 'NETWORK';
+export type HttpClientErrorCode =
+  'NOT_STARTED' | 'CLIENT_CLOSED' | 'TIMEOUT' | 'NETWORK' | 'NO_DISCOVERY' | 'NO_INSTANCE';
 
 /** A request of HttpClientResource that got no response; an HTTP error status is a response, not this. */
 export class HttpClientError extends Error {

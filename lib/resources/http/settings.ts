@@ -110,6 +110,16 @@ export interface HttpServerSettings {
 
 export const httpClientSchema = {
   base_url: { doc: 'URL relative request paths are resolved against', format: String, default: '' },
+  service: {
+    doc: 'Instead of base_url: a service in the registry; each attempt goes to an instance Discovery picks',
+    format: String,
+    default: '',
+  },
+  server: {
+    doc: "With service: which HTTP server of its instances to call (empty: 'http', else the only one)",
+    format: String,
+    default: '',
+  },
   timeout_ms: {
     doc: 'Time one attempt may take, reading the body included',
     format: 'duration',
@@ -131,6 +141,8 @@ export const httpClientSchema = {
 
 export interface HttpClientSettings {
   base_url: string;
+  service: string;
+  server: string;
   timeout_ms: number;
   retries: number;
   backoff_ms: number;

@@ -51,3 +51,14 @@ describe('carbon plaintext lines', () => {
     expect(Math.abs(timestamp - Date.now() / 1000)).toBeLessThan(3600);
   });
 });
+
+describe('carbon lines with the instance identity', () => {
+  it('tags every line with instance_id, version and revision', async () => {
+    const m = new Meters({ serviceName: 'billing_api', processMetrics: false });
+    m.gauge('g', { help: 'g' }).set(1);
+    const instance = { instance_id: 'i-1', version: '1.2.3', revision: 'abc' };
+    expect(await graphiteLines(m, { ...identity, instance }, 9)).toEqual([
+      'prod.billing_api.web-1_eu_example_com.g;instance_id=i-1;version=1.2.3;revision=abc 1 9',
+    ]);
+  });
+});

@@ -1,0 +1,119 @@
+import type { Profiler } from 'node:inspector';
+import { Session } from 'node:inspector/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { inject } from '../../container/inversify';
+import { resource } from '../../container/decorators';
+import { LOGGER, SERVICE, SETTINGS } from '../../container/tokens';
+import { messageOf } from '../../lifecycle/errors';
+import type { Log } from '../../lifecycle/log';
+import type { ServiceHandle } from '../../lifecycle/service-handle';
+import type { SettingsView } from '../../settings/types';
+import { ReportServerResource, type DebugReply } from '../report-server';
+import { functionTable, topFunctions } from './cpu-profile';
+import { BoundedFiles, outputDirectory } from './files';
+import { profilerSchema, type ProfilerSettings } from './settings';
+
+const MAX_ON_DEMAND_S = 300;
+
+/**
+ * CPU profiling through `node:inspector` in sampling mode, always on while enabled: every
+ * `interval_s` the window's top functions by self time go to the log and the whole window to a
+ * `.cpuprofile` file (Chrome DevTools opens it). `GET /debug/profile?seconds=N` on the report
+ * server answers a profile of the next N seconds, from a second session beside the periodic one.
+ */
+@resource({ settings: profilerSchema, name: 'profiler' })
+export class ProfilerResource {
+  private session?: Session;
+  private timer?: NodeJS.Timeout;
+  private files?: BoundedFiles;
+  private removeRoute?: () => void;
+  private window?: Promise<void>;
+
+  constructor(
+    @inject(SETTINGS) private readonly settings: SettingsView<ProfilerSettings>,
+    @inject(SERVICE) private readonly service: ServiceHandle,
+    @inject(LOGGER) private readonly log: Log,
+    private readonly reportServer: ReportServerResource,
+  ) {}
+
+  /** Where the `.cpuprofile` files go. */
+  get directory(): string {
+    return outputDirectory(this.settings.value().directory, this.service.name);
+  }
+
+  async start(): Promise<void> {
+    const { enabled, interval_s, max_files } = this.settings.value();
+    if (!enabled) return;
+    this.files = new BoundedFiles(this.directory, `${this.service.name}-cpu`, '.cpuprofile', max_files);
+    this.session = await this.startSession();
+    this.timer = setInterval(() => {
+      this.window ??= this.closeWindow().finally(() => (this.window = undefined));
+    }, interval_s * 1000);
+    this.timer.unref();
+    this.removeRoute = this.reportServer.addDebugRoute('/debug/profile', (query) => this.onDemand(query));
+    this.log.info(
+      { interval_s, directory: this.directory },
+      `cpu profiler on, a report every ${interval_s} s`,
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.removeRoute?.();
+    clearInterval(this.timer);
+    await this.window;
+    const session = this.session;
+    this.session = undefined;
+    if (session === undefined) return;
+    await session.post('Profiler.stop').catch(() => undefined);
+    session.disconnect();
+  }
+
+  /** A profile of the next `seconds`, in its own inspector session. */
+  async profile(seconds: number): Promise<Profiler.Profile> {
+    const session = await this.startSession();
+    try {
+      await sleep(seconds * 1000);
+      return (await session.post('Profiler.stop')).profile;
+    } finally {
+      session.disconnect();
+    }
+  }
+
+  private async startSession(): Promise<Session> {
+    const session = new Session();
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', {
+      interval: this.settings.value().sampling_interval_us,
+    });
+    await session.post('Profiler.start');
+    return session;
+  }
+
+  /** Ends the current window and starts the next at once, then reports the one that ended. */
+  private async closeWindow(): Promise<void> {
+    const session = this.session;
+    if (session === undefined) return;
+    try {
+      const { profile } = await session.post('Profiler.stop');
+      await session.post('Profiler.start');
+      const rows = topFunctions(profile, this.settings.value().top);
+      const { file } = await this.files!.write(JSON.stringify(profile));
+      const seconds = Math.round((profile.endTime - profile.startTime) / 1e5) / 10;
+      this.log.info(
+        { top: rows, window_s: seconds, file },
+        `cpu profile of the last ${seconds} s, top ${rows.length} by self time (${file}):\n${functionTable(rows)}`,
+      );
+    } catch (error) {
+      this.log.warn({ err: error }, `cpu profile report failed: ${messageOf(error)}`);
+    }
+  }
+
+  private async onDemand(query: URLSearchParams): Promise<DebugReply> {
+    const seconds = Number(query.get('seconds') ?? '10');
+    if (!(seconds > 0 && seconds <= MAX_ON_DEMAND_S)) {
+      return { status: 400, body: { error: `seconds must be a number in (0, ${MAX_ON_DEMAND_S}]` } };
+    }
+    return { status: 200, body: JSON.stringify(await this.profile(seconds)), type: 'application/json' };
+  }
+}

@@ -1,0 +1,131 @@
+import { inject } from '../../container/inversify';
+import { resource } from '../../container/decorators';
+import { LOGGER, SETTINGS } from '../../container/tokens';
+import type { Log } from '../../lifecycle/log';
+import { etcdOptionsFromEnv, normalizePrefix } from '../../settings/etcd-options';
+import { EtcdSettingsSource, type EtcdChange } from '../../settings/etcd-source';
+import { isPlainObject } from '../../settings/tree';
+import type { SettingsView } from '../../settings/types';
+import { isRegistryEntry, type RegistryEntry } from './entry';
+import { RegistryError } from './errors';
+import { discoverySchema, type DiscoverySettings } from './settings';
+
+export type InstancesListener = (instances: readonly RegistryEntry[]) => void;
+
+/**
+ * The live instances of every service in the registry, from a local cache: one read of the prefix,
+ * then a watch that resumes from the last revision it applied (the settings source's watch), so a
+ * disconnect neither loses a removal nor brings back a stale entry. `pick` is round robin.
+ */
+@resource({ settings: discoverySchema, name: 'discovery' })
+export class Discovery {
+  private source?: EtcdSettingsSource;
+  private readonly services = new Map<string, Map<string, RegistryEntry>>();
+  private readonly listeners = new Map<string, Set<InstancesListener>>();
+  private readonly turns = new Map<string, number>();
+
+  constructor(
+    @inject(SETTINGS) private readonly settings: SettingsView<DiscoverySettings>,
+    @inject(LOGGER) private readonly log: Log,
+  ) {}
+
+  async start(): Promise<void> {
+    const options = etcdOptionsFromEnv(process.env);
+    if (options === undefined) {
+      throw new RegistryError(
+        'REGISTRY_NO_ETCD',
+        'Discovery reads the registry from etcd, and KEEL_ETCD_HOSTS is not set',
+      );
+    }
+    const prefix = normalizePrefix(this.settings.value().prefix);
+    const source = await EtcdSettingsSource.open({ ...options, prefix, checkKey: undefined });
+    this.source = source;
+    this.services.clear();
+    for (const [service, instances] of Object.entries(source.tree())) {
+      if (!isPlainObject(instances)) continue;
+      for (const [id, value] of Object.entries(instances)) this.set(service, id, value);
+    }
+    source.watch({
+      onChanges: (changes) => this.apply(changes),
+      onProblem: (message) => this.log.warn({ prefix }, message),
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.source?.close();
+    this.source = undefined;
+  }
+
+  /** The live instances of `service`, ordered by instance id. */
+  instances(service: string): RegistryEntry[] {
+    this.assertStarted();
+    return [...(this.services.get(service)?.values() ?? [])].sort((a, b) =>
+      a.instance_id.localeCompare(b.instance_id),
+    );
+  }
+
+  /** Services with at least one live instance. */
+  serviceNames(): string[] {
+    this.assertStarted();
+    return [...this.services.keys()].sort();
+  }
+
+  /** Calls `listener` with the instances of `service` after every change to them; returns the unsubscribe. */
+  watch(service: string, listener: InstancesListener): () => void {
+    let set = this.listeners.get(service);
+    if (set === undefined) this.listeners.set(service, (set = new Set()));
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  /**
+   * The next instance of `service` in round robin, skipping those in `exclude` (the ones a retry
+   * already tried) unless nothing else is left; undefined when none is registered.
+   */
+  pick(service: string, exclude?: ReadonlySet<string>): RegistryEntry | undefined {
+    const all = this.instances(service);
+    const fresh = exclude === undefined ? all : all.filter((entry) => !exclude.has(entry.instance_id));
+    const choices = fresh.length > 0 ? fresh : all;
+    if (choices.length === 0) return undefined;
+    const turn = this.turns.get(service) ?? 0;
+    this.turns.set(service, turn + 1);
+    return choices[turn % choices.length];
+  }
+
+  private apply(changes: readonly EtcdChange[]): void {
+    const touched = new Set<string>();
+    for (const { path, value } of changes) {
+      if (path.length !== 2) continue;
+      const [service, id] = path;
+      if (value === undefined) this.services.get(service)?.delete(id);
+      else this.set(service, id, value);
+      if (this.services.get(service)?.size === 0) this.services.delete(service);
+      touched.add(service);
+    }
+    for (const service of touched) {
+      const instances = this.instances(service);
+      for (const listener of this.listeners.get(service) ?? []) {
+        try {
+          listener(instances);
+        } catch (error) {
+          this.log.error({ err: error, service }, `a discovery listener of ${service} failed`);
+        }
+      }
+    }
+  }
+
+  private set(service: string, id: string, value: unknown): void {
+    if (!isRegistryEntry(value)) return;
+    let instances = this.services.get(service);
+    if (instances === undefined) this.services.set(service, (instances = new Map()));
+    instances.set(id, value);
+  }
+
+  private assertStarted(): void {
+    if (this.source === undefined)
+      throw new RegistryError(
+        'DISCOVERY_NOT_STARTED',
+        'Discovery is used before its start hook ran (or after stop)',
+      );
+  }
+}

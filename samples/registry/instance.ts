@@ -1,0 +1,5 @@
+import './defaults';
+import { run } from '../../lib';
+import { Greeter } from './greeter';
+
+void run(Greeter);
