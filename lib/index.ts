@@ -80,3 +80,4 @@ export {
   type LogProfile,
 } from './logging';
 export * from './resources/http';
+export * from './resources/amqp';
