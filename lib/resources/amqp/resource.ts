@@ -128,7 +128,12 @@ export class AmqpResource {
     Object.assign(this.consumerContext, { link, settings, codec: this.codec });
     this.link = link;
     this.requester = new Requester(link, this.name);
-    await link.open();
+    try {
+      await link.open();
+    } catch (error) {
+      this.link = undefined;
+      throw error;
+    }
   }
 
   /** Consumes only now, when every resource a handler may use has started. */

@@ -58,7 +58,7 @@ describeWithRabbitmq('AMQP faults: two brokers, SIGTERM with jobs in flight, a b
   let west: RabbitBroker;
   const apps: App[] = [];
   const spawned: ServiceProcess[] = [];
-  const start = async <T extends typeof Microservice>(service: T, resources: object) => {
+  const start = async (service: Parameters<typeof Test.createMicroservice>[0], resources: object) => {
     const app = await Test.createMicroservice(service, { log: quietLog() })
       .withSettings({ system: { resources } })
       .start();

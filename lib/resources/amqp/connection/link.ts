@@ -120,6 +120,7 @@ export class Link {
     try {
       await recovering.waitForConnect();
     } catch (error) {
+      this.closing = true;
       await recovering.close().catch(() => undefined);
       this.recovering = undefined;
       throw new AmqpError(
