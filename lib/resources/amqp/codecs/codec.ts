@@ -68,8 +68,8 @@ export function codecNamed(name: string): Codec {
 
 /** The codec for a message's content type (parameters such as `; charset=utf-8` ignored). */
 export function codecFor(contentType: string): Codec {
-  const bare = contentType.split(';', 1)[0].trim().toLowerCase();
-  const codec = byContentType.get(bare);
+  const codec =
+    byContentType.get(contentType) ?? byContentType.get(contentType.split(';', 1)[0].trim().toLowerCase());
   if (codec === undefined) {
     throw new CodecError('UNKNOWN_CONTENT_TYPE', `no codec registered for content type '${contentType}'`);
   }
