@@ -15,7 +15,10 @@ import {
   type MessageMeta,
 } from '../../../lib';
 import { quietLog, until } from '../../support/async';
+import { killAll, spawnService, type ServiceProcess } from '../../support/process';
 import { describeWithRabbitmq, RabbitBroker } from '../../support/rabbitmq';
+import { json, send } from '../../unit/http/requests';
+import { listeningPort } from '../http/ports';
 import { connect, type ChannelModel } from 'amqplib';
 
 interface Order {
@@ -43,13 +46,13 @@ class Audit {
 class Shop extends Microservice {
   readonly failing: number[] = [];
 
-  @respond('price.quote')
+  @respond('quote.price')
   quote(request: { sku: string }): { sku: string; price: number } {
     if (request.sku === 'nope') throw Object.assign(new Error('unknown sku nope'), { code: 'UNKNOWN_SKU' });
     return { sku: request.sku, price: 42 };
   }
 
-  @pull('jobs')
+  @pull('shop-jobs')
   async job(job: unknown, meta: MessageMeta): Promise<void> {
     await new Promise((resolve) => setImmediate(resolve));
     JOBS.push({ job, meta });
@@ -155,22 +158,35 @@ describeWithRabbitmq('AmqpResource against a real RabbitMQ', () => {
       requestId: 'req-3',
       attempt: 0,
     });
+    // One debug line per handled message.
+    const lines = records.filter(
+      ({ level, fields }) => level === 'debug' && (fields as { request_id?: string }).request_id === 'req-3',
+    );
+    expect(lines).toHaveLength(1);
+    expect(lines[0].fields).toMatchObject({
+      queue: 'shop.orders.*',
+      routing_key: 'orders.created',
+      attempt: 0,
+      outcome: 'ok',
+    });
+    expect(lines[0].message).toBe('subscribe shop.orders.* orders.created ok');
+    expect(shop.status().resources.find((row) => row.name === 'amqp')?.status).toBe('STARTED');
   });
 
   it('request/response: the reply, an error reply that rejects, a timeout, no responder', async () => {
-    await expect(amqp(ledger).request('price.quote', { sku: 'a1' })).resolves.toEqual({
+    await expect(amqp(ledger).request('quote.price', { sku: 'a1' })).resolves.toEqual({
       sku: 'a1',
       price: 42,
     });
     const replies = await Promise.all(
       Array.from({ length: 50 }, (_, index) =>
-        amqp(ledger).request<{ sku: string }>('price.quote', { sku: `s${index}` }),
+        amqp(ledger).request<{ sku: string }>('quote.price', { sku: `s${index}` }),
       ),
     );
     expect(replies.map(({ sku }) => sku)).toEqual(Array.from({ length: 50 }, (_, index) => `s${index}`));
 
     const failure = await amqp(ledger)
-      .request('price.quote', { sku: 'nope' })
+      .request('quote.price', { sku: 'nope' })
       .catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(AmqpRequestError);
     expect(failure).toMatchObject({ code: 'REMOTE_ERROR', remoteCode: 'UNKNOWN_SKU' });
@@ -189,7 +205,7 @@ describeWithRabbitmq('AmqpResource against a real RabbitMQ', () => {
   });
 
   it('push/pull: every job handled once by one of the competing workers, acked after its handler', async () => {
-    for (let id = 0; id < 30; id++) await amqp(ledger).push('jobs', { id });
+    for (let id = 0; id < 30; id++) await amqp(ledger).push('shop-jobs', { id });
     const handled = () => JOBS;
     await until(() => handled().length === 30, 10_000, '30 jobs');
     expect(
@@ -198,7 +214,7 @@ describeWithRabbitmq('AmqpResource against a real RabbitMQ', () => {
         .sort((a, b) => a - b),
     ).toEqual([...Array(30).keys()]);
     const channel = await raw.createChannel();
-    const { messageCount } = await channel.checkQueue('jobs');
+    const { messageCount } = await channel.checkQueue('shop-jobs');
     expect(messageCount).toBe(0);
     await channel.close();
   });
@@ -241,9 +257,9 @@ describeWithRabbitmq('AmqpResource against a real RabbitMQ', () => {
   it('codecs: YAML, raw bytes and a registered codec decode by content type; undecodable messages are dead-lettered and counted', async () => {
     const jobs = () => JOBS;
     const before = jobs().length;
-    await amqp(ledger).push('jobs', { kind: 'yaml' }, { codec: 'yaml' });
-    await amqp(ledger).push('jobs', Buffer.from([1, 2, 3]), { codec: 'raw' });
-    await amqp(ledger).push('jobs', { kind: 'lines' }, { codec: 'lines' });
+    await amqp(ledger).push('shop-jobs', { kind: 'yaml' }, { codec: 'yaml' });
+    await amqp(ledger).push('shop-jobs', Buffer.from([1, 2, 3]), { codec: 'raw' });
+    await amqp(ledger).push('shop-jobs', { kind: 'lines' }, { codec: 'lines' });
     await until(() => jobs().length === before + 3, 10_000, 'three jobs');
     const got = jobs().slice(before);
     const byType = new Map(got.map(({ job, meta }) => [meta.contentType, job]));
@@ -252,16 +268,16 @@ describeWithRabbitmq('AmqpResource against a real RabbitMQ', () => {
     expect(byType.get('text/x-lines')).toEqual({ kind: 'lines' });
 
     const channel = await raw.createConfirmChannel();
-    channel.sendToQueue('jobs', Buffer.from('{not json'), {
+    channel.sendToQueue('shop-jobs', Buffer.from('{not json'), {
       contentType: 'application/json',
       persistent: true,
     });
-    channel.sendToQueue('jobs', Buffer.from('x'), { contentType: 'image/png', persistent: true });
+    channel.sendToQueue('shop-jobs', Buffer.from('x'), { contentType: 'image/png', persistent: true });
     await channel.waitForConfirms();
     const dead: string[] = [];
     const deadline = Date.now() + 10_000;
     while (dead.length < 2 && Date.now() < deadline) {
-      const message = await channel.get('jobs.dead', { noAck: true });
+      const message = await channel.get('shop-jobs.dead', { noAck: true });
       if (message === false) await new Promise((resolve) => setTimeout(resolve, 50));
       else dead.push(String(message.properties.headers?.['x-keel-dead-reason']));
     }
@@ -274,12 +290,51 @@ describeWithRabbitmq('AmqpResource against a real RabbitMQ', () => {
     );
     const text = (await metricsOf(shop)) + (await metricsOf(shop2));
     const deadLettered = [
-      ...text.matchAll(/amqp_messages_dead_lettered_total\{[^}]*queue="jobs"[^}]*\} (\d+)/g),
+      ...text.matchAll(/amqp_messages_dead_lettered_total\{[^}]*queue="shop-jobs"[^}]*\} (\d+)/g),
     ];
     expect(deadLettered.reduce((sum, match) => sum + Number(match[1]), 0)).toBe(2);
   });
 
-  it('reports CONNECTING in /status while the broker is away is covered by the restart test; here STARTED', () => {
-    expect(shop.status().resources.find((row) => row.name === 'amqp')?.status).toBe('STARTED');
-  });
+  it('samples/amqp-orders: the API quotes through pricing, publishes orders.created and a worker invoices it', async () => {
+    const spawned: ServiceProcess[] = [];
+    const spawn = (file: string, service: string) => {
+      const child = spawnService(`samples/amqp-orders/${file}`, {
+        KEEL__SYSTEM__RESOURCES__AMQP__URL: broker.url,
+        KEEL__SYSTEM__RESOURCES__HTTP__PORT: '0',
+        [`KEEL__SYSTEM__MICROSERVICES__${service.toUpperCase()}__RESOURCES__REPORT_SERVER__PORT`]: '0',
+      });
+      spawned.push(child);
+      return child;
+    };
+    try {
+      const pricing = spawn('pricing.ts', 'pricing');
+      const worker = spawn('worker.ts', 'orders_worker');
+      const api = spawn('orders-api.ts', 'orders_api');
+      await Promise.all([pricing, worker].map((child) => child.waitFor(/amqp 'amqp' connected/)));
+      const port = await listeningPort(api);
+      const body = JSON.stringify({ sku: 'sku-1', quantity: 2 });
+      const headers = { 'content-type': 'application/json', 'x-request-id': 'sample-order-1' };
+      const created = await send(port, '/orders', { method: 'POST', body, headers });
+      expect(created.status).toBe(201);
+      expect(json(created)).toEqual({ id: 1, sku: 'sku-1', quantity: 2, total: 19 });
+      const unknown = await send(port, '/orders', {
+        method: 'POST',
+        body: JSON.stringify({ sku: 'sku-9', quantity: 1 }),
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(unknown.status).toBe(422);
+      expect(json(unknown)).toMatchObject({
+        error: expect.stringContaining('no price for sku-9') as unknown,
+      });
+      const invoiced = await worker.waitFor(/invoiced order 1: 19/);
+      expect(invoiced).toMatch(/"request_id":"sample-order-1"[^\n]*"msg":"invoiced order 1: 19"/);
+      await worker.waitFor(/orders.created: order 1/);
+      for (const child of spawned) child.child.kill('SIGTERM');
+      expect(await Promise.all(spawned.map((child) => child.exited))).toEqual(
+        spawned.map(() => ({ code: 0, signal: null })),
+      );
+    } finally {
+      killAll(spawned);
+    }
+  }, 60_000);
 });
