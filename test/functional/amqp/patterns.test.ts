@@ -18,7 +18,6 @@ import { quietLog, until } from '../../support/async';
 import { killAll, spawnService, type ServiceProcess } from '../../support/process';
 import { describeWithRabbitmq, RabbitBroker } from '../../support/rabbitmq';
 import { json, send } from '../../unit/http/requests';
-import { listeningPort } from '../http/ports';
 import { connect, type ChannelModel } from 'amqplib';
 
 interface Order {
@@ -310,8 +309,13 @@ describeWithRabbitmq('AmqpResource against a real RabbitMQ', () => {
       const pricing = spawn('pricing.ts', 'pricing');
       const worker = spawn('worker.ts', 'orders_worker');
       const api = spawn('orders-api.ts', 'orders_api');
-      await Promise.all([pricing, worker].map((child) => child.waitFor(/amqp 'amqp' connected/)));
-      const port = await listeningPort(api);
+      await Promise.all([pricing, worker].map((child) => child.waitFor(/amqp 'amqp' connected/, 60_000)));
+      // Three TypeScript processes compiling at once on a loaded machine: give them time.
+      const port = Number(
+        /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(
+          await api.waitFor(/http server 'http' listening on http:\/\/127\.0\.0\.1:\d+/, 60_000),
+        )![1],
+      );
       const body = JSON.stringify({ sku: 'sku-1', quantity: 2 });
       const headers = { 'content-type': 'application/json', 'x-request-id': 'sample-order-1' };
       const created = await send(port, '/orders', { method: 'POST', body, headers });
@@ -326,9 +330,9 @@ describeWithRabbitmq('AmqpResource against a real RabbitMQ', () => {
       expect(json(unknown)).toMatchObject({
         error: expect.stringContaining('no price for sku-9') as unknown,
       });
-      const invoiced = await worker.waitFor(/invoiced order 1: 19/);
+      const invoiced = await worker.waitFor(/invoiced order 1: 19/, 30_000);
       expect(invoiced).toMatch(/"request_id":"sample-order-1"[^\n]*"msg":"invoiced order 1: 19"/);
-      await worker.waitFor(/orders.created: order 1/);
+      await worker.waitFor(/orders.created: order 1/, 30_000);
       for (const child of spawned) child.child.kill('SIGTERM');
       expect(await Promise.all(spawned.map((child) => child.exited))).toEqual(
         spawned.map(() => ({ code: 0, signal: null })),
@@ -336,5 +340,5 @@ describeWithRabbitmq('AmqpResource against a real RabbitMQ', () => {
     } finally {
       killAll(spawned);
     }
-  }, 60_000);
+  }, 180_000);
 });

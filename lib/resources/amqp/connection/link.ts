@@ -22,6 +22,8 @@ const MAX_CHANNEL_FAILURES = 3;
 /** One connection's worth of state: what a reconnect throws away and builds again. */
 export class Session {
   closed = false;
+  /** The publish channel once open, until it closes. */
+  openChannel?: Channel | ConfirmChannel;
   private publisher?: Promise<Channel | ConfirmChannel>;
   private readonly queues = new Set<string>();
 
@@ -39,8 +41,10 @@ export class Session {
       this.publisher = opening;
       void opening.then(
         (channel) => {
+          if (this.publisher === opening) this.openChannel = channel;
           channel.on('error', () => undefined);
           channel.once('close', () => {
+            if (this.openChannel === channel) this.openChannel = undefined;
             if (this.publisher === opening) this.publisher = undefined;
           });
         },
@@ -151,9 +155,11 @@ export class Link {
   ): Promise<void> {
     let failures = 0;
     for (;;) {
-      const session = await this.session();
+      // No await while connected: a burst of publishes reaches the socket in the same turn.
+      const current = this.current;
+      const session = current !== undefined && !current.closed ? current : await this.session();
       try {
-        const channel = await session.publishChannel();
+        const channel = session.openChannel ?? (await session.publishChannel());
         await publishOn(channel, confirm, exchange, routingKey, content, options);
         return;
       } catch (error) {
