@@ -19,47 +19,62 @@ export interface LinkOptions {
 /** Attempts of one publish that fail on a live connection (a channel closed by an error) before it gives up. */
 const MAX_CHANNEL_FAILURES = 3;
 
+/** A channel opened on first use, and again after an error closed it. */
+class LazyChannel {
+  /** Set while open: the hot path takes it without awaiting. */
+  open?: Channel;
+  private opening?: Promise<Channel>;
+
+  constructor(private readonly create: () => Promise<Channel>) {}
+
+  get(): Promise<Channel> {
+    if (this.opening === undefined) {
+      const opening = this.create();
+      this.opening = opening;
+      void opening.then(
+        (channel) => {
+          if (this.opening === opening) this.open = channel;
+          channel.on('error', () => undefined);
+          channel.once('close', () => {
+            if (this.open === channel) this.open = undefined;
+            if (this.opening === opening) this.opening = undefined;
+          });
+        },
+        () => {
+          if (this.opening === opening) this.opening = undefined;
+        },
+      );
+    }
+    return this.opening;
+  }
+}
+
 /** One connection's worth of state: what a reconnect throws away and builds again. */
 export class Session {
   closed = false;
-  /** The publish channel once open, until it closes. */
-  openChannel?: Channel | ConfirmChannel;
-  private publisher?: Promise<Channel | ConfirmChannel>;
+  /** Publishes that wait for the broker's confirm (a plain channel when confirms are off). */
+  private readonly confirmed: LazyChannel;
+  /** Replies: sent as they are, on a channel the broker sends no confirms on. */
+  private readonly plain: LazyChannel;
   private readonly queues = new Set<string>();
 
   constructor(
     readonly model: ChannelModel,
-    private readonly confirm: boolean,
+    confirm: boolean,
   ) {
     model.once('close', () => (this.closed = true));
+    this.plain = new LazyChannel(() => model.createChannel());
+    this.confirmed = confirm ? new LazyChannel(() => model.createConfirmChannel()) : this.plain;
   }
 
-  /** The channel publishes go out on, opened again if an error closed it. */
-  publishChannel(): Promise<Channel | ConfirmChannel> {
-    if (this.publisher === undefined) {
-      const opening = this.confirm ? this.model.createConfirmChannel() : this.model.createChannel();
-      this.publisher = opening;
-      void opening.then(
-        (channel) => {
-          if (this.publisher === opening) this.openChannel = channel;
-          channel.on('error', () => undefined);
-          channel.once('close', () => {
-            if (this.openChannel === channel) this.openChannel = undefined;
-            if (this.publisher === opening) this.publisher = undefined;
-          });
-        },
-        () => {
-          if (this.publisher === opening) this.publisher = undefined;
-        },
-      );
-    }
-    return this.publisher;
+  channel(confirm: boolean): LazyChannel {
+    return confirm ? this.confirmed : this.plain;
   }
 
   /** Declares a durable work queue (and its dead-letter queue) once per connection. */
   async workQueue(queue: string): Promise<void> {
     if (this.queues.has(queue)) return;
-    const channel = await this.publishChannel();
+    const channel = await this.plain.get();
     await channel.assertQueue(queue, { durable: true });
     await channel.assertQueue(deadLetterQueue(queue), { durable: true });
     this.queues.add(queue);
@@ -159,7 +174,8 @@ export class Link {
       const current = this.current;
       const session = current !== undefined && !current.closed ? current : await this.session();
       try {
-        const channel = session.openChannel ?? (await session.publishChannel());
+        const lazy = session.channel(confirm);
+        const channel = lazy.open ?? (await lazy.get());
         await publishOn(channel, confirm, exchange, routingKey, content, options);
         return;
       } catch (error) {
@@ -193,7 +209,7 @@ export class Link {
   private async setUp(model: ChannelModel): Promise<void> {
     const session = new Session(model, this.options.confirm);
     model.on('error', () => undefined);
-    const channel = await session.publishChannel();
+    const channel = await session.channel(false).get();
     await channel.assertExchange(this.options.exchange, 'topic', { durable: true });
     await this.options.onConnect(session);
     this.current = session;

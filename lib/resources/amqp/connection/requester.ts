@@ -25,6 +25,8 @@ const ID_PREFIX = randomBytes(6).toString('hex');
 export class Requester {
   private readonly pending = new Map<string, Pending>();
   private readonly channels = new WeakMap<Session, Promise<Channel>>();
+  /** The same channels once open, for requests that need not wait a turn for them. */
+  private readonly opened = new WeakMap<Session, Channel>();
   private sequence = 0;
 
   constructor(
@@ -39,7 +41,7 @@ export class Requester {
     timeoutMs: number,
   ): Promise<ConsumeMessage> {
     const session = await this.link.session();
-    const channel = await this.channelOf(session);
+    const channel = this.opened.get(session) ?? (await this.channelOf(session));
     const correlationId = `${ID_PREFIX}-${(++this.sequence).toString(36)}`;
     return new Promise<ConsumeMessage>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -101,6 +103,7 @@ export class Requester {
       },
       { noAck: true },
     );
+    this.opened.set(session, channel);
     return channel;
   }
 
