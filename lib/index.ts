@@ -94,3 +94,4 @@ export {
   type LogProfile,
 } from './logging';
 export * from './resources/http';
+export * from './resources/amqp';

@@ -64,7 +64,7 @@ export function parseSettingsFile(file: string, shown = file): SettingsTree {
 }
 
 /** Loaded on first use: its 72 modules take about 35 ms to load, and most services read no YAML file. */
-function loadYaml(): typeof Yaml {
+export function loadYaml(): typeof Yaml {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require('yaml') as typeof Yaml;
 }

@@ -51,3 +51,8 @@ export function currentRequestId(): string | undefined {
   }
   return requestScope.getStore();
 }
+
+/** The current request's id when the request context is on; never throws. */
+export function contextRequestId(): string | undefined {
+  return requestScope?.getStore();
+}

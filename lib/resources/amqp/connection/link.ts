@@ -1,0 +1,242 @@
+import type { Channel, ChannelModel, ConfirmChannel, Options, RecoveringChannelModel } from 'amqplib';
+import type { Log } from '../../../lifecycle/log';
+import { AmqpError } from '../errors';
+import { redactUrl } from '../settings';
+import { loadAmqplib } from './amqplib';
+
+export interface LinkOptions {
+  resource: string;
+  url: string;
+  heartbeatS: number;
+  confirm: boolean;
+  exchange: string;
+  reconnect: { min_ms: number; max_ms: number; start_attempts: number };
+  log: Log;
+  /** Runs on every new connection before it is used: consumers and the reply queue attach here. */
+  onConnect(session: Session): Promise<void>;
+}
+
+/** Attempts of one publish that fail on a live connection (a channel closed by an error) before it gives up. */
+const MAX_CHANNEL_FAILURES = 3;
+
+/** A channel opened on first use, and again after an error closed it. */
+class LazyChannel {
+  /** Set while open: the hot path takes it without awaiting. */
+  open?: Channel;
+  private opening?: Promise<Channel>;
+
+  constructor(private readonly create: () => Promise<Channel>) {}
+
+  get(): Promise<Channel> {
+    if (this.opening === undefined) {
+      const opening = this.create();
+      this.opening = opening;
+      void opening.then(
+        (channel) => {
+          if (this.opening === opening) this.open = channel;
+          channel.on('error', () => undefined);
+          channel.once('close', () => {
+            if (this.open === channel) this.open = undefined;
+            if (this.opening === opening) this.opening = undefined;
+          });
+        },
+        () => {
+          if (this.opening === opening) this.opening = undefined;
+        },
+      );
+    }
+    return this.opening;
+  }
+}
+
+/** One connection's worth of state: what a reconnect throws away and builds again. */
+export class Session {
+  closed = false;
+  /** Publishes that wait for the broker's confirm (a plain channel when confirms are off). */
+  private readonly confirmed: LazyChannel;
+  /** Replies: sent as they are, on a channel the broker sends no confirms on. */
+  private readonly plain: LazyChannel;
+  private readonly queues = new Set<string>();
+
+  constructor(
+    readonly model: ChannelModel,
+    confirm: boolean,
+  ) {
+    model.once('close', () => (this.closed = true));
+    this.plain = new LazyChannel(() => model.createChannel());
+    this.confirmed = confirm ? new LazyChannel(() => model.createConfirmChannel()) : this.plain;
+  }
+
+  channel(confirm: boolean): LazyChannel {
+    return confirm ? this.confirmed : this.plain;
+  }
+
+  /** Declares a durable work queue (and its dead-letter queue) once per connection. */
+  async workQueue(queue: string): Promise<void> {
+    if (this.queues.has(queue)) return;
+    const channel = await this.plain.get();
+    await channel.assertQueue(queue, { durable: true });
+    await channel.assertQueue(deadLetterQueue(queue), { durable: true });
+    this.queues.add(queue);
+  }
+}
+
+export function deadLetterQueue(queue: string): string {
+  return `${queue}.dead`;
+}
+
+/**
+ * The resource's connection: opened with amqplib's recovery, which reconnects with backoff after
+ * the broker goes away; each new connection becomes a Session, set up before anything uses it.
+ */
+export class Link {
+  private recovering?: RecoveringChannelModel;
+  private current?: Session;
+  private waiters: Array<{ resolve(session: Session): void; reject(error: Error): void }> = [];
+  private closing = false;
+
+  constructor(private readonly options: LinkOptions) {}
+
+  get isOpen(): boolean {
+    return this.current !== undefined && !this.current.closed;
+  }
+
+  get isClosed(): boolean {
+    return this.closing;
+  }
+
+  async open(): Promise<void> {
+    const { url, heartbeatS, reconnect, resource, log } = this.options;
+    const amqplib = loadAmqplib(resource);
+    const shown = redactUrl(url);
+    const target = new URL(url);
+    target.searchParams.set('heartbeat', String(heartbeatS));
+    this.closing = false;
+    const recovering = await amqplib.connect(target.toString(), {
+      recovery: {
+        initialDelay: reconnect.min_ms,
+        maxDelay: reconnect.max_ms,
+        initialMaxRetries: Math.max(0, reconnect.start_attempts - 1),
+        maxRetries: Infinity,
+        waitForConnect: false,
+        setup: (model: ChannelModel) => this.setUp(model),
+      },
+    } as Options.Connect & { recovery: object });
+    this.recovering = recovering;
+    recovering.on('error', (error: Error) =>
+      log.warn({ err: error }, `amqp '${resource}': ${error.message}`),
+    );
+    recovering.on('disconnect', (error: Error) => {
+      log.warn(
+        { err: error, url: shown },
+        `amqp '${resource}' lost its connection to ${shown}: ${error.message}`,
+      );
+    });
+    recovering.on('reconnect-scheduled', ({ attempt, delay }: { attempt: number; delay: number }) =>
+      log.info({ attempt, delay_ms: delay }, `amqp '${resource}' reconnects to ${shown} in ${delay} ms`),
+    );
+    recovering.on('connect', () => log.info({ url: shown }, `amqp '${resource}' connected to ${shown}`));
+    try {
+      await recovering.waitForConnect();
+    } catch (error) {
+      this.closing = true;
+      await recovering.close().catch(() => undefined);
+      this.recovering = undefined;
+      throw new AmqpError(
+        'CONNECT_FAILED',
+        `amqp '${resource}' cannot connect to ${shown} after ${reconnect.start_attempts} attempt(s): ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+  }
+
+  /** The current session, or the next one while reconnecting; rejects once the link is closed. */
+  session(): Promise<Session> {
+    if (this.current !== undefined && !this.current.closed) return Promise.resolve(this.current);
+    if (this.closing) return Promise.reject(this.stoppedError());
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  /**
+   * Sends one message; with confirms on (and `confirm` not false), resolves once the broker has
+   * it, sending it again on the next connection if this one is lost first.
+   */
+  async send(
+    exchange: string,
+    routingKey: string,
+    content: Buffer,
+    options: Options.Publish,
+    confirm = this.options.confirm,
+  ): Promise<void> {
+    let failures = 0;
+    for (;;) {
+      // No await while connected: a burst of publishes reaches the socket in the same turn.
+      const current = this.current;
+      const session = current !== undefined && !current.closed ? current : await this.session();
+      try {
+        const lazy = session.channel(confirm);
+        const channel = lazy.open ?? (await lazy.get());
+        await publishOn(channel, confirm, exchange, routingKey, content, options);
+        return;
+      } catch (error) {
+        if ((error as Error).message === 'message nacked') {
+          throw new AmqpError('PUBLISH_FAILED', `the broker refused a message for '${routingKey}'`, {
+            cause: error,
+          });
+        }
+        // Lost with its connection: sent again on the next one (at least once, never lost).
+        if (session.closed) continue;
+        if (++failures >= MAX_CHANNEL_FAILURES) {
+          throw new AmqpError(
+            'PUBLISH_FAILED',
+            `amqp '${this.options.resource}' cannot publish to '${routingKey}': ${(error as Error).message}`,
+            { cause: error },
+          );
+        }
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const waiter of this.waiters.splice(0)) waiter.reject(this.stoppedError());
+    const recovering = this.recovering;
+    this.recovering = undefined;
+    this.current = undefined;
+    await recovering?.close();
+  }
+
+  private async setUp(model: ChannelModel): Promise<void> {
+    const session = new Session(model, this.options.confirm);
+    model.on('error', () => undefined);
+    const channel = await session.channel(false).get();
+    await channel.assertExchange(this.options.exchange, 'topic', { durable: true });
+    await this.options.onConnect(session);
+    this.current = session;
+    for (const waiter of this.waiters.splice(0)) waiter.resolve(session);
+  }
+
+  private stoppedError(): AmqpError {
+    return new AmqpError('STOPPED', `amqp '${this.options.resource}' is stopped`);
+  }
+}
+
+function publishOn(
+  channel: Channel | ConfirmChannel,
+  confirm: boolean,
+  exchange: string,
+  routingKey: string,
+  content: Buffer,
+  options: Options.Publish,
+): Promise<void> {
+  if (!confirm) {
+    return channel.publish(exchange, routingKey, content, options)
+      ? Promise.resolve()
+      : new Promise((resolve) => channel.once('drain', resolve));
+  }
+  return new Promise((resolve, reject) => {
+    (channel as ConfirmChannel).publish(exchange, routingKey, content, options, (error) =>
+      error ? reject(error) : resolve(),
+    );
+  });
+}

@@ -1,0 +1,133 @@
+import { randomBytes } from 'node:crypto';
+import type { Channel, ConsumeMessage, Message, Options } from 'amqplib';
+import { AmqpRequestError } from '../errors';
+import type { Link, Session } from './link';
+
+/** RabbitMQ's direct reply-to: replies come straight to the channel that sent the request. */
+const REPLY_TO = 'amq.rabbitmq.reply-to';
+export const ERROR_HEADER = 'x-keel-error';
+export const ERROR_CODE_HEADER = 'x-keel-error-code';
+
+interface Pending {
+  routingKey: string;
+  session: Session;
+  timer: NodeJS.Timeout;
+  resolve(reply: ConsumeMessage): void;
+  reject(error: Error): void;
+}
+
+const ID_PREFIX = randomBytes(6).toString('hex');
+
+/**
+ * The caller's side of request/response: one plain channel per connection consuming direct
+ * reply-to, requests correlated by id, each bounded by its timeout.
+ */
+export class Requester {
+  private readonly pending = new Map<string, Pending>();
+  private readonly channels = new WeakMap<Session, Promise<Channel>>();
+  /** The same channels once open, for requests that need not wait a turn for them. */
+  private readonly opened = new WeakMap<Session, Channel>();
+  private sequence = 0;
+
+  constructor(
+    private readonly link: Link,
+    private readonly resource: string,
+  ) {}
+
+  async request(
+    routingKey: string,
+    content: Buffer,
+    properties: Options.Publish,
+    timeoutMs: number,
+  ): Promise<ConsumeMessage> {
+    const session = await this.link.session();
+    const channel = this.opened.get(session) ?? (await this.channelOf(session));
+    const correlationId = `${ID_PREFIX}-${(++this.sequence).toString(36)}`;
+    return new Promise<ConsumeMessage>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(correlationId);
+        reject(
+          new AmqpRequestError(
+            'TIMEOUT',
+            `request '${routingKey}' on amqp '${this.resource}' got no reply within ${timeoutMs} ms`,
+          ),
+        );
+      }, timeoutMs);
+      this.pending.set(correlationId, { routingKey, session, timer, resolve, reject });
+      try {
+        // Mandatory: with no responder's queue bound, the broker returns it at once rather than drop it.
+        channel.publish('', routingKey, content, {
+          ...properties,
+          correlationId,
+          replyTo: REPLY_TO,
+          mandatory: true,
+          expiration: String(timeoutMs),
+        });
+      } catch (error) {
+        this.settle(correlationId, undefined, error as Error);
+      }
+    });
+  }
+
+  private channelOf(session: Session): Promise<Channel> {
+    let channel = this.channels.get(session);
+    if (channel === undefined) {
+      channel = this.open(session);
+      this.channels.set(session, channel);
+      session.model.once('close', () => this.failAll(session));
+    }
+    return channel;
+  }
+
+  private async open(session: Session): Promise<Channel> {
+    const channel = await session.model.createChannel();
+    channel.on('error', () => undefined);
+    channel.on('return', (message: Message) => {
+      const id = message.properties.correlationId as string | undefined;
+      const pending = id === undefined ? undefined : this.pending.get(id);
+      if (pending === undefined) return;
+      this.settle(
+        id!,
+        undefined,
+        new AmqpRequestError(
+          'NO_RESPONDER',
+          `request '${pending.routingKey}' on amqp '${this.resource}': no queue '${pending.routingKey}', nothing responds to it`,
+        ),
+      );
+    });
+    await channel.consume(
+      REPLY_TO,
+      (reply) => {
+        const id = reply?.properties.correlationId as string | undefined;
+        if (reply !== null && id !== undefined) this.settle(id, reply);
+      },
+      { noAck: true },
+    );
+    this.opened.set(session, channel);
+    return channel;
+  }
+
+  private settle(id: string, reply?: ConsumeMessage, error?: Error): void {
+    const pending = this.pending.get(id);
+    if (pending === undefined) return;
+    this.pending.delete(id);
+    clearTimeout(pending.timer);
+    if (error !== undefined) pending.reject(error);
+    else pending.resolve(reply!);
+  }
+
+  /** A reply to a request sent on a lost connection can never come: direct reply-to is per channel. */
+  private failAll(session: Session): void {
+    for (const [id, pending] of this.pending) {
+      if (pending.session !== session) continue;
+      this.settle(
+        id,
+        undefined,
+        new AmqpRequestError(
+          'CONNECTION_LOST',
+          `request '${pending.routingKey}' on amqp '${this.resource}': the connection closed before the reply`,
+        ),
+      );
+    }
+  }
+}

@@ -1,0 +1,292 @@
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { Channel, ConsumeMessage, MessagePropertyHeaders, Options } from 'amqplib';
+import type { Log } from '../../../lifecycle/log';
+import type { Counter, Histogram } from '../../../metrics';
+import { withRequestId } from '../../http/context';
+import { decodeMessage, encodeWith, type Codec } from '../codecs/codec';
+import { deadLetterQueue, type Link, type Session } from '../connection/link';
+import { ERROR_CODE_HEADER, ERROR_HEADER } from '../connection/requester';
+import type { AmqpSettings } from '../settings';
+import type { MessageMeta, MessagePattern } from './decorators';
+
+export const ATTEMPT_HEADER = 'x-keel-attempt';
+export const DEAD_REASON_HEADER = 'x-keel-dead-reason';
+export const REQUEST_ID_HEADER = 'x-request-id';
+
+export interface QueueMeters {
+  consumed: Counter;
+  failed: Counter;
+  deadLettered: Counter;
+  duration: Histogram;
+}
+
+export interface ConsumerSpec {
+  pattern: MessagePattern;
+  queue: string;
+  /** For subscribe: the topic pattern bound on the resource's exchange. */
+  topic?: string;
+  /** `service.method`, for logs. */
+  owner: string;
+  handler(message: unknown, meta: MessageMeta): unknown;
+}
+
+/** What every consumer of one resource shares. */
+export interface ConsumerContext {
+  link: Link;
+  settings: AmqpSettings;
+  codec: Codec;
+  log: Log;
+  meters(queue: string): QueueMeters;
+  /** Counts handlers in flight, for the drain. */
+  began(): void;
+  ended(): void;
+}
+
+const ID_PREFIX = randomBytes(6).toString('hex');
+let sequence = 0;
+
+class Meta implements MessageMeta {
+  private child?: Log;
+  constructor(
+    readonly pattern: MessagePattern,
+    readonly queue: string,
+    readonly exchange: string,
+    readonly routingKey: string,
+    readonly contentType: string,
+    readonly headers: Readonly<Record<string, unknown>>,
+    readonly requestId: string,
+    readonly attempt: number,
+    readonly redelivered: boolean,
+    private readonly parent: Log,
+  ) {}
+
+  get log(): Log {
+    this.child ??= this.parent.child({ request_id: this.requestId, queue: this.queue });
+    return this.child;
+  }
+}
+
+/**
+ * One decorated handler's consumer: a channel of its own per connection (its prefetch, its
+ * failures), deliveries decoded by content type, acked only after the handler settled; a failure
+ * retried with backoff by sending the message again with its attempt count, then dead-lettered.
+ */
+export class Consumer {
+  private channel?: Channel;
+  private consumerTag?: string;
+  private taking = false;
+  private readonly meters: QueueMeters;
+
+  constructor(
+    readonly spec: ConsumerSpec,
+    private readonly context: ConsumerContext,
+  ) {
+    this.meters = context.meters(spec.queue);
+  }
+
+  /** Declares the queue and starts consuming on `session`: at start and after every reconnect. */
+  async attach(session: Session): Promise<void> {
+    const { spec, context } = this;
+    const channel = await session.model.createChannel();
+    channel.on('error', (error: Error) =>
+      context.log.warn({ err: error, queue: spec.queue }, `consumer of '${spec.queue}': ${error.message}`),
+    );
+    await channel.prefetch(context.settings.prefetch);
+    await channel.assertQueue(spec.queue, { durable: spec.pattern !== 'respond' });
+    await channel.assertQueue(deadLetterQueue(spec.queue), { durable: true });
+    if (spec.topic !== undefined) await channel.bindQueue(spec.queue, context.settings.exchange, spec.topic);
+    this.channel = channel;
+    this.taking = true;
+    const { consumerTag } = await channel.consume(spec.queue, (message) => {
+      if (message !== null) this.deliver(channel, message);
+    });
+    this.consumerTag = consumerTag;
+  }
+
+  /** Stops taking deliveries; those already delivered but not begun stay unacked for redelivery. */
+  async cancel(): Promise<void> {
+    this.taking = false;
+    const { channel, consumerTag } = this;
+    if (channel === undefined || consumerTag === undefined) return;
+    this.consumerTag = undefined;
+    await channel.cancel(consumerTag).catch(() => undefined);
+  }
+
+  /** Closing the channel hands every unacked delivery back to the broker. */
+  async close(): Promise<void> {
+    const channel = this.channel;
+    this.channel = undefined;
+    await channel?.close().catch(() => undefined);
+  }
+
+  private deliver(channel: Channel, message: ConsumeMessage): void {
+    if (!this.taking || channel !== this.channel) return;
+    this.context.began();
+    void this.handle(channel, message).finally(() => this.context.ended());
+  }
+
+  private async handle(channel: Channel, message: ConsumeMessage): Promise<void> {
+    const { spec, context } = this;
+    const began = performance.now();
+    const { properties, fields, content } = message;
+    const headers: MessagePropertyHeaders = properties.headers ?? {};
+    const attempt = Number(headers[ATTEMPT_HEADER] ?? 0) || 0;
+    const header = headers[REQUEST_ID_HEADER];
+    const requestId =
+      typeof header === 'string' && header !== '' ? header : `${ID_PREFIX}-${(++sequence).toString(36)}`;
+    const contentType = properties.contentType as string | undefined;
+
+    let value: unknown;
+    try {
+      value = decodeMessage(content, contentType, context.codec);
+    } catch (error) {
+      const reason = `cannot decode the message: ${(error as Error).message}`;
+      context.log.warn({ queue: spec.queue, request_id: requestId, err: error }, `${spec.owner}: ${reason}`);
+      if (spec.pattern === 'respond') await this.reply(message, undefined, error as Error);
+      await this.deadLetter(channel, message, reason);
+      return;
+    }
+    const meta = new Meta(
+      spec.pattern,
+      spec.queue,
+      fields.exchange,
+      fields.routingKey,
+      contentType ?? context.codec.contentType,
+      headers,
+      requestId,
+      attempt,
+      fields.redelivered,
+      context.log,
+    );
+    let result: unknown;
+    let failure: Error | undefined;
+    try {
+      result = withRequestId(requestId, () => spec.handler(value, meta));
+      // A handler that answers synchronously is not awaited: one turn less per message.
+      if (isPromiseLike(result)) result = await result;
+    } catch (error) {
+      failure = error instanceof Error ? error : new Error(String(error));
+    }
+    const seconds = (performance.now() - began) / 1000;
+    this.meters.duration.observe(seconds);
+    this.meters.consumed.inc();
+    context.log.debug(
+      {
+        queue: spec.queue,
+        routing_key: fields.routingKey,
+        request_id: requestId,
+        attempt,
+        outcome: failure === undefined ? 'ok' : 'failed',
+        duration_ms: seconds * 1000,
+      },
+      `${spec.pattern} ${spec.queue} ${fields.routingKey} ${failure === undefined ? 'ok' : 'failed'}`,
+    );
+    if (failure === undefined) {
+      if (spec.pattern === 'respond') await this.reply(message, result);
+      this.ack(channel, message);
+      return;
+    }
+    this.meters.failed.inc();
+    meta.log.error(
+      { err: failure, attempt, routing_key: fields.routingKey },
+      `${spec.owner} failed on a message from '${spec.queue}' (attempt ${attempt + 1}): ${failure.message}`,
+    );
+    if (spec.pattern === 'respond') {
+      await this.reply(message, undefined, failure);
+      this.ack(channel, message);
+      return;
+    }
+    const { attempts, backoff_ms, max_backoff_ms } = context.settings.retry;
+    if (attempt >= attempts) {
+      await this.deadLetter(channel, message, `handler failed ${attempt + 1} time(s): ${failure.message}`);
+      return;
+    }
+    await sleep(Math.min(max_backoff_ms, backoff_ms * 2 ** attempt));
+    // Interrupted by a drain that ran out of time: the broker redelivers the original instead.
+    if (channel !== this.channel) return;
+    await this.resend(channel, message, spec.queue, { ...headers, [ATTEMPT_HEADER]: attempt + 1 });
+  }
+
+  private async reply(message: ConsumeMessage, result: unknown, error?: Error): Promise<void> {
+    const { replyTo, correlationId } = message.properties;
+    if (typeof replyTo !== 'string') return;
+    const { link, codec } = this.context;
+    const options: Options.Publish = { correlationId, contentType: codec.contentType };
+    let content: Buffer;
+    if (error === undefined) {
+      try {
+        content = encodeWith(codec, result ?? null, `the reply of ${this.spec.owner}`);
+      } catch (encodeError) {
+        return this.reply(message, undefined, encodeError as Error);
+      }
+    } else {
+      content = Buffer.alloc(0);
+      const code = (error as { code?: unknown }).code;
+      options.headers = {
+        [ERROR_HEADER]: error.message,
+        ...(typeof code === 'string' && { [ERROR_CODE_HEADER]: code }),
+      };
+    }
+    await link
+      .send('', replyTo, content, options, false)
+      .catch((sendError: Error) =>
+        this.context.log.warn({ err: sendError }, `${this.spec.owner}: reply not sent: ${sendError.message}`),
+      );
+  }
+
+  private async deadLetter(channel: Channel, message: ConsumeMessage, reason: string): Promise<void> {
+    const headers = {
+      ...message.properties.headers,
+      [DEAD_REASON_HEADER]: reason,
+      'x-keel-dead-routing-key': message.fields.routingKey,
+      'x-keel-dead-exchange': message.fields.exchange,
+    };
+    if (await this.resend(channel, message, deadLetterQueue(this.spec.queue), headers)) {
+      this.meters.deadLettered.inc();
+    }
+  }
+
+  /** Sends a copy to `queue` (confirmed), then acks the original: a crash in between duplicates, never loses. */
+  private async resend(
+    channel: Channel,
+    message: ConsumeMessage,
+    queue: string,
+    headers: MessagePropertyHeaders,
+  ): Promise<boolean> {
+    const { properties } = message;
+    try {
+      await this.context.link.send('', queue, message.content, {
+        headers,
+        contentType: properties.contentType as string | undefined,
+        messageId: properties.messageId as string | undefined,
+        persistent: true,
+      });
+    } catch (error) {
+      this.context.log.error(
+        { err: error, queue },
+        `${this.spec.owner}: cannot move a message to '${queue}', left for redelivery: ${(error as Error).message}`,
+      );
+      return false;
+    }
+    this.ack(channel, message);
+    return true;
+  }
+
+  private ack(channel: Channel, message: ConsumeMessage): void {
+    if (channel !== this.channel) return;
+    try {
+      channel.ack(message);
+    } catch {
+      // The channel closed under it: the broker redelivers the message.
+    }
+  }
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,26 @@
+import { registerGraphCheck } from '../../container/defaults';
+import { requireAmqpForHandlers } from './handlers/check';
+
+export { AmqpResource, type SendOptions, type RequestOptions } from './resource';
+export { registerCodec, jsonCodec, yamlCodec, rawCodec, type Codec } from './codecs/codec';
+export {
+  subscribe,
+  respond,
+  pull,
+  type MessageMeta,
+  type MessageHandler,
+  type MessagePattern,
+  type HandlerOptions,
+  type SubscribeOptions,
+} from './handlers/decorators';
+export {
+  AmqpError,
+  AmqpRequestError,
+  CodecError,
+  type AmqpErrorCode,
+  type AmqpRequestErrorCode,
+  type CodecErrorCode,
+} from './errors';
+export { amqpSchema, type AmqpSettings } from './settings';
+
+registerGraphCheck(requireAmqpForHandlers);

@@ -1,0 +1,385 @@
+import type { ConsumeMessage, Options } from 'amqplib';
+import { resource } from '../../container/decorators';
+import { inject } from '../../container/inversify';
+import { LOGGER, METRICS, RESOURCE_NAME, SERVICE, SETTINGS } from '../../container/tokens';
+import type { Log } from '../../lifecycle/log';
+import type { ServiceHandle } from '../../lifecycle/service-handle';
+import { ResourceStatus } from '../../lifecycle/status';
+import type { ResourceHealth } from '../../lifecycle/manager';
+import type { Counter, Histogram, MeterFactory } from '../../metrics';
+import type { SettingsView } from '../../settings/types';
+import { contextRequestId } from '../http/context';
+import { codecNamed, decodeMessage, encodeWith, type Codec } from './codecs/codec';
+import { Link, type Session } from './connection/link';
+import { ERROR_CODE_HEADER, ERROR_HEADER, Requester } from './connection/requester';
+import { AmqpError, AmqpRequestError } from './errors';
+import { Consumer, REQUEST_ID_HEADER, type ConsumerContext, type QueueMeters } from './handlers/consumer';
+import {
+  handlersOfPrototype,
+  type DeclaredHandler,
+  type MessageHandler,
+  type MessageMeta,
+  type MessagePattern,
+} from './handlers/decorators';
+import { amqpSchema, redactUrl, type AmqpSettings } from './settings';
+
+export interface SendOptions {
+  /** A registered codec's name; the resource's `codec` setting by default. */
+  codec?: string;
+  headers?: Record<string, string | number | boolean>;
+  /** Sent as `x-request-id`; by default the id of the HTTP request being served, if the request context is on. */
+  requestId?: string;
+}
+
+export interface RequestOptions extends SendOptions {
+  /** The resource's `request_timeout_ms` by default. */
+  timeout_ms?: number;
+}
+
+interface Meters {
+  consumed: Counter;
+  failed: Counter;
+  deadLettered: Counter;
+  duration: Histogram;
+  published: Counter;
+}
+
+/**
+ * A RabbitMQ client with Tamarco's three patterns: publish/subscribe on a topic exchange,
+ * request/response over direct reply-to, push/pull on durable work queues. One connection,
+ * reconnected with backoff; consumers start in postStart, once every resource has started, and
+ * stop taking deliveries as soon as the service begins stopping, before any resource stops.
+ */
+@resource({ settings: amqpSchema, name: 'amqp' })
+export class AmqpResource {
+  private link?: Link;
+  private requester?: Requester;
+  private codec: Codec;
+  private readonly consumers: Consumer[] = [];
+  private readonly queueMeters = new Map<string, QueueMeters>();
+  private readonly publishedBy = new Map<string, Counter>();
+  private readonly meters: Meters;
+  private readonly consumerContext: ConsumerContext;
+  private handlersBound = false;
+  private inFlight = 0;
+  private onIdle?: () => void;
+  private draining?: Promise<void>;
+
+  constructor(
+    @inject(SETTINGS) private readonly settings: SettingsView<AmqpSettings>,
+    @inject(SERVICE) private readonly service: ServiceHandle,
+    @inject(LOGGER) private readonly log: Log,
+    @inject(METRICS) meterFactory: MeterFactory,
+    @inject(RESOURCE_NAME) readonly name: string,
+  ) {
+    this.codec = codecNamed(settings.value().codec);
+    const byQueue = ['queue'];
+    this.meters = {
+      consumed: meterFactory.counter('amqp_messages_consumed_total', {
+        help: 'Messages a handler was run for, by queue',
+        labelNames: byQueue,
+      }),
+      failed: meterFactory.counter('amqp_messages_failed_total', {
+        help: 'Handler runs that threw or rejected, by queue',
+        labelNames: byQueue,
+      }),
+      deadLettered: meterFactory.counter('amqp_messages_dead_lettered_total', {
+        help: 'Messages moved to the dead-letter queue (undecodable, or out of retries), by queue',
+        labelNames: byQueue,
+      }),
+      duration: meterFactory.histogram('amqp_handler_duration_seconds', {
+        help: 'Time from delivery to the handler settling, by queue',
+        labelNames: byQueue,
+      }),
+      published: meterFactory.counter('amqp_messages_published_total', {
+        help: 'Messages published, pushed or requested, by topic or queue',
+        labelNames: ['destination'],
+      }),
+    };
+    this.consumerContext = {
+      link: undefined as unknown as Link,
+      settings: settings.value(),
+      codec: this.codec,
+      log,
+      meters: (queue) => this.metersOf(queue),
+      began: () => this.inFlight++,
+      ended: () => {
+        if (--this.inFlight === 0) this.onIdle?.();
+      },
+    };
+    service.onStopping(() => this.drain());
+  }
+
+  /** Connects, retrying `reconnect.start_attempts` times; handlers do not consume yet. */
+  async start(): Promise<void> {
+    const settings = this.settings.value();
+    this.codec = codecNamed(settings.codec);
+    this.draining = undefined;
+    const link = new Link({
+      resource: this.name,
+      url: settings.url,
+      heartbeatS: settings.heartbeat_s,
+      confirm: settings.confirm,
+      exchange: settings.exchange,
+      reconnect: settings.reconnect,
+      log: this.log,
+      onConnect: (session) => this.resume(session),
+    });
+    Object.assign(this.consumerContext, { link, settings, codec: this.codec });
+    this.link = link;
+    this.requester = new Requester(link, this.name);
+    try {
+      await link.open();
+    } catch (error) {
+      this.link = undefined;
+      throw error;
+    }
+  }
+
+  /** Consumes only now, when every resource a handler may use has started. */
+  async postStart(): Promise<void> {
+    if (!this.handlersBound) {
+      this.bindDecoratedHandlers();
+      this.handlersBound = true;
+    }
+    const session = await this.requireLink().session();
+    await Promise.all(this.consumers.map((consumer) => consumer.attach(session)));
+  }
+
+  /** Already drained when the service stops as a whole; this is also the path of a restart. */
+  async stop(): Promise<void> {
+    await this.drain();
+    const link = this.link;
+    this.link = undefined;
+    await link?.close();
+  }
+
+  /** CONNECTING while the connection is being recovered. */
+  status(): ResourceHealth {
+    if (this.link === undefined || this.link.isOpen) return ResourceStatus.STARTED;
+    return {
+      status: ResourceStatus.CONNECTING,
+      text: `reconnecting to ${redactUrl(this.settings.value().url)}`,
+    };
+  }
+
+  /** The URL this resource connects to, credentials redacted. */
+  get url(): string {
+    return redactUrl(this.settings.value().url);
+  }
+
+  /** To every queue bound to a matching pattern on the resource's topic exchange. */
+  async publish(topic: string, message: unknown, options: SendOptions = {}): Promise<void> {
+    const link = this.requireLink();
+    const [content, properties] = this.encode(message, options, `publish('${topic}')`);
+    await link.send(this.settings.value().exchange, topic, content, properties);
+    this.published(topic).inc();
+  }
+
+  /** To the durable work queue `queue` (declared here if need be), for one of its consumers. */
+  async push(queue: string, message: unknown, options: SendOptions = {}): Promise<void> {
+    const link = this.requireLink();
+    const [content, properties] = this.encode(message, options, `push('${queue}')`);
+    await (await link.session()).workQueue(queue);
+    await link.send('', queue, content, properties);
+    this.published(queue).inc();
+  }
+
+  /** The reply of the `@respond(routingKey)` handler; rejects with its error, or on timeout. */
+  async request<R = unknown>(routingKey: string, message: unknown, options: RequestOptions = {}): Promise<R> {
+    this.requireLink();
+    const [content, properties] = this.encode(message, options, `request('${routingKey}')`);
+    properties.persistent = false;
+    const timeout = options.timeout_ms ?? this.settings.value().request_timeout_ms;
+    this.published(routingKey).inc();
+    const reply = await this.requester!.request(routingKey, content, properties, timeout);
+    return this.readReply(routingKey, reply) as R;
+  }
+
+  /** Like `@subscribe`; before start or at any time after. */
+  subscribe<T>(pattern: string, handler: MessageHandler<T>, options: { queue?: string } = {}): Promise<void> {
+    return this.addConsumer('subscribe', pattern, options.queue, `${this.name}.subscribe`, handler);
+  }
+
+  /** Like `@respond`. */
+  respond<T>(routingKey: string, handler: MessageHandler<T>): Promise<void> {
+    return this.addConsumer('respond', routingKey, undefined, `${this.name}.respond`, handler);
+  }
+
+  /** Like `@pull`. */
+  pull<T>(queue: string, handler: MessageHandler<T>): Promise<void> {
+    return this.addConsumer('pull', queue, undefined, `${this.name}.pull`, handler);
+  }
+
+  private async addConsumer<T>(
+    pattern: MessagePattern,
+    target: string,
+    queue: string | undefined,
+    owner: string,
+    handler: MessageHandler<T>,
+  ): Promise<void> {
+    const consumer = this.consumerFor(pattern, target, queue, owner, (message, meta) =>
+      handler(message as T, meta),
+    );
+    if (this.handlersBound && this.link !== undefined) await consumer.attach(await this.link.session());
+  }
+
+  private consumerFor(
+    pattern: MessagePattern,
+    target: string,
+    queue: string | undefined,
+    owner: string,
+    handler: (message: unknown, meta: MessageMeta) => unknown,
+  ): Consumer {
+    const consumer = new Consumer(
+      {
+        pattern,
+        queue: queue ?? (pattern === 'subscribe' ? `${this.service.name}.${target}` : target),
+        topic: pattern === 'subscribe' ? target : undefined,
+        owner,
+        handler,
+      },
+      this.consumerContext,
+    );
+    this.consumers.push(consumer);
+    return consumer;
+  }
+
+  /** A new connection: every consumer declares its queue and consumes again. */
+  private async resume(session: Session): Promise<void> {
+    if (this.draining !== undefined || !this.handlersBound) return;
+    await Promise.all(this.consumers.map((consumer) => consumer.attach(session)));
+  }
+
+  private drain(): Promise<void> {
+    this.draining ??= this.runDrain();
+    return this.draining;
+  }
+
+  private async runDrain(): Promise<void> {
+    await Promise.all(this.consumers.map((consumer) => consumer.cancel()));
+    const graceMs = this.settings.value().drain_timeout_ms;
+    const inFlight = this.inFlight;
+    if (inFlight > 0)
+      this.log.info({ inFlight, graceMs }, `amqp '${this.name}' draining ${inFlight} handler(s)`);
+    const timedOut = await this.idle(graceMs);
+    await Promise.all(this.consumers.map((consumer) => consumer.close()));
+    if (timedOut) {
+      this.log.warn(
+        { abandoned: this.inFlight, graceMs },
+        `amqp '${this.name}' drained: ${this.inFlight} handler(s) still running after ${graceMs} ms, not acked; the broker redelivers them`,
+      );
+    } else if (inFlight > 0) {
+      this.log.info({}, `amqp '${this.name}' drained: every handler finished`);
+    }
+  }
+
+  /** Resolves true when the grace ran out first. */
+  private idle(graceMs: number): Promise<boolean> {
+    if (this.inFlight === 0) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(true), graceMs);
+      this.onIdle = () => {
+        clearTimeout(timer);
+        this.onIdle = undefined;
+        resolve(false);
+      };
+    });
+  }
+
+  private encode(message: unknown, options: SendOptions, what: string): [Buffer, Options.Publish] {
+    const codec = options.codec === undefined ? this.codec : codecNamed(options.codec);
+    const content = encodeWith(codec, message, `${what} on amqp '${this.name}'`);
+    const requestId = options.requestId ?? contextRequestId();
+    const headers =
+      requestId === undefined ? options.headers : { ...options.headers, [REQUEST_ID_HEADER]: requestId };
+    return [content, { contentType: codec.contentType, persistent: true, headers }];
+  }
+
+  private readReply(routingKey: string, reply: ConsumeMessage): unknown {
+    const headers = reply.properties.headers ?? {};
+    const error = headers[ERROR_HEADER];
+    if (error !== undefined) {
+      const code = headers[ERROR_CODE_HEADER] as string | undefined;
+      throw new AmqpRequestError(
+        'REMOTE_ERROR',
+        `request '${routingKey}' on amqp '${this.name}' failed in its responder: ${String(error)}`,
+        code,
+      );
+    }
+    return decodeMessage(reply.content, reply.properties.contentType as string | undefined, this.codec);
+  }
+
+  private requireLink(): Link {
+    if (this.link === undefined || this.link.isClosed) {
+      throw new AmqpError('NOT_STARTED', `amqp '${this.name}' is not started`);
+    }
+    return this.link;
+  }
+
+  private metersOf(queue: string): QueueMeters {
+    let meters = this.queueMeters.get(queue);
+    if (meters === undefined) {
+      const labels = { queue };
+      meters = {
+        consumed: this.meters.consumed.labels(labels),
+        failed: this.meters.failed.labels(labels),
+        deadLettered: this.meters.deadLettered.labels(labels),
+        duration: this.meters.duration.labels(labels),
+      };
+      this.queueMeters.set(queue, meters);
+    }
+    return meters;
+  }
+
+  private published(destination: string): Counter {
+    let counter = this.publishedBy.get(destination);
+    if (counter === undefined) {
+      counter = this.meters.published.labels({ destination });
+      this.publishedBy.set(destination, counter);
+    }
+    return counter;
+  }
+
+  private bindDecoratedHandlers(): void {
+    const { graph } = this.service;
+    const resources = graph.nodes
+      .filter((node) => this.service.instance(node.name) instanceof AmqpResource)
+      .map((node) => node.name);
+    for (const node of graph.nodes) {
+      const owner = this.service.instance(node.name);
+      if (typeof owner !== 'object' || owner === null) continue;
+      for (const declared of handlersOfPrototype(Object.getPrototypeOf(owner) as object)) {
+        if (!this.consumes(declared, resources, node.name)) continue;
+        const method = (owner as Record<string | symbol, MessageHandler<unknown>>)[declared.key];
+        this.consumerFor(
+          declared.pattern,
+          declared.target,
+          declared.queue,
+          `${node.name}.${String(declared.key)}`,
+          (message, meta) => method.call(owner, message, meta),
+        );
+      }
+    }
+  }
+
+  private consumes(declared: DeclaredHandler, resources: readonly string[], owner: string): boolean {
+    const where = `@${declared.pattern}('${declared.target}') on ${owner}.${String(declared.key)}`;
+    if (declared.resource !== undefined) {
+      if (!resources.includes(declared.resource)) {
+        throw new AmqpError(
+          'UNKNOWN_RESOURCE',
+          `${where} names AmqpResource '${declared.resource}', which ${this.service.name} does not have; its AMQP resources: ${resources.map((name) => `'${name}'`).join(', ')}`,
+        );
+      }
+      return declared.resource === this.name;
+    }
+    if (resources.length > 1) {
+      throw new AmqpError(
+        'AMBIGUOUS_RESOURCE',
+        `${where} does not say which AmqpResource consumes it, and ${this.service.name} has ${resources.length}: add { resource: ${resources.map((name) => `'${name}'`).join(' | ')} }`,
+      );
+    }
+    return true;
+  }
+}

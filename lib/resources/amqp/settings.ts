@@ -1,0 +1,75 @@
+export const amqpSchema = {
+  url: {
+    doc: 'Broker URL, amqp:// or amqps://; its credentials are redacted wherever Keel shows it',
+    format: String,
+    default: 'amqp://guest:guest@127.0.0.1:5672',
+  },
+  heartbeat_s: { doc: 'AMQP heartbeat interval (0: none)', format: 'nat', default: 10 },
+  prefetch: { doc: 'Unacked deliveries each consumer holds at most', format: 'nat', default: 32 },
+  confirm: {
+    doc: 'publish() and push() resolve only once the broker has confirmed the message',
+    format: Boolean,
+    default: true,
+  },
+  exchange: { doc: 'Topic exchange publish() and @subscribe use', format: String, default: 'keel.events' },
+  codec: { doc: 'Codec messages are encoded with, by registered name', format: String, default: 'json' },
+  reconnect: {
+    min_ms: {
+      doc: 'Delay before the first reconnect attempt; doubled each next one',
+      format: 'nat',
+      default: 100,
+    },
+    max_ms: { doc: 'Longest delay between two reconnect attempts', format: 'nat', default: 5000 },
+    start_attempts: {
+      doc: 'Connection attempts at start before the resource fails to start',
+      format: 'nat',
+      default: 5,
+    },
+  },
+  request_timeout_ms: { doc: 'Default timeout of request()', format: 'nat', default: 5000 },
+  drain_timeout_ms: {
+    doc: 'On stop, how long in-flight handlers may take; those still running are not acked',
+    format: 'nat',
+    default: 10_000,
+  },
+  retry: {
+    attempts: {
+      doc: 'Further attempts of a message whose @pull or @subscribe handler failed, before it is dead-lettered',
+      format: 'nat',
+      default: 3,
+    },
+    backoff_ms: {
+      doc: 'Delay before the first retry; doubled for each next one',
+      format: 'nat',
+      default: 100,
+    },
+    max_backoff_ms: { doc: 'Longest delay before a retry', format: 'nat', default: 5000 },
+  },
+};
+
+export interface AmqpSettings {
+  url: string;
+  heartbeat_s: number;
+  prefetch: number;
+  confirm: boolean;
+  exchange: string;
+  codec: string;
+  reconnect: { min_ms: number; max_ms: number; start_attempts: number };
+  request_timeout_ms: number;
+  drain_timeout_ms: number;
+  retry: { attempts: number; backoff_ms: number; max_backoff_ms: number };
+}
+
+/** The URL with its user and password replaced, for logs, errors and /status. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.username !== '' || parsed.password !== '') {
+      parsed.username = '***';
+      parsed.password = '';
+    }
+    return parsed.toString();
+  } catch {
+    return '[unparsable url]';
+  }
+}

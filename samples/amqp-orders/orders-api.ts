@@ -1,0 +1,52 @@
+import {
+  AmqpRequestError,
+  AmqpResource,
+  http,
+  HttpServerResource,
+  Microservice,
+  microservice,
+  run,
+  type HttpContext,
+} from '../../lib';
+import type { Order, Quote } from './messages';
+import { useSampleSettings } from './settings';
+
+/**
+ * `POST /orders {sku, quantity}`: asks the pricing service for a quote (request/response), then
+ * announces `orders.created` (publish/subscribe) and leaves the invoice to a worker (push/pull).
+ */
+@microservice({ name: 'orders_api', resources: { http: HttpServerResource, amqp: AmqpResource } })
+export class OrdersApi extends Microservice {
+  private readonly orders: Order[] = [];
+
+  constructor(private readonly amqp: AmqpResource) {
+    super();
+  }
+
+  @http('POST', '/orders')
+  async create(ctx: HttpContext): Promise<[number, unknown]> {
+    const { sku, quantity } = ctx.state.body as { sku: string; quantity: number };
+    let quote: Quote;
+    try {
+      quote = await this.amqp.request<Quote>('price.quote', { sku, quantity }, { timeout_ms: 2000 });
+    } catch (error) {
+      if (error instanceof AmqpRequestError && error.code === 'REMOTE_ERROR')
+        return [422, { error: error.message }];
+      throw error;
+    }
+    const order: Order = { id: this.orders.length + 1, sku, quantity, total: quote.total };
+    this.orders.push(order);
+    const requestId = ctx.state.requestId;
+    await this.amqp.publish('orders.created', order, { requestId });
+    await this.amqp.push('jobs', { kind: 'invoice', order }, { requestId });
+    return [201, order];
+  }
+
+  @http('GET', '/orders')
+  list(): Order[] {
+    return this.orders;
+  }
+}
+
+useSampleSettings();
+if (require.main === module) void run(OrdersApi);

@@ -1,0 +1,171 @@
+import {
+  AmqpResource,
+  Microservice,
+  microservice,
+  pull,
+  Test,
+  type App,
+  type MessageMeta,
+} from '../../../lib';
+import { quietLog, until } from '../../support/async';
+import { killAll, spawnService, type ServiceProcess } from '../../support/process';
+import { describeWithRabbitmq, RabbitBroker } from '../../support/rabbitmq';
+
+const received: Array<{ id: number; broker: string; meta: MessageMeta }> = [];
+
+@microservice({ name: 'pair', resources: { east: AmqpResource, west: AmqpResource } })
+class Pair extends Microservice {
+  @pull('jobs', { resource: 'east' })
+  east(job: { id: number }, meta: MessageMeta): void {
+    received.push({ id: job.id, broker: 'east', meta });
+  }
+
+  @pull('jobs', { resource: 'west' })
+  west(job: { id: number }, meta: MessageMeta): void {
+    received.push({ id: job.id, broker: 'west', meta });
+  }
+}
+
+@microservice({ name: 'unsure', resources: { east: AmqpResource, west: AmqpResource } })
+class Unsure extends Microservice {
+  @pull('jobs')
+  job(): void {}
+}
+
+@microservice({ name: 'publisher', resources: { amqp: AmqpResource } })
+class Publisher extends Microservice {}
+
+@microservice({ name: 'puller', resources: { amqp: AmqpResource } })
+class Puller extends Microservice {
+  @pull('restart')
+  job(job: { id: number }, meta: MessageMeta): void {
+    received.push({ id: job.id, broker: 'restart', meta });
+  }
+}
+
+@microservice({ name: 'second_worker', resources: { amqp: AmqpResource } })
+class SecondWorker extends Microservice {
+  @pull('work')
+  work(job: { id: number }, meta: MessageMeta): void {
+    received.push({ id: job.id, broker: 'second', meta });
+  }
+}
+
+const FAST_RECONNECT = { min_ms: 50, max_ms: 500, start_attempts: 3 };
+
+describeWithRabbitmq('AMQP faults: two brokers, SIGTERM with jobs in flight, a broker restart', () => {
+  let east: RabbitBroker;
+  let west: RabbitBroker;
+  const apps: App[] = [];
+  const spawned: ServiceProcess[] = [];
+  const start = async (service: Parameters<typeof Test.createMicroservice>[0], resources: object) => {
+    const app = await Test.createMicroservice(service, { log: quietLog() })
+      .withSettings({ system: { resources } })
+      .start();
+    apps.push(app);
+    return app;
+  };
+
+  beforeAll(async () => {
+    [east, west] = await Promise.all([RabbitBroker.start(), RabbitBroker.start()]);
+  }, 120_000);
+
+  afterAll(async () => {
+    killAll(spawned);
+    await Promise.all(apps.map((app) => app.stop()));
+    await Promise.all([east?.stop(), west?.stop()]);
+  }, 60_000);
+
+  beforeEach(() => {
+    received.length = 0;
+  });
+
+  it('two brokers: each AmqpResource has its own settings and connection, handlers name theirs', async () => {
+    const app = await start(Pair, { east: { url: east.url }, west: { url: west.url } });
+    await app.get<AmqpResource>('east').push('jobs', { id: 1 });
+    await app.get<AmqpResource>('west').push('jobs', { id: 2 });
+    await until(() => received.length === 2, 10_000, 'one job per broker');
+    expect(received.map(({ id, broker }) => [id, broker]).sort()).toEqual([
+      [1, 'east'],
+      [2, 'west'],
+    ]);
+    expect(app.get<AmqpResource>('east').url).toBe(`amqp://***@127.0.0.1:${east.port}`);
+    const failure = await start(Unsure, { east: { url: east.url }, west: { url: west.url } }).catch(
+      (error: unknown) => error,
+    );
+    expect(String(failure)).toContain(
+      "@pull('jobs') on unsure.job does not say which AmqpResource consumes it, and unsure has 2: add { resource: 'east' | 'west' }",
+    );
+    expect(JSON.stringify(app.status())).not.toContain('guest');
+  }, 30_000);
+
+  it('SIGTERM with 100 jobs in flight: finished ones are acked, interrupted ones redelivered to another worker, 0 lost, exit 0', async () => {
+    const total = 150;
+    const publisher = await start(Publisher, { amqp: { url: west.url } });
+    for (let id = 0; id < total; id++) await publisher.get<AmqpResource>('amqp').push('work', { id });
+    const worker = spawnService('test/functional/amqp/fixtures/worker.ts', {
+      KEEL__SYSTEM__RESOURCES__AMQP__URL: west.url,
+      KEEL__SYSTEM__RESOURCES__AMQP__PREFETCH: '100',
+      KEEL__SYSTEM__RESOURCES__AMQP__DRAIN_TIMEOUT_MS: '2000',
+      KEEL__SYSTEM__RESOURCES__REPORT_SERVER__PORT: '0',
+      WORKER_BARRIER: '100',
+    });
+    spawned.push(worker);
+    await worker.waitFor(/all 100 jobs in flight/, 30_000);
+    worker.child.kill('SIGTERM');
+    expect(await worker.exited).toEqual({ code: 0, signal: null });
+    const handled = [...worker.output().matchAll(/"msg":"handled job (\d+)"/g)].map((match) =>
+      Number(match[1]),
+    );
+    // Even jobs finish 100 ms after SIGTERM, odd ones would take a minute: the drain waits 2 s.
+    expect(handled).toHaveLength(50);
+    expect(handled.every((id) => id % 2 === 0)).toBe(true);
+
+    await start(SecondWorker, { amqp: { url: west.url } });
+    await until(() => received.length >= total - handled.length, 15_000, 'the rest of the jobs');
+    const second = received.map(({ id }) => id);
+    expect(second.filter((id) => handled.includes(id))).toEqual([]);
+    expect(new Set([...handled, ...second]).size).toBe(total);
+    const redelivered = received.filter(({ meta }) => meta.redelivered).map(({ id }) => id);
+    expect(redelivered).toHaveLength(50);
+    expect(redelivered.every((id) => id % 2 === 1)).toBe(true);
+  }, 90_000);
+
+  it('broker restart while 1,000 confirmed messages are pushed and pulled: every one received, duplicates counted', async () => {
+    const total = 1000;
+    const settings = { amqp: { url: east.url, reconnect: FAST_RECONNECT } };
+    const puller = await start(Puller, settings);
+    const publisher = await start(Publisher, settings);
+    const amqp = publisher.get<AmqpResource>('amqp');
+    const statuses = new Set<string>();
+    let restarted: Promise<void> | undefined;
+    for (let id = 0; id < total; id++) {
+      if (id === 300) {
+        restarted = (async () => {
+          await east.stopNode();
+          await until(
+            () => publisher.status().resources.find((row) => row.name === 'amqp')?.status === 'CONNECTING',
+            10_000,
+            'CONNECTING in /status',
+          );
+          statuses.add('CONNECTING');
+          await east.startNode();
+        })();
+      }
+      await amqp.push('restart', { id });
+    }
+    await restarted;
+    await until(() => new Set(received.map(({ id }) => id)).size === total, 30_000, 'all 1,000 received');
+    const counts = new Map<number, number>();
+    for (const { id } of received) counts.set(id, (counts.get(id) ?? 0) + 1);
+    const lost = Array.from({ length: total }, (_, id) => id).filter((id) => !counts.has(id));
+    const duplicates = [...counts.values()].reduce((sum, count) => sum + count - 1, 0);
+    expect(lost).toEqual([]);
+    expect(received).toHaveLength(total + duplicates);
+    console.info(
+      `broker restart: ${total} pushed, ${received.length} received, ${duplicates} duplicate(s), 0 lost`,
+    );
+    expect(statuses).toEqual(new Set(['CONNECTING']));
+    expect(puller.status().resources.find((row) => row.name === 'amqp')?.status).toBe('STARTED');
+  }, 120_000);
+});
