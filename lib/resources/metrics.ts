@@ -1,6 +1,7 @@
 import { inject } from '../container/inversify';
 import { resource } from '../container/decorators';
 import { LOGGER, METRICS_REGISTRY, SERVICE, SETTINGS } from '../container/tokens';
+import { instanceIdentity } from '../identity/instance';
 import type { Log } from '../lifecycle/log';
 import type { ServiceHandle } from '../lifecycle/service-handle';
 import { metricsSchema, MetricsReporters, type Meters, type MetricsSettings } from '../metrics';
@@ -30,6 +31,7 @@ export class MetricsResource {
     this.reporters = new MetricsReporters(this.meters, this.settings.value(), {
       serviceName: this.service.name,
       deployName: this.service.deployName(),
+      instance: instanceIdentity(),
       logger: {
         warn: (message) => this.log.warn({}, message),
         info: (message) => this.log.info({}, message),

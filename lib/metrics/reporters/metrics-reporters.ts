@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { Writable } from 'node:stream';
 
-import { instanceIdentity } from '../../identity/instance';
+import type { InstanceIdentity } from '../../identity/instance';
 import type { Meters } from '../meters';
 import type { MetricsSettings } from '../schema';
 import { CarbonSink } from './carbon';
@@ -17,6 +17,8 @@ export interface MetricsReportersContext {
   logger: ReporterLogger;
   /** Default `os.hostname()`. */
   hostname?: string;
+  /** Tagged on every line when given (the metrics resource gives the process's). */
+  instance?: InstanceIdentity;
   /** Where the stdout handler writes; default `process.stdout`. */
   stdout?: Writable;
 }
@@ -54,7 +56,7 @@ export class MetricsReporters {
       deployName: context.deployName,
       serviceName: context.serviceName,
       hostname: context.hostname ?? hostname(),
-      instance: instanceIdentity(),
+      instance: context.instance,
     };
     this.push =
       sinks.length === 0
