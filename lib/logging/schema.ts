@@ -74,6 +74,7 @@ export const loggingSchema = {
     doc: 'Bytes of log lines held in memory while stdout is not read (a stalled pipe); records beyond it are dropped and counted',
     default: DEFAULT_MAX_QUEUE_BYTES,
     format: positiveInt,
+  },
   format: {
     doc: 'stdout lines: auto (readable on a terminal with DEVELOP, JSON otherwise), json, or pretty (readable with DEVELOP); TESTING and PRODUCTION always write JSON',
     default: 'auto' as LogFormat,

@@ -10,7 +10,6 @@ import {
 } from '../../../lib';
 import {
   http,
-  HttpRouteError,
   HttpServerResource,
   reply,
   type HttpContext,

@@ -14,6 +14,7 @@ const record = (fields: Partial<LogRecord> & Record<string, unknown>): LogRecord
   levelname: 'INFO',
   logger: 'shop.http',
   resource: 'http',
+  instance_id: 'a1b2c3d4',
   ...fields,
 });
 
