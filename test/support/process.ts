@@ -18,7 +18,11 @@ export function spawnService(
   env: NodeJS.ProcessEnv = {},
   args: readonly string[] = [],
 ): ServiceProcess {
-  return spawnNode(['-r', '@swc-node/register', path.resolve(PROJECT_ROOT, entry), ...args], PROJECT_ROOT, env);
+  return spawnNode(
+    ['-r', '@swc-node/register', path.resolve(PROJECT_ROOT, entry), ...args],
+    PROJECT_ROOT,
+    env,
+  );
 }
 
 /** Runs `node <args>` in `cwd` (a compiled entry point in a user's project, say). */
