@@ -1,4 +1,3 @@
-import { styleText } from 'node:util';
 import type { LogProfile } from './levels';
 import { LogEntry, safeJson, type LogRecord } from './record';
 import type { LogSink } from './sinks/types';
@@ -16,7 +15,21 @@ export function chooseFormat(format: LogFormat, profile: LogProfile, isTTY: bool
   return format === 'pretty' || isTTY ? 'pretty' : 'json';
 }
 
-type Style = Parameters<typeof styleText>[0];
+/**
+ * ANSI colours, opening and closing code. Not `util.styleText`: from Node 22 it drops colours by
+ * itself when it judges process.stdout unfit (CI=true does), and the caller has decided already.
+ */
+const STYLES = {
+  dim: [2, 22],
+  red: [31, 39],
+  green: [32, 39],
+  yellow: [33, 39],
+  blue: [34, 39],
+  magenta: [35, 39],
+  cyan: [36, 39],
+  gray: [90, 39],
+} as const;
+type Style = keyof typeof STYLES;
 
 const LEVEL_STYLES: Readonly<Record<string, Style>> = {
   TRACE: 'gray',
@@ -49,7 +62,8 @@ const SHOWN_OR_NOISE = new Set([
 
 /** `12:00:01.234 INFO    billing.http  listening  port=8080`, then an error's stack, indented. */
 export function prettyLine(record: LogRecord, colour: boolean): string {
-  const paint = (style: Style, text: string) => (colour ? styleText(style, text) : text);
+  const paint = (style: Style, text: string) =>
+    colour ? `\x1b[${STYLES[style][0]}m${text}\x1b[${STYLES[style][1]}m` : text;
   const level = record.levelname.padEnd(8);
   const fields: string[] = [];
   for (const key in record) {
@@ -62,7 +76,7 @@ export function prettyLine(record: LogRecord, colour: boolean): string {
   }
   const head = [
     paint('dim', record.time.slice(11, 23)),
-    paint(LEVEL_STYLES[record.levelname] ?? 'white', level),
+    paint(LEVEL_STYLES[record.levelname] ?? 'dim', level),
     paint('blue', record.logger),
     record.msg,
     ...(fields.length > 0 ? [paint('dim', fields.join(' '))] : []),
