@@ -64,6 +64,10 @@ export async function main(): Promise<void> {
     },
     { name: 'memory analyzer on (interval_s 30, 128 KiB sampling)', env: on('MEMORY_ANALYZER') },
     {
+      name: 'memory analyzer sampling only (interval_s 3600: no look)',
+      env: { ...on('MEMORY_ANALYZER'), KEEL__SYSTEM__RESOURCES__MEMORY_ANALYZER__INTERVAL_S: '3600' },
+    },
+    {
       name: 'memory analyzer on, interval_s 1',
       env: { ...on('MEMORY_ANALYZER'), KEEL__SYSTEM__RESOURCES__MEMORY_ANALYZER__INTERVAL_S: '1' },
     },

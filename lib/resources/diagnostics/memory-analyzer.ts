@@ -1,5 +1,4 @@
-import { Session } from 'node:inspector/promises';
-import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
+import type { Session } from 'node:inspector/promises';
 import { inject } from '../../container/inversify';
 import { resource } from '../../container/decorators';
 import { LOGGER, METRICS, SERVICE, SETTINGS } from '../../container/tokens';
@@ -24,6 +23,7 @@ import { memoryAnalyzerSchema, type MemoryAnalyzerSettings } from './settings';
 @resource({ settings: memoryAnalyzerSchema, name: 'memory_analyzer' })
 export class MemoryAnalyzerResource {
   private session?: Session;
+  private v8?: typeof import('node:v8');
   private timer?: NodeJS.Timeout;
   private previous: SiteBytes = new Map();
   private files?: BoundedFiles;
@@ -60,6 +60,9 @@ export class MemoryAnalyzerResource {
     const { enabled, interval_s, max_files, sampling_interval_bytes } = this.settings.value();
     if (!enabled) return;
     this.files = new BoundedFiles(this.directory, `${this.service.name}-heap`, '.heapsnapshot', max_files);
+    // Loaded here: node:inspector and node:v8 cost tens of ms to load, a price only an enabled analyzer pays.
+    const [{ Session }, v8] = await Promise.all([import('node:inspector/promises'), import('node:v8')]);
+    this.v8 = v8;
     const session = new Session();
     session.connect();
     await session.post('HeapProfiler.enable');
@@ -114,7 +117,7 @@ export class MemoryAnalyzerResource {
   }
 
   private updateGauges(): void {
-    for (const space of getHeapSpaceStatistics()) {
+    for (const space of this.v8!.getHeapSpaceStatistics()) {
       const labels = { space: space.space_name };
       this.spaceUsed.labels(labels).set(space.space_used_size);
       this.spaceSize.labels(labels).set(space.space_size);
@@ -125,7 +128,7 @@ export class MemoryAnalyzerResource {
   /** Blocks the event loop while V8 writes it: seconds for a large heap. */
   private async snapshot(): Promise<DebugReply> {
     const files = this.files!;
-    const file = writeHeapSnapshot(await files.next());
+    const file = this.v8!.writeHeapSnapshot(await files.next());
     const bytes = await files.size(file);
     await files.prune();
     this.log.info({ file, bytes }, `heap snapshot written to ${file} (${bytes} bytes)`);

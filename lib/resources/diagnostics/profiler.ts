@@ -1,5 +1,5 @@
 import type { Profiler } from 'node:inspector';
-import { Session } from 'node:inspector/promises';
+import type { Session } from 'node:inspector/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { inject } from '../../container/inversify';
 import { resource } from '../../container/decorators';
@@ -80,6 +80,8 @@ export class ProfilerResource {
   }
 
   private async startSession(): Promise<Session> {
+    // Loaded here: node:inspector costs tens of ms to load, a price only an enabled profiler pays.
+    const { Session } = await import('node:inspector/promises');
     const session = new Session();
     session.connect();
     await session.post('Profiler.enable');
