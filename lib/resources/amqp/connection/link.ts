@@ -113,6 +113,8 @@ export class Link {
     target.searchParams.set('heartbeat', String(heartbeatS));
     this.closing = false;
     const recovering = await amqplib.connect(target.toString(), {
+      // Without it a reply written alone waits for the broker's delayed ACK: ~40 ms a round trip.
+      noDelay: true,
       recovery: {
         initialDelay: reconnect.min_ms,
         maxDelay: reconnect.max_ms,
