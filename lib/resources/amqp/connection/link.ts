@@ -52,10 +52,12 @@ class LazyChannel {
 /** One connection's worth of state: what a reconnect throws away and builds again. */
 export class Session {
   closed = false;
-  /** Publishes that wait for the broker's confirm (a plain channel when confirms are off). */
-  private readonly confirmed: LazyChannel;
-  /** Replies: sent as they are, on a channel the broker sends no confirms on. */
-  private readonly plain: LazyChannel;
+  /**
+   * Publishes, and replies sent without waiting for their confirm: on a channel of their own a
+   * lone reply waits out the broker's delayed ACK (Nagle), about 40 ms; the confirms' traffic on
+   * this one spares them that, and measured faster than the same with TCP_NODELAY.
+   */
+  private readonly publisher: LazyChannel;
   private readonly queues = new Set<string>();
 
   constructor(
@@ -63,18 +65,17 @@ export class Session {
     confirm: boolean,
   ) {
     model.once('close', () => (this.closed = true));
-    this.plain = new LazyChannel(() => model.createChannel());
-    this.confirmed = confirm ? new LazyChannel(() => model.createConfirmChannel()) : this.plain;
+    this.publisher = new LazyChannel(() => (confirm ? model.createConfirmChannel() : model.createChannel()));
   }
 
-  channel(confirm: boolean): LazyChannel {
-    return confirm ? this.confirmed : this.plain;
+  publishChannel(): LazyChannel {
+    return this.publisher;
   }
 
   /** Declares a durable work queue (and its dead-letter queue) once per connection. */
   async workQueue(queue: string): Promise<void> {
     if (this.queues.has(queue)) return;
-    const channel = await this.plain.get();
+    const channel = await this.publisher.get();
     await channel.assertQueue(queue, { durable: true });
     await channel.assertQueue(deadLetterQueue(queue), { durable: true });
     this.queues.add(queue);
@@ -174,7 +175,7 @@ export class Link {
       const current = this.current;
       const session = current !== undefined && !current.closed ? current : await this.session();
       try {
-        const lazy = session.channel(confirm);
+        const lazy = session.publishChannel();
         const channel = lazy.open ?? (await lazy.get());
         await publishOn(channel, confirm, exchange, routingKey, content, options);
         return;
@@ -209,7 +210,7 @@ export class Link {
   private async setUp(model: ChannelModel): Promise<void> {
     const session = new Session(model, this.options.confirm);
     model.on('error', () => undefined);
-    const channel = await session.channel(false).get();
+    const channel = await session.publishChannel().get();
     await channel.assertExchange(this.options.exchange, 'topic', { durable: true });
     await this.options.onConnect(session);
     this.current = session;
