@@ -5,8 +5,10 @@ import {
   HttpServerResource,
   Microservice,
   microservice,
+  reply,
   run,
   type HttpContext,
+  type HttpReply,
 } from '../../lib';
 import type { Order, Quote } from './messages';
 import { useSampleSettings } from './settings';
@@ -24,14 +26,14 @@ export class OrdersApi extends Microservice {
   }
 
   @http('POST', '/orders')
-  async create(ctx: HttpContext): Promise<[number, unknown]> {
+  async create(ctx: HttpContext): Promise<HttpReply<Order | { error: string }>> {
     const { sku, quantity } = ctx.state.body as { sku: string; quantity: number };
     let quote: Quote;
     try {
       quote = await this.amqp.request<Quote>('price.quote', { sku, quantity }, { timeout_ms: 2000 });
     } catch (error) {
       if (error instanceof AmqpRequestError && error.code === 'REMOTE_ERROR')
-        return [422, { error: error.message }];
+        return reply(422, { error: error.message });
       throw error;
     }
     const order: Order = { id: this.orders.length + 1, sku, quantity, total: quote.total };
@@ -39,7 +41,7 @@ export class OrdersApi extends Microservice {
     const requestId = ctx.state.requestId;
     await this.amqp.publish('orders.created', order, { requestId });
     await this.amqp.push('jobs', { kind: 'invoice', order }, { requestId });
-    return [201, order];
+    return reply(201, order);
   }
 
   @http('GET', '/orders')
