@@ -44,7 +44,7 @@ describe('development logs', () => {
     expect(code).toBe(1);
     expect(text).toMatch(/^\d\d:\d\d:\d\d\.\d{3} ERROR {4}cli_fixture failed to start: cli_fixture failed/m);
     expect(text).toMatch(/^ {4}LifecycleError: cli_fixture failed to start/m);
-    expect(text).toMatch(/^ {4}\s*at App\.start /m);
+    expect(text).toMatch(/^ {4}\s*at \S+ \(.*lifecycle\/errors\.ts:\d+:\d+\)$/m);
   });
 
   it('PRODUCTION and TESTING write JSON lines even on a terminal, even with format: pretty', async () => {
