@@ -151,6 +151,12 @@ export class Link {
     }
   }
 
+  /** The session while connected: what a hot path takes without waiting a turn. */
+  get openSession(): Session | undefined {
+    const current = this.current;
+    return current !== undefined && !current.closed ? current : undefined;
+  }
+
   /** The current session, or the next one while reconnecting; rejects once the link is closed. */
   session(): Promise<Session> {
     if (this.current !== undefined && !this.current.closed) return Promise.resolve(this.current);
@@ -172,8 +178,7 @@ export class Link {
     let failures = 0;
     for (;;) {
       // No await while connected: a burst of publishes reaches the socket in the same turn.
-      const current = this.current;
-      const session = current !== undefined && !current.closed ? current : await this.session();
+      const session = this.openSession ?? (await this.session());
       try {
         const lazy = session.publishChannel();
         const channel = lazy.open ?? (await lazy.get());

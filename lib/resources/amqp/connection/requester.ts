@@ -40,7 +40,7 @@ export class Requester {
     properties: Options.Publish,
     timeoutMs: number,
   ): Promise<ConsumeMessage> {
-    const session = await this.link.session();
+    const session = this.link.openSession ?? (await this.link.session());
     const channel = this.opened.get(session) ?? (await this.channelOf(session));
     const correlationId = `${ID_PREFIX}-${(++this.sequence).toString(36)}`;
     return new Promise<ConsumeMessage>((resolve, reject) => {
