@@ -315,11 +315,15 @@ export class App {
       throw new LifecycleError('START_CANCELLED', `${this.name} start cancelled: ${this.cancelled}`);
   }
 
-  /** Resources that report FAILED and count for readiness. */
+  /** Resources that hold readiness down: FAILED ones that count for it, and any that says `ready: false`. */
   private failing(): string[] {
     return this.manager
       .report()
-      .filter((row) => row.status === ResourceStatus.FAILED && !this.outsideReadiness.has(row.name))
+      .filter(
+        (row) =>
+          row.ready === false ||
+          (row.status === ResourceStatus.FAILED && !this.outsideReadiness.has(row.name)),
+      )
       .map((row) => row.name);
   }
 

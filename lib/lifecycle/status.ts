@@ -42,6 +42,8 @@ export interface ResourceReport {
   status: ResourceStatus;
   /** Why it failed, or what the resource's own `status()` said. */
   statusText?: string;
+  /** Present, and false, while the resource's own `status()` holds readiness down. */
+  ready?: false;
   phases: Partial<Record<Phase, HookTiming>>;
   dependsOn: string[];
 }

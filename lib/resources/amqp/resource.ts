@@ -157,9 +157,11 @@ export class AmqpResource {
   /** CONNECTING while the connection is being recovered. */
   status(): ResourceHealth {
     if (this.link === undefined || this.link.isOpen) return ResourceStatus.STARTED;
+    const { url, affects_readiness } = this.settings.value();
     return {
       status: ResourceStatus.CONNECTING,
-      text: `reconnecting to ${redactUrl(this.settings.value().url)}`,
+      text: `reconnecting to ${redactUrl(url)}`,
+      ready: !affects_readiness,
     };
   }
 

@@ -26,6 +26,11 @@ export const amqpSchema = {
       default: 5,
     },
   },
+  affects_readiness: {
+    doc: 'While the connection is being re-established, /health/ready answers 503 (false: readiness ignores it)',
+    format: Boolean,
+    default: true,
+  },
   request_timeout_ms: { doc: 'Default timeout of request()', format: 'nat', default: 5000 },
   drain_timeout_ms: {
     doc: 'On stop, how long in-flight handlers may take; those still running are not acked',
@@ -55,6 +60,7 @@ export interface AmqpSettings {
   exchange: string;
   codec: string;
   reconnect: { min_ms: number; max_ms: number; start_attempts: number };
+  affects_readiness: boolean;
   request_timeout_ms: number;
   drain_timeout_ms: number;
   retry: { attempts: number; backoff_ms: number; max_backoff_ms: number };

@@ -1,11 +1,12 @@
 import {
   AmqpResource,
+  type App,
+  type MessageMeta,
   Microservice,
   microservice,
   pull,
+  ReportServerResource,
   Test,
-  type App,
-  type MessageMeta,
 } from '../../../lib';
 import { quietLog, until } from '../../support/async';
 import { killAll, spawnService, type ServiceProcess } from '../../support/process';
@@ -134,8 +135,13 @@ describeWithRabbitmq('AMQP faults: two brokers, SIGTERM with jobs in flight, a b
   it('broker restart while 1,000 confirmed messages are pushed and pulled: every one received, duplicates counted', async () => {
     const total = 1000;
     const settings = { amqp: { url: east.url, reconnect: FAST_RECONNECT } };
-    const puller = await start(Puller, settings);
+    const puller = await start(Puller, { amqp: { ...settings.amqp, affects_readiness: false } });
     const publisher = await start(Publisher, settings);
+    const readiness = async (app: App) => {
+      const { port } = app.get(ReportServerResource).address()!;
+      return (await fetch(`http://127.0.0.1:${port}/health/ready`)).status;
+    };
+    const readyWhileConnecting: number[] = [];
     const amqp = publisher.get<AmqpResource>('amqp');
     const statuses = new Set<string>();
     let restarted: Promise<void> | undefined;
@@ -149,6 +155,7 @@ describeWithRabbitmq('AMQP faults: two brokers, SIGTERM with jobs in flight, a b
             'CONNECTING in /status',
           );
           statuses.add('CONNECTING');
+          readyWhileConnecting.push(await readiness(publisher), await readiness(puller));
           await east.startNode();
         })();
       }
@@ -166,6 +173,9 @@ describeWithRabbitmq('AMQP faults: two brokers, SIGTERM with jobs in flight, a b
       `broker restart: ${total} pushed, ${received.length} received, ${duplicates} duplicate(s), 0 lost`,
     );
     expect(statuses).toEqual(new Set(['CONNECTING']));
+    // affects_readiness: true (the default) holds readiness down while reconnecting; false leaves it.
+    expect(readyWhileConnecting).toEqual([503, 200]);
+    expect(await readiness(publisher)).toBe(200);
     expect(puller.status().resources.find((row) => row.name === 'amqp')?.status).toBe('STARTED');
   }, 120_000);
 });

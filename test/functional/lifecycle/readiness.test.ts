@@ -6,6 +6,7 @@ import {
   ResourceStatus,
   Test,
   type App,
+  type ResourceHealth,
 } from '../../../lib';
 import { quietLog } from '../../support/async';
 
@@ -13,6 +14,7 @@ const health: Record<'feed' | 'cache', ResourceStatus> = {
   feed: ResourceStatus.STARTED,
   cache: ResourceStatus.STARTED,
 };
+let linkHealth: ResourceHealth = ResourceStatus.STARTED;
 
 @resource()
 class Feed {
@@ -29,7 +31,15 @@ class Cache {
   }
 }
 
-@microservice({ name: 'ready_svc', resources: { feed: Feed, cache: Cache } })
+/** Says itself whether readiness waits for it, as an AMQP connection being re-established does. */
+@resource({ readiness: false })
+class Link {
+  status(): ResourceHealth {
+    return linkHealth;
+  }
+}
+
+@microservice({ name: 'ready_svc', resources: { feed: Feed, cache: Cache, link: Link } })
 class ReadySvc extends Microservice {}
 
 let app: App;
@@ -52,6 +62,19 @@ describe('readiness', () => {
     health.feed = ResourceStatus.FAILED;
     expect(await readiness()).toEqual({ status: 503, body: { ready: false, state: 'running' } });
     health.feed = ResourceStatus.STARTED;
+    expect((await readiness()).status).toBe(200);
+  });
+
+  it('turns 503 while a resource says ready: false, even one that opted out of its FAILED counting', async () => {
+    linkHealth = { status: ResourceStatus.CONNECTING, text: 'reconnecting', ready: false };
+    expect((await readiness()).status).toBe(503);
+    expect(app.status().resources.find((row) => row.name === 'link')).toMatchObject({
+      status: 'CONNECTING',
+      ready: false,
+    });
+    linkHealth = { status: ResourceStatus.CONNECTING, text: 'reconnecting', ready: true };
+    expect((await readiness()).status).toBe(200);
+    linkHealth = ResourceStatus.STARTED;
     expect((await readiness()).status).toBe(200);
   });
 });
