@@ -68,7 +68,7 @@ describe('settings trees are prototype-safe', () => {
     expect(json.message).toContain('file settings.json');
     const error = await loadError({ cwd });
     expect(error.message).toContain(
-      'Refused settings key "system.resources.http.__proto__" (from file config/development.yml)',
+      'Refused settings key "system.resources.http.__proto__.polluted_file" (from file config/development.yml)',
     );
     expect(({} as Record<string, unknown>).polluted_file).toBeUndefined();
   });
@@ -90,7 +90,9 @@ describe('settings trees are prototype-safe', () => {
     expect(error.message).toContain('system.__proto__');
     expect(error.message).toContain('settings given in code');
     const settings = await load();
-    expect(() => settings.updateInternal(inline)).toThrow(/Refused settings key "system.__proto__"/);
+    expect(() => settings.updateInternal(inline)).toThrow(
+      /Refused settings key "system.__proto__.polluted_inline"/,
+    );
     await settings.close();
     expect(({} as Record<string, unknown>).polluted_inline).toBeUndefined();
   });
