@@ -99,8 +99,11 @@ describe('settings trees are prototype-safe', () => {
 
   it('builds every node without a prototype', async () => {
     const settings = await load({ inline: { system: { resources: { http: { port: 1 } } } } });
-    expect(Object.getPrototypeOf(settings.get('system'))).toBeNull();
-    expect(Object.getPrototypeOf(settings.get(HTTP))).toBeNull();
+    for (const node of [settings.get('system'), settings.get(HTTP)] as object[]) {
+      expect(Object.prototype.isPrototypeOf(node)).toBe(false);
+      expect('toString' in node).toBe(false);
+      expect('hasOwnProperty' in node).toBe(false);
+    }
     expect(settings.get('system.constructor')).toBeUndefined();
     await settings.close();
   });
