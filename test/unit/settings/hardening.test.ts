@@ -100,7 +100,7 @@ describe('settings trees are prototype-safe', () => {
   it('builds every node without a prototype', async () => {
     const settings = await load({ inline: { system: { resources: { http: { port: 1 } } } } });
     for (const node of [settings.get('system'), settings.get(HTTP)] as object[]) {
-      expect(Object.prototype.isPrototypeOf(node)).toBe(false);
+      expect(Object.prototype.isPrototypeOf.call(Object.prototype, node)).toBe(false);
       expect('toString' in node).toBe(false);
       expect('hasOwnProperty' in node).toBe(false);
     }
