@@ -13,9 +13,18 @@ export function isUnsafeSegment(segment: string): boolean {
   return UNSAFE_SEGMENTS.has(segment);
 }
 
-/** A node with no prototype. */
+/**
+ * Nodes inherit from one frozen, empty object that itself has no prototype: nothing of
+ * `Object.prototype` is reachable through them. (`Object.create(null)` would do the same, but V8
+ * keeps such objects in dictionary mode, which made `view.get` 12 times slower.)
+ */
+const NODE_PROTOTYPE: object = Object.freeze(Object.create(null) as object);
+function TreeNode(): void {}
+TreeNode.prototype = NODE_PROTOTYPE;
+
+/** A node that inherits nothing from `Object.prototype`. */
 export function emptyTree(): SettingsTree {
-  return Object.create(null) as SettingsTree;
+  return new (TreeNode as unknown as new () => SettingsTree)();
 }
 
 /**

@@ -95,7 +95,7 @@ describeWithEtcd('etcd access options', () => {
         KEEL_ETCD_HOSTS: `https://${cluster.hosts}`,
         KEEL_ETCD_CA_FILE: certificates.caFile,
       });
-      expect(settings.get('system')).toBeUndefined();
+      expect(settings.get('system.resources')).toBeUndefined();
       await settings.close();
     });
 

@@ -68,7 +68,7 @@ describe('settings trees are prototype-safe', () => {
     expect(json.message).toContain('file settings.json');
     const error = await loadError({ cwd });
     expect(error.message).toContain(
-      'Refused settings key "system.resources.http.__proto__" (from file config/development.yml)',
+      'Refused settings key "system.resources.http.__proto__.polluted_file" (from file config/development.yml)',
     );
     expect(({} as Record<string, unknown>).polluted_file).toBeUndefined();
   });
@@ -90,15 +90,20 @@ describe('settings trees are prototype-safe', () => {
     expect(error.message).toContain('system.__proto__');
     expect(error.message).toContain('settings given in code');
     const settings = await load();
-    expect(() => settings.updateInternal(inline)).toThrow(/Refused settings key "system.__proto__"/);
+    expect(() => settings.updateInternal(inline)).toThrow(
+      /Refused settings key "system.__proto__.polluted_inline"/,
+    );
     await settings.close();
     expect(({} as Record<string, unknown>).polluted_inline).toBeUndefined();
   });
 
   it('builds every node without a prototype', async () => {
     const settings = await load({ inline: { system: { resources: { http: { port: 1 } } } } });
-    expect(Object.getPrototypeOf(settings.get('system'))).toBeNull();
-    expect(Object.getPrototypeOf(settings.get(HTTP))).toBeNull();
+    for (const node of [settings.get('system'), settings.get(HTTP)] as object[]) {
+      expect(Object.prototype.isPrototypeOf.call(Object.prototype, node)).toBe(false);
+      expect('toString' in node).toBe(false);
+      expect('hasOwnProperty' in node).toBe(false);
+    }
     expect(settings.get('system.constructor')).toBeUndefined();
     await settings.close();
   });
