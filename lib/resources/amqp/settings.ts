@@ -16,10 +16,10 @@ export const amqpSchema = {
   reconnect: {
     min_ms: {
       doc: 'Delay before the first reconnect attempt; doubled each next one',
-      format: 'nat',
+      format: 'duration',
       default: 100,
     },
-    max_ms: { doc: 'Longest delay between two reconnect attempts', format: 'nat', default: 5000 },
+    max_ms: { doc: 'Longest delay between two reconnect attempts', format: 'duration', default: 5000 },
     start_attempts: {
       doc: 'Connection attempts at start before the resource fails to start',
       format: 'nat',
@@ -31,10 +31,10 @@ export const amqpSchema = {
     format: Boolean,
     default: true,
   },
-  request_timeout_ms: { doc: 'Default timeout of request()', format: 'nat', default: 5000 },
+  request_timeout_ms: { doc: 'Default timeout of request()', format: 'duration', default: 5000 },
   drain_timeout_ms: {
     doc: 'On stop, how long in-flight handlers may take; those still running are not acked',
-    format: 'nat',
+    format: 'duration',
     default: 10_000,
   },
   retry: {
@@ -45,10 +45,10 @@ export const amqpSchema = {
     },
     backoff_ms: {
       doc: 'Delay before the first retry; doubled for each next one',
-      format: 'nat',
+      format: 'duration',
       default: 100,
     },
-    max_backoff_ms: { doc: 'Longest delay before a retry', format: 'nat', default: 5000 },
+    max_backoff_ms: { doc: 'Longest delay before a retry', format: 'duration', default: 5000 },
   },
 };
 

@@ -1,16 +1,12 @@
 import { defineSettings, type SettingsOf } from '../../settings/schema';
 
-function atLeastOne(value: unknown): asserts value is number {
-  if (typeof value !== 'number' || !(value > 0)) throw new Error('must be a number > 0');
-}
-
 const common = {
   enabled: {
     doc: 'Turns it on (and its /debug endpoint on the report server)',
     format: Boolean,
     default: false,
   },
-  interval_s: { doc: 'Seconds between two reports in the log', format: atLeastOne, default: 60 },
+  interval_s: { doc: 'Seconds between two reports in the log', format: 'duration_seconds', default: 60 },
   top: { doc: 'Rows of each report', format: 'nat', default: 20 },
   directory: {
     doc: 'Where files are written; empty: keel-<service> in the temp directory',

@@ -3,10 +3,6 @@ import { defineSettings, type SettingsOf } from '../../settings/schema';
 /** Outside the settings prefix (`keel/`): the settings source reads every key under its prefix. */
 export const DEFAULT_REGISTRY_PREFIX = 'keel-registry/';
 
-function atLeastOne(value: unknown): asserts value is number {
-  if (!Number.isInteger(value) || (value as number) < 1) throw new Error('must be an integer >= 1');
-}
-
 function stringMap(value: unknown): asserts value is Record<string, string> {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw new Error('must be an object of strings');
@@ -24,7 +20,7 @@ export const registrySchema = defineSettings({
   },
   ttl_s: {
     doc: 'Lease TTL: a crashed instance leaves the registry this long after its last keep-alive',
-    format: atLeastOne,
+    format: 'duration_seconds',
     default: 10,
   },
   advertise_host: {
