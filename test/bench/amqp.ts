@@ -3,7 +3,9 @@
  * - publish-consume: N confirmed messages published to a topic exchange at once, a consumer acking
  *   each; messages/s from the first publish to the last ack. Target: >= 0.9x raw amqplib.
  * - request/response: sequential round trips through direct reply-to; p50. Target: <= 1.1x raw.
- * Both sides use the same prefetch and confirmed, persistent messages.
+ * Both sides use the same prefetch and confirmed, persistent messages. The raw requests carry what
+ * Keel's do (equal work): `mandatory`, so a request with no responder comes back at once instead of
+ * waiting out its timeout, an `expiration` of the timeout, and a timer per request.
  */
 import { performance } from 'node:perf_hooks';
 import os from 'node:os';
@@ -21,6 +23,8 @@ const PREFETCH = 100;
 const THROUGHPUT_TARGET = 0.9;
 const LATENCY_TARGET = 1.1;
 const EXCHANGE = 'bench.raw';
+/** Keel's default `request_timeout_ms`, used by both sides. */
+const REQUEST_TIMEOUT_MS = 5000;
 
 @microservice({ name: 'bench_amqp', resources: { amqp: AmqpResource } })
 class BenchService extends Microservice {}
@@ -141,9 +145,14 @@ async function rawSide(url: string): Promise<Side> {
       for (let i = 0; i < count; i++) {
         const began = performance.now();
         const correlationId = String(++sequence);
-        await new Promise<void>((resolve) => {
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(
+            () => reject(new Error(`no reply to ${correlationId}`)),
+            REQUEST_TIMEOUT_MS,
+          );
           awaiting = (reply) => {
             if (reply.properties.correlationId !== correlationId) return;
+            clearTimeout(timer);
             JSON.parse(reply.content.toString());
             resolve();
           };
@@ -151,6 +160,8 @@ async function rawSide(url: string): Promise<Side> {
             correlationId,
             replyTo: 'amq.rabbitmq.reply-to',
             contentType: 'application/json',
+            mandatory: true,
+            expiration: String(REQUEST_TIMEOUT_MS),
           });
         });
         durations.push(performance.now() - began);
