@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { median } from './support/measure';
 import { fixed, markdownTable, times } from './support/table';
+import { requestContextByDefault } from '../../lib/resources/http';
 import { loadAverage, PROJECT_ROOT } from './fixtures/http-processes';
 import { COMPETITORS, type Competitor } from './fixtures/competitors';
 
@@ -24,13 +25,17 @@ const SIDES: readonly Side[] = [
   competitor('koa-full'),
   competitor('fastify'),
   competitor('fastify-full'),
-  { name: 'Keel HttpServerResource', argument: 'keel', env: {} },
+  {
+    name: `Keel HttpServerResource (request context ${requestContextByDefault ? 'on' : 'off'} by default)`,
+    argument: 'keel',
+    env: {},
+  },
   {
     name: 'Keel, access_log off',
     argument: 'keel',
     env: { KEEL__SYSTEM__RESOURCES__HTTP__ACCESS_LOG: 'false' },
   },
-  { name: 'Keel, request context enabled', argument: 'keel', env: { KEEL_BENCH_REQUEST_CONTEXT: '1' } },
+  { name: 'Keel, enableRequestContext() called', argument: 'keel', env: { KEEL_BENCH_REQUEST_CONTEXT: '1' } },
 ];
 
 /** CPU µs per request of each run in a fresh process; the service's log lines go to /dev/null. */
