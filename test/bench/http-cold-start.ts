@@ -75,6 +75,12 @@ export async function main(): Promise<void> {
     competitor('fastify'),
     competitor('fastify-full'),
     { name: 'Keel samples/hello-http (all HTTP built-ins)', entry: entries.keel, env: keelEnv, judged: true },
+    {
+      name: 'Keel, KEEL_COMPILE_CACHE=off',
+      entry: entries.keel,
+      env: (port: number) => ({ ...keelEnv(port), KEEL_COMPILE_CACHE: 'off' }),
+      judged: false,
+    },
   ].map((side) => ({ ...side, starts: [] as Start[] }));
   // Interleaved, one warm-up each for the file system cache.
   for (let round = -1; round < REPETITIONS; round++) {
