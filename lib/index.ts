@@ -1,3 +1,4 @@
+import './lifecycle/compile-cache-on-load';
 import './resources/defaults';
 
 // The decorators and tokens are inversify's own, interchangeable with the `inversify` package's;
@@ -42,6 +43,7 @@ export {
 export type { Log } from './lifecycle/log';
 export { Microservice } from './lifecycle/microservice';
 export { run, ExitCode } from './lifecycle/run';
+export { enableCompileCache, type CompileCacheState } from './lifecycle/compile-cache';
 export {
   ResourceStatus,
   type OnPreStart,

@@ -2,7 +2,9 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { median } from './support/measure';
 import { fixed, markdownTable, times } from './support/table';
-import { PROJECT_ROOT } from './fixtures/http-processes';
+import { requestContextByDefault } from '../../lib/resources/http';
+import { loadAverage, PROJECT_ROOT } from './fixtures/http-processes';
+import { COMPETITORS, type Competitor } from './fixtures/competitors';
 
 const REQUESTS_PER_RUN = Number(process.env.HTTP_HANDLER_REQUESTS ?? 20_000);
 const RUNS_PER_PROCESS = 5;
@@ -11,20 +13,29 @@ const WORKER = path.join(__dirname, 'fixtures', 'http-handler-worker.ts');
 
 interface Side {
   name: string;
-  argument: 'bare' | 'keel';
+  argument: Competitor | 'keel';
   env: NodeJS.ProcessEnv;
 }
 
+const competitor = (name: Competitor): Side => ({ name: COMPETITORS[name], argument: name, env: {} });
+
 const SIDES: readonly Side[] = [
-  { name: 'bare koa + @koa/router', argument: 'bare', env: {} },
-  { name: 'bare koa + a JSON access line', argument: 'bare', env: { ACCESS_LINE: '1' } },
-  { name: 'Keel HttpServerResource', argument: 'keel', env: {} },
+  competitor('bare-koa'),
+  competitor('koa-access-line'),
+  competitor('koa-full'),
+  competitor('fastify'),
+  competitor('fastify-full'),
+  {
+    name: `Keel HttpServerResource (request context ${requestContextByDefault ? 'on' : 'off'} by default)`,
+    argument: 'keel',
+    env: {},
+  },
   {
     name: 'Keel, access_log off',
     argument: 'keel',
     env: { KEEL__SYSTEM__RESOURCES__HTTP__ACCESS_LOG: 'false' },
   },
-  { name: 'Keel, request context on', argument: 'keel', env: { KEEL_BENCH_REQUEST_CONTEXT: '1' } },
+  { name: 'Keel, enableRequestContext() called', argument: 'keel', env: { KEEL_BENCH_REQUEST_CONTEXT: '1' } },
 ];
 
 /** CPU µs per request of each run in a fresh process; the service's log lines go to /dev/null. */
@@ -52,6 +63,7 @@ function runWorker(side: Side): number[] {
  * threads share the CPUs with the server. Processes alternate between the sides.
  */
 export async function main(): Promise<void> {
+  const loadBefore = loadAverage();
   const samples = new Map<Side, number[]>(SIDES.map((side) => [side, []]));
   for (let round = 0; round < PROCESSES_PER_SIDE; round++) {
     for (const side of SIDES) samples.get(side)!.push(...runWorker(side));
@@ -61,23 +73,35 @@ export async function main(): Promise<void> {
     return { name: side.name, min: Math.min(...values), median: median(values) };
   });
   const floor = rows[0];
+  const fastifyFull = rows[4];
   console.log(
-    `## HTTP handler cost: GET /hello in-process, CPU µs per request, ${PROCESSES_PER_SIDE} processes x ${RUNS_PER_PROCESS} runs x ${REQUESTS_PER_RUN} requests per side\n`,
+    `## HTTP handler cost: GET /hello in-process, CPU µs per request, ${PROCESSES_PER_SIDE} processes x ${RUNS_PER_PROCESS} runs x ${REQUESTS_PER_RUN} requests per side, node ${process.version}\n`,
   );
   console.log(
     markdownTable(
-      ['server', 'µs/request (min)', 'µs/request (median)', 'above bare koa (min)', 'vs bare koa (min)'],
+      [
+        'server (what it includes)',
+        'µs/request (min)',
+        'µs/request (median)',
+        'above bare koa (min)',
+        'vs bare koa (min)',
+        'vs fastify-full (min)',
+      ],
       rows.map((row) => [
         row.name,
         fixed(row.min, 2),
         fixed(row.median, 2),
         row === floor ? '' : signed(row.min - floor.min),
         times(row.min / floor.min),
+        times(row.min / fastifyFull.min),
       ]),
     ),
   );
   console.log(
-    '\nCompared on the minimum: another tenant of the machine slows whole processes at a time, which moves medians by up to 2x between runs; nothing makes a run faster than its code.\n',
+    '\nCompared on the minimum: another tenant of the machine slows whole processes at a time, which moves medians by up to 2x between runs; nothing makes a run faster than its code.',
+  );
+  console.log(
+    `\nload average before / after: ${loadBefore} / ${loadAverage()} (2 cores; other work shares them)\n`,
   );
 }
 

@@ -21,14 +21,29 @@ export type HttpContext = RouterContext<HttpState>;
 export type HttpHandler = (ctx: HttpContext) => unknown;
 
 /**
- * Off until something needs it: on Node 20 an AsyncLocalStorage in use puts async hooks on every
- * promise of the process, a cost each request pays whether or not anything reads the id.
+ * Whether AsyncLocalStorage rests on async hooks here. It does on Node 20 and 22 and with
+ * `--no-async-context-frame`: once in use, a hook runs for every promise of the process, a cost each
+ * request pays whether or not anything reads the id. From Node 24 it rides on AsyncContextFrame,
+ * which costs nothing measurable per request. Told apart by shape, not by version, so that the flag
+ * either way is honoured: only the hook-based class has `_propagate`, the hook it installs.
  */
-let requestScope: AsyncLocalStorage<string> | undefined;
+const contextNeedsAsyncHooks = '_propagate' in AsyncLocalStorage.prototype;
+
+/** On from the start where it is cheap; elsewhere off until something needs it. */
+let requestScope: AsyncLocalStorage<string> | undefined = contextNeedsAsyncHooks
+  ? undefined
+  : new AsyncLocalStorage<string>();
 
 /**
- * Makes `currentRequestId()` work inside requests served from now on. HttpClientResource calls it
- * when it is created, to pass the id on; call it at startup if your own code reads the id.
+ * Whether the request context is on in this process without `enableRequestContext()`: on Node
+ * versions whose AsyncLocalStorage no longer uses async hooks (24 and later by default).
+ */
+export const requestContextByDefault = !contextNeedsAsyncHooks;
+
+/**
+ * Makes `currentRequestId()` work inside requests served from now on, where it is not on by
+ * default. HttpClientResource calls it when it is created, to pass the id on; call it at startup
+ * if your own code reads the id and must run on Node 20 or 22.
  */
 export function enableRequestContext(): void {
   requestScope ??= new AsyncLocalStorage<string>();
@@ -46,7 +61,7 @@ export function withRequestId<T>(requestId: string, work: () => T): T {
 export function currentRequestId(): string | undefined {
   if (requestScope === undefined) {
     throw new Error(
-      'currentRequestId() needs the request context, which is off: no HttpClientResource was created; call enableRequestContext() at startup',
+      `currentRequestId() needs the request context, which is off by default on Node ${process.versions.node}: no HttpClientResource was created; call enableRequestContext() at startup`,
     );
   }
   return requestScope.getStore();

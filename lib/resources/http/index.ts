@@ -5,6 +5,7 @@ export { HttpReply, reply } from './reply';
 export {
   currentRequestId,
   enableRequestContext,
+  requestContextByDefault,
   type HttpContext,
   type HttpHandler,
   type HttpState,
