@@ -31,6 +31,12 @@ function records(service: ServiceProcess): Record<string, unknown>[] {
  * frames are left out: the inspector's own `dispatch` (building the other session's profiles)
  * can outweigh a busy function in a short window on a loaded machine.
  */
+/**
+ * The fixture's CPU-bound code: `burnCpu`, or the task method `burn` once V8 has inlined `burnCpu`
+ * into it (Node 24's V8 does): the samples then land on the caller.
+ */
+const CPU_BOUND = /^burn(Cpu)?$/;
+
 function hottest(profile: Profiler.Profile): string {
   const hits = new Map<string, number>();
   for (const { callFrame, hitCount } of profile.nodes) {
@@ -81,7 +87,7 @@ describe('the profiler and the memory analyzer in a real process', () => {
       file: string;
     };
     expect(last.top[0]).toMatchObject({
-      function: 'burnCpu',
+      function: expect.stringMatching(CPU_BOUND),
       location: expect.stringMatching(/^test\/functional\/diagnostics\/fixtures\/hot-and-leaky\.ts:\d+$/),
     });
     expect(last.top[0].share).toBeGreaterThan(0.3);
@@ -89,7 +95,7 @@ describe('the profiler and the memory analyzer in a real process', () => {
     expect(files.length).toBeGreaterThan(0);
     expect(files.length).toBeLessThanOrEqual(MAX_FILES);
     expect(files).toContain(path.basename(last.file));
-    expect(hottest(JSON.parse(readFileSync(last.file, 'utf8')) as Profiler.Profile)).toBe('burnCpu');
+    expect(hottest(JSON.parse(readFileSync(last.file, 'utf8')) as Profiler.Profile)).toMatch(CPU_BOUND);
   });
 
   it('shows the leaking class as the top growth', async () => {
@@ -113,7 +119,7 @@ describe('the profiler and the memory analyzer in a real process', () => {
     }
     const answered = await fetch(url, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(answered.status).toBe(200);
-    expect(hottest((await answered.json()) as Profiler.Profile)).toBe('burnCpu');
+    expect(hottest((await answered.json()) as Profiler.Profile)).toMatch(CPU_BOUND);
   });
 
   it('writes heap snapshots into the directory on demand, within their bound', async () => {
