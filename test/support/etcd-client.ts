@@ -13,3 +13,21 @@ export function etcdClient(
 export async function putSetting(client: Etcd3, prefix: string, path: string, value: unknown): Promise<void> {
   await client.put(prefix + path.split('.').join('/')).value(JSON.stringify(value));
 }
+
+/** `putSetting`, retried: a write right after losing a member can land mid-election; an operator would retry it too. */
+export async function putSettingEventually(
+  client: Etcd3,
+  prefix: string,
+  path: string,
+  value: unknown,
+): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await putSetting(client, prefix, path, value);
+      return;
+    } catch (error) {
+      if (attempt === 20) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}

@@ -1,8 +1,7 @@
-import type { Etcd3 } from 'etcd3';
 import { SettingsProvider } from '../../../lib/settings';
 import { until } from '../../support/async';
 import { describeWithEtcd, EtcdCluster, type EtcdMember } from '../../support/etcd';
-import { etcdClient, putSetting } from '../../support/etcd-client';
+import { etcdClient, putSetting, putSettingEventually } from '../../support/etcd-client';
 import { httpSchema } from '../../unit/settings/schemas';
 
 jest.setTimeout(90_000);
@@ -18,19 +17,6 @@ function load(members: readonly EtcdMember[], prefix: string): Promise<SettingsP
     cwd: __dirname,
     warn: () => undefined,
   });
-}
-
-/** A write right after losing the leader can land mid-election; an operator would retry it too. */
-async function putEventually(client: Etcd3, prefix: string, value: number): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await putSetting(client, prefix, PORT, value);
-      return;
-    } catch (error) {
-      if (attempt === 20) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  }
 }
 
 describeWithEtcd('etcd settings layer, three members', () => {
@@ -56,7 +42,7 @@ describeWithEtcd('etcd settings layer, three members', () => {
     const survivors = cluster.running();
     const writer = etcdClient(survivors);
     closing.push(writer);
-    await putEventually(writer, 'keel/', 9100);
+    await putSettingEventually(writer, 'keel/', PORT, 9100);
     await until(() => seen.includes(9100), 30_000, 'the change made after the leader died');
     expect(settings.view(HTTP).get('port')).toBe(9100);
     const reader = await load(cluster.members, 'keel/');
@@ -72,13 +58,13 @@ describeWithEtcd('etcd settings layer, three members', () => {
     settings.watch(PORT, (next) => seen.push(next));
     const writer = etcdClient(cluster.members.slice(1));
     closing.push(writer);
-    await putEventually(writer, 'keel/', 1);
+    await putSettingEventually(writer, 'keel/', PORT, 1);
     await until(() => seen.length === 1, 10_000, 'the first change');
     await cluster.kill(watched);
-    for (const port of [2, 3, 4, 5, 6]) await putEventually(writer, 'keel/', port);
+    for (const port of [2, 3, 4, 5, 6]) await putSettingEventually(writer, 'keel/', PORT, port);
     await cluster.restart(watched);
     await until(() => seen.length >= 6, 30_000, 'the changes made while the watched member was down');
-    await putEventually(writer, 'keel/', 7);
+    await putSettingEventually(writer, 'keel/', PORT, 7);
     await until(() => seen.length >= 7, 10_000, 'a change after the reconnect');
     expect(seen).toEqual([1, 2, 3, 4, 5, 6, 7]);
   });
@@ -99,10 +85,10 @@ describeWithEtcd('etcd settings layer, three members', () => {
     settings.watch('system.resources.http.host', (next) => seen.push(next));
     const writer = etcdClient(cluster.members.slice(1));
     closing.push(writer);
-    await putEventually(writer, 'keel/', 1);
+    await putSettingEventually(writer, 'keel/', PORT, 1);
     await until(() => seen.length === 1, 10_000, 'the first change');
     await cluster.kill(watched);
-    for (const port of [2, 3, 4]) await putEventually(writer, 'keel/', port);
+    for (const port of [2, 3, 4]) await putSettingEventually(writer, 'keel/', PORT, port);
     await putSetting(writer, 'keel/', 'system.resources.http.host', '10.9.9.9');
     const { header } = await writer.kv.range({ key: Buffer.from('keel/') });
     await writer.kv.compact({ revision: header.revision, physical: true });

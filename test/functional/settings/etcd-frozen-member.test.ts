@@ -1,9 +1,8 @@
-import type { Etcd3 } from 'etcd3';
 import { createMicroservice, Microservice, microservice, type App } from '../../../lib';
 import { SettingsProvider } from '../../../lib/settings';
 import { quietLog, until } from '../../support/async';
 import { describeWithEtcd, EtcdCluster, type EtcdMember } from '../../support/etcd';
-import { etcdClient, putSetting } from '../../support/etcd-client';
+import { etcdClient, putSettingEventually } from '../../support/etcd-client';
 import { httpSchema } from '../../unit/settings/schemas';
 
 jest.setTimeout(90_000);
@@ -14,19 +13,6 @@ const STALL_MS = 1500;
 
 @microservice({ name: 'stale_probe', resources: {}, defaultResources: false })
 class StaleProbe extends Microservice {}
-
-/** A write right after losing a member can land mid-election; an operator would retry it too. */
-async function putEventually(client: Etcd3, prefix: string, value: number): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await putSetting(client, prefix, PORT, value);
-      return;
-    } catch (error) {
-      if (attempt === 20) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  }
-}
 
 describeWithEtcd('a frozen etcd member (SIGSTOP) under the settings watch', () => {
   let cluster: EtcdCluster;
@@ -75,7 +61,7 @@ describeWithEtcd('a frozen etcd member (SIGSTOP) under the settings watch', () =
     cluster.freeze(serving);
     const written: number[] = [];
     for (let value = 1; value <= 40; value++) {
-      await putEventually(writer, 'frozen/', value);
+      await putSettingEventually(writer, 'frozen/', PORT, value);
       written.push(value);
     }
     await until(() => settings.get(PORT) === 40, 30_000);
