@@ -5,17 +5,17 @@ import type { ChildProcess } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { Session } from 'node:inspector/promises';
 import { writeHeapSnapshot } from 'node:v8';
-import autocannon from 'autocannon';
 import { createMicroservice, MemoryAnalyzerResource, Microservice, microservice } from '../../lib';
 import { quietLog } from '../support/async';
 import { median } from './support/measure';
 import { fixed, markdownTable, times } from './support/table';
 import {
-  cpuMicroseconds,
   firstOk,
   freePort,
   keelEnv,
   loadAverage,
+  loadHello,
+  type LoadSample,
   spawnTs,
   terminate,
 } from './fixtures/http-processes';
@@ -24,24 +24,6 @@ const SECONDS = Number(process.env.HTTP_BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.HTTP_BENCH_ROUNDS ?? 3);
 const CONNECTIONS = 10;
 const ENTRY = 'test/bench/fixtures/http-diagnostics.ts';
-
-interface Sample {
-  rps: number;
-  cpuPerRequest: number;
-}
-
-async function load(port: number, pid: number, seconds: number): Promise<Sample> {
-  const before = cpuMicroseconds(pid);
-  const result = await autocannon({
-    url: `http://127.0.0.1:${port}/hello`,
-    connections: CONNECTIONS,
-    duration: seconds,
-  });
-  return {
-    rps: result.requests.average,
-    cpuPerRequest: (cpuMicroseconds(pid) - before) / result.requests.total,
-  };
-}
 
 /**
  * The HTTP sample with the profiler or the memory analyzer on at their default settings, against
@@ -73,7 +55,8 @@ export async function main(): Promise<void> {
     },
   ];
   // One after another: five compiling at once on a loaded 2-core machine can take past firstOk's bound.
-  const running: ((typeof targets)[number] & { port: number; child: ChildProcess; samples: Sample[] })[] = [];
+  const running: ((typeof targets)[number] & { port: number; child: ChildProcess; samples: LoadSample[] })[] =
+    [];
   try {
     for (const target of targets) {
       const port = await freePort();
@@ -82,21 +65,22 @@ export async function main(): Promise<void> {
         KEEL__SYSTEM__RESOURCES__HTTP__ACCESS_LOG: 'false',
         ...target.env,
       });
-      running.push({ ...target, port, child, samples: [] as Sample[] });
+      running.push({ ...target, port, child, samples: [] as LoadSample[] });
       await firstOk(port, '/hello', 60_000);
     }
-    for (const server of running) await load(server.port, server.child.pid!, 1);
+    for (const server of running) await loadHello(server.port, server.child.pid!, 1, CONNECTIONS);
     for (let round = 0; round < ROUNDS; round++) {
       const order = running.map((_, index) => running[(index + round) % running.length]);
-      for (const server of order) server.samples.push(await load(server.port, server.child.pid!, SECONDS));
+      for (const server of order)
+        server.samples.push(await loadHello(server.port, server.child.pid!, SECONDS, CONNECTIONS));
     }
   } finally {
     await Promise.all(running.map((server) => terminate(server.child)));
   }
   const rows = running.map((server) => ({
     name: server.name,
-    rps: median(server.samples.map((sample) => sample.rps)),
-    cpu: median(server.samples.map((sample) => sample.cpuPerRequest)),
+    rps: median(server.samples.map((sample) => sample.requestsPerSecond)),
+    cpu: median(server.samples.map((sample) => sample.serverCpuMicrosecondsPerRequest)),
   }));
   const floor = rows[0];
   const percent = (value: number) => `${value >= 0 ? '+' : ''}${fixed(value * 100, 1)}%`;

@@ -1,12 +1,12 @@
-import autocannon from 'autocannon';
 import { median } from './support/measure';
 import { fixed, markdownTable, times, verdict } from './support/table';
 import {
-  cpuMicroseconds,
   firstOk,
   freePort,
   keelEnv,
   loadAverage,
+  loadHello,
+  type LoadSample,
   spawnTs,
   terminate,
 } from './fixtures/http-processes';
@@ -18,28 +18,6 @@ const CONNECTIONS = Number(process.env.HTTP_BENCH_CONNECTIONS ?? 50);
 // Issue 15: Keel with all its built-ins against the same features on fastify, in one run.
 const RPS_TARGET = 1.0;
 const CPU_TARGET = 1.0;
-
-interface Sample {
-  requestsPerSecond: number;
-  p99Ms: number;
-  failed: number;
-  serverCpuMicrosecondsPerRequest: number;
-}
-
-async function load(port: number, pid: number, seconds: number): Promise<Sample> {
-  const cpuBefore = cpuMicroseconds(pid);
-  const result = await autocannon({
-    url: `http://127.0.0.1:${port}/hello`,
-    connections: CONNECTIONS,
-    duration: seconds,
-  });
-  return {
-    requestsPerSecond: result.requests.average,
-    p99Ms: result.latency.p99,
-    failed: result.errors + result.timeouts + result.non2xx,
-    serverCpuMicrosecondsPerRequest: (cpuMicroseconds(pid) - cpuBefore) / result.requests.total,
-  };
-}
 
 /**
  * GET /hello through HttpServerResource with its default middleware (request id, access log line,
@@ -79,15 +57,16 @@ export async function main(): Promise<void> {
       const port = await freePort();
       const child = spawnTs(target.entry, target.env(port));
       await firstOk(port, '/hello');
-      return { ...target, port, child, samples: [] as Sample[] };
+      return { ...target, port, child, samples: [] as LoadSample[] };
     }),
   );
   try {
-    for (const server of running) await load(server.port, server.child.pid!, 1);
+    for (const server of running) await loadHello(server.port, server.child.pid!, 1, CONNECTIONS);
     for (let round = 0; round < ROUNDS; round++) {
       // Each round starts with another server, so that no one always runs first or last.
       const order = running.map((_, index) => running[(index + round) % running.length]);
-      for (const server of order) server.samples.push(await load(server.port, server.child.pid!, SECONDS));
+      for (const server of order)
+        server.samples.push(await loadHello(server.port, server.child.pid!, SECONDS, CONNECTIONS));
     }
   } finally {
     await Promise.all(running.map((server) => terminate(server.child)));
