@@ -29,19 +29,3 @@ export type CliErrorCode =
   | 'CLI_UNREACHABLE'
   | 'CLI_TARGET_NOT_EMPTY'
   | 'CLI_BAD_NAME';
-
-export interface ParsedArgs {
-  positional: string[];
-  flags: Set<string>;
-}
-
-export function parseArgs(args: readonly string[], knownFlags: readonly string[]): ParsedArgs {
-  const positional: string[] = [];
-  const flags = new Set<string>();
-  for (const arg of args) {
-    if (!arg.startsWith('--')) positional.push(arg);
-    else if (knownFlags.includes(arg)) flags.add(arg);
-    else throw new UsageError(`unknown option ${arg}`);
-  }
-  return { positional, flags };
-}

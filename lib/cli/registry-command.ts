@@ -2,7 +2,8 @@ import { isRegistryEntry, type RegistryEntry } from '../resources/registry/entry
 import { DEFAULT_REGISTRY_PREFIX } from '../resources/registry/settings';
 import { callDeadline, describeHosts } from '../settings/etcd-client';
 import { normalizePrefix } from '../settings/etcd-options';
-import { parseArgs, UsageError, type CliIo } from './io';
+import { parseCommandArgs } from './command';
+import { UsageError, type CliIo } from './io';
 import { requireEtcd, withClient } from './settings-command';
 
 /**
@@ -10,9 +11,10 @@ import { requireEtcd, withClient } from './settings-command';
  * (default `keel-registry/`), one line each, or their entries as JSON.
  */
 export async function registryList(args: string[], io: CliIo): Promise<number> {
-  const { positional, flags } = parseArgs(args, ['--json']);
-  if (positional.length > 1) throw new UsageError('registry list takes at most one service name');
-  const [service] = positional;
+  const { positionals, values: flags } = parseCommandArgs(args, { json: { type: 'boolean' } });
+  if (positionals.length > 1) throw new UsageError('registry list takes at most one service name');
+  const [service] = positionals;
+  const asJson = flags.json === true;
   const options = requireEtcd(io.env);
   const prefix = normalizePrefix(io.env.KEEL_REGISTRY_PREFIX ?? DEFAULT_REGISTRY_PREFIX);
   const scope = service === undefined ? prefix : `${prefix}${service}/`;
@@ -22,7 +24,7 @@ export async function registryList(args: string[], io: CliIo): Promise<number> {
       .map(parseEntry)
       .filter((entry): entry is RegistryEntry => entry !== undefined)
       .sort((a, b) => a.service.localeCompare(b.service) || a.instance_id.localeCompare(b.instance_id));
-    if (flags.has('--json')) {
+    if (asJson) {
       io.out.write(`${JSON.stringify(entries, null, 2)}\n`);
       return 0;
     }

@@ -16,7 +16,8 @@ import { checkSettings, describeUnknown } from '../settings/provider';
 import { maskText, redact, showValue } from '../settings/redact';
 import type { SettingsScope } from '../settings/types';
 import { getAt, isPlainObject, splitPath } from '../settings/tree';
-import { parseArgs, UsageError, type CliIo } from './io';
+import { parseCommandArgs } from './command';
+import { UsageError, type CliIo } from './io';
 
 /** etcd's default --max-txn-ops is 128; stay below it. */
 const OPS_PER_TXN = 100;
@@ -28,16 +29,20 @@ const OPS_PER_TXN = 100;
  * nothing is written when it is invalid. `--dry-run` prints what would change and writes nothing.
  */
 export async function settingsPush(args: string[], io: CliIo): Promise<number> {
-  const [servicePath, rest] = takeOption(args, '--service');
-  const { positional, flags } = parseArgs(rest, ['--prune', '--dry-run']);
-  if (positional.length !== 1) throw new UsageError('settings push needs exactly one file');
-  const [file] = positional;
+  const { positionals, values } = parseCommandArgs(args, {
+    service: { type: 'string' },
+    prune: { type: 'boolean' },
+    'dry-run': { type: 'boolean' },
+  });
+  if (positionals.length !== 1) throw new UsageError('settings push needs exactly one file');
+  const [file] = positionals;
+  const servicePath = values.service;
   const options = requireEtcd(io.env);
   const entries = entriesOfTree(options.prefix, parseSettingsFile(file));
   const service = servicePath === undefined ? undefined : loadServiceScopes(servicePath);
   return withClient(options, async (client) => {
     const stored = await client.getAll().prefix(options.prefix).options(callDeadline(options)).strings();
-    const plan = planPush(options, entries, stored, flags.has('--prune'));
+    const plan = planPush(options, entries, stored, values.prune === true);
     if (service) {
       const { issues, unknown } = checkSettings({
         serviceName: service.name,
@@ -59,7 +64,7 @@ export async function settingsPush(args: string[], io: CliIo): Promise<number> {
       }
     }
     for (const line of describePlan(plan)) io.out.write(`${line}\n`);
-    if (flags.has('--dry-run')) {
+    if (values['dry-run'] === true) {
       io.out.write(
         `dry run: would write ${plan.writes.length} keys and delete ${plan.deletes.length} under "${options.prefix}" on ${describeHosts(options)}; nothing written\n`,
       );
@@ -136,22 +141,6 @@ function describePlan(plan: PushPlan): string[] {
 }
 
 /** `--name value` or `--name=value`, taken out of `args`. */
-function takeOption(args: readonly string[], name: string): [string | undefined, string[]] {
-  const rest: string[] = [];
-  let value: string | undefined;
-  for (let index = 0; index < args.length; index++) {
-    const arg = args[index];
-    if (arg === name) {
-      value = args[++index];
-      if (value === undefined || value.startsWith('--')) throw new UsageError(`${name} needs a value`);
-    } else if (arg.startsWith(`${name}=`)) {
-      value = arg.slice(name.length + 1);
-    } else {
-      rest.push(arg);
-    }
-  }
-  return [value, rest];
-}
 
 /** The service a module exports (the class decorated with `@microservice`), and the scopes it validates. */
 function loadServiceScopes(modulePath: string): { name: string; scopes: SettingsScope[] } {
@@ -216,9 +205,9 @@ export async function settingsWatch(args: string[], io: CliIo): Promise<number> 
 }
 
 function singleOptionalPath(args: string[], command: string): string[] {
-  const { positional } = parseArgs(args, []);
-  if (positional.length > 1) throw new UsageError(`settings ${command} takes at most one path`);
-  return splitPath(positional[0] ?? '');
+  const { positionals } = parseCommandArgs(args, {});
+  if (positionals.length > 1) throw new UsageError(`settings ${command} takes at most one path`);
+  return splitPath(positionals[0] ?? '');
 }
 
 export function requireEtcd(env: NodeJS.ProcessEnv): EtcdConnectionOptions {
