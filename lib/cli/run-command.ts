@@ -12,7 +12,8 @@ export const runCommand: Command = {
   words: ['run'],
   synopsis: '<file> [--watch]',
   summary: 'start the microservice a file exports, as run() does (signals, exit codes)',
-  details: `The file exports a class decorated with @microservice (or has it as its default export).
+  details: `The file exports a class decorated with @microservice (or has it as its default export),
+or calls run() itself (a main.ts), which then owns the process as it would under node.
 .ts files go through @swc-node/register, found in the project or beside Keel.
 
   --watch   restart on every change under the file's folder and config/: the running instance
@@ -27,9 +28,18 @@ export const runCommand: Command = {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { loadService } = require('./load-service') as typeof import('./load-service');
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { run } = require('../lifecycle/run') as typeof import('../lifecycle/run');
+    const { run, runStarted } = require('../lifecycle/run') as typeof import('../lifecycle/run');
     if (process.env[WATCHED_ENV] === '1') stopWhenWatcherGoes();
-    return run(loadService(file, process.cwd()));
+    let Service: ReturnType<typeof loadService> | undefined;
+    try {
+      Service = loadService(file, process.cwd());
+    } catch (error) {
+      if (!runStarted()) throw error;
+    }
+    // A main.ts that calls run() itself: that run owns the signals and the exit code; a second
+    // one would start the service twice.
+    if (Service === undefined || runStarted()) return new Promise<never>(() => undefined);
+    return run(Service);
   },
 };
 

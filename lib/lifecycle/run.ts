@@ -9,6 +9,20 @@ import { lifecycleSchema } from './settings';
 /** How long the last records may take to reach remote streams before a forced exit goes anyway. */
 const FORCED_EXIT_FLUSH_MS = 1000;
 
+/**
+ * Set on `process` by the first `run()`: a process has one owner of its signals and exit code, and
+ * `keel run` on a file that calls `run()` itself must not start a second one. A global symbol, not
+ * module state, so that two copies of Keel in one process (a global `keel` command, the project's
+ * own Keel) see the same mark.
+ */
+const RUN_STARTED = Symbol.for('keel.run.started');
+const marked = process as NodeJS.Process & { [RUN_STARTED]?: true };
+
+/** True once `run()` was called in this process. */
+export function runStarted(): boolean {
+  return marked[RUN_STARTED] === true;
+}
+
 /** Exit codes of a process started with `run`. */
 export const ExitCode = {
   CLEAN: 0,
@@ -28,6 +42,7 @@ export async function run(
   Service: ResourceClass<Microservice>,
   options: Omit<CreateOptions, 'log' | 'logging' | 'signal'> = {},
 ): Promise<never> {
+  marked[RUN_STARTED] = true;
   // Made here, not by the app, so that the last lines (a failed start, the exit) reach every stream.
   const logging = createProvisionalLogging({
     serviceName: microserviceOptionsOf(Service)?.name || Service.name,

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { RouterContext } from '@koa/router';
 import type { Log } from '../../lifecycle/log';
+import { RequestContextError } from './errors';
 
 /** What the default middleware puts in `ctx.state` for every request. */
 export interface HttpState {
@@ -60,7 +61,7 @@ export function withRequestId<T>(requestId: string, work: () => T): T {
  */
 export function currentRequestId(): string | undefined {
   if (requestScope === undefined) {
-    throw new Error(
+    throw new RequestContextError(
       `currentRequestId() needs the request context, which is off by default on Node ${process.versions.node}: no HttpClientResource was created; call enableRequestContext() at startup`,
     );
   }

@@ -25,3 +25,9 @@ export class HttpClientError extends Error {
     super(message, options);
   }
 }
+
+/** `currentRequestId()` called while the request context is off (Node 20 and 22 by default). */
+export class RequestContextError extends Error {
+  override readonly name = 'RequestContextError';
+  readonly code = 'REQUEST_CONTEXT_OFF';
+}

@@ -10,7 +10,13 @@ export {
   type HttpHandler,
   type HttpState,
 } from './context';
-export { HttpClientError, HttpRouteError, type HttpClientErrorCode, type HttpRouteErrorCode } from './errors';
+export {
+  HttpClientError,
+  HttpRouteError,
+  RequestContextError,
+  type HttpClientErrorCode,
+  type HttpRouteErrorCode,
+} from './errors';
 export type { DrainOutcome } from './drain';
 export { UNMATCHED_ROUTE } from './middleware';
 export {

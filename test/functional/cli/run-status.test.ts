@@ -35,6 +35,21 @@ describe('keel run', () => {
     expect(service.output()).toMatch(/marker stop hook ran[\s\S]*cli_fixture stopped in/);
   });
 
+  it('on a main.ts that calls run() itself, lets that run own the process: one start, exit 0 on SIGTERM', async () => {
+    const services = ['main-calls-run.ts', 'exports-and-runs.ts'].map((file) =>
+      start(['run', path.join(FIXTURES, file)]),
+    );
+    for (const service of services) {
+      await service.waitFor(/cli_fixture ready in/);
+      service.child.kill('SIGTERM');
+      expect((await service.exited).code).toBe(0);
+      const output = service.output();
+      expect(output).not.toContain('exports no microservice');
+      expect(output.match(/"msg":"marker started"/g)).toHaveLength(1);
+      expect(output).toMatch(/marker stop hook ran[\s\S]*cli_fixture stopped in/);
+    }
+  });
+
   it('exits 1 when the service fails to start, and when the graph is broken', async () => {
     const failing = start(['run', SERVICE], { CLI_FIXTURE_FAIL: '1' });
     const broken = start(['run', path.join(FIXTURES, 'broken.ts')]);

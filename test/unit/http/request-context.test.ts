@@ -47,7 +47,13 @@ describe('the request context behind currentRequestId()', () => {
     } else {
       expect(context.withRequestId('r-1', () => 'ran without it')).toBe('ran without it');
       expect(() => context.withRequestId('r-1', context.currentRequestId)).toThrow(
-        new RegExp(`off by default on Node ${process.versions.node}.*enableRequestContext\\(\\)`),
+        expect.objectContaining({
+          name: 'RequestContextError',
+          code: 'REQUEST_CONTEXT_OFF',
+          message: expect.stringMatching(
+            new RegExp(`off by default on Node ${process.versions.node}.*enableRequestContext\\(\\)`),
+          ),
+        }),
       );
     }
   });
