@@ -27,13 +27,25 @@ export async function configureLogging(
   options: ConfigureLoggingOptions = {},
 ): Promise<LoggingSettings> {
   const settings = loadLoggingSettings(input);
+  await applyLoggingSettings(logging, settings, options);
+  return settings;
+}
+
+/**
+ * `configureLogging` for a subtree already validated against `loggingSchema` (the settings layer
+ * validates `system.logging` with every other scope): it is not validated a second time.
+ */
+export async function applyLoggingSettings(
+  logging: Logging,
+  settings: LoggingSettings,
+  options: ConfigureLoggingOptions = {},
+): Promise<void> {
   if (options.deployName !== undefined) logging.setDeployName(options.deployName);
   const context = logging.sinkContext;
   const sinks = await createSinks(settings, context, options.stdout ?? process.stdout);
   logging.setProfile(settings.profile);
   await logging.replaceSinks(sinks);
   if (sinks.length === 0) context.warn('system.logging enables no stream; records are discarded');
-  return settings;
 }
 
 async function createSinks(
