@@ -44,7 +44,11 @@ export async function applyLoggingSettings(
   const context = logging.sinkContext;
   const sinks = await createSinks(settings, context, options.stdout ?? process.stdout);
   logging.setProfile(settings.profile);
-  await logging.replaceSinks(sinks);
+  // The provisional stderr is flushed in the background: its last records are written within the
+  // batch delay as any others, and the service's stop (a flush) waits for them.
+  logging
+    .replaceSinks(sinks)
+    .catch((error: unknown) => context.warn(`closing the previous log streams failed: ${String(error)}`));
   if (sinks.length === 0) context.warn('system.logging enables no stream; records are discarded');
 }
 
