@@ -157,8 +157,13 @@ export class ScopeSet {
       const above = new Set<string>();
       for (const scope of this.scopes) {
         if (!byPath.has(scope.path)) byPath.set(scope.path, scope);
-        for (let length = 0; length < scope.segments.length; length++)
-          above.add(scope.segments.slice(0, length).join('.'));
+        // From the longest prefix down: once one is known, so are all the shorter ones.
+        for (let end = scope.path.lastIndexOf('.'); end > 0; end = scope.path.lastIndexOf('.', end - 1)) {
+          const prefix = scope.path.slice(0, end);
+          if (above.has(prefix)) break;
+          above.add(prefix);
+        }
+        if (scope.segments.length > 0) above.add('');
       }
       this.lookup = { byPath, above };
     }
