@@ -41,15 +41,18 @@ export function loggingOutput(logging: Logging, owned: boolean): LogOutput {
       settings.watch(`${LOGGING_SETTINGS_PATH}.profile`, (profile) => logging.setProfile(profile));
     },
     instrument: (meters) => {
-      new Gauge({
-        name: `${meters.prefix}logging_dropped_records`,
-        help: 'Log records a stream gave up on (receiver down, queue full), since start',
-        labelNames: ['stream'],
-        registers: [meters.registry],
-        collect() {
-          for (const [stream, dropped] of Object.entries(logging.droppedRecords()))
-            this.set({ stream }, dropped);
-        },
+      const name = `${meters.prefix}logging_dropped_records`;
+      meters.addCollector(name, (registry) => {
+        new Gauge({
+          name,
+          help: 'Log records a stream gave up on (receiver down, queue full), since start',
+          labelNames: ['stream'],
+          registers: [registry],
+          collect() {
+            for (const [stream, dropped] of Object.entries(logging.droppedRecords()))
+              this.set({ stream }, dropped);
+          },
+        });
       });
     },
     // A caller that brought its own Logging (run) closes it itself, after its last record.

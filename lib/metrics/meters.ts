@@ -51,6 +51,8 @@ export class Meters implements MeterFactory {
   private readonly families = new Map<string, MeterFamily<unknown, unknown>>();
   private readonly resourceViews = new Map<string, ResourceMeters>();
   private processMetrics: 'off' | 'pending' | 'registered';
+  /** Collectors waiting to be registered with the process metrics, by full name. */
+  private readonly laterCollectors = new Map<string, (registry: PromClient.Registry) => void>();
 
   constructor(options: MetersOptions) {
     this.prefix = servicePrefix(options.serviceName);
@@ -64,6 +66,18 @@ export class Meters implements MeterFactory {
     if (this.processMetrics !== 'pending') return;
     this.processMetrics = 'registered';
     registerProcessMetrics(this.registry, this.prefix);
+    for (const register of this.laterCollectors.values()) register(this.registry);
+    this.laterCollectors.clear();
+  }
+
+  /**
+   * A collector of the service's own (Keel's gauges read at scrape time) registered with the
+   * process metrics: at once when those are registered or off, else when they are. Its `name` is
+   * taken from now on all the same.
+   */
+  addCollector(name: string, register: (registry: PromClient.Registry) => void): void {
+    if (this.processMetrics === 'pending') this.laterCollectors.set(name, register);
+    else register(this.registry);
   }
 
   /** The Content-Type to serve `render()` with. */
@@ -139,11 +153,9 @@ export class Meters implements MeterFactory {
   }
 
   private isPendingProcessMetric(name: string): boolean {
-    return (
-      this.processMetrics === 'pending' &&
-      name.startsWith(this.prefix) &&
-      PROCESS_METRIC_NAMES.includes(name.slice(this.prefix.length))
-    );
+    if (this.processMetrics !== 'pending') return false;
+    if (this.laterCollectors.has(name)) return true;
+    return name.startsWith(this.prefix) && PROCESS_METRIC_NAMES.includes(name.slice(this.prefix.length));
   }
 
   private define<M, P>(

@@ -31,6 +31,14 @@ describe('process metrics of an app', () => {
     await app.stop();
   });
 
+  it("keep Keel's own gauges' names taken while they wait", async () => {
+    const app = await createMicroservice(BillingService, { log: quietLog(), settings: {} });
+    expect(() => app.meters.gauge('settings_staleness_seconds', { help: 'mine' })).toThrow(
+      /a Node.js process metric/,
+    );
+    await app.stop();
+  });
+
   it('are never set up for an app stopped before it was ready', async () => {
     const app = await createMicroservice(BillingService, { log: quietLog(), settings: {} });
     await app.stop();
