@@ -1,5 +1,11 @@
 import { Gauge } from '../metrics/prom-client';
-import { configureLogging, createProvisionalLogging, loggingSchema, type Logging } from '../logging';
+import {
+  applyLoggingSettings,
+  createProvisionalLogging,
+  loggingSchema,
+  type Logging,
+  type LoggingSettings,
+} from '../logging';
 import type { Meters } from '../metrics';
 import type { SettingsProvider } from '../settings';
 import type { SettingsScope } from '../settings/types';
@@ -30,19 +36,23 @@ export function loggingOutput(logging: Logging, owned: boolean): LogOutput {
     root: logging.logger,
     forResource: (name) => logging.forResource(name),
     configure: async (settings, deployName) => {
-      await configureLogging(logging, settings.view(LOGGING_SETTINGS_PATH).value(), { deployName });
+      const validated = settings.view<LoggingSettings>(LOGGING_SETTINGS_PATH).value();
+      await applyLoggingSettings(logging, validated, { deployName });
       settings.watch(`${LOGGING_SETTINGS_PATH}.profile`, (profile) => logging.setProfile(profile));
     },
     instrument: (meters) => {
-      new Gauge({
-        name: `${meters.prefix}logging_dropped_records`,
-        help: 'Log records a stream gave up on (receiver down, queue full), since start',
-        labelNames: ['stream'],
-        registers: [meters.registry],
-        collect() {
-          for (const [stream, dropped] of Object.entries(logging.droppedRecords()))
-            this.set({ stream }, dropped);
-        },
+      const name = `${meters.prefix}logging_dropped_records`;
+      meters.addCollector(name, (registry) => {
+        new Gauge({
+          name,
+          help: 'Log records a stream gave up on (receiver down, queue full), since start',
+          labelNames: ['stream'],
+          registers: [registry],
+          collect() {
+            for (const [stream, dropped] of Object.entries(logging.droppedRecords()))
+              this.set({ stream }, dropped);
+          },
+        });
       });
     },
     // A caller that brought its own Logging (run) closes it itself, after its last record.

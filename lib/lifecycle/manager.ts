@@ -170,6 +170,15 @@ export class LifecycleManager {
     const unblocks = (node: GraphNode) => (plan.reverse ? node.dependsOn : node.dependents);
     // Decided once: hooks that finish during the phase change the flags `takesPart` reads.
     const member = nodes.map((node) => plan.takesPart(node.index));
+    // No resource has this hook (preStart and postStart, most often): nothing waits for anything.
+    if (!nodes.some((node) => member[node.index] && this.hookOf(node, plan.phase) !== undefined)) {
+      for (const node of nodes) {
+        if (!member[node.index]) continue;
+        this.enter(node.index, plan.phase);
+        this.leave(node.index, plan.phase, undefined);
+      }
+      return Promise.resolve([]);
+    }
     const pending = new Int32Array(nodes.length);
     // A FIFO queue: among ready resources, the one declared first starts first.
     const ready: number[] = [];
@@ -238,10 +247,10 @@ export class LifecycleManager {
   /** Calls one hook; returns synchronously when the resource has no such hook or it is not async. */
   private invoke(index: number, phase: Phase): Outcome | Promise<Outcome> {
     const node = this.graph.nodes[index];
-    const instance = this.instances[index] as Record<string, unknown> | null | undefined;
-    const hook = node.kind === 'service' ? undefined : instance?.[phase];
+    const instance = this.instances[index];
+    const hook = this.hookOf(node, phase);
     this.enter(index, phase);
-    if (typeof hook !== 'function') return this.leave(index, phase, undefined);
+    if (hook === undefined) return this.leave(index, phase, undefined);
 
     const begin = performance.now();
     const timed = (error: unknown): Outcome => {
@@ -274,6 +283,12 @@ export class LifecycleManager {
         },
       );
     });
+  }
+
+  private hookOf(node: GraphNode, phase: Phase): (() => unknown) | undefined {
+    if (node.kind === 'service') return undefined;
+    const hook = (this.instances[node.index] as Record<string, unknown> | null | undefined)?.[phase];
+    return typeof hook === 'function' ? (hook as () => unknown) : undefined;
   }
 
   private enter(index: number, phase: Phase): void {

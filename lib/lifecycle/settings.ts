@@ -36,12 +36,15 @@ export interface LifecycleSettings {
 
 /** `<prefix>settings_staleness_seconds`: how long since the etcd member serving the watch last answered. */
 export function instrumentSettings(meters: Meters, settings: SettingsProvider): void {
-  new Gauge({
-    name: `${meters.prefix}settings_staleness_seconds`,
-    help: 'Seconds since the etcd member serving the settings watch last answered (0 without etcd)',
-    registers: [meters.registry],
-    collect() {
-      this.set(settings.health().etcd?.staleness_s ?? 0);
-    },
+  const name = `${meters.prefix}settings_staleness_seconds`;
+  meters.addCollector(name, (registry) => {
+    new Gauge({
+      name,
+      help: 'Seconds since the etcd member serving the settings watch last answered (0 without etcd)',
+      registers: [registry],
+      collect() {
+        this.set(settings.health().etcd?.staleness_s ?? 0);
+      },
+    });
   });
 }

@@ -27,13 +27,29 @@ export async function configureLogging(
   options: ConfigureLoggingOptions = {},
 ): Promise<LoggingSettings> {
   const settings = loadLoggingSettings(input);
+  await applyLoggingSettings(logging, settings, options);
+  return settings;
+}
+
+/**
+ * `configureLogging` for a subtree already validated against `loggingSchema` (the settings layer
+ * validates `system.logging` with every other scope): it is not validated a second time.
+ */
+export async function applyLoggingSettings(
+  logging: Logging,
+  settings: LoggingSettings,
+  options: ConfigureLoggingOptions = {},
+): Promise<void> {
   if (options.deployName !== undefined) logging.setDeployName(options.deployName);
   const context = logging.sinkContext;
   const sinks = await createSinks(settings, context, options.stdout ?? process.stdout);
   logging.setProfile(settings.profile);
-  await logging.replaceSinks(sinks);
+  // The provisional stderr is flushed in the background: its last records are written within the
+  // batch delay as any others, and the service's stop (a flush) waits for them.
+  logging
+    .replaceSinks(sinks)
+    .catch((error: unknown) => context.warn(`closing the previous log streams failed: ${String(error)}`));
   if (sinks.length === 0) context.warn('system.logging enables no stream; records are discarded');
-  return settings;
 }
 
 async function createSinks(

@@ -1,4 +1,4 @@
-export { configureLogging, type ConfigureLoggingOptions } from './configure';
+export { applyLoggingSettings, configureLogging, type ConfigureLoggingOptions } from './configure';
 export { LoggingSettingsError } from './errors';
 export { LOG_PROFILES, PROFILE_LEVELS, type LevelName, type LogProfile } from './levels';
 export { LOG_FORMATS, type LogFormat } from './pretty';

@@ -30,8 +30,10 @@ export class Logging {
   private readonly drops = new DropCounter();
   private readonly stderr: StreamSink;
   private readonly dispatcher: RecordDispatcher;
-  private readonly diagnostics: Logger;
+  private diagnosticsLogger?: Logger;
   private currentProfile: LogProfile | undefined;
+  /** Sinks being flushed and closed after a `replaceSinks`: a flush waits for them too. */
+  private retiring: Promise<void> = Promise.resolve();
 
   constructor(options: ProvisionalLoggingOptions) {
     this.identity = { serviceName: options.serviceName, deployName: options.deployName ?? '' };
@@ -40,14 +42,6 @@ export class Logging {
       onDropsEnded: (dropped) =>
         this.diagnostics.warn({ stream: 'stderr', dropped }, droppedWhileUnread('stderr', dropped)),
     });
-    // Warnings about the streams bypass them: a failing stream must not be asked to carry its own failure.
-    const diagnosticsDispatcher = new RecordDispatcher(this.identity, [this.stderr], () => undefined);
-    this.diagnostics = createLogger(
-      { level: bunyan.TRACE },
-      this.identity,
-      'keel.logging',
-      diagnosticsDispatcher,
-    );
     this.dispatcher = new RecordDispatcher(this.identity, [this.stderr], (sink, error) =>
       this.diagnostics.error(
         { err: error, stream: sink.name },
@@ -56,6 +50,20 @@ export class Logging {
       ),
     );
     this.logger = createLogger(this.gate, this.identity, this.identity.serviceName, this.dispatcher);
+  }
+
+  /**
+   * Warnings about the streams bypass them: a failing stream must not be asked to carry its own
+   * failure. Made on the first warning: most services never have one, and a bunyan logger costs.
+   */
+  private get diagnostics(): Logger {
+    this.diagnosticsLogger ??= createLogger(
+      { level: bunyan.TRACE },
+      this.identity,
+      'keel.logging',
+      new RecordDispatcher(this.identity, [this.stderr], () => undefined),
+    );
+    return this.diagnosticsLogger;
   }
 
   /** A named logger, as Tamarco's extra loggers: its records carry `logger: <name>`. */
@@ -106,15 +114,25 @@ export class Logging {
     };
   }
 
-  /** Routes records to `sinks` from now on; the previous ones are flushed and closed. */
+  /**
+   * Routes records to `sinks` from now on; the previous ones are flushed and closed, and the next
+   * `flush()` or `close()` waits for that too, so a caller need not.
+   */
   async replaceSinks(sinks: readonly LogSink[], timeoutMs = DEFAULT_CLOSE_TIMEOUT_MS): Promise<void> {
     const previous = this.dispatcher.replaceSinks(sinks);
     const deadline = Date.now() + timeoutMs;
-    await Promise.all(previous.filter((sink) => !sinks.includes(sink)).map((sink) => sink.close(deadline)));
+    const closing = Promise.all(
+      previous.filter((sink) => !sinks.includes(sink)).map((sink) => sink.close(deadline)),
+    ).then(() => undefined);
+    const before = this.retiring;
+    // What a close fails with is the replaceSinks caller's to hear; a later flush only waits.
+    this.retiring = Promise.all([before, closing.catch(() => undefined)]).then(() => undefined);
+    await closing;
   }
 
   /** Resolves when every record logged before the call is written or sent (or counted as dropped). */
   async flush(): Promise<void> {
+    await this.retiring;
     const others = this.dispatcher.currentSinks().filter((sink) => sink !== this.stderr);
     await Promise.all(others.map((sink) => sink.flush()));
     // Last: flushing the other streams may warn on stderr (a receiver back, records dropped meanwhile).
@@ -126,6 +144,7 @@ export class Logging {
    * still reach stderr.
    */
   async close(timeoutMs = DEFAULT_CLOSE_TIMEOUT_MS): Promise<void> {
+    await this.retiring;
     await this.replaceSinks([this.stderr], timeoutMs);
     await this.stderr.flush();
   }

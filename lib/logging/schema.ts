@@ -54,10 +54,15 @@ function positiveInt(value: unknown): void {
   if (!Number.isInteger(value) || (value as number) < 1) throw new Error('must be an integer of at least 1');
 }
 
+/** The last URL accepted: every app validates the same one (most often the default), and parsing it cost more than the rest of the scope. */
+let acceptedUrl: string | undefined;
+
 function httpUrl(value: unknown): void {
+  if (value === acceptedUrl) return;
   if (typeof value !== 'string' || !URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) {
     throw new Error('must be an http or https URL');
   }
+  acceptedUrl = value;
 }
 
 export const loggingSchema = {

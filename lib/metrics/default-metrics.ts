@@ -34,6 +34,42 @@ const DEFAULT_METRICS = [
   'gc',
 ];
 
+/**
+ * What `registerProcessMetrics` registers, unprefixed, as on Linux (elsewhere prom-client leaves
+ * out the memory and file descriptor ones): known before they are registered, so a meter that
+ * would take one of these names is refused even while the process metrics wait to be registered.
+ */
+export const PROCESS_METRIC_NAMES: readonly string[] = [
+  'process_cpu_user_seconds_total',
+  'process_cpu_system_seconds_total',
+  'process_cpu_seconds_total',
+  'process_start_time_seconds',
+  'process_resident_memory_bytes',
+  'process_virtual_memory_bytes',
+  'process_heap_bytes',
+  'process_open_fds',
+  'process_max_fds',
+  'nodejs_eventloop_lag_seconds',
+  'nodejs_eventloop_lag_min_seconds',
+  'nodejs_eventloop_lag_max_seconds',
+  'nodejs_eventloop_lag_mean_seconds',
+  'nodejs_eventloop_lag_stddev_seconds',
+  'nodejs_eventloop_lag_p50_seconds',
+  'nodejs_eventloop_lag_p90_seconds',
+  'nodejs_eventloop_lag_p99_seconds',
+  'nodejs_active_resources',
+  'nodejs_active_handles',
+  'nodejs_active_requests',
+  'nodejs_heap_size_total_bytes',
+  'nodejs_heap_size_used_bytes',
+  'nodejs_external_memory_bytes',
+  'nodejs_heap_space_size_total_bytes',
+  'nodejs_heap_space_size_used_bytes',
+  'nodejs_heap_space_size_available_bytes',
+  'nodejs_version_info',
+  'nodejs_gc_duration_seconds',
+];
+
 /** Node.js process metrics (CPU, memory, event loop lag, GC, handles) under the service prefix. */
 export function registerProcessMetrics(registry: Registry, prefix: string): void {
   registerProcessCpu(registry, prefix);

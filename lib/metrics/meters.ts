@@ -2,7 +2,7 @@ import type * as PromClient from 'prom-client';
 import * as prom from './prom-client';
 
 import { Counter } from './counter';
-import { registerProcessMetrics } from './default-metrics';
+import { PROCESS_METRIC_NAMES, registerProcessMetrics } from './default-metrics';
 import { Histogram, Summary } from './distribution';
 import { MetricConflictError, MetricLabelError, MetricValueError } from './errors';
 import { describeDefinition, type MeterDefinition, MeterFamily, type MeterType } from './family';
@@ -24,8 +24,12 @@ import { ResourceMeters } from './resource-meters';
 export interface MetersOptions {
   /** Prefix of every metric name: `billing_api` → `billing_api_http_requests_total`. */
   serviceName: string;
-  /** Node.js process metrics (CPU, memory, event loop, GC). Default true. */
-  processMetrics?: boolean;
+  /**
+   * Node.js process metrics (CPU, memory, event loop, GC). Default true. `'deferred'`: registered
+   * by the first `startProcessMetrics()` or read of the meters (`render()`, a push), not at
+   * construction; an app starts them once it is ready, so they cost its start nothing.
+   */
+  processMetrics?: boolean | 'deferred';
 }
 
 /** The prom-client config every meter type shares. */
@@ -46,10 +50,34 @@ export class Meters implements MeterFactory {
   readonly prefix: string;
   private readonly families = new Map<string, MeterFamily<unknown, unknown>>();
   private readonly resourceViews = new Map<string, ResourceMeters>();
+  private processMetrics: 'off' | 'pending' | 'registered';
+  /** Collectors waiting to be registered with the process metrics, by full name. */
+  private readonly laterCollectors = new Map<string, (registry: PromClient.Registry) => void>();
 
   constructor(options: MetersOptions) {
     this.prefix = servicePrefix(options.serviceName);
-    if (options.processMetrics ?? true) registerProcessMetrics(this.registry, this.prefix);
+    const wanted = options.processMetrics ?? true;
+    this.processMetrics = wanted === false ? 'off' : 'pending';
+    if (wanted === true) this.startProcessMetrics();
+  }
+
+  /** Registers the process metrics if they wait to be (`processMetrics: 'deferred'`); otherwise does nothing. */
+  startProcessMetrics(): void {
+    if (this.processMetrics !== 'pending') return;
+    this.processMetrics = 'registered';
+    registerProcessMetrics(this.registry, this.prefix);
+    for (const register of this.laterCollectors.values()) register(this.registry);
+    this.laterCollectors.clear();
+  }
+
+  /**
+   * A collector of the service's own (Keel's gauges read at scrape time) registered with the
+   * process metrics: at once when those are registered or off, else when they are. Its `name` is
+   * taken from now on all the same.
+   */
+  addCollector(name: string, register: (registry: PromClient.Registry) => void): void {
+    if (this.processMetrics === 'pending') this.laterCollectors.set(name, register);
+    else register(this.registry);
   }
 
   /** The Content-Type to serve `render()` with. */
@@ -59,6 +87,7 @@ export class Meters implements MeterFactory {
 
   /** Every metric in the Prometheus text exposition format, for `GET /metrics`. */
   render(): Promise<string> {
+    this.startProcessMetrics();
     return this.registry.metrics();
   }
 
@@ -123,6 +152,12 @@ export class Meters implements MeterFactory {
     );
   }
 
+  private isPendingProcessMetric(name: string): boolean {
+    if (this.processMetrics !== 'pending') return false;
+    if (this.laterCollectors.has(name)) return true;
+    return name.startsWith(this.prefix) && PROCESS_METRIC_NAMES.includes(name.slice(this.prefix.length));
+  }
+
   private define<M, P>(
     type: MeterType,
     requestedName: string,
@@ -146,7 +181,10 @@ export class Meters implements MeterFactory {
       existing.assertSame(definition);
       return existing.meter(labels);
     }
-    if (this.registry.getSingleMetric(definition.name) !== undefined) {
+    if (
+      this.registry.getSingleMetric(definition.name) !== undefined ||
+      this.isPendingProcessMetric(definition.name)
+    ) {
       throw new MetricConflictError(
         definition.name,
         'a Node.js process metric',

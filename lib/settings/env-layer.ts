@@ -10,8 +10,11 @@ export type EnvResolver = (path: string[], raw: string) => { path: string[]; val
 export function readEnvLayer(env: NodeJS.ProcessEnv, resolvePath: EnvResolver): SettingsLayer {
   const tree = emptyTree();
   const variableOf = new Map<string, string>();
-  for (const [name, raw] of Object.entries(env)) {
-    if (!name.startsWith(ENV_PREFIX) || raw === undefined) continue;
+  // Names first: reading every value of process.env is a call into the runtime per variable.
+  for (const name of Object.keys(env)) {
+    if (!name.startsWith(ENV_PREFIX)) continue;
+    const raw = env[name];
+    if (raw === undefined) continue;
     const segments = name.slice(ENV_PREFIX.length).toLowerCase().split('__');
     if (segments.some((segment) => segment === '')) continue;
     const { path, value } = resolvePath(segments, raw);

@@ -123,19 +123,34 @@ const CONSTRUCTOR_NAMES = new Map<unknown, string>([
   [RegExp, 'regexp'],
 ]);
 
+/**
+ * Schemas compiled so far, by identity: an app compiles the same built-in schemas (lifecycle,
+ * logging, report server...) as every app before it in the process, and a compiled schema holds
+ * nothing of the scope it is used at.
+ */
+const compiled = new WeakMap<SettingsSchema, CompiledSchema>();
+
 export function compileSchema(schema: SettingsSchema, scopePath: string): CompiledSchema {
-  try {
-    // convict rejects malformed schemas (unknown format names, reserved keys) with precise messages.
-    convict(schema as convict.Schema<SettingsTree>);
-  } catch (error) {
-    throw new SettingsError(
-      'SETTINGS_SCHEMA',
-      `Invalid settings schema for ${scopePath}: ${(error as Error).message}`,
-    );
+  let result = compiled.get(schema);
+  if (result === undefined) {
+    try {
+      result = compileNew(schema as unknown as SettingsSchemaShape);
+    } catch (error) {
+      if (!(error instanceof SchemaShapeError)) throw error;
+      throw new SettingsError(
+        'SETTINGS_SCHEMA',
+        `Invalid settings schema for ${scopePath}: ${error.message}`,
+      );
+    }
+    compiled.set(schema, result);
   }
+  return result;
+}
+
+function compileNew(schema: SettingsSchemaShape): CompiledSchema {
   const leaves: CompiledLeaf[] = [];
   const nodes: CompiledNode[] = [];
-  const defaults = collectLeaves(schema as unknown as SettingsSchemaShape, [], leaves, nodes);
+  const defaults = collectLeaves(schema, [], leaves, nodes, new Set());
   const byLowerPath = new Map(leaves.map((leaf) => [leaf.path.join('.').toLowerCase(), leaf]));
   const kinds = new Map<string, 'leaf' | 'node'>();
   for (const leaf of leaves) {
@@ -152,6 +167,42 @@ export function compileSchema(schema: SettingsSchema, scopePath: string): Compil
   };
 }
 
+/** A schema convict would refuse, with convict's own message (the caller adds the scope). */
+class SchemaShapeError extends Error {}
+
+/**
+ * The checks convict's constructor makes on a schema (reserved keys, a reused `arg`, a `format`
+ * that is neither a function, a list, a constructor nor a known name), made here so that no convict
+ * instance is built per scope: building one parses the process's argv and deep-copies the schema.
+ */
+function checkKey(key: string, child: unknown, fullName: string): void {
+  if (key === '_cvtProperties')
+    throw new SchemaShapeError(`'${fullName}': '_cvtProperties' is reserved word of convict.`);
+  const hasPrototype = isPlainObject(child) && Object.prototype.hasOwnProperty.call(child, 'prototype');
+  if ((key === 'constructor' && hasPrototype) || key === '__proto__')
+    throw new SchemaShapeError(`'${fullName}': '${key}' is a reserved schema key`);
+}
+
+const CONVICT_BUILT_IN_NAMES = new Set(['Object', 'Array', 'String', 'Number', 'Boolean', 'RegExp']);
+/** convict's own named formats, which Keel checks itself; any other name is looked up in convict. */
+const CONVICT_CORE_FORMATS = new Set(['*', 'int', 'integer', 'nat', 'port']);
+
+function checkLeaf(schema: SettingsLeafSchema, fullName: string, args: Set<unknown>): void {
+  const { format } = schema as { format?: unknown };
+  const arg = (schema as { arg?: unknown }).arg;
+  if (arg) {
+    if (args.has(arg))
+      throw new SchemaShapeError(`'${fullName}' reuses a command-line argument: ${String(arg)}`);
+    args.add(arg);
+  }
+  if (format === undefined || format === null || format === '' || format === false || format === 0) return;
+  if (typeof format === 'function' || Array.isArray(format)) return;
+  if (typeof format !== 'string')
+    throw new SchemaShapeError(`'${fullName}': "format" must be a function or a known format type.`);
+  if (!CONVICT_BUILT_IN_NAMES.has(format) && !CONVICT_CORE_FORMATS.has(format) && !isKeelFormat(format))
+    convictLeaf(schema, fullName);
+}
+
 function isLeafSchema(node: unknown): node is SettingsLeafSchema {
   return !isPlainObject(node) || 'default' in node || Object.keys(node).length === 0;
 }
@@ -161,19 +212,23 @@ function collectLeaves(
   prefix: string[],
   into: CompiledLeaf[],
   nodes: CompiledNode[],
+  args: Set<unknown>,
 ): SettingsTree {
   nodes.push({ path: prefix, keys: Object.keys(node) });
   const defaults = emptyTree();
   for (const [key, child] of Object.entries(node)) {
     const path = [...prefix, key];
+    const fullName = path.join('.');
+    checkKey(key, child, fullName);
     if (isLeafSchema(child)) {
       // convict's shorthand: a bare value is its own default.
       const leafSchema = isPlainObject(child) ? child : { default: child };
+      checkLeaf(leafSchema, fullName, args);
       const leaf = compileLeaf(path, leafSchema);
       into.push(leaf);
       if (leaf.defaultValue !== undefined) defaults[key] = structuredClone(leaf.defaultValue);
     } else {
-      defaults[key] = collectLeaves(child, path, into, nodes);
+      defaults[key] = collectLeaves(child, path, into, nodes, args);
     }
   }
   return defaults;
@@ -181,7 +236,7 @@ function collectLeaves(
 
 function compileLeaf(path: string[], schema: SettingsLeafSchema): CompiledLeaf {
   const format = schema.format ?? inferredFormat(schema.default);
-  const refusal = checkerFor(format, schema);
+  const refusal = checkerFor(format, schema, path);
   const expected = describeFormat(format);
   const formatName = typeof format === 'string' ? format : (CONSTRUCTOR_NAMES.get(format) ?? '');
   const sensitive = schema.sensitive === true;
@@ -229,7 +284,7 @@ function accepting(test: (value: unknown) => boolean): Refusal {
   return (value) => (test(value) ? undefined : '');
 }
 
-function checkerFor(format: unknown, schema: SettingsLeafSchema): Refusal {
+function checkerFor(format: unknown, schema: SettingsLeafSchema, path: readonly string[]): Refusal {
   if (Array.isArray(format)) return accepting((value) => format.includes(value));
   if (isKeelFormat(format)) return throwing(KEEL_FORMATS[format].validate);
   const constructorName =
@@ -259,7 +314,7 @@ function checkerFor(format: unknown, schema: SettingsLeafSchema): Refusal {
     default:
       return typeof format === 'function' && !CONSTRUCTOR_NAMES.has(format)
         ? throwing(format as (value: unknown) => void)
-        : convictChecker(schema);
+        : convictChecker(schema, path.join('.'));
   }
 }
 
@@ -274,11 +329,12 @@ function throwing(validate: (value: unknown) => void): Refusal {
   };
 }
 
-/** Formats registered with `convict.addFormat` are checked by convict itself. */
-function convictChecker(schema: SettingsLeafSchema): Refusal {
-  const single = convict({
-    value: { ...schema, default: null, nullable: true },
-  } as convict.Schema<SettingsTree>);
+/**
+ * Formats registered with `convict.addFormat` are checked by convict itself; a name convict does
+ * not know either is a malformed schema. Its argv and environment are not read: only `validate` is used.
+ */
+function convictChecker(schema: SettingsLeafSchema, fullName: string): Refusal {
+  const single = convictLeaf(schema, fullName);
   return (value) => {
     try {
       single.load({ value }).validate({ allowed: 'strict' });
@@ -287,6 +343,16 @@ function convictChecker(schema: SettingsLeafSchema): Refusal {
       return (error as Error).message.replace(/^value: /, '');
     }
   };
+}
+
+/** A convict instance of one leaf, named `value`; throws convict's message when the schema is malformed. */
+function convictLeaf(schema: SettingsLeafSchema, fullName: string): convict.Config<SettingsTree> {
+  const leaf = { ...schema, default: null, nullable: true, env: undefined, arg: undefined };
+  try {
+    return convict({ value: leaf } as convict.Schema<SettingsTree>, { args: [], env: {} });
+  } catch (error) {
+    throw new SchemaShapeError((error as Error).message.replace(/^'value'/, `'${fullName}'`));
+  }
 }
 
 function describeFormat(format: unknown): string {

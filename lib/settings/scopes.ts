@@ -14,6 +14,7 @@ export interface CompiledScope {
 /** The scopes the provider validates, each schema compiled once at load. */
 export class ScopeSet {
   readonly scopes: readonly CompiledScope[];
+  private lookup?: { byPath: Map<string, CompiledScope>; above: Set<string> };
 
   constructor(scopes: readonly SettingsScope[]) {
     this.scopes = scopes.map((scope) => ({
@@ -126,6 +127,7 @@ export class ScopeSet {
       }
     };
     visit(tree, []);
+    if (unknown.length === 0) return [];
     const known = this.knownPaths();
     return unknown.map((path) => ({ path, closest: closest(path.join('.'), known) }));
   }
@@ -133,14 +135,39 @@ export class ScopeSet {
   /** 'open': anything may be below it (a scope without schema, another service's overrides). */
   private kindOf(path: readonly string[]): 'leaf' | 'node' | 'open' | undefined {
     if (OPEN_PATHS.some((open) => startsWith(path, open))) return 'open';
-    for (const scope of this.scopes) {
-      if (!startsWith(path, scope.segments)) continue;
+    const { byPath, above } = this.index();
+    // The shortest scope path that `path` is in, as the first match of a walk in declaration order found.
+    for (let length = 0; length <= path.length; length++) {
+      const scope = byPath.get(path.slice(0, length).join('.'));
+      if (scope === undefined) continue;
       if (!scope.schema) return 'open';
-      return path.length === scope.segments.length
-        ? 'node'
-        : scope.schema.kindOf(path.slice(scope.segments.length));
+      return path.length === scope.segments.length ? 'node' : scope.schema.kindOf(path.slice(length));
     }
-    return this.scopes.some((scope) => startsWith(scope.segments, path)) ? 'node' : undefined;
+    return above.has(path.join('.')) ? 'node' : undefined;
+  }
+
+  /**
+   * Scopes by dotted path (the first declared wins), and every proper prefix of a scope path:
+   * a graph of a thousand resources has a thousand scopes, and each key of the tree was compared
+   * with all of them.
+   */
+  private index(): { byPath: Map<string, CompiledScope>; above: Set<string> } {
+    if (this.lookup === undefined) {
+      const byPath = new Map<string, CompiledScope>();
+      const above = new Set<string>();
+      for (const scope of this.scopes) {
+        if (!byPath.has(scope.path)) byPath.set(scope.path, scope);
+        // From the longest prefix down: once one is known, so are all the shorter ones.
+        for (let end = scope.path.lastIndexOf('.'); end > 0; end = scope.path.lastIndexOf('.', end - 1)) {
+          const prefix = scope.path.slice(0, end);
+          if (above.has(prefix)) break;
+          above.add(prefix);
+        }
+        if (scope.segments.length > 0) above.add('');
+      }
+      this.lookup = { byPath, above };
+    }
+    return this.lookup;
   }
 
   private knownPaths(): string[] {

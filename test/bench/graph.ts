@@ -2,6 +2,7 @@ import { createMicroservice, type App, type Microservice, type ResourceClass } f
 import { edgeCount, RANDOM_DAG_SEED, randomDag } from './support/dag';
 import { resolveWithInversify, resourceClasses, serviceOf } from './support/classes';
 import { medians, required, timedWithCpu, type Recorder } from './support/measure';
+import { freshMedians } from './support/fresh';
 import { fixed, markdownTable, times, verdict } from './support/table';
 
 const SIZES = [100, 1000, 5000];
@@ -9,6 +10,10 @@ const MAX_DEPENDENCIES = 3;
 const TARGET_RATIO_AT_1000 = 1.0;
 const TARGET_GROWTH_1000_TO_5000 = 5.5;
 const ROUNDS = { warmup: 2, repetitions: 9 };
+/** Issue 15: at N=100 the fixed cost per app must not dominate, and a fresh process at N=1000 is tsyringe's league. */
+const TARGET_RATIO_AT_100 = 1.2;
+const TARGET_FRESH_RATIO_AT_1000 = 0.5;
+const FRESH_PROCESSES = Number(process.env.GRAPH_FRESH_PROCESSES ?? 7);
 
 interface Subject {
   size: number;
@@ -103,7 +108,9 @@ export async function main(): Promise<void> {
     ),
   );
   const ratio = median('1000 ratio');
+  const ratioAt100 = median('100 ratio');
   const growth = median('keel growth');
+  const fresh = freshMedians('graph-1000', FRESH_PROCESSES);
   console.log('');
   console.log(
     markdownTable(
@@ -116,12 +123,31 @@ export async function main(): Promise<void> {
           verdict(ratio <= TARGET_RATIO_AT_1000),
         ],
         [
+          'Keel / inversify at N=100',
+          times(ratioAt100),
+          `<= ${times(TARGET_RATIO_AT_100)}`,
+          verdict(ratioAt100 <= TARGET_RATIO_AT_100),
+        ],
+        [
+          `Keel / inversify at N=1000, fresh process (${fixed(fresh.keel.ms, 1)} vs ${fixed(fresh.inversify.ms, 1)} ms)`,
+          times(fresh.ratio),
+          `<= ${times(TARGET_FRESH_RATIO_AT_1000)}`,
+          verdict(fresh.ratio <= TARGET_FRESH_RATIO_AT_1000),
+        ],
+        [
           'Keel growth 1000 -> 5000',
           times(growth),
           `<= ${times(TARGET_GROWTH_1000_TO_5000)}`,
           verdict(growth <= TARGET_GROWTH_1000_TO_5000),
         ],
         ['Keel / inversify at N=1000, CPU time (context)', times(median('1000 cpu ratio')), '-', '-'],
+        ['Keel / inversify at N=100, CPU time (context)', times(median('100 cpu ratio')), '-', '-'],
+        [
+          `Keel / inversify at N=1000, fresh process, CPU time (${fixed(fresh.keel.cpuMs, 1)} vs ${fixed(fresh.inversify.cpuMs, 1)} ms; context)`,
+          times(fresh.cpuRatio),
+          '-',
+          '-',
+        ],
         ['Keel growth 1000 -> 5000, CPU time (context)', times(median('keel cpu growth')), '-', '-'],
         ['inversify growth 1000 -> 5000 (context)', times(median('inversify growth')), '-', '-'],
       ],
@@ -130,6 +156,9 @@ export async function main(): Promise<void> {
   console.log(
     `\nMedians of ${ROUNDS.repetitions} rounds after ${ROUNDS.warmup} warm-up; each round measures every size, ` +
       'Keel then inversify on the same classes, each after a forced GC. Ratios and growths are medians of ' +
-      'the per-round ratios. Times are wall clock unless marked CPU time (user + system of this process).\n',
+      'the per-round ratios. Times are wall clock unless marked CPU time (user + system of this process). ' +
+      `"fresh process": ${FRESH_PROCESSES} new Node processes per side, interleaved, each importing everything first and ` +
+      'then timing one createMicroservice + start (or one inversify container resolving the same classes); medians of ' +
+      'the per-process pairs.\n',
   );
 }

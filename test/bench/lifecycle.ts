@@ -2,13 +2,18 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createMicroservice } from '../../lib';
 import { criticalPathMs, layeredDag, levelBarrierMs, levels, type Dag } from './support/dag';
 import { resourceClasses, serviceOf } from './support/classes';
+import { freshMedians } from './support/fresh';
 import { medians, required, timed } from './support/measure';
 import { fixed, markdownTable, times, verdict } from './support/table';
+import { WIDE_COUNT, WIDE_HOOK_MS } from './fixtures/fixed-cost-child';
 
 const HOOK_MS = 50;
 const SLOW_HOOK_MS = 450;
 const TARGET_RATIO = 1.03;
 const ROUNDS = { warmup: 2, repetitions: 11 };
+/** Issue 15: createMicroservice + start of the wide shape, from a fresh process, over its critical path. */
+const TARGET_FRESH_RATIO = 1.2;
+const FRESH_PROCESSES = Number(process.env.LIFECYCLE_FRESH_PROCESSES ?? 7);
 
 interface Shape {
   name: string;
@@ -33,6 +38,16 @@ function skewed(): Shape {
   ];
   const durationsMs = dag.map((_, index) => (index === slow ? SLOW_HOOK_MS : HOOK_MS));
   return { name: '(b) skewed: 450 ms beside 10 x 50 ms', dag, durationsMs };
+}
+
+/** (c) wide: independent resources, nothing to wait for; the fixed cost of an app is all there is above one hook. */
+function wide(): Shape {
+  const dag: number[][] = Array.from({ length: WIDE_COUNT }, () => []);
+  return {
+    name: `(c) wide: ${WIDE_COUNT} independent x ${WIDE_HOOK_MS} ms`,
+    dag,
+    durationsMs: dag.map(() => WIDE_HOOK_MS),
+  };
 }
 
 /** The same hooks chained by hand with promises: each waits for exactly its dependencies, no framework. */
@@ -85,7 +100,9 @@ async function measureShape(shape: Shape): Promise<string[]> {
 }
 
 export async function main(): Promise<void> {
-  const rows = [await measureShape(layered()), await measureShape(skewed())];
+  const rows = [await measureShape(layered()), await measureShape(skewed()), await measureShape(wide())];
+  const fresh = freshMedians('wide', FRESH_PROCESSES);
+  const freshRatio = fresh.keel.ms / WIDE_HOOK_MS;
   console.log(
     `## lifecycle: ready time (app.start()) vs the graph's critical path (start hooks sleep via setTimeout)\n`,
   );
@@ -109,5 +126,33 @@ export async function main(): Promise<void> {
   console.log(
     `\nMedians of ${ROUNDS.repetitions} repetitions after ${ROUNDS.warmup} warm-up. "hand-chained promises" runs the same ` +
       'sleeps wired by hand with Promise.all, without Keel: the timer overshoot any scheduler pays.\n',
+  );
+  console.log(
+    `## lifecycle, fresh process: createMicroservice + start of shape (c) vs its critical path (${WIDE_HOOK_MS} ms)\n`,
+  );
+  console.log(
+    markdownTable(
+      ['side', 'ms (median)', 'CPU ms (median)', '/ critical path', `target <= ${times(TARGET_FRESH_RATIO)}`],
+      [
+        [
+          'Keel: createMicroservice + start',
+          fixed(fresh.keel.ms, 1),
+          fixed(fresh.keel.cpuMs, 1),
+          times(freshRatio),
+          verdict(freshRatio <= TARGET_FRESH_RATIO),
+        ],
+        [
+          'raw inversify: resolve the same classes, await every start hook',
+          fixed(fresh.inversify.ms, 1),
+          fixed(fresh.inversify.cpuMs, 1),
+          times(fresh.inversify.ms / WIDE_HOOK_MS),
+          '-',
+        ],
+      ],
+    ),
+  );
+  console.log(
+    `\n${FRESH_PROCESSES} new Node processes per side, interleaved; each imports everything first, then times the ` +
+      'one call; medians.\n',
   );
 }

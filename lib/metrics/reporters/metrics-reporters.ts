@@ -62,7 +62,10 @@ export class MetricsReporters {
       sinks.length === 0
         ? undefined
         : new PushReporter({
-            collect: () => graphiteLines(meters, identity),
+            collect: () => {
+              meters.startProcessMetrics();
+              return graphiteLines(meters, identity);
+            },
             sinks,
             periodSeconds: settings.collect_frequency,
             logger: context.logger,

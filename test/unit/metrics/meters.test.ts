@@ -11,6 +11,7 @@ import {
   RESOURCE_LABEL,
   Summary,
 } from '../../../lib/metrics';
+import { PROCESS_METRIC_NAMES } from '../../../lib/metrics/default-metrics';
 
 function meters(): Meters {
   return new Meters({ serviceName: 'billing_api', processMetrics: false });
@@ -224,6 +225,30 @@ describe('Meters: process metrics', () => {
       value('process_cpu_user_seconds_total') + value('process_cpu_system_seconds_total'),
       6,
     );
+  });
+
+  it("with processMetrics: 'deferred', registers them on startProcessMetrics() or the first render()", async () => {
+    const names = (m: Meters) => m.registry.getMetricsAsArray().map((metric) => metric.name);
+    const started = new Meters({ serviceName: 'billing_api', processMetrics: 'deferred' });
+    expect(names(started)).toEqual([]);
+    started.startProcessMetrics();
+    started.startProcessMetrics();
+    expect(names(started).sort()).toEqual(names(new Meters({ serviceName: 'billing_api' })).sort());
+    const rendered = new Meters({ serviceName: 'billing_api', processMetrics: 'deferred' });
+    expect(await rendered.render()).toContain('billing_api_process_cpu_seconds_total');
+  });
+
+  it("refuses a process metric's name while the process metrics wait to be registered", () => {
+    const m = new Meters({ serviceName: 'billing_api', processMetrics: 'deferred' });
+    expect(() => m.gauge('process_open_fds', { help: 'mine' })).toThrow(/a Node.js process metric/);
+  });
+
+  it('knows every name it registers before registering them', () => {
+    const prefix = 'billing_api_';
+    const registered = new Meters({ serviceName: 'billing_api' }).registry
+      .getMetricsAsArray()
+      .map((metric) => metric.name.slice(prefix.length));
+    expect([...PROCESS_METRIC_NAMES].sort()).toEqual(expect.arrayContaining(registered.sort()));
   });
 
   it('can be turned off', () => {

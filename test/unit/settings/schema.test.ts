@@ -115,6 +115,31 @@ describe('compileSchema', () => {
     );
     expect(() => compileSchema({ n: { format: 'no_such_format', default: 1 } }, 's')).toThrow(SettingsError);
   });
+
+  it.each([
+    ['an unknown format name', { a: { b: { format: 'no_such_format', default: 1 } } }],
+    ['a lower-case constructor name', { n: { format: 'string', default: '' } }],
+    ['a format that is neither a name, a list nor a function', { n: { format: 42, default: 1 } }],
+    ['a reserved key', { n: { _cvtProperties: { default: 1 } } }],
+    ['a constructor key with a prototype', { constructor: { prototype: 1, x: 2 } }],
+    ['a command-line argument used twice', { a: { default: 1, arg: 'x' }, b: { default: 2, arg: 'x' } }],
+  ])('refuses %s with the message convict gives', (_, schema) => {
+    let convictMessage = '';
+    try {
+      convict(schema as never, { args: [], env: {} });
+    } catch (error) {
+      convictMessage = (error as Error).message;
+    }
+    expect(convictMessage).not.toBe('');
+    expect(() => compileSchema(schema as SettingsSchema, 'system.resources.x')).toThrow(
+      `Invalid settings schema for system.resources.x: ${convictMessage}`,
+    );
+  });
+
+  it('compiles a schema once, whatever scope it is used at', () => {
+    const schema = { port: { format: 'port', default: 1 } };
+    expect(compileSchema(schema, 'system.resources.a')).toBe(compileSchema(schema, 'system.resources.b'));
+  });
 });
 
 describe('defineSettings', () => {
