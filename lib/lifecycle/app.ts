@@ -404,6 +404,7 @@ export class App {
     return {
       name: this.name,
       graph: this.graph,
+      env: this.settings.env,
       deployName: () => deployNameOf(this.settings) ?? this.name,
       state: () => this.state,
       status: () => this.status(),

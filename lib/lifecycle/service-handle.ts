@@ -9,6 +9,11 @@ import type { ServiceState, StatusReport } from './status';
 export interface ServiceHandle {
   readonly name: string;
   readonly graph: ResourceGraph;
+  /**
+   * The environment the service was created with (`CreateOptions.env`, else `process.env`): what
+   * its settings layers were read from, and where Keel's resources read `KEEL_ETCD_*`.
+   */
+  readonly env: NodeJS.ProcessEnv;
   /** `system.deploy_name`, or the service name when unset. */
   deployName(): string;
   state(): ServiceState;

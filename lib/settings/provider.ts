@@ -76,6 +76,11 @@ export class SettingsProvider {
     this.collectSecrets();
   }
 
+  /** The environment the env and etcd layers were read from. */
+  get env(): NodeJS.ProcessEnv {
+    return this.options.env ?? process.env;
+  }
+
   /** Reads every layer and validates every scope at once; rejects with all problems in one `SettingsError`. */
   static async load(options: SettingsLoadOptions): Promise<SettingsProvider> {
     const env = options.env ?? process.env;

@@ -63,10 +63,9 @@ async function rawDeleteSeen(client: Etcd3, round: number): Promise<number> {
 export async function main(): Promise<void> {
   const loadBefore = loadAverage();
   const cluster = await EtcdCluster.start(1);
-  process.env.KEEL_ETCD_HOSTS = cluster.hosts;
   const raw = etcdClient(cluster.members);
   const instances: Instance[] = [];
-  const caller = await startCaller();
+  const caller = await startCaller(cluster.hosts);
   const discovery = caller.get(Discovery);
   const client = caller.get(HttpClientResource);
   const killToRemoval: number[] = [];

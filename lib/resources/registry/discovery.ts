@@ -1,7 +1,8 @@
 import { inject } from '../../container/inversify';
 import { resource } from '../../container/decorators';
-import { LOGGER, SETTINGS } from '../../container/tokens';
+import { LOGGER, SERVICE, SETTINGS } from '../../container/tokens';
 import type { Log } from '../../lifecycle/log';
+import type { ServiceHandle } from '../../lifecycle/service-handle';
 import { etcdOptionsFromEnv, normalizePrefix } from '../../settings/etcd-options';
 import { EtcdSettingsSource, type EtcdChange } from '../../settings/etcd-source';
 import { isPlainObject } from '../../settings/tree';
@@ -27,10 +28,11 @@ export class Discovery {
   constructor(
     @inject(SETTINGS) private readonly settings: SettingsView<DiscoverySettings>,
     @inject(LOGGER) private readonly log: Log,
+    @inject(SERVICE) private readonly service: ServiceHandle,
   ) {}
 
   async start(): Promise<void> {
-    const options = etcdOptionsFromEnv(process.env);
+    const options = etcdOptionsFromEnv(this.service.env);
     if (options === undefined) {
       throw new RegistryError(
         'REGISTRY_NO_ETCD',

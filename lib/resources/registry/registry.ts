@@ -53,7 +53,7 @@ export class RegistryResource {
 
   async start(): Promise<void> {
     if (!this.settings.value().enabled) return;
-    const options = etcdOptionsFromEnv(process.env);
+    const options = etcdOptionsFromEnv(this.service.env);
     if (options === undefined) {
       throw new RegistryError(
         'REGISTRY_NO_ETCD',

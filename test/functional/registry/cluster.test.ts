@@ -16,7 +16,6 @@ describeWithEtcd('the service registry on a 3-member etcd cluster', () => {
   let instances: Instance[] = [];
   let caller: App;
   let discovery: Discovery;
-  const previousHosts = process.env.KEEL_ETCD_HOSTS;
 
   /** Instance ids in etcd, read from any member that answers. */
   async function stored(): Promise<string[]> {
@@ -34,9 +33,8 @@ describeWithEtcd('the service registry on a 3-member etcd cluster', () => {
   beforeAll(async () => {
     cluster = await EtcdCluster.start(3);
     reader = etcdClient(cluster.members);
-    process.env.KEEL_ETCD_HOSTS = cluster.hosts;
     instances = await Promise.all([0, 1].map(() => startInstance(cluster.hosts)));
-    caller = await startCaller();
+    caller = await startCaller(cluster.hosts);
     discovery = caller.get(Discovery);
     await waitForInstances(discovery, 2);
   });
@@ -46,7 +44,6 @@ describeWithEtcd('the service registry on a 3-member etcd cluster', () => {
     await caller?.stop();
     reader?.close();
     await cluster?.stop();
-    process.env.KEEL_ETCD_HOSTS = previousHosts;
   });
 
   it('keeps registrations and the discovery cache correct when the leader is SIGKILLed', async () => {

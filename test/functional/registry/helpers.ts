@@ -38,9 +38,10 @@ export async function startInstance(hosts: string, env: NodeJS.ProcessEnv = {}):
 @microservice({ name: 'greeter_caller', resources: { discovery: Discovery, greeter: HttpClientResource } })
 class Caller extends Microservice {}
 
-/** An in-process client of `greeter` through Discovery; KEEL_ETCD_HOSTS must be set in process.env. */
-export async function startCaller(): Promise<App> {
+/** An in-process client of `greeter` through Discovery, given the etcd hosts in its environment only. */
+export async function startCaller(hosts: string): Promise<App> {
   const app = await createMicroservice(Caller, {
+    env: { ...process.env, KEEL_ETCD_HOSTS: hosts },
     log: quietLog(),
     settings: {
       system: {

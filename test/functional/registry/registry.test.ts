@@ -46,13 +46,11 @@ describeWithEtcd('the service registry on one etcd', () => {
   let discovery: Discovery;
   let killedAt = 0;
   let removedAt: number | undefined;
-  const previousHosts = process.env.KEEL_ETCD_HOSTS;
 
   beforeAll(async () => {
     cluster = await EtcdCluster.start(1);
-    process.env.KEEL_ETCD_HOSTS = cluster.hosts;
     instances = await Promise.all([0, 1, 2].map(() => startInstance(cluster.hosts)));
-    caller = await startCaller();
+    caller = await startCaller(cluster.hosts);
     discovery = caller.get(Discovery);
   });
 
@@ -60,7 +58,6 @@ describeWithEtcd('the service registry on one etcd', () => {
     killAll(instances.map((instance) => instance.process));
     await caller?.stop();
     await cluster?.stop();
-    process.env.KEEL_ETCD_HOSTS = previousHosts;
   });
 
   it('lists the three instances with their addresses, in Discovery and in keel registry list', async () => {
