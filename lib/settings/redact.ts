@@ -76,6 +76,14 @@ export function needsMasking(text: string): boolean {
     URL_CREDENTIALS.lastIndex = 0;
     if (URL_CREDENTIALS.test(text)) return true;
   }
+  return holdsSecretValue(text);
+}
+
+/**
+ * Whether `text` holds a current secret value: the half of `needsMasking` that can change over
+ * time, for a text whose URL credentials were checked once.
+ */
+export function holdsSecretValue(text: string): boolean {
   for (const values of secretSets) {
     for (const secret of values) if (text.includes(secret)) return true;
   }
