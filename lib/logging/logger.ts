@@ -97,7 +97,8 @@ export class Logger {
     const levelNumber = LEVELS[level];
     if (this.gate.level > levelNumber) return;
     if (isPlainShape(args)) {
-      const [fields, message] = args as [LogFields, string];
+      const fields = args[0] as LogFields;
+      const message = args[1] as string;
       if (
         this.sink.writeLine?.(
           (this.head ??= new LineHead(this.fields, this.serializers)),
@@ -140,7 +141,8 @@ export class Logger {
  */
 function isPlainShape(args: LogArguments): boolean {
   if (args.length !== 2) return false;
-  const [fields, message] = args;
+  const fields = args[0];
+  const message = args[1];
   if (typeof message !== 'string' || message.includes('%')) return false;
   if (typeof fields !== 'object' || fields === null || fields instanceof Error) return false;
   return !Array.isArray(fields) && !Buffer.isBuffer(fields);
