@@ -24,14 +24,50 @@ const MAX_CACHED_KEYS = 256;
 /** An object orders integer-like keys first, whatever the order they were set in. */
 const INTEGER_LIKE = /^\d/;
 
+/** What JSON.stringify escapes in a string: quotes, backslashes, control characters, lone surrogates. */
+// eslint-disable-next-line no-control-regex -- control characters are what JSON escapes
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
 /**
- * What a JSON line cannot carry as JSON.stringify would write the record: an object (it may hide
- * a secret deeper down, a `toJSON` or a cycle), a bigint, a function or a symbol.
+ * How a line's call fields are written: one JSON.stringify of the whole object, or value by value.
+ * The same text either way; which is faster depends on V8. From 13.8 (Node 24 and later) its
+ * JSON.stringify has a fast path for plain objects: in the handler-cost bench on Node 26 the whole
+ * object took ~1 µs a request less, and on Node 20 ~1 µs more than value by value.
  */
-function primitiveJson(value: unknown): string | undefined | null {
+export type BodyWriter = 'whole-object' | 'value-by-value';
+
+export const FASTER_BODY_WRITER: BodyWriter = hasFastJsonStringify(process.versions.v8)
+  ? 'whole-object'
+  : 'value-by-value';
+
+function hasFastJsonStringify(v8Version: string): boolean {
+  const [major, minor] = v8Version.split('.').map(Number);
+  return major > 13 || (major === 13 && minor >= 8);
+}
+
+/**
+ * Whether a value can be written as JSON.stringify would write it within the record: not an object
+ * (it may hide a secret deeper down, a `toJSON` or a cycle), a bigint, a function or a symbol, nor
+ * a text to mask.
+ */
+function isPlainValue(value: unknown): boolean {
   switch (typeof value) {
     case 'string':
-      return needsMasking(value) ? null : JSON.stringify(value);
+      return !needsMasking(value);
+    case 'number':
+    case 'boolean':
+    case 'undefined':
+      return true;
+    default:
+      return value === null;
+  }
+}
+
+/** A plain value as JSON; undefined for undefined, which JSON.stringify leaves out. */
+function plainJson(value: unknown): string | undefined {
+  switch (typeof value) {
+    case 'string':
+      return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`;
     case 'number':
       return Number.isFinite(value) ? String(value) : 'null';
     case 'boolean':
@@ -39,7 +75,7 @@ function primitiveJson(value: unknown): string | undefined | null {
     case 'undefined':
       return undefined;
     default:
-      return value === null ? 'null' : null;
+      return 'null';
   }
 }
 
@@ -61,12 +97,13 @@ export class LineHead {
   constructor(
     private readonly fields: Fields,
     private readonly serializers: Fields,
+    private readonly writer: BodyWriter = FASTER_BODY_WRITER,
   ) {
     const texts: string[] = [];
     let plain = true;
     for (const key in fields) {
       const value = fields[key];
-      if (isSecretKey(key) || INTEGER_LIKE.test(key) || primitiveJson(value) === null) plain = false;
+      if (isSecretKey(key) || INTEGER_LIKE.test(key) || !isPlainValue(value)) plain = false;
       if (typeof value === 'string') texts.push(value);
     }
     const json = JSON.stringify(fields);
@@ -76,15 +113,29 @@ export class LineHead {
 
   /** `,"key":value` for each call field; undefined when one needs the record path. */
   body(fields: Fields): string | undefined {
+    return this.writer === 'whole-object' ? this.wholeObject(fields) : this.valueByValue(fields);
+  }
+
+  private valueByValue(fields: Fields): string | undefined {
     let body = '';
     for (const key in fields) {
       const prefix = this.keyPrefix(key);
-      if (prefix === null) return undefined;
-      const json = primitiveJson(fields[key]);
-      if (json === null) return undefined;
+      const value = fields[key];
+      if (prefix === null || !isPlainValue(value)) return undefined;
+      const json = plainJson(value);
       if (json !== undefined) body += prefix + json;
     }
     return body;
+  }
+
+  private wholeObject(fields: Fields): string | undefined {
+    // JSON.stringify writes own fields only, where the record copies inherited ones too.
+    if (Object.getPrototypeOf(fields) !== Object.prototype) return undefined;
+    for (const key in fields) {
+      if (this.keyPrefix(key) === null || !isPlainValue(fields[key])) return undefined;
+    }
+    const json = JSON.stringify(fields);
+    return json === '{}' ? '' : `,${json.slice(1, -1)}`;
   }
 
   /** `,"key":`, or null for a key the record path must handle. */
@@ -111,7 +162,7 @@ export class LineHead {
  */
 export function lineTail(identity: Fields): string | undefined {
   for (const key in identity) {
-    if (isSecretKey(key) || primitiveJson(identity[key]) === null) return undefined;
+    if (isSecretKey(key) || !isPlainValue(identity[key])) return undefined;
   }
   return `,${JSON.stringify(identity).slice(1)}\n`;
 }

@@ -1,6 +1,7 @@
 import bunyan from 'bunyan';
 import { RecordDispatcher, type LoggingIdentity } from '../../../lib/logging/dispatcher';
 import { Logger, type LogFields } from '../../../lib/logging/logger';
+import { LineHead } from '../../../lib/logging/line';
 import type { LogEntry } from '../../../lib/logging/record';
 import type { LogSink } from '../../../lib/logging/sinks/types';
 import { registerSecretValues } from '../../../lib/settings/redact';
@@ -130,5 +131,39 @@ describe('a plain call written as its JSON line', () => {
       ['', 'INFO'],
       ['eu-2', 'WARNING'],
     ]);
+  });
+});
+
+describe.each(['whole-object', 'value-by-value'] as const)('the call fields written %s', (writer) => {
+  const head = new LineHead(
+    { name: 'svc', hostname: 'h', pid: 1, logger: 'svc.http' },
+    { err: true },
+    writer,
+  );
+
+  it.each([
+    ['the access line', ACCESS_FIELDS],
+    [
+      'escapes, undefined, NaN and -0',
+      { q: 'a "b"\n\u0001 é 😀', lone: '\ud800', u: undefined, n: NaN, z: -0 },
+    ],
+    ['nothing', {}],
+  ])('writes %s as JSON.stringify writes those fields', (_case, fields) => {
+    const body = head.body(fields);
+    expect(body === '' ? '{}' : `{${body!.slice(1)}}`).toBe(JSON.stringify(fields));
+  });
+
+  it.each([
+    ['an object value', { nested: { a: 1 } }],
+    ['a field bunyan serializes', { err: 'text' }],
+    ['a field of the logger', { logger: 'other' }],
+    ['a text with URL credentials', { url: 'amqp://guest:guest@mq/' }],
+  ])('leaves %s to the record path', (_case, fields) => {
+    expect(head.body(fields)).toBeUndefined();
+  });
+
+  it('writes an inherited field as the record copies it, or leaves it to the record path', () => {
+    const fields = Object.create({ inherited: 1 }) as Record<string, unknown>;
+    expect(head.body(fields)).toBe(writer === 'whole-object' ? undefined : ',"inherited":1');
   });
 });
