@@ -1,7 +1,7 @@
 import { instanceIdentity, type InstanceIdentity } from '../identity/instance';
 import { needsMasking } from '../settings/redact';
 import { levelNameOf } from './levels';
-import { identityText, lineTail, type LineHead, lineHoldsSecretValue } from './line';
+import { identityText, lineTail, type LineHead, lineHoldsSecretValue, plainJson } from './line';
 import { LogEntry, RECORD_VERSION, redactRecord, type LogRecord } from './record';
 import type { LogSink } from './sinks/types';
 
@@ -76,7 +76,7 @@ export class RecordDispatcher {
     this.deliver(
       new LogEntry(
         undefined,
-        `${head.json}${level}${body},"msg":${JSON.stringify(message)},"time":"${time}","v":${RECORD_VERSION}${tail}`,
+        `${head.json}${level}${body},"msg":${plainJson(message)},"time":"${time}","v":${RECORD_VERSION}${tail}`,
       ),
     );
     return true;

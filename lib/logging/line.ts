@@ -64,7 +64,7 @@ function isPlainValue(value: unknown): boolean {
 }
 
 /** A plain value as JSON; undefined for undefined, which JSON.stringify leaves out. */
-function plainJson(value: unknown): string | undefined {
+export function plainJson(value: unknown): string | undefined {
   switch (typeof value) {
     case 'string':
       return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`;
