@@ -29,23 +29,6 @@ const INTEGER_LIKE = /^\d/;
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
 /**
- * How a line's call fields are written: one JSON.stringify of the whole object, or value by value.
- * The same text either way; which is faster depends on V8. From 13.8 (Node 24 and later) its
- * JSON.stringify has a fast path for plain objects: in the handler-cost bench on Node 26 the whole
- * object took ~1 µs a request less, and on Node 20 ~1 µs more than value by value.
- */
-export type BodyWriter = 'whole-object' | 'value-by-value';
-
-export const FASTER_BODY_WRITER: BodyWriter = hasFastJsonStringify(process.versions.v8)
-  ? 'whole-object'
-  : 'value-by-value';
-
-function hasFastJsonStringify(v8Version: string): boolean {
-  const [major, minor] = v8Version.split('.').map(Number);
-  return major > 13 || (major === 13 && minor >= 8);
-}
-
-/**
  * Whether a value can be written as JSON.stringify would write it within the record: not an object
  * (it may hide a secret deeper down, a `toJSON` or a cycle), a bigint, a function or a symbol, nor
  * a text to mask.
@@ -97,7 +80,6 @@ export class LineHead {
   constructor(
     private readonly fields: Fields,
     private readonly serializers: Fields,
-    private readonly writer: BodyWriter = FASTER_BODY_WRITER,
   ) {
     const texts: string[] = [];
     let plain = true;
@@ -113,10 +95,6 @@ export class LineHead {
 
   /** `,"key":value` for each call field; undefined when one needs the record path. */
   body(fields: Fields): string | undefined {
-    return this.writer === 'whole-object' ? this.wholeObject(fields) : this.valueByValue(fields);
-  }
-
-  private valueByValue(fields: Fields): string | undefined {
     let body = '';
     for (const key in fields) {
       const prefix = this.keyPrefix(key);
@@ -126,16 +104,6 @@ export class LineHead {
       if (json !== undefined) body += prefix + json;
     }
     return body;
-  }
-
-  private wholeObject(fields: Fields): string | undefined {
-    // JSON.stringify writes own fields only, where the record copies inherited ones too.
-    if (Object.getPrototypeOf(fields) !== Object.prototype) return undefined;
-    for (const key in fields) {
-      if (this.keyPrefix(key) === null || !isPlainValue(fields[key])) return undefined;
-    }
-    const json = JSON.stringify(fields);
-    return json === '{}' ? '' : `,${json.slice(1, -1)}`;
   }
 
   /** `,"key":`, or null for a key the record path must handle. */
