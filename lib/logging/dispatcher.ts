@@ -92,15 +92,15 @@ export class RecordDispatcher {
     }
   }
 
-  /** Keel's fields, in the order every record has them. */
-  private identityFields(level: number): Record<string, string | undefined> {
+  /** Keel's fields, in the order every record has them; `levelname` only with a level. */
+  private identityFields(level?: number): Record<string, string | undefined> {
     return {
       service_name: this.identity.serviceName,
       deploy_name: this.identity.deployName,
       instance_id: this.instance.instance_id,
       version: this.instance.version,
       revision: this.instance.revision,
-      levelname: levelNameOf(level),
+      ...(level !== undefined && { levelname: levelNameOf(level) }),
     };
   }
 
@@ -109,7 +109,7 @@ export class RecordDispatcher {
     const { serviceName, deployName } = this.identity;
     let tails = this.tails;
     if (tails === undefined || tails.serviceName !== serviceName || tails.deployName !== deployName) {
-      tails = { serviceName, deployName, text: identityText(this.identityFields(0)), byLevel: new Map() };
+      tails = { serviceName, deployName, text: identityText(this.identityFields()), byLevel: new Map() };
       this.tails = tails;
     }
     return tails;

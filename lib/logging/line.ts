@@ -142,7 +142,7 @@ export function identityText(identity: Fields): string {
     .join('\n');
 }
 
-/** A secret value registered since the head or tail was written shows in neither. */
+/** Whether a secret value shows in the head or the tail: settings add and change them at run time. */
 export function lineHoldsSecretValue(head: LineHead, identity: string): boolean {
   return holdsSecretValue(head.text) || holdsSecretValue(identity);
 }
