@@ -1,5 +1,7 @@
 import bunyan from 'bunyan';
 import type { LevelName } from './levels';
+import { LineHead } from './line';
+import { RECORD_VERSION } from './record';
 
 export type LogFields = Record<string, unknown>;
 
@@ -20,10 +22,9 @@ type BunyanMethod = (...args: unknown[]) => void;
 /** Bunyan's raw stream behind a logger: where a record built here goes, as bunyan's would. */
 export interface RecordSink {
   write(record: object): void;
+  /** A plain call written as its JSON line on the logger's head; false when it needs a record. */
+  writeLine?(head: LineHead, level: number, fields: LogFields, message: string): boolean;
 }
-
-/** The record format version bunyan writes as `v`; its types leave the constant out. */
-const RECORD_VERSION = (bunyan as unknown as { LOG_VERSION: number }).LOG_VERSION;
 
 /** What bunyan's Logger has and its types leave out: the fields it copies into every record. */
 interface BunyanInternals {
@@ -47,6 +48,7 @@ const LEVELS: Readonly<Record<LevelName, number>> = {
 export class Logger {
   private readonly fields: LogFields;
   private readonly serializers: Record<string, unknown>;
+  private head: LineHead | undefined;
 
   constructor(
     private readonly gate: LevelGate,
@@ -94,23 +96,27 @@ export class Logger {
   private log(level: LevelName, args: LogArguments): void {
     const levelNumber = LEVELS[level];
     if (this.gate.level > levelNumber) return;
-    if (this.isPlainCall(args))
-      this.sink.write(this.record(levelNumber, args[0] as LogFields, args[1] as string));
-    else (this.target[level] as BunyanMethod).apply(this.target, args);
+    if (isPlainShape(args)) {
+      const fields = args[0] as LogFields;
+      const message = args[1] as string;
+      if (
+        this.sink.writeLine?.(
+          (this.head ??= new LineHead(this.fields, this.serializers)),
+          levelNumber,
+          fields,
+          message,
+        )
+      )
+        return;
+      if (!this.serializes(fields)) return this.sink.write(this.record(levelNumber, fields, message));
+    }
+    (this.target[level] as BunyanMethod).apply(this.target, args);
   }
 
-  /**
-   * `(fields, message)` with nothing for bunyan to do: no field it serializes, no format
-   * directive. That is nearly every call, and the access log makes one per request.
-   */
-  private isPlainCall(args: LogArguments): boolean {
-    if (args.length !== 2) return false;
-    const [fields, message] = args;
-    if (typeof message !== 'string' || message.includes('%')) return false;
-    if (typeof fields !== 'object' || fields === null || fields instanceof Error) return false;
-    if (Array.isArray(fields) || Buffer.isBuffer(fields)) return false;
-    for (const key in fields) if (key in this.serializers) return false;
-    return true;
+  /** Whether bunyan has a serializer for one of `fields`, which only its own path applies. */
+  private serializes(fields: LogFields): boolean {
+    for (const key in fields) if (key in this.serializers) return true;
+    return false;
   }
 
   /**
@@ -127,4 +133,17 @@ export class Logger {
     record.v = RECORD_VERSION;
     return record;
   }
+}
+
+/**
+ * `(fields, message)` with no format directive: nearly every call, and the access log makes one
+ * per request. Unless a field is one bunyan serializes, its record is built without bunyan.
+ */
+function isPlainShape(args: LogArguments): boolean {
+  if (args.length !== 2) return false;
+  const fields = args[0];
+  const message = args[1];
+  if (typeof message !== 'string' || message.includes('%')) return false;
+  if (typeof fields !== 'object' || fields === null || fields instanceof Error) return false;
+  return !Array.isArray(fields) && !Buffer.isBuffer(fields);
 }

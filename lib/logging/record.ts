@@ -1,6 +1,9 @@
 import bunyan from 'bunyan';
 import { isSecretKey, needsMasking, redact } from '../settings/redact';
 
+/** The record format version bunyan writes as `v`; its types leave the constant out. */
+export const RECORD_VERSION = (bunyan as unknown as { LOG_VERSION: number }).LOG_VERSION;
+
 /** A bunyan record after Keel added its fields; `time` is already an ISO string. */
 export interface LogRecord {
   [field: string]: unknown;
@@ -21,14 +24,27 @@ export interface LogRecord {
   resource?: string;
 }
 
-/** One record as every stream sees it; the JSON line is built once, by the first stream that needs it. */
+/**
+ * One record as every stream sees it: the JSON line is built once, by the first stream that needs
+ * it, and the record of an entry made from its line only for a stream that reads fields.
+ */
 export class LogEntry {
+  private object: LogRecord | undefined;
   private json: string | undefined;
 
-  constructor(readonly record: LogRecord) {}
+  constructor(record: LogRecord);
+  constructor(record: undefined, line: string);
+  constructor(record: LogRecord | undefined, line?: string) {
+    this.object = record;
+    this.json = line;
+  }
+
+  get record(): LogRecord {
+    return (this.object ??= JSON.parse(this.json!) as LogRecord);
+  }
 
   get line(): string {
-    return (this.json ??= safeJson(this.record) + '\n');
+    return (this.json ??= safeJson(this.object!) + '\n');
   }
 }
 

@@ -3,9 +3,12 @@ import type { Counter as PromCounter } from 'prom-client';
 import { MetricValueError } from './errors';
 import { type Instrument, instrument } from './instrument';
 import { Meter } from './meter';
+import { CounterSeries } from './series';
 
 /** A value that only goes up: requests served, errors, tasks done. */
 export class Counter extends Meter<Counter, PromCounter> {
+  private series: CounterSeries | undefined;
+
   /** As decorator (`@c.countCalls()`) or wrapper (`c.countCalls(fn)`): one increment per call. */
   readonly countCalls: Instrument = instrument(() => {
     this.inc();
@@ -29,7 +32,7 @@ export class Counter extends Meter<Counter, PromCounter> {
       );
     }
     this.assertComplete();
-    this.metric.inc(this.boundLabels, value);
+    (this.series ??= new CounterSeries(this.metric, this.boundLabels)).inc(value);
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Histogram as PromHistogram, Summary as PromSummary } from 'prom-client';
 
 import { MetricValueError } from './errors';
+import { HistogramSeries } from './series';
 import { TimedMeter } from './timed-meter';
 
 /** A meter that records observations (sizes, durations) into a distribution. */
@@ -12,11 +13,15 @@ abstract class Distribution<Self, P extends PromSummary | PromHistogram> extends
       );
     }
     this.assertComplete();
-    this.metric.observe(this.boundLabels, value);
+    this.record(value);
   }
 
   protected override recordDuration(seconds: number): void {
-    this.metric.observe(this.boundLabels, seconds);
+    this.record(seconds);
+  }
+
+  protected record(value: number): void {
+    this.metric.observe(this.boundLabels, value);
   }
 }
 
@@ -27,4 +32,10 @@ abstract class Distribution<Self, P extends PromSummary | PromHistogram> extends
 export class Summary extends Distribution<Summary, PromSummary> {}
 
 /** Counts per bucket, which Prometheus can aggregate across instances. */
-export class Histogram extends Distribution<Histogram, PromHistogram> {}
+export class Histogram extends Distribution<Histogram, PromHistogram> {
+  private series: HistogramSeries | undefined;
+
+  protected override record(value: number): void {
+    (this.series ??= new HistogramSeries(this.metric, this.boundLabels)).observe(value);
+  }
+}

@@ -40,14 +40,17 @@ export function isSecretPath(segments: readonly string[]): boolean {
 }
 
 /** Values of sensitive settings, by the provider that holds them; masked in every text printed. */
-const secretSets = new Set<ReadonlySet<string>>();
+const secretSets: ReadonlySet<string>[] = [];
 /** Shorter values would mask ordinary words and numbers all over a log line. */
 const MIN_SECRET_LENGTH = 4;
 
 /** Registers a live set of secret values (the caller keeps it current); returns the unregister. */
 export function registerSecretValues(values: ReadonlySet<string>): () => void {
-  secretSets.add(values);
-  return () => secretSets.delete(values);
+  if (!secretSets.includes(values)) secretSets.push(values);
+  return () => {
+    const index = secretSets.indexOf(values);
+    if (index >= 0) secretSets.splice(index, 1);
+  };
 }
 
 export function isSecretValueLength(value: string): boolean {
@@ -76,7 +79,18 @@ export function needsMasking(text: string): boolean {
     URL_CREDENTIALS.lastIndex = 0;
     if (URL_CREDENTIALS.test(text)) return true;
   }
-  for (const values of secretSets) {
+  return holdsSecretValue(text);
+}
+
+/**
+ * Whether `text` holds a current secret value: the half of `needsMasking` that can change over
+ * time, for a text whose URL credentials were checked once.
+ */
+export function holdsSecretValue(text: string): boolean {
+  // Indexed, and an empty set skipped: a log line asks this for each of its texts.
+  for (let index = 0; index < secretSets.length; index++) {
+    const values = secretSets[index];
+    if (values.size === 0) continue;
     for (const secret of values) if (text.includes(secret)) return true;
   }
   return false;

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { median } from './support/measure';
-import { fixed, markdownTable, times } from './support/table';
+import { fixed, markdownTable, times, verdict } from './support/table';
 import { requestContextByDefault } from '../../lib/resources/http';
 import { loadAverage, PROJECT_ROOT } from './fixtures/http-processes';
 import { COMPETITORS, type Competitor } from './fixtures/competitors';
@@ -10,11 +10,15 @@ const REQUESTS_PER_RUN = Number(process.env.HTTP_HANDLER_REQUESTS ?? 20_000);
 const RUNS_PER_PROCESS = 5;
 const PROCESSES_PER_SIDE = 3;
 const WORKER = path.join(__dirname, 'fixtures', 'http-handler-worker.ts');
+/** Issue 15: Keel with every built-in on costs at most fastify-full's CPU per request. */
+const CPU_TARGET = 1.0;
 
 interface Side {
   name: string;
   argument: Competitor | 'keel';
   env: NodeJS.ProcessEnv;
+  /** The row the target is about. */
+  judged?: boolean;
 }
 
 const competitor = (name: Competitor): Side => ({ name: COMPETITORS[name], argument: name, env: {} });
@@ -29,6 +33,7 @@ const SIDES: readonly Side[] = [
     name: `Keel HttpServerResource (request context ${requestContextByDefault ? 'on' : 'off'} by default)`,
     argument: 'keel',
     env: {},
+    judged: true,
   },
   {
     name: 'Keel, access_log off',
@@ -70,7 +75,12 @@ export async function main(): Promise<void> {
   }
   const rows = SIDES.map((side) => {
     const values = samples.get(side)!;
-    return { name: side.name, min: Math.min(...values), median: median(values) };
+    return {
+      name: side.name,
+      judged: side.judged === true,
+      min: Math.min(...values),
+      median: median(values),
+    };
   });
   const floor = rows[0];
   const fastifyFull = rows[4];
@@ -86,6 +96,8 @@ export async function main(): Promise<void> {
         'above bare koa (min)',
         'vs bare koa (min)',
         'vs fastify-full (min)',
+        'target',
+        'verdict',
       ],
       rows.map((row) => [
         row.name,
@@ -94,6 +106,8 @@ export async function main(): Promise<void> {
         row === floor ? '' : signed(row.min - floor.min),
         times(row.min / floor.min),
         times(row.min / fastifyFull.min),
+        row.judged ? `CPU <= ${CPU_TARGET}x fastify-full` : '',
+        row.judged ? verdict(row.min / fastifyFull.min <= CPU_TARGET) : '',
       ]),
     ),
   );

@@ -38,14 +38,15 @@ export class DirectRoutes {
     return (koaContext, next) => {
       const ctx = koaContext as HttpContext & { newRouterPath?: string };
       // A path rewritten for the router (`newRouterPath`, which it reads before `path`) is its to match.
-      const layer = ctx.newRouterPath === undefined ? this.lookup(ctx.method, ctx.path) : undefined;
+      const { request } = ctx;
+      const layer = ctx.newRouterPath === undefined ? this.lookup(request.method, request.path) : undefined;
       if (layer === undefined) return routes(ctx, () => allowedMethods(ctx, next));
       const path = layer.path as string;
       ctx.router = this.router;
       ctx.matched = [layer];
       ctx.routeMatched = true;
       ctx.captures = [];
-      ctx.params = ctx.request.params = {};
+      ctx.params = request.params = {};
       ctx.routerPath = ctx._matchedRoute = path;
       ctx.routerName = layer.name || undefined;
       if (layer.name) ctx._matchedRouteName = layer.name;

@@ -121,13 +121,15 @@ export function observe({
   // Not an async function: chaining on what `next` returns makes one promise fewer per request.
   return (ctx, next) => {
     const began = performance.now();
-    const header = ctx.get('x-request-id');
-    const requestId = REQUEST_ID.test(header) ? header : nextRequestId();
+    // Node's request and response, not koa's delegating getters: this runs for every request.
+    const header = ctx.req.headers['x-request-id'];
+    const requestId = typeof header === 'string' && REQUEST_ID.test(header) ? header : nextRequestId();
     ctx.state = new RequestState(requestId, log);
-    ctx.set('x-request-id', requestId);
+    ctx.res.setHeader('x-request-id', requestId);
     const finish = (): void => {
       if (isDraining()) ctx.set('Connection', 'close');
-      const { method, status, path } = ctx;
+      const { method, path } = ctx.request;
+      const status = ctx.res.statusCode;
       const matched = (ctx as RoutedState)._matchedRoute;
       // koa would answer an error nothing wrote (no route, a 405 of the router) in plain text.
       if (status >= 400 && ctx.body == null) {
@@ -141,7 +143,7 @@ export function observe({
       if (!accessLog) return;
       const ms = Math.round(seconds * 10_000) / 10;
       log.info(
-        { request_id: requestId, method, path, route, status, ms, remote: ctx.ip },
+        { request_id: requestId, method, path, route, status, ms, remote: ctx.request.ip },
         `${method} ${path} ${status} ${ms} ms`,
       );
     };

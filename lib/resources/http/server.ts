@@ -203,14 +203,15 @@ export class HttpServerResource {
 }
 
 function respond(ctx: HttpContext, result: unknown): void {
+  const { response } = ctx;
   if (result instanceof HttpReply) {
-    ctx.status = result.status;
-    if (result.body !== undefined) ctx.body = result.body;
+    response.status = result.status;
+    if (result.body !== undefined) response.body = result.body;
   } else if (result !== undefined) {
-    ctx.body = result;
-  } else if (ctx.body === undefined && !(ctx.response as ExplicitStatus)._explicitStatus) {
+    response.body = result;
+  } else if (response.body === undefined && !(response as ExplicitStatus)._explicitStatus) {
     // Nothing returned and nothing set on ctx: an answer without content, not koa's 404.
-    ctx.status = 204;
+    response.status = 204;
   }
 }
 
