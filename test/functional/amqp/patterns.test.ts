@@ -19,6 +19,7 @@ import { killAll, spawnService, type ServiceProcess } from '../../support/proces
 import { describeWithRabbitmq, RabbitBroker } from '../../support/rabbitmq';
 import { json, send } from '../../unit/http/requests';
 import { connect, type ChannelModel } from 'amqplib';
+import { Socket } from 'node:net';
 
 interface Order {
   id: number;
@@ -201,6 +202,35 @@ describeWithRabbitmq('AmqpResource against a real RabbitMQ', () => {
       "request 'slow.quote' on amqp 'amqp' got no reply within 200 ms",
     );
     await channel.close();
+  });
+
+  it("request/response: the resource's socket sends each frame at once (TCP_NODELAY), never held behind an unacked ack", async () => {
+    // With Nagle's algorithm on, a request written while the responder's basic.ack was still
+    // unacknowledged waited for the broker's delayed ACK (~40 ms): the broker answers an ack with nothing.
+    const setNoDelay = jest.spyOn(Socket.prototype, 'setNoDelay');
+    const lastNoDelay = new Map<Socket, boolean>();
+    let app: App;
+    try {
+      app = await Test.createMicroservice(Ledger, { log: quietLog() })
+        .withSettings(settings(broker.url))
+        .start();
+      // Each socket's last call is its state; no argument means true.
+      setNoDelay.mock.contexts.forEach((socket, call) =>
+        lastNoDelay.set(socket, setNoDelay.mock.calls[call][0] !== false),
+      );
+    } finally {
+      setNoDelay.mockRestore();
+    }
+    try {
+      const toBroker = [...lastNoDelay].filter(([socket]) => socket.remotePort === broker.port);
+      expect(toBroker.map(([, noDelay]) => noDelay)).toEqual([true]);
+      await expect(amqp(app).request('quote.price', { sku: 'nd' })).resolves.toEqual({
+        sku: 'nd',
+        price: 42,
+      });
+    } finally {
+      await app.stop();
+    }
   });
 
   it('push/pull: every job handled once by one of the competing workers, acked after its handler', async () => {
