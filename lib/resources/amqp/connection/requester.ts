@@ -37,7 +37,7 @@ export class Requester {
   async request(
     routingKey: string,
     content: Buffer,
-    properties: Options.Publish,
+    properties: Pick<Options.Publish, 'contentType' | 'headers'>,
     timeoutMs: number,
   ): Promise<ConsumeMessage> {
     const session = this.link.openSession ?? (await this.link.session());
@@ -56,8 +56,12 @@ export class Requester {
       this.pending.set(correlationId, { routingKey, session, timer, resolve, reject });
       try {
         // Mandatory: with no responder's queue bound, the broker returns it at once rather than drop it.
+        // A literal, not a spread: amqplib reads absent options off it, which on a spread object's
+        // map took 6 us a request instead of 0.2.
         channel.publish('', routingKey, content, {
-          ...properties,
+          contentType: properties.contentType,
+          headers: properties.headers,
+          persistent: false,
           correlationId,
           replyTo: REPLY_TO,
           mandatory: true,
