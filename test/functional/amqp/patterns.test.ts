@@ -204,7 +204,7 @@ describeWithRabbitmq('AmqpResource against a real RabbitMQ', () => {
     await channel.close();
   });
 
-  it("request/response: the resource's socket sends each frame at once (TCP_NODELAY), never held behind an unacked ack", async () => {
+  it("the resource's socket: TCP_NODELAY, so no frame waits for the broker's delayed ACK, and the frames of one turn leave in one write", async () => {
     // With Nagle's algorithm on, a request written while the responder's basic.ack was still
     // unacknowledged waited for the broker's delayed ACK (~40 ms): the broker answers an ack with nothing.
     const setNoDelay = jest.spyOn(Socket.prototype, 'setNoDelay');
@@ -228,6 +228,14 @@ describeWithRabbitmq('AmqpResource against a real RabbitMQ', () => {
         sku: 'nd',
         price: 42,
       });
+      // Without Nagle's coalescing, 100 publishes made in one turn were 100 writes (and segments).
+      const socket = toBroker[0][0];
+      const writes = [jest.spyOn(socket, '_write'), jest.spyOn(socket, '_writev')];
+      await Promise.all(Array.from({ length: 100 }, (_, id) => amqp(app).publish('nobody.listens', { id })));
+      const calls = writes.reduce((sum, spy) => sum + spy.mock.calls.length, 0);
+      writes.forEach((spy) => spy.mockRestore());
+      expect(calls).toBeGreaterThan(0);
+      expect(calls).toBeLessThanOrEqual(5);
     } finally {
       await app.stop();
     }
