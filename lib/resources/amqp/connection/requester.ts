@@ -41,7 +41,13 @@ export class Requester {
     timeoutMs: number,
   ): Promise<ConsumeMessage> {
     const session = this.link.openSession ?? (await this.link.session());
-    const channel = this.opened.get(session) ?? (await this.channelOf(session));
+    let channel: Channel;
+    try {
+      channel = this.opened.get(session) ?? (await this.channelOf(session));
+    } catch (error) {
+      // The connection closing under the channel's opening: amqplib's "Channel closed" says less.
+      throw this.lost(routingKey, error as Error);
+    }
     const correlationId = `${ID_PREFIX}-${(++this.sequence).toString(36)}`;
     return new Promise<ConsumeMessage>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -68,7 +74,7 @@ export class Requester {
           expiration: String(timeoutMs),
         });
       } catch (error) {
-        this.settle(correlationId, undefined, error as Error);
+        this.settle(correlationId, undefined, this.lost(routingKey, error as Error));
       }
     });
   }
@@ -78,6 +84,12 @@ export class Requester {
     if (channel === undefined) {
       channel = this.open(session);
       this.channels.set(session, channel);
+      // A channel that failed to open, or closed on its own, is opened again by the next request.
+      const forget = () => {
+        if (this.channels.get(session) === channel) this.channels.delete(session);
+        this.opened.delete(session);
+      };
+      channel.then((open) => open.once('close', forget), forget);
       session.model.once('close', () => this.failAll(session));
     }
     return channel;
@@ -124,14 +136,14 @@ export class Requester {
   private failAll(session: Session): void {
     for (const [id, pending] of this.pending) {
       if (pending.session !== session) continue;
-      this.settle(
-        id,
-        undefined,
-        new AmqpRequestError(
-          'CONNECTION_LOST',
-          `request '${pending.routingKey}' on amqp '${this.resource}': the connection closed before the reply`,
-        ),
-      );
+      this.settle(id, undefined, this.lost(pending.routingKey));
     }
+  }
+
+  private lost(routingKey: string, cause?: Error): AmqpRequestError {
+    return new AmqpRequestError(
+      'CONNECTION_LOST',
+      `request '${routingKey}' on amqp '${this.resource}': the connection closed before the reply${cause === undefined ? '' : ` (${cause.message})`}`,
+    );
   }
 }
