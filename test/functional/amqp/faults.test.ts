@@ -183,6 +183,12 @@ describeWithRabbitmq('AMQP faults: two brokers, SIGTERM with jobs in flight, a b
     expect(statuses).toEqual(new Set(['CONNECTING']));
     // affects_readiness: true (the default) holds readiness down while reconnecting; false leaves it.
     expect(readyWhileConnecting).toEqual([503, 200]);
+    // Readiness follows the connection: checked once it is back (seen CONNECTING here once, under load).
+    await until(
+      () => publisher.status().resources.find((row) => row.name === 'amqp')?.status === 'STARTED',
+      10_000,
+      'the publisher connected again',
+    );
     expect(await readiness(publisher)).toBe(200);
     expect(puller.status().resources.find((row) => row.name === 'amqp')?.status).toBe('STARTED');
   }, 120_000);
