@@ -5,7 +5,9 @@
  * - request/response: sequential round trips through direct reply-to; p50. Target: <= 1.1x raw.
  * Both sides use the same prefetch and confirmed, persistent messages. The raw requests carry what
  * Keel's do (equal work): `mandatory`, so a request with no responder comes back at once instead of
- * waiting out its timeout, an `expiration` of the timeout, and a timer per request.
+ * waiting out its timeout, an `expiration` of the timeout, and a timer per request. The raw side
+ * keeps amqplib's socket defaults (Nagle on, a write per frame), what a user of amqplib gets; Keel's
+ * socket has TCP_NODELAY and writes a turn's frames at once.
  */
 import { performance } from 'node:perf_hooks';
 import os from 'node:os';

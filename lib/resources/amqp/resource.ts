@@ -191,7 +191,6 @@ export class AmqpResource {
   async request<R = unknown>(routingKey: string, message: unknown, options: RequestOptions = {}): Promise<R> {
     this.requireLink();
     const [content, properties] = this.encode(message, options, `request('${routingKey}')`);
-    properties.persistent = false;
     const timeout = options.timeout_ms ?? this.settings.value().request_timeout_ms;
     this.published(routingKey).inc();
     const reply = await this.requester!.request(routingKey, content, properties, timeout);

@@ -132,7 +132,7 @@ describeWithRabbitmq('AMQP faults: two brokers, SIGTERM with jobs in flight, a b
     expect(redelivered.every((id) => id % 2 === 1)).toBe(true);
   }, 90_000);
 
-  it('broker restart while 1,000 confirmed messages are pushed and pulled: every one received, duplicates counted', async () => {
+  it('broker restart while 1,000 confirmed messages are pushed and pulled: every one received, duplicates counted; a request in flight rejects with CONNECTION_LOST', async () => {
     const total = 1000;
     const settings = { amqp: { url: east.url, reconnect: FAST_RECONNECT } };
     const puller = await start(Puller, { amqp: { ...settings.amqp, affects_readiness: false } });
@@ -145,8 +145,14 @@ describeWithRabbitmq('AMQP faults: two brokers, SIGTERM with jobs in flight, a b
     const amqp = publisher.get<AmqpResource>('amqp');
     const statuses = new Set<string>();
     let restarted: Promise<void> | undefined;
+    // A queue nobody consumes: a request to it waits for a reply until its connection is lost.
+    await amqp.push('never-answered', { id: -1 });
+    let inFlight: Promise<unknown> | undefined;
     for (let id = 0; id < total; id++) {
       if (id === 300) {
+        inFlight = amqp
+          .request('never-answered', {}, { timeout_ms: 60_000 })
+          .catch((error: unknown) => error);
         restarted = (async () => {
           await east.stopNode();
           await until(
@@ -162,6 +168,8 @@ describeWithRabbitmq('AMQP faults: two brokers, SIGTERM with jobs in flight, a b
       await amqp.push('restart', { id });
     }
     await restarted;
+    // Not sent again on the new connection: its reply could not reach it.
+    expect(await inFlight).toMatchObject({ code: 'CONNECTION_LOST' });
     await until(() => new Set(received.map(({ id }) => id)).size === total, 30_000, 'all 1,000 received');
     const counts = new Map<number, number>();
     for (const { id } of received) counts.set(id, (counts.get(id) ?? 0) + 1);
@@ -175,6 +183,12 @@ describeWithRabbitmq('AMQP faults: two brokers, SIGTERM with jobs in flight, a b
     expect(statuses).toEqual(new Set(['CONNECTING']));
     // affects_readiness: true (the default) holds readiness down while reconnecting; false leaves it.
     expect(readyWhileConnecting).toEqual([503, 200]);
+    // Readiness follows the connection: checked once it is back (seen CONNECTING here once, under load).
+    await until(
+      () => publisher.status().resources.find((row) => row.name === 'amqp')?.status === 'STARTED',
+      10_000,
+      'the publisher connected again',
+    );
     expect(await readiness(publisher)).toBe(200);
     expect(puller.status().resources.find((row) => row.name === 'amqp')?.status).toBe('STARTED');
   }, 120_000);

