@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { buildSync } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import { median } from './support/measure';
 import { fixed, markdownTable, times, verdict } from './support/table';
 import {
@@ -22,24 +22,43 @@ const TIME_TARGET = Number(process.versions.node.split('.')[0]) >= 24 ? 1.3 : 1.
 
 /**
  * Both sides run compiled JavaScript, so the loader's compile time is not measured: Keel's
- * samples/hello-http as `npm run build` ships it in dist/, and the bare koa fixture compiled by esbuild.
+ * samples/hello-http bundled by esbuild as a user's build would leave it, requiring Keel as
+ * `npm run build` ships it in dist/, and the competitor fixture compiled the same way.
  */
-function compileEntries(): { keel: string; competitor: string } {
-  const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: PROJECT_ROOT, stdio: 'inherit' });
-  if (build.status !== 0) throw new Error('npm run build failed');
-  const source = path.join(__dirname, 'fixtures', 'http-competitor.ts');
-  const competitor = path.join(PROJECT_ROOT, '.tmp', 'bench', 'http-competitor.js');
-  // Its own files in one, packages left to node_modules and loaded only by the competitor chosen:
-  // what tsc's output would load, in a few files fewer.
-  buildSync({
-    entryPoints: [source],
-    outfile: competitor,
-    bundle: true,
-    packages: 'external',
-    platform: 'node',
-    format: 'cjs',
-  });
-  return { keel: path.join(PROJECT_ROOT, 'dist', 'samples', 'hello-http', 'main.js'), competitor };
+async function compileEntries(): Promise<{ keel: string; competitor: string }> {
+  const npmBuild = spawnSync('npm', ['run', '--silent', 'build'], { cwd: PROJECT_ROOT, stdio: 'inherit' });
+  if (npmBuild.status !== 0) throw new Error('npm run build failed');
+  const out = path.join(PROJECT_ROOT, '.tmp', 'bench');
+  const keelPackage = path.join(PROJECT_ROOT, 'dist', 'lib', 'index.js');
+  const library = path.join(PROJECT_ROOT, 'lib');
+  // The sample's imports of lib/ become a require of the package's entry, as `from 'keel'` would.
+  const keelFromDist: Plugin = {
+    name: 'keel-from-dist',
+    setup(on) {
+      on.onResolve({ filter: /\/lib$/ }, (args) =>
+        path.resolve(args.resolveDir, args.path) === library
+          ? { path: keelPackage, external: true }
+          : undefined,
+      );
+    },
+  };
+  const compile = (source: string, outfile: string, plugins: Plugin[] = []) =>
+    // Its own files in one, packages left to node_modules and loaded only by the competitor chosen:
+    // what tsc's output would load, in a few files fewer.
+    build({
+      entryPoints: [source],
+      outfile,
+      bundle: true,
+      packages: 'external',
+      platform: 'node',
+      format: 'cjs',
+      plugins,
+    });
+  const keel = path.join(out, 'hello-http.js');
+  const competitor = path.join(out, 'http-competitor.js');
+  await compile(path.join(PROJECT_ROOT, 'samples', 'hello-http', 'main.ts'), keel, [keelFromDist]);
+  await compile(path.join(__dirname, 'fixtures', 'http-competitor.ts'), competitor);
+  return { keel, competitor };
 }
 
 interface Start {
@@ -61,7 +80,7 @@ async function coldStart(entry: string, env: (port: number) => NodeJS.ProcessEnv
 }
 
 export async function main(): Promise<void> {
-  const entries = compileEntries();
+  const entries = await compileEntries();
   const loadBefore = loadAverage();
   const competitor = (name: Competitor) => ({
     name: COMPETITORS[name],

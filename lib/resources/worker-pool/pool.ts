@@ -49,7 +49,7 @@ interface Slot {
   crash?: Error;
 }
 
-// Beside this file in every build: worker-entry.js in dist/, worker-entry.ts under @swc-node/register and jest.
+// Beside this file in every build: worker-entry.js beside the bundle in dist/lib, worker-entry.ts under @swc-node/register and jest.
 const ENTRY = join(__dirname, `worker-entry${extname(__filename)}`);
 
 /**
