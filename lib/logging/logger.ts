@@ -1,4 +1,5 @@
-import bunyan from 'bunyan';
+import type Bunyan from 'bunyan';
+import { bunyan } from './bunyan';
 import type { LevelName } from './levels';
 
 export type LogFields = Record<string, unknown>;
@@ -50,7 +51,7 @@ export class Logger {
 
   constructor(
     private readonly gate: LevelGate,
-    private readonly target: bunyan,
+    private readonly target: Bunyan,
     private readonly sink: RecordSink,
   ) {
     const internals = target as unknown as BunyanInternals;

@@ -1,4 +1,4 @@
-import bunyan from 'bunyan';
+import { bunyan } from './bunyan';
 import { isSecretKey, needsMasking, redact } from '../settings/redact';
 
 /** A bunyan record after Keel added its fields; `time` is already an ISO string. */
