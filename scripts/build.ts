@@ -34,6 +34,8 @@ function build(): void {
   const lib = path.join(STAGE, 'lib');
   bundleInversify(path.join(lib, 'container', 'inversify.js'));
   cpSync(lib, path.join(DIST, 'lib'), { recursive: true, filter: (from) => !/\.js(\.map)?$/.test(from) });
+  // The samples as tsc compiles them, requiring Keel by its entry (../../lib), as a user's build does.
+  cpSync(path.join(STAGE, 'samples'), path.join(DIST, 'samples'), { recursive: true });
   writeFileSync(
     path.join(STAGE, 'keel.js'),
     "exports.api = require('./lib/index.js');\nexports.cli = () => require('./lib/cli/main.js');\n",
