@@ -10,7 +10,7 @@ export interface KeelPackage {
 
 let cached: KeelPackage | undefined;
 
-/** Keel's own package.json, two folders up from this file both in lib/cli and in dist/lib/cli. */
+/** Keel's own package.json, above this file: lib/cli in the sources, dist/lib's bundle once built. */
 export function keelPackage(): KeelPackage {
   if (cached !== undefined) return cached;
   let dir = __dirname;

@@ -1,4 +1,4 @@
-import bunyan from 'bunyan';
+import { bunyan } from './bunyan';
 import { LoggingSettingsError } from './errors';
 
 export const LOG_PROFILES = ['DEVELOP', 'TESTING', 'PRODUCTION'] as const;

@@ -1,4 +1,5 @@
-import bunyan from 'bunyan';
+import type Bunyan from 'bunyan';
+import { bunyan } from './bunyan';
 import type { LevelName } from './levels';
 import { LineHead } from './line';
 import { RECORD_VERSION } from './record';
@@ -52,7 +53,7 @@ export class Logger {
 
   constructor(
     private readonly gate: LevelGate,
-    private readonly target: bunyan,
+    private readonly target: Bunyan,
     private readonly sink: RecordSink,
   ) {
     const internals = target as unknown as BunyanInternals;

@@ -1,4 +1,4 @@
-import bunyan from 'bunyan';
+import { bunyan } from './bunyan';
 import { RecordDispatcher, type LoggingIdentity } from './dispatcher';
 import { DropCounter } from './drops';
 import { PROFILE_LEVELS, assertLogProfile, type LevelName, type LogProfile } from './levels';

@@ -1,4 +1,4 @@
-import bunyan from 'bunyan';
+import { bunyan } from './bunyan';
 import { isSecretKey, needsMasking, redact } from '../settings/redact';
 
 /** The record format version bunyan writes as `v`; its types leave the constant out. */

@@ -127,7 +127,7 @@ export class Meters implements MeterFactory {
       name,
       options,
       layout,
-      (config) => new prom.Summary({ ...config, percentiles, maxAgeSeconds, ageBuckets }),
+      (config) => new (prom.summaryClass())({ ...config, percentiles, maxAgeSeconds, ageBuckets }),
       newMeter(Summary),
     );
   }

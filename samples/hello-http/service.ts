@@ -1,5 +1,4 @@
-import { Microservice, microservice } from '../../lib';
-import { http, HttpServerResource } from '../../lib/resources/http';
+import { http, HttpServerResource, Microservice, microservice } from '../../lib';
 
 /** The smallest HTTP service: what the cold-start benchmark measures against a bare koa script. */
 @microservice({ name: 'hello_http', resources: { http: HttpServerResource } })

@@ -1,5 +1,11 @@
-import { instanceIdentity, Microservice, microservice, RegistryResource } from '../../lib';
-import { http, HttpServerResource } from '../../lib/resources/http';
+import {
+  http,
+  HttpServerResource,
+  instanceIdentity,
+  Microservice,
+  microservice,
+  RegistryResource,
+} from '../../lib';
 
 /** One instance of the `greeter` service: an HTTP server on a free port, registered in etcd. */
 @microservice({ name: 'greeter', resources: { http: HttpServerResource, registry: RegistryResource } })

@@ -1,4 +1,5 @@
 import {
+  defineSettings,
   inject,
   LOGGER,
   Microservice,
@@ -7,8 +8,9 @@ import {
   SETTINGS,
   taskTimer,
   type Log,
+  type SettingsOf,
+  type SettingsView,
 } from '../../lib';
-import { defineSettings, type SettingsOf, type SettingsView } from '../../lib/settings';
 
 /** `system.resources.announcer`: every value can live in etcd and change while the service runs. */
 export const announcerSchema = defineSettings({

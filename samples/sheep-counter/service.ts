@@ -1,6 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Microservice, microservice } from '../../lib';
-import { http, HttpServerResource } from '../../lib/resources/http';
+import { http, HttpServerResource, Microservice, microservice } from '../../lib';
 
 /** tomodachi's "sleepy sheep counter": each POST pretends to wait on a slow database first. */
 @microservice({ name: 'sheep_counter', resources: { http: HttpServerResource } })

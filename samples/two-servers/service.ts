@@ -1,13 +1,17 @@
 import {
+  http,
+  HttpServerResource,
   inject,
   Microservice,
   microservice,
+  reply,
   resource,
   resourceToken,
   SERVICE,
+  type HttpContext,
+  type HttpReply,
   type ServiceHandle,
 } from '../../lib';
-import { http, HttpServerResource, reply, type HttpContext, type HttpReply } from '../../lib/resources/http';
 
 /**
  * Tamarco's two-servers example (reference 3.7): one HttpServerResource class under two names,

@@ -1,5 +1,14 @@
-import { inject, LOGGER, Microservice, microservice, resource, taskTimer, type Log } from '../../lib';
-import { defineWorkerTask, WorkerPoolResource } from '../../lib/resources';
+import {
+  defineWorkerTask,
+  inject,
+  LOGGER,
+  Microservice,
+  microservice,
+  resource,
+  taskTimer,
+  WorkerPoolResource,
+  type Log,
+} from '../../lib';
 import type { countPrimes } from './tasks';
 
 // require.resolve finds tasks.ts when run through @swc-node/register or jest, tasks.js once compiled.

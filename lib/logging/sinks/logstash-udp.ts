@@ -1,4 +1,4 @@
-import dgram from 'node:dgram';
+import type dgram from 'node:dgram';
 import net from 'node:net';
 import { DeliveryTracker } from '../delivery';
 import { OutageReporter } from '../outage';
@@ -25,7 +25,11 @@ export class LogstashUdpSink implements LogSink {
     private readonly context: SinkContext,
   ) {
     this.outage = new OutageReporter(this.name, context.warn, () => context.drops.of(this.name));
-    this.socket = dgram.createSocket(net.isIPv6(options.host) ? 'udp6' : 'udp4');
+    // Required here: the sink is rarely configured, and every start would load node:dgram for it.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    this.socket = (require('node:dgram') as typeof dgram).createSocket(
+      net.isIPv6(options.host) ? 'udp6' : 'udp4',
+    );
     this.socket.on('error', (error) => this.outage.trouble(error.message, 'its records are dropped'));
     this.socket.unref();
   }

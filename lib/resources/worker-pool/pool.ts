@@ -1,5 +1,5 @@
 import { extname, join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { messageOf } from '../../lifecycle/errors';
 import type { Log } from '../../lifecycle/log';
 import { WorkerPoolError, WorkerTaskError } from './errors';
@@ -49,7 +49,7 @@ interface Slot {
   crash?: Error;
 }
 
-// Beside this file in every build: worker-entry.js in dist/, worker-entry.ts under @swc-node/register and jest.
+// Beside this file in every build: worker-entry.js beside the bundle in dist/lib, worker-entry.ts under @swc-node/register and jest.
 const ENTRY = join(__dirname, `worker-entry${extname(__filename)}`);
 
 /**
@@ -186,6 +186,9 @@ export class WorkerPool {
 
   private spawn(): Promise<void> {
     return new Promise((resolve, reject) => {
+      // Required here: node:worker_threads (with its messaging modules) for services that start a pool only.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { Worker } = require('node:worker_threads') as typeof import('node:worker_threads');
       const worker = new Worker(ENTRY, { workerData: this.boot, execArgv: this.execArgv });
       const slot: Slot = { worker, threadId: worker.threadId, ready: false };
       this.slots.add(slot);

@@ -388,7 +388,9 @@ describeWithRabbitmq('AmqpResource against a real RabbitMQ', () => {
       const pricing = spawn('pricing.ts', 'pricing');
       const worker = spawn('worker.ts', 'orders_worker');
       const api = spawn('orders-api.ts', 'orders_api');
-      await Promise.all([pricing, worker].map((child) => child.waitFor(/amqp 'amqp' connected/, 60_000)));
+      // Ready, not only connected: their consumers (and the worker's orders.* binding) start in postStart,
+      // and an event published before the binding exists reaches no queue.
+      await Promise.all([pricing, worker].map((child) => child.waitFor(/ ready in \d/, 60_000)));
       // Three TypeScript processes compiling at once on a loaded machine: give them time.
       const port = Number(
         /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(
