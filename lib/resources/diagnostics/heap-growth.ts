@@ -2,8 +2,25 @@ import type { HeapProfiler } from 'node:inspector';
 import { pathToFileURL } from 'node:url';
 import { shortLocation } from './files';
 
-/** The profiles the analyzer and the profiler read are built here: their own allocations, not the service's. */
-const OWN_CODE = [pathToFileURL(__dirname).href + '/', 'node:inspector'];
+/**
+ * The analyzer's own allocations (the sites of the last look, kept for the next) are not the
+ * service's. Told by name within Keel's scripts, not by folder: in the published build, one bundle
+ * beside this file holds all of Keel, and a folder rule would hide every allocation Keel makes.
+ */
+const OWN_FUNCTIONS: ReadonlySet<string> = new Set([
+  // Declarations are hoisted: the names are there before this line runs.
+  bytesBySite.name,
+  topGrowth.name,
+  growthTable.name,
+  shortLocation.name,
+]);
+const KEEL_SCRIPTS = pathToFileURL(__dirname).href + '/';
+
+function isOwnFrame({ functionName, url }: HeapProfiler.SamplingHeapProfileNode['callFrame']): boolean {
+  return (
+    url.startsWith('node:inspector') || (url.startsWith(KEEL_SCRIPTS) && OWN_FUNCTIONS.has(functionName))
+  );
+}
 
 /** One row of the memory analyzer's table: an allocation site and what it holds. */
 export interface SiteGrowth {
@@ -25,8 +42,8 @@ export function bytesBySite(profile: HeapProfiler.SamplingHeapProfile): SiteByte
     const node = stack.pop()!;
     stack.push(...node.children);
     if (node.selfSize === 0) continue;
+    if (isOwnFrame(node.callFrame)) continue;
     const { functionName, url, lineNumber } = node.callFrame;
-    if (OWN_CODE.some((prefix) => url.startsWith(prefix))) continue;
     const location = url === '' ? '(native)' : shortLocation(url, lineNumber);
     const name = functionName || '(anonymous)';
     const key = `${name} ${location}`;
