@@ -1,4 +1,5 @@
 import { holdsSecretValue, isSecretKey, needsMasking } from '../settings/redact';
+import { BUNYAN_RECORD_FIELDS, KEEL_RECORD_FIELDS } from './record';
 
 type Fields = Record<string, unknown>;
 
@@ -6,17 +7,9 @@ type Fields = Record<string, unknown>;
  * Call-field keys the record path places elsewhere (bunyan's own fields, Keel's identity) or that
  * an object would not keep as a plain key: a call naming one takes the record path.
  */
-const PLACED_ELSEWHERE = new Set([
-  'level',
-  'msg',
-  'time',
-  'v',
-  'service_name',
-  'deploy_name',
-  'instance_id',
-  'version',
-  'revision',
-  'levelname',
+const PLACED_ELSEWHERE: ReadonlySet<string> = new Set([
+  ...BUNYAN_RECORD_FIELDS,
+  ...KEEL_RECORD_FIELDS,
   '__proto__',
 ]);
 /** Field names repeat from call to call; more distinct ones than this are judged anew each time. */

@@ -1,5 +1,5 @@
 import type { LogProfile } from './levels';
-import { LogEntry, safeJson, type LogRecord } from './record';
+import { BUNYAN_RECORD_FIELDS, KEEL_RECORD_FIELDS, LogEntry, safeJson, type LogRecord } from './record';
 import type { LogSink } from './sinks/types';
 
 export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;
@@ -45,16 +45,8 @@ const SHOWN_OR_NOISE = new Set([
   'name',
   'hostname',
   'pid',
-  'level',
-  'levelname',
-  'msg',
-  'time',
-  'v',
-  'service_name',
-  'deploy_name',
-  'instance_id',
-  'version',
-  'revision',
+  ...BUNYAN_RECORD_FIELDS,
+  ...KEEL_RECORD_FIELDS,
   'logger',
   'resource',
   'err',

@@ -4,6 +4,18 @@ import { isSecretKey, needsMasking, redact } from '../settings/redact';
 /** The record format version bunyan writes as `v`; its types leave the constant out. */
 export const RECORD_VERSION = (bunyan as unknown as { LOG_VERSION: number }).LOG_VERSION;
 
+/** Fields of every record that bunyan writes itself, whoever logs. */
+export const BUNYAN_RECORD_FIELDS = ['level', 'msg', 'time', 'v'] as const;
+/** What Keel adds to every record: the service's identity and the level's name. */
+export const KEEL_RECORD_FIELDS = [
+  'service_name',
+  'deploy_name',
+  'instance_id',
+  'version',
+  'revision',
+  'levelname',
+] as const;
+
 /** A bunyan record after Keel added its fields; `time` is already an ISO string. */
 export interface LogRecord {
   [field: string]: unknown;
