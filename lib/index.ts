@@ -91,6 +91,7 @@ export {
   MAX_TIMER_MS,
   type SettingsHealth,
   type SettingsOf,
+  type SettingsRule,
   type SettingsView,
   type SettingsIssue,
   type SettingsErrorCode,

@@ -245,6 +245,37 @@ export const ERROR_CODES = {
       'Discovery knows no live instance of the service (not yet tried by this request, with that HTTP server).',
     action: 'Check that the service is running and registered under that name.',
   },
+  BODY_INVALID_JSON: {
+    raisedBy: ['HttpBodyError'],
+    meaning: 'A JSON request body that does not parse; answered 400.',
+    action: 'The caller sends valid JSON.',
+  },
+  BODY_PROTO_POISONING: {
+    raisedBy: ['HttpBodyError'],
+    meaning:
+      'A JSON body with a `__proto__` key or a `constructor.prototype` (prototype poisoning); answered 400.',
+    action: 'The caller drops those keys; nothing to change in the service.',
+  },
+  BODY_UNSAFE_KEY: {
+    raisedBy: ['HttpBodyError'],
+    meaning: 'A form field named `__proto__`, `constructor` or `prototype`; answered 400.',
+    action: 'The caller renames the field.',
+  },
+  BODY_ENCODING_UNSUPPORTED: {
+    raisedBy: ['HttpBodyError'],
+    meaning: 'A `Content-Encoding` other than gzip, deflate or br; answered 415 with `Accept-Encoding`.',
+    action: 'The caller sends one of the codings `Accept-Encoding` lists.',
+  },
+  BODY_ENCODING_INVALID: {
+    raisedBy: ['HttpBodyError'],
+    meaning: 'A body that is not valid data of its `Content-Encoding`; answered 400.',
+    action: 'The caller sends what its `Content-Encoding` says.',
+  },
+  BODY_TOO_LARGE: {
+    raisedBy: ['HttpBodyError'],
+    meaning: 'A body over `max_body_bytes` once decoded; answered 413.',
+    action: 'The caller sends less, or raise `max_body_bytes`.',
+  },
   REQUEST_CONTEXT_OFF: {
     raisedBy: ['RequestContextError'],
     meaning: '`currentRequestId()` was called while the request context is off (Node 20 and 22 by default).',

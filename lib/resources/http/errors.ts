@@ -32,3 +32,21 @@ export class RequestContextError extends KeelError {
   override readonly name = 'RequestContextError';
   readonly code = 'REQUEST_CONTEXT_OFF';
 }
+
+export type HttpBodyErrorCode = CodesOf<'HttpBodyError'>;
+
+/** A request body refused while read or parsed; answered with `status` and the message (`expose`). */
+export class HttpBodyError extends KeelError {
+  override readonly name = 'HttpBodyError';
+  readonly expose = true;
+  readonly headers?: Readonly<Record<string, string>>;
+  constructor(
+    readonly code: HttpBodyErrorCode,
+    readonly status: number,
+    message: string,
+    options?: { cause?: unknown; headers?: Readonly<Record<string, string>> },
+  ) {
+    super(message, options);
+    this.headers = options?.headers;
+  }
+}
