@@ -1,6 +1,3 @@
-import './lifecycle/compile-cache-on-load';
-import './resources/defaults';
-
 // The decorators and tokens are inversify's own, interchangeable with the `inversify` package's;
 // taken from its core packages (bundled in dist), they spare a service the container it does not use.
 export {
@@ -37,7 +34,8 @@ export {
   SERVICE,
   resourceToken,
 } from './container/tokens';
-export { registerDefaultResource, registerGraphCheck, type GraphCheck } from './container/defaults';
+export { addGraphCheck, type GraphCheck } from './container/checks';
+export type { GraphNode, ResourceGraph } from './container/graph';
 export type { ServiceHandle } from './lifecycle/service-handle';
 export type { ResourceHealth } from './lifecycle/manager';
 export { createMicroservice, App, type CreateOptions, type StopOutcome } from './lifecycle/app';

@@ -47,14 +47,14 @@ function build(): void {
     path.join(lib, 'resources', 'worker-pool', 'worker-entry.js'),
     path.join(DIST, 'lib', 'worker-entry.js'),
   );
-  // Its own file, required before the bundle: a cache turned on from inside keel.js would miss keel.js.
+  // Its own file, required by the command before the bundle: a cache turned on from inside keel.js would miss keel.js.
   bundle(
     path.join(lib, 'lifecycle', 'compile-cache-on-load.js'),
     path.join(DIST, 'lib', 'compile-cache-on-load.js'),
   );
   writeFileSync(
     path.join(DIST, 'lib', 'index.js'),
-    "'use strict';\nrequire('./compile-cache-on-load.js');\nmodule.exports = require('./keel.js').api;\n",
+    "'use strict';\nmodule.exports = require('./keel.js').api;\n",
   );
   mkdirSync(path.join(DIST, 'lib', 'cli'), { recursive: true });
   writeFileSync(

@@ -25,7 +25,12 @@ A missing provider, a cycle or an ambiguity prints as it would at start, with it
     const { loadService } = require('./load-service') as typeof import('./load-service');
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { buildGraph } = require('../container/graph') as typeof import('../container/graph');
-    const graph = buildGraph({ service: loadService(positionals[0], process.cwd()) });
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { DEFAULT_RESOURCES } = require('../resources/defaults') as typeof import('../resources/defaults');
+    const graph = buildGraph({
+      service: loadService(positionals[0], process.cwd()),
+      defaults: DEFAULT_RESOURCES,
+    });
     io.out.write(`${render(graph, format)}\n`);
     return 0;
   },

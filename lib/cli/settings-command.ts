@@ -12,6 +12,7 @@ import { etcdOptionsFromEnv, type EtcdConnectionOptions } from '../settings/etcd
 import { EtcdSettingsSource } from '../settings/etcd-source';
 import { issuesError, SettingsError } from '../settings/errors';
 import { parseSettingsFile } from '../settings/file-layer';
+import { DEFAULT_RESOURCES } from '../resources/defaults';
 import { checkSettings, describeUnknown } from '../settings/provider';
 import { maskText, redact, showValue } from '../settings/redact';
 import type { SettingsScope } from '../settings/types';
@@ -160,7 +161,7 @@ function loadServiceScopes(modulePath: string): { name: string; scopes: Settings
     throw new UsageError(
       `--service ${modulePath} must export exactly one class decorated with @microservice, found ${services.length}`,
     );
-  const graph = buildGraph({ service: services[0] });
+  const graph = buildGraph({ service: services[0], defaults: DEFAULT_RESOURCES });
   return { name: graph.serviceName, scopes: settingsScopes(graph) };
 }
 

@@ -3,6 +3,7 @@
 import 'reflect-metadata';
 import { injectable } from './inversify';
 import type { SettingsRule, SettingsSchema } from '../settings/types';
+import { addGraphCheck, type GraphCheck } from './checks';
 import type { Provider, ResourceClass } from './provider';
 
 export interface ResourceOptions {
@@ -20,6 +21,8 @@ export interface ResourceOptions {
    * default. False for a resource the service can serve without (a cache, an optional feed).
    */
   readiness?: boolean;
+  /** Rules every graph this resource is part of must satisfy, checked before anything is constructed. */
+  checks?: readonly GraphCheck[];
 }
 
 export interface MicroserviceOptions {
@@ -30,6 +33,8 @@ export interface MicroserviceOptions {
   providers?: Provider[];
   /** Leave out the built-in resources (report server, metrics, status); on by default. */
   defaultResources?: boolean;
+  /** Rules the service's graph must satisfy, checked before anything is constructed. */
+  checks?: readonly GraphCheck[];
 }
 
 const resourceOptions = new WeakMap<object, ResourceOptions>();
@@ -40,6 +45,7 @@ export function resource(options: ResourceOptions = {}): ClassDecorator {
   return (target) => {
     injectable('Singleton')(target);
     resourceOptions.set(target, options);
+    for (const check of options.checks ?? []) addGraphCheck(target, check);
   };
 }
 
@@ -47,6 +53,7 @@ export function microservice(options: MicroserviceOptions): ClassDecorator {
   return (target) => {
     injectable('Singleton')(target);
     microserviceOptions.set(target, options);
+    for (const check of options.checks ?? []) addGraphCheck(target, check);
   };
 }
 

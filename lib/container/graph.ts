@@ -6,7 +6,7 @@ import {
 } from './inversify';
 import type { SettingsSchema } from '../settings/types';
 import { defaultResourceName, microserviceOptionsOf, resourceOptionsOf } from './decorators';
-import { defaultResources, graphChecks } from './defaults';
+import { graphChecksOfPrototype, type GraphCheck } from './checks';
 import { CHAIN_ARROW, GraphError } from './errors';
 import { describeToken, type Provision, type ResourceClass, type Token } from './provider';
 import { nameOfResourceToken, RESERVED_TOKENS } from './tokens';
@@ -61,6 +61,11 @@ export interface Override {
 export interface GraphInput {
   service: ResourceClass;
   overrides?: readonly Override[];
+  /**
+   * Resources added under these names unless the module says `defaultResources: false` or lists its
+   * own under the name: the built-in report server, metrics and status (`createMicroservice` passes them).
+   */
+  defaults?: Readonly<Record<string, ResourceClass>>;
 }
 
 interface Registration {
@@ -83,8 +88,17 @@ const DONE = 2;
  */
 export function buildGraph(input: GraphInput): ResourceGraph {
   const graph = new GraphBuilder(input).build();
-  for (const check of graphChecks()) check(graph);
+  for (const check of graphChecks(graph)) check(graph);
   return graph;
+}
+
+/** The checks attached to the classes of the graph's nodes (and the classes they extend), each once. */
+function graphChecks(graph: ResourceGraph): Set<GraphCheck> {
+  const checks = new Set<GraphCheck>();
+  for (const node of graph.nodes) {
+    for (const check of graphChecksOfPrototype(declaredPrototype(node))) checks.add(check);
+  }
+  return checks;
 }
 
 class GraphBuilder {
@@ -130,7 +144,7 @@ class GraphBuilder {
       this.registerResource(name, cls, `${this.serviceName}.resources.${name}`);
     }
     if (options.defaultResources !== false) {
-      for (const [name, cls] of defaultResources()) {
+      for (const [name, cls] of Object.entries(input.defaults ?? {})) {
         if (!this.registrations.has(name)) this.registerResource(name, cls, `built-in resource ${name}`);
       }
     }

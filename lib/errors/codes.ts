@@ -342,7 +342,8 @@ export const ERROR_CODES = {
   CODEC_UNKNOWN: {
     raisedBy: ['CodecError'],
     meaning: 'No codec is registered under that name.',
-    action: 'Use `json`, `yaml`, `raw`, or register it with `registerCodec`.',
+    action:
+      "Use `json`, `yaml`, `raw`, or add it to the service's codecs: `providers: [{ provide: CODECS, useValue: new Codecs({ name: codec }) }]`.",
   },
   CODEC_UNKNOWN_CONTENT_TYPE: {
     raisedBy: ['CodecError'],
@@ -361,8 +362,8 @@ export const ERROR_CODES = {
   },
   CODEC_DUPLICATE: {
     raisedBy: ['CodecError'],
-    meaning: 'A codec name or content type is registered twice.',
-    action: 'Register each codec once, under its own name and content type.',
+    meaning: 'Two codecs of one `Codecs` share a name or a content type (a built-in one included).',
+    action: 'Give each codec its own name and content type.',
   },
 
   // Registry and discovery

@@ -5,6 +5,7 @@ import { resourceOptionsOf } from '../container/decorators';
 import { buildGraph, type GraphNode, type Override, type ResourceGraph } from '../container/graph';
 import { instantiate } from '../container/instantiate';
 import type { ResourceClass } from '../container/provider';
+import { DEFAULT_RESOURCES } from '../resources/defaults';
 import {
   LOGGER,
   METRICS,
@@ -72,7 +73,7 @@ export async function createMicroservice(
   Service: ResourceClass<Microservice>,
   options: CreateOptions = {},
 ): Promise<App> {
-  const graph = buildGraph({ service: Service, overrides: options.overrides });
+  const graph = buildGraph({ service: Service, overrides: options.overrides, defaults: DEFAULT_RESOURCES });
   checkTaskDeclarations(graph);
   const output = outputFor(graph.serviceName, options);
   const log = output.root;

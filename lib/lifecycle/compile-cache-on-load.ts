@@ -1,5 +1,5 @@
 import { enableCompileCache } from './compile-cache';
 
-// Imported first by lib/index.ts: a cache turned on later would miss Keel's own modules, which
-// every service loads before `run()` is called.
+// Required first by the `keel` command (bin/keel.js, dist's cli/main.js): a cache turned on later
+// would miss Keel's own modules and the service's, which the command loads before it calls run().
 enableCompileCache();

@@ -2,6 +2,7 @@ import { microserviceOptionsOf } from '../container/decorators';
 import type { ResourceClass } from '../container/provider';
 import { createMicroservice, type App, type CreateOptions } from './app';
 import { createProvisionalLogging } from '../logging';
+import { enableCompileCache } from './compile-cache';
 import { LifecycleError, messageOf } from './errors';
 import type { Microservice } from './microservice';
 import { lifecycleSchema } from './settings';
@@ -43,6 +44,8 @@ export async function run(
   options: Omit<CreateOptions, 'log' | 'logging' | 'signal'> = {},
 ): Promise<never> {
   marked[RUN_STARTED] = true;
+  // Here and in the `keel` command, never on import: it is the process's, and a library must not take it.
+  enableCompileCache(options.env ?? process.env);
   // Made here, not by the app, so that the last lines (a failed start, the exit) reach every stream.
   const logging = createProvisionalLogging({
     serviceName: microserviceOptionsOf(Service)?.name || Service.name,

@@ -1,6 +1,6 @@
 import convict from 'convict';
+import { convictSchema } from '../settings/formats';
 import { DEFAULT_MAX_QUEUE_BYTES } from './sinks/stream';
-import '../settings/formats';
 import { LOG_PROFILES, isLogProfile, unknownProfileMessage, type LogProfile } from './levels';
 import { LOG_FORMATS, type LogFormat } from './pretty';
 
@@ -147,7 +147,7 @@ export const loggingSchema = {
 
 /** Validates a `system.logging` subtree (defaults filled in); used when Keel is configured without the settings layer. */
 export function loadLoggingSettings(input: LoggingSettingsInput = {}): LoggingSettings {
-  const config = convict<LoggingSettings>(loggingSchema as convict.Schema<LoggingSettings>);
+  const config = convict<LoggingSettings>(convictSchema(loggingSchema) as convict.Schema<LoggingSettings>);
   config.load(input);
   config.validate({ allowed: 'strict' });
   return config.getProperties();

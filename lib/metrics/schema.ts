@@ -1,7 +1,6 @@
 import type { Schema } from 'convict';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import '../settings/formats';
 
 /** `system.resources.metrics`, with Tamarco's keys. */
 export interface MetricsSettings {

@@ -1,11 +1,11 @@
-import { registerDefaultResource, registerGraphCheck } from '../container/defaults';
-import { requireServerForRoutes } from './http/route-check';
+import type { ResourceClass } from '../container/provider';
 import { MetricsResource } from './metrics';
 import { ReportServerResource } from './report-server';
 import { StatusResource } from './status';
 
-// Every microservice gets these unless it says `defaultResources: false` or lists its own under the name.
-registerDefaultResource('metrics', MetricsResource);
-registerDefaultResource('status', StatusResource);
-registerDefaultResource('report_server', ReportServerResource);
-registerGraphCheck(requireServerForRoutes);
+/** What every microservice gets unless it says `defaultResources: false` or lists its own under the name. */
+export const DEFAULT_RESOURCES: Readonly<Record<string, ResourceClass>> = Object.freeze({
+  metrics: MetricsResource,
+  status: StatusResource,
+  report_server: ReportServerResource,
+});

@@ -1,4 +1,3 @@
-import convict from 'convict';
 import { isIP } from 'node:net';
 
 /** The longest delay Node's timers honour: `setTimeout` runs anything longer after 1 ms. */
@@ -51,7 +50,16 @@ export function isKeelFormat(name: unknown): name is KeelFormatName {
   return typeof name === 'string' && Object.prototype.hasOwnProperty.call(KEEL_FORMATS, name);
 }
 
-// Registered with convict too, so a schema naming them compiles, and so does loading it with convict directly.
-convict.addFormats(
-  Object.fromEntries(Object.entries(KEEL_FORMATS).map(([name, { validate }]) => [name, { name, validate }])),
-);
+/**
+ * A copy of `schema` whose Keel format names are their checking functions, for loading a Keel schema
+ * with convict itself. Keel never adds its formats to convict's table: that table is one per process
+ * and `addFormat` overwrites, so registering them on import replaced a user's own `duration`.
+ */
+export function convictSchema<S>(schema: S): S {
+  if (Array.isArray(schema) || typeof schema !== 'object' || schema === null) return schema;
+  const copy: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(schema)) {
+    copy[key] = key === 'format' && isKeelFormat(value) ? KEEL_FORMATS[value].validate : convictSchema(value);
+  }
+  return copy as S;
+}

@@ -1,8 +1,5 @@
-import { registerGraphCheck } from '../../container/defaults';
-import { requireAmqpForHandlers } from './handlers/check';
-
 export { AmqpResource, type SendOptions, type RequestOptions } from './resource';
-export { registerCodec, jsonCodec, yamlCodec, rawCodec, type Codec } from './codecs/codec';
+export { Codecs, CODECS, jsonCodec, yamlCodec, rawCodec, type Codec } from './codecs/codec';
 export {
   subscribe,
   respond,
@@ -22,5 +19,3 @@ export {
   type CodecErrorCode,
 } from './errors';
 export { amqpSchema, type AmqpSettings } from './settings';
-
-registerGraphCheck(requireAmqpForHandlers);

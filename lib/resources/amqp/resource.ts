@@ -1,6 +1,6 @@
 import type { ConsumeMessage, Options } from 'amqplib';
 import { resource } from '../../container/decorators';
-import { inject } from '../../container/inversify';
+import { inject, optional } from '../../container/inversify';
 import { LOGGER, METRICS, RESOURCE_NAME, SERVICE, SETTINGS } from '../../container/tokens';
 import type { Log } from '../../lifecycle/log';
 import type { ServiceHandle } from '../../lifecycle/service-handle';
@@ -9,7 +9,7 @@ import type { ResourceHealth } from '../../lifecycle/manager';
 import type { Counter, Histogram, MeterFactory } from '../../metrics';
 import type { SettingsView } from '../../settings/types';
 import { contextRequestId, REQUEST_ID_HEADER } from '../../context';
-import { codecNamed, decodeMessage, encodeWith, type Codec } from './codecs/codec';
+import { CODECS, Codecs, encodeWith, type Codec } from './codecs/codec';
 import { Link, type Session } from './connection/link';
 import { ERROR_CODE_HEADER, ERROR_HEADER, Requester } from './connection/requester';
 import { AmqpError, AmqpRequestError } from './errors';
@@ -71,8 +71,9 @@ export class AmqpResource {
     @inject(LOGGER) private readonly log: Log,
     @inject(METRICS) meterFactory: MeterFactory,
     @inject(RESOURCE_NAME) readonly name: string,
+    @optional() @inject(CODECS) private readonly codecs: Codecs = new Codecs(),
   ) {
-    this.codec = codecNamed(settings.value().codec);
+    this.codec = codecs.named(settings.value().codec);
     const byQueue = ['queue'];
     this.meters = {
       consumed: meterFactory.counter('amqp_messages_consumed_total', {
@@ -100,6 +101,7 @@ export class AmqpResource {
       link: undefined as unknown as Link,
       settings: settings.value(),
       codec: this.codec,
+      codecs,
       log,
       meters: (queue) => this.metersOf(queue),
       began: () => this.inFlight++,
@@ -113,7 +115,7 @@ export class AmqpResource {
   /** Connects, retrying `reconnect.start_attempts` times; handlers do not consume yet. */
   async start(): Promise<void> {
     const settings = this.settings.value();
-    this.codec = codecNamed(settings.codec);
+    this.codec = this.codecs.named(settings.codec);
     this.draining = undefined;
     const link = new Link({
       resource: this.name,
@@ -289,7 +291,7 @@ export class AmqpResource {
   }
 
   private encode(message: unknown, options: SendOptions, what: string): [Buffer, Options.Publish] {
-    const codec = options.codec === undefined ? this.codec : codecNamed(options.codec);
+    const codec = options.codec === undefined ? this.codec : this.codecs.named(options.codec);
     const content = encodeWith(codec, message, `${what} on amqp '${this.name}'`);
     const requestId = options.requestId ?? contextRequestId();
     const headers =
@@ -308,7 +310,7 @@ export class AmqpResource {
         code,
       );
     }
-    return decodeMessage(reply.content, reply.properties.contentType as string | undefined, this.codec);
+    return this.codecs.decode(reply.content, reply.properties.contentType as string | undefined, this.codec);
   }
 
   private requireLink(): Link {

@@ -1,4 +1,6 @@
+import { addGraphCheck } from '../../container/checks';
 import type { HttpHandler } from './context';
+import { requireServerForRoutes } from './route-check';
 
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
 
@@ -32,6 +34,7 @@ export function http(method: HttpMethod, path: string, options: HttpRouteOptions
     if (typeof descriptor.value !== 'function') {
       throw new TypeError(`@http('${method}', '${path}') must decorate a method, not ${String(key)}`);
     }
+    addGraphCheck(target, requireServerForRoutes);
     const routes = routesByPrototype.get(target) ?? [];
     routes.push({ method, path, key, server: options.server });
     routesByPrototype.set(target, routes);

@@ -1,11 +1,12 @@
 import {
   AmqpRequestError,
   AmqpResource,
+  CODECS,
+  Codecs,
   MetricsResource,
   Microservice,
   microservice,
   pull,
-  registerCodec,
   respond,
   resource,
   subscribe,
@@ -42,7 +43,27 @@ class Audit {
   }
 }
 
-@microservice({ name: 'shop', resources: { amqp: AmqpResource, audit: Audit } })
+/** A user codec: `key=value` lines. */
+const lines: Codec<Record<string, string> | object> = {
+  contentType: 'text/x-lines',
+  encode: (value) =>
+    Buffer.from(
+      Object.entries(value)
+        .map(([key, inner]) => `${key}=${String(inner)}`)
+        .join('\n'),
+    ),
+  decode: (bytes) =>
+    Object.fromEntries(
+      bytes
+        .toString()
+        .split('\n')
+        .map((line) => line.split('=', 2)),
+    ),
+};
+// Each service gets the codecs its module provides; the built-in ones besides.
+const codecs = { provide: CODECS, useValue: new Codecs({ lines }) };
+
+@microservice({ name: 'shop', resources: { amqp: AmqpResource, audit: Audit }, providers: [codecs] })
 class Shop extends Microservice {
   readonly failing: number[] = [];
 
@@ -65,7 +86,7 @@ class Shop extends Microservice {
   }
 }
 
-@microservice({ name: 'ledger', resources: { amqp: AmqpResource } })
+@microservice({ name: 'ledger', resources: { amqp: AmqpResource }, providers: [codecs] })
 class Ledger extends Microservice {
   readonly seen: Order[] = [];
 
@@ -74,25 +95,6 @@ class Ledger extends Microservice {
     this.seen.push(order);
   }
 }
-
-/** A user codec: `key=value` lines. */
-const lines: Codec<Record<string, string> | object> = {
-  contentType: 'text/x-lines',
-  encode: (value) =>
-    Buffer.from(
-      Object.entries(value)
-        .map(([key, inner]) => `${key}=${String(inner)}`)
-        .join('\n'),
-    ),
-  decode: (bytes) =>
-    Object.fromEntries(
-      bytes
-        .toString()
-        .split('\n')
-        .map((line) => line.split('=', 2)),
-    ),
-};
-registerCodec('lines', lines);
 
 describeWithRabbitmq('AmqpResource against a real RabbitMQ', () => {
   let broker: RabbitBroker;

@@ -1,5 +1,5 @@
-import { CodecError, jsonCodec, rawCodec, registerCodec, yamlCodec, type Codec } from '../../../lib';
-import { codecFor, codecNamed, decodeMessage, encodeWith } from '../../../lib/resources/amqp/codecs/codec';
+import { CodecError, Codecs, jsonCodec, rawCodec, yamlCodec, type Codec } from '../../../lib';
+import { encodeWith } from '../../../lib/resources/amqp/codecs/codec';
 import { redactUrl } from '../../../lib/resources/amqp/settings';
 
 describe('codecs', () => {
@@ -13,32 +13,35 @@ describe('codecs', () => {
   });
 
   it('finds codecs by name and by content type, parameters ignored', () => {
-    expect(codecNamed('yaml')).toBe(yamlCodec);
-    expect(codecFor('application/json; charset=utf-8')).toBe(jsonCodec);
-    expect(() => codecNamed('msgpack')).toThrow("no codec named 'msgpack'; registered: json, yaml, raw");
-    expect(() => codecFor('image/png')).toThrow(
+    const codecs = new Codecs();
+    expect(codecs.named('yaml')).toBe(yamlCodec);
+    expect(codecs.forContentType('application/json; charset=utf-8')).toBe(jsonCodec);
+    expect(() => codecs.named('msgpack')).toThrow("no codec named 'msgpack'; registered: json, yaml, raw");
+    expect(() => codecs.forContentType('image/png')).toThrow(
       expect.objectContaining({ code: 'CODEC_UNKNOWN_CONTENT_TYPE' }) as unknown as Error,
     );
   });
 
-  it("registers a user's codec by name; a name or content type is taken once", () => {
+  it("takes a user's codec by name; a name or content type is taken once; each Codecs is its own", () => {
     const upper: Codec<string> = {
       contentType: 'text/x-upper',
       encode: (value) => Buffer.from(value.toUpperCase()),
       decode: (bytes) => bytes.toString().toLowerCase(),
     };
-    registerCodec('upper', upper);
-    registerCodec('upper', upper);
-    expect(decodeMessage(Buffer.from('HI'), 'text/x-upper', jsonCodec)).toBe('hi');
-    expect(() => registerCodec('json', upper)).toThrow(CodecError);
-    expect(() => registerCodec('other', { ...upper })).toThrow(
+    const codecs = new Codecs({ upper });
+    expect(codecs.decode(Buffer.from('HI'), 'text/x-upper', jsonCodec)).toBe('hi');
+    expect(new Codecs({ upper, again: upper }).named('again')).toBe(upper);
+    expect(() => new Codecs({ json: upper })).toThrow(CodecError);
+    expect(() => new Codecs({ upper, other: { ...upper } })).toThrow(
       "a codec named 'other' or for content type 'text/x-upper' is already registered",
     );
+    expect(() => new Codecs().named('upper')).toThrow(expect.objectContaining({ code: 'CODEC_UNKNOWN' }));
   });
 
   it('decodes a message without content type with the fallback codec; bad bytes and values are CodecErrors', () => {
-    expect(decodeMessage(Buffer.from('[1]'), undefined, jsonCodec)).toEqual([1]);
-    expect(() => decodeMessage(Buffer.from('{'), 'application/json', jsonCodec)).toThrow(
+    const codecs = new Codecs();
+    expect(codecs.decode(Buffer.from('[1]'), undefined, jsonCodec)).toEqual([1]);
+    expect(() => codecs.decode(Buffer.from('{'), 'application/json', jsonCodec)).toThrow(
       expect.objectContaining({ code: 'CODEC_DECODE' }) as unknown as Error,
     );
     expect(() => encodeWith(jsonCodec, { big: 1n }, "publish('x')")).toThrow(

@@ -39,7 +39,38 @@ describe('the module compile cache', () => {
   });
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-  it(`is ${nodeHasCache ? 'on' : 'absent'} on Node ${process.versions.node} once Keel is loaded, in the directory KEEL_COMPILE_CACHE names`, () => {
+  it('is left alone by loading Keel: the process is its own', () => {
+    const directory = path.join(scratch, 'import');
+    const output = execFileSync(
+      process.execPath,
+      [
+        '-r',
+        '@swc-node/register',
+        '-e',
+        "require('./lib'); process.stdout.write(String(require('node:module').getCompileCacheDir?.()))",
+      ],
+      { cwd: ROOT, env: { ...inheritedEnv, KEEL_COMPILE_CACHE: directory }, encoding: 'utf8' },
+    );
+    expect(output).toBe('undefined');
+    expect(existsSync(directory)).toBe(false);
+  });
+
+  it(`is ${nodeHasCache ? 'filled' : 'left alone'} by run(), in the directory KEEL_COMPILE_CACHE names`, () => {
+    const directory = path.join(scratch, 'run');
+    const fixture = path.join(ROOT, 'test', 'functional', 'lifecycle', 'fixtures', 'start-fails.ts');
+    try {
+      execFileSync(process.execPath, ['-r', '@swc-node/register', fixture], {
+        cwd: ROOT,
+        env: { ...inheritedEnv, KEEL_COMPILE_CACHE: directory },
+        stdio: 'ignore',
+      });
+    } catch {
+      // The fixture's start fails on purpose: run() exits 1.
+    }
+    expect(existsSync(directory) && readdirSync(directory).length > 0).toBe(nodeHasCache);
+  });
+
+  it(`is ${nodeHasCache ? 'on' : 'absent'} on Node ${process.versions.node} once enableCompileCache() is called, in the directory KEEL_COMPILE_CACHE names`, () => {
     const directory = path.join(scratch, 'set');
     const state = loadKeel({ KEEL_COMPILE_CACHE: directory });
     if (nodeHasCache) {

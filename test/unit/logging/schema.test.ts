@@ -1,5 +1,6 @@
 import convict from 'convict';
 import { loadLoggingSettings, loggingSchema } from '../../../lib/logging';
+import { convictSchema } from '../../../lib/settings/formats';
 
 describe('loggingSchema', () => {
   it('defaults to PRODUCTION on stdout with every other stream off', () => {
@@ -22,7 +23,7 @@ describe('loggingSchema', () => {
   });
 
   it('gives the same message when nested at system.logging in a larger convict schema', () => {
-    const config = convict({ system: { logging: loggingSchema } } as never);
+    const config = convict(convictSchema({ system: { logging: loggingSchema } }) as never);
     config.load({ system: { logging: { profile: 'LOUD' } } });
 
     expect(() => config.validate({ allowed: 'strict' })).toThrow(

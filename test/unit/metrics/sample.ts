@@ -1,6 +1,7 @@
 import convict from 'convict';
 
 import { type Meters, metricsSchema, type MetricsSettings } from '../../../lib/metrics';
+import { convictSchema } from '../../../lib/settings/formats';
 
 /** The value of one series as prom-client reports it, or undefined when the series does not exist. */
 export async function sampleValue(
@@ -22,7 +23,7 @@ export async function sampleValue(
 
 /** `system.resources.metrics` as the settings layer would hand it over: defaults under `values`. */
 export function metricsSettings(values: Record<string, unknown>): MetricsSettings {
-  const config = convict(metricsSchema);
+  const config = convict(convictSchema(metricsSchema));
   config.load(values);
   config.validate({ allowed: 'strict' });
   return config.getProperties();

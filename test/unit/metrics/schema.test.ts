@@ -2,9 +2,10 @@ import convict from 'convict';
 import { tmpdir } from 'node:os';
 
 import { metricsSchema } from '../../../lib/metrics';
+import { convictSchema } from '../../../lib/settings/formats';
 
 function load(values: Record<string, unknown>) {
-  return convict(metricsSchema).load(values).validate({ allowed: 'strict' });
+  return convict(convictSchema(metricsSchema)).load(values).validate({ allowed: 'strict' });
 }
 
 describe('metricsSchema', () => {

@@ -1,4 +1,5 @@
 import { loadYaml } from '../../../settings/file-layer';
+import type { ServiceIdentifier } from '../../../container/injection';
 import { CodecError } from '../errors';
 
 /**
@@ -35,49 +36,80 @@ export const rawCodec: Codec<Buffer | string> = {
   decode: (bytes) => bytes,
 };
 
-const byName = new Map<string, Codec>([
-  ['json', jsonCodec],
-  ['yaml', yamlCodec],
-  ['raw', rawCodec as Codec],
-]);
-const byContentType = new Map<string, Codec>([...byName.values()].map((codec) => [codec.contentType, codec]));
+const BUILT_IN: Readonly<Record<string, Codec>> = {
+  json: jsonCodec,
+  yaml: yamlCodec,
+  raw: rawCodec as Codec,
+};
 
-/** Makes `codec` usable by name (in the `codec` setting and per call) and for decoding by its content type. */
-export function registerCodec<T>(name: string, codec: Codec<T>): void {
-  const taken = byName.get(name) ?? byContentType.get(codec.contentType);
-  if (taken !== undefined && taken !== codec) {
-    throw new CodecError(
-      'CODEC_DUPLICATE',
-      `a codec named '${name}' or for content type '${codec.contentType}' is already registered`,
-    );
+/**
+ * The codecs of one service: the built-in `json`, `yaml` and `raw`, and those its module adds
+ * (`providers: [{ provide: CODECS, useValue: new Codecs({ msgpack }) }]`). Per service, not per
+ * process: two services in one process may give one name two codecs.
+ */
+export class Codecs {
+  private readonly byName = new Map<string, Codec>();
+  private readonly byContentType = new Map<string, Codec>();
+
+  constructor(codecs: Readonly<Record<string, Codec>> = {}) {
+    for (const [name, codec] of Object.entries(BUILT_IN)) this.add(name, codec);
+    for (const [name, codec] of Object.entries(codecs)) this.add(name, codec);
   }
-  byName.set(name, codec as Codec);
-  byContentType.set(codec.contentType, codec as Codec);
+
+  /** The codec by its name (the `codec` setting, `{ codec }` per call). */
+  named(name: string): Codec {
+    const codec = this.byName.get(name);
+    if (codec === undefined) {
+      throw new CodecError(
+        'CODEC_UNKNOWN',
+        `no codec named '${name}'; registered: ${[...this.byName.keys()].join(', ')} (add one with the CODECS provider)`,
+      );
+    }
+    return codec;
+  }
+
+  /** The codec for a message's content type (parameters such as `; charset=utf-8` ignored). */
+  forContentType(contentType: string): Codec {
+    const codec =
+      this.byContentType.get(contentType) ??
+      this.byContentType.get(contentType.split(';', 1)[0].trim().toLowerCase());
+    if (codec === undefined) {
+      throw new CodecError(
+        'CODEC_UNKNOWN_CONTENT_TYPE',
+        `no codec registered for content type '${contentType}'`,
+      );
+    }
+    return codec;
+  }
+
+  /** Decodes by `contentType`, or with `fallback` when the message carries none. */
+  decode(bytes: Buffer, contentType: string | undefined, fallback: Codec): unknown {
+    const codec =
+      contentType === undefined || contentType === '' ? fallback : this.forContentType(contentType);
+    try {
+      return codec.decode(bytes);
+    } catch (error) {
+      throw new CodecError('CODEC_DECODE', `${codec.contentType} cannot decode it: ${messageOf(error)}`, {
+        cause: error,
+      });
+    }
+  }
+
+  private add(name: string, codec: Codec): void {
+    const taken = this.byName.get(name) ?? this.byContentType.get(codec.contentType);
+    if (taken !== undefined && taken !== codec) {
+      throw new CodecError(
+        'CODEC_DUPLICATE',
+        `a codec named '${name}' or for content type '${codec.contentType}' is already registered`,
+      );
+    }
+    this.byName.set(name, codec);
+    this.byContentType.set(codec.contentType, codec);
+  }
 }
 
-export function codecNamed(name: string): Codec {
-  const codec = byName.get(name);
-  if (codec === undefined) {
-    throw new CodecError(
-      'CODEC_UNKNOWN',
-      `no codec named '${name}'; registered: ${[...byName.keys()].join(', ')} (registerCodec adds one)`,
-    );
-  }
-  return codec;
-}
-
-/** The codec for a message's content type (parameters such as `; charset=utf-8` ignored). */
-export function codecFor(contentType: string): Codec {
-  const codec =
-    byContentType.get(contentType) ?? byContentType.get(contentType.split(';', 1)[0].trim().toLowerCase());
-  if (codec === undefined) {
-    throw new CodecError(
-      'CODEC_UNKNOWN_CONTENT_TYPE',
-      `no codec registered for content type '${contentType}'`,
-    );
-  }
-  return codec;
-}
+/** The service's codecs (a `Codecs`), injected by the resources that encode messages; built-ins only unless provided. */
+export const CODECS: ServiceIdentifier<Codecs> = Symbol.for('keel.CODECS');
 
 export function encodeWith(codec: Codec, value: unknown, what: string): Buffer {
   try {
@@ -90,18 +122,6 @@ export function encodeWith(codec: Codec, value: unknown, what: string): Buffer {
         cause: error,
       },
     );
-  }
-}
-
-/** Decodes by `contentType`, or with `fallback` when the message carries none. */
-export function decodeMessage(bytes: Buffer, contentType: string | undefined, fallback: Codec): unknown {
-  const codec = contentType === undefined || contentType === '' ? fallback : codecFor(contentType);
-  try {
-    return codec.decode(bytes);
-  } catch (error) {
-    throw new CodecError('CODEC_DECODE', `${codec.contentType} cannot decode it: ${messageOf(error)}`, {
-      cause: error,
-    });
   }
 }
 

@@ -4,7 +4,7 @@ import type { Channel, ConsumeMessage, MessagePropertyHeaders, Options } from 'a
 import type { Log } from '../../../lifecycle/log';
 import type { Counter, Histogram } from '../../../metrics';
 import { REQUEST_ID_HEADER, withRequestId } from '../../../context';
-import { decodeMessage, encodeWith, type Codec } from '../codecs/codec';
+import { encodeWith, type Codec, type Codecs } from '../codecs/codec';
 import { deadLetterQueue, type Link, type Session } from '../connection/link';
 import { ERROR_CODE_HEADER, ERROR_HEADER } from '../connection/requester';
 import type { AmqpSettings } from '../settings';
@@ -35,6 +35,8 @@ export interface ConsumerContext {
   link: Link;
   settings: AmqpSettings;
   codec: Codec;
+  /** Every codec of the service: a message is decoded by its content type. */
+  codecs: Codecs;
   log: Log;
   meters(queue: string): QueueMeters;
   /** Counts handlers in flight, for the drain. */
@@ -138,7 +140,7 @@ export class Consumer {
 
     let value: unknown;
     try {
-      value = decodeMessage(content, contentType, context.codec);
+      value = context.codecs.decode(content, contentType, context.codec);
     } catch (error) {
       const reason = `cannot decode the message: ${(error as Error).message}`;
       context.log.warn({ queue: spec.queue, request_id: requestId, err: error }, `${spec.owner}: ${reason}`);

@@ -1,4 +1,6 @@
+import { addGraphCheck } from '../../../container/checks';
 import type { Log } from '../../../lifecycle/log';
+import { requireAmqpForHandlers } from './check';
 
 export type MessagePattern = 'subscribe' | 'respond' | 'pull';
 
@@ -54,6 +56,7 @@ function declare(pattern: MessagePattern, target: string, options: SubscribeOpti
     if (typeof descriptor.value !== 'function') {
       throw new TypeError(`@${pattern}('${target}') must decorate a method, not ${String(key)}`);
     }
+    addGraphCheck(prototype, requireAmqpForHandlers);
     const handlers = handlersByPrototype.get(prototype) ?? [];
     handlers.push({ pattern, target, key, resource: options.resource, queue: options.queue });
     handlersByPrototype.set(prototype, handlers);
