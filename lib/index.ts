@@ -95,5 +95,6 @@ export {
   type LoggingSettings,
   type LogProfile,
 } from './logging';
+export * from './contracts';
 export * from './resources/http';
 export * from './resources/amqp';

@@ -1,5 +1,4 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { RouterContext } from '@koa/router';
 import type { Log } from '../../lifecycle/log';
 import { RequestContextError } from './errors';
 
@@ -13,7 +12,8 @@ export interface HttpState {
   body?: unknown;
 }
 
-export type HttpContext = RouterContext<HttpState>;
+export type { HttpContext } from './contracts/types';
+import type { HttpContext } from './contracts/types';
 
 /**
  * What a route handler returns: a body, `reply(status, body)`, or nothing: 204 unless it
