@@ -28,4 +28,5 @@ export type CliErrorCode =
   | 'CLI_NO_SERVICE'
   | 'CLI_UNREACHABLE'
   | 'CLI_TARGET_NOT_EMPTY'
-  | 'CLI_BAD_NAME';
+  | 'CLI_BAD_NAME'
+  | 'CLI_NO_HTTP_SERVER';

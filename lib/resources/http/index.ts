@@ -12,6 +12,7 @@ export type {
   TypedContext,
 } from './contracts/types';
 export { ResponseContractError } from './contracts/validation';
+export { openApi, type OpenApiDocument, type OpenApiInfo } from './contracts/openapi';
 export { HttpReply, reply } from './reply';
 export {
   currentRequestId,

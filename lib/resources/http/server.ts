@@ -11,6 +11,13 @@ import type { MeterFactory } from '../../metrics';
 import type { SettingsView } from '../../settings/types';
 import { SchemaCompiler } from '../../contracts/validator';
 import type { HttpContext, HttpHandler, HttpState } from './context';
+import { instanceIdentity } from '../../identity/instance';
+import {
+  openApiDocument,
+  openApiInfoFor,
+  type DocumentedRoute,
+  type OpenApiDocument,
+} from './contracts/openapi';
 import { compileRouteChecks, type RouteChecks, type ValidationDefaults } from './contracts/validation';
 import type { HttpRouteOptions, NoOptions, RouteHandler } from './contracts/types';
 import { decoratedRoutes, type DecoratedRoute, type HttpMethod } from './decorators';
@@ -34,6 +41,8 @@ export class HttpServerResource {
   private readonly directRoutes = new DirectRoutes(this.router);
   /** Compiles the routes' schemas; ajv is loaded only once a route has one. */
   private readonly schemas = new SchemaCompiler();
+  private readonly documented: DocumentedRoute[] = [];
+  private document?: OpenApiDocument;
   private server?: Server;
   private drainer?: Drain;
   private routesMounted = false;
@@ -96,11 +105,43 @@ export class HttpServerResource {
     handler: RouteHandler<Path, O>,
     options?: O,
   ): void {
+    this.addRoute(method, path, handler as HttpHandler, options, `${this.name}_${method}_${path}`);
+  }
+
+  /**
+   * The OpenAPI 3.1 document of the routes this server serves (what `GET /openapi.json` answers
+   * with while `openapi.enabled`), `@openApi` declarations of the service's classes included.
+   */
+  openApiDocument(): OpenApiDocument {
+    this.document ??= openApiDocument(
+      { name: this.service.name, version: instanceIdentity().version },
+      this.documented,
+      openApiInfoFor(
+        this.service.graph.nodes.map(
+          (node) => (this.service.instance(node.name) as object | undefined)?.constructor,
+        ),
+        this.name,
+      ),
+    );
+    return this.document;
+  }
+
+  private addRoute(
+    method: HttpMethod,
+    path: string,
+    handler: HttpHandler,
+    options: HttpRouteOptions | undefined,
+    owner: string,
+  ): void {
+    if (options !== undefined) {
+      this.documented.push({ method, path, owner, options });
+      this.document = undefined;
+    }
     const checks =
       options === undefined
         ? undefined
         : compileRouteChecks(this.schemas, `${method} ${path}`, options, this.validationDefaults());
-    const serve = handler as HttpHandler;
+    const serve = handler;
     // A handler that answers synchronously is not awaited: one promise and one tick less per request.
     const layer = this.router.register(
       path,
@@ -122,6 +163,12 @@ export class HttpServerResource {
   async postStart(): Promise<void> {
     if (!this.routesMounted) {
       this.bindDecoratedRoutes();
+      const { enabled, path } = this.settings.value().openapi;
+      if (enabled === 'on' || (enabled === 'auto' && this.service.env.NODE_ENV !== 'production')) {
+        this.router.register(path, ['GET'], (ctx) => {
+          ctx.body = this.openApiDocument();
+        });
+      }
       // Last, so that middleware the service adds with `app.use` runs before its routes.
       this.app.use(this.directRoutes.middleware());
       this.routesMounted = true;
@@ -199,11 +246,12 @@ export class HttpServerResource {
       for (const declared of decoratedRoutes(owner)) {
         if (!this.serves(declared, servers, node.name)) continue;
         const handler = (owner as Record<string | symbol, HttpHandler>)[declared.key];
-        this.route(
+        this.addRoute(
           declared.method,
           declared.path,
-          (ctx: HttpContext) => handler.call(owner, ctx),
+          (ctx) => handler.call(owner, ctx),
           declared.options,
+          `${node.name}.${String(declared.key)}`,
         );
       }
     }

@@ -72,6 +72,14 @@ export const httpServerSchema = {
       default: 'auto',
     },
   },
+  openapi: {
+    enabled: {
+      doc: "Serve the OpenAPI 3.1 document of this server's routes at openapi.path: auto (not when NODE_ENV is production), on or off",
+      format: ['auto', 'on', 'off'],
+      default: 'auto',
+    },
+    path: { doc: 'Path of the OpenAPI document', format: String, default: '/openapi.json' },
+  },
   cors: {
     enabled: { doc: 'Answer cross-origin requests', format: Boolean, default: false },
     origins: {
@@ -118,6 +126,7 @@ export interface HttpServerSettings {
   access_log: boolean;
   expose_errors: 'auto' | 'always' | 'never';
   validation: { unknown_properties: 'strip' | 'reject' | 'allow'; responses: 'auto' | 'on' | 'off' };
+  openapi: { enabled: 'auto' | 'on' | 'off'; path: string };
   cors: CorsSettings;
 }
 
