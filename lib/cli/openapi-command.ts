@@ -21,9 +21,7 @@ Read from the @http routes and @openApi declarations of the classes; nothing is 
     const { loadService } = require('./load-service') as typeof import('./load-service');
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { buildGraph } = require('../container/graph') as typeof import('../container/graph');
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const documents =
-      require('../resources/http/contracts/openapi-graph') as typeof import('../resources/http/contracts/openapi-graph');
+    const documents = loadDocuments();
     const graph = buildGraph({ service: loadService(positionals[0], process.cwd()) });
     const servers = documents.httpServersOf(graph);
     const shown = servers.map((name) => `'${name}'`).join(', ');
@@ -44,3 +42,10 @@ Read from the @http routes and @openApi declarations of the classes; nothing is 
     return 0;
   },
 };
+
+type Documents = typeof import('../resources/http/contracts/openapi-graph');
+
+function loadDocuments(): Documents {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('../resources/http/contracts/openapi-graph') as Documents;
+}

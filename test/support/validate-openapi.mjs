@@ -1,5 +1,6 @@
 // Validates the OpenAPI document on stdin with @seriousme/openapi-schema-validator (an ES module,
 // which jest's CommonJS cannot load); prints { valid, errors } as JSON.
+import { Buffer } from 'node:buffer';
 import { Validator } from '@seriousme/openapi-schema-validator';
 
 const chunks = [];
