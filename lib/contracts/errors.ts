@@ -1,7 +1,10 @@
-export type ContractErrorCode = 'MISSING_DEPENDENCY' | 'INVALID_SCHEMA' | 'INVALID_MESSAGE';
+import type { CodesOf } from '../errors/codes';
+import { KeelError } from '../errors/keel-error';
+
+export type ContractErrorCode = CodesOf<'ContractError'>;
 
 /** A schema that cannot be used, its validator missing, or a message that does not match its schema. */
-export class ContractError extends Error {
+export class ContractError extends KeelError {
   override readonly name = 'ContractError';
   constructor(
     readonly code: ContractErrorCode,
@@ -12,7 +15,7 @@ export class ContractError extends Error {
     this.problems = options?.problems ?? [];
   }
 
-  /** For INVALID_MESSAGE: what did not match, each with its JSON pointer. */
+  /** For CONTRACT_INVALID_MESSAGE: what did not match, each with its JSON pointer. */
   readonly problems: readonly Problem[];
 }
 

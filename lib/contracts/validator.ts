@@ -46,7 +46,7 @@ export class SchemaCompiler {
       every = this.ajv(mode, true).compile(json);
     } catch (error) {
       throw new ContractError(
-        'INVALID_SCHEMA',
+        'CONTRACT_INVALID_SCHEMA',
         `${where}: the schema is not valid JSON Schema: ${(error as Error).message}`,
         {
           cause: error,
@@ -148,7 +148,7 @@ function loadAjv(): AjvModules {
     modules = { Ajv: ajv.default, addFormats: formats.default };
   } catch (error) {
     throw new ContractError(
-      'MISSING_DEPENDENCY',
+      'CONTRACT_MISSING_DEPENDENCY',
       `schemas are validated with ajv and ajv-formats, which cannot be loaded: ${(error as Error).message} (npm install ajv ajv-formats)`,
       { cause: error },
     );

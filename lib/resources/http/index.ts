@@ -14,18 +14,13 @@ export type {
 export { ResponseContractError } from './contracts/validation';
 export { openApi, type OpenApiDocument, type OpenApiInfo } from './contracts/openapi';
 export { HttpReply, reply } from './reply';
+export type { HttpContext, HttpHandler, HttpState } from './context';
+export { parseBody, parseForm, parseJson, CONTENT_CODINGS, type FormFields } from './body';
 export {
-  currentRequestId,
-  enableRequestContext,
-  requestContextByDefault,
-  type HttpContext,
-  type HttpHandler,
-  type HttpState,
-} from './context';
-export {
+  HttpBodyError,
   HttpClientError,
   HttpRouteError,
-  RequestContextError,
+  type HttpBodyErrorCode,
   type HttpClientErrorCode,
   type HttpRouteErrorCode,
 } from './errors';

@@ -1,4 +1,5 @@
 import type { Problem } from '../../../contracts/errors';
+import { KeelError } from '../../../errors/keel-error';
 import {
   PROBLEM_CONTENT_TYPE,
   validationProblem,
@@ -33,9 +34,9 @@ export interface RouteChecks {
 const PARTS: readonly RequestPart[] = ['params', 'query', 'headers', 'body'];
 
 /** A route's answer that does not match its declared schema: a 500, logged with the route and pointers. */
-export class ResponseContractError extends Error {
+export class ResponseContractError extends KeelError {
   override readonly name = 'ResponseContractError';
-  readonly code = 'RESPONSE_MISMATCH';
+  readonly code = 'HTTP_RESPONSE_MISMATCH';
   readonly status = 500;
   constructor(
     message: string,
