@@ -17,7 +17,14 @@ export interface CheckMode {
 export type UnknownProperties = 'strip' | 'reject' | 'allow';
 
 /** The outcome of a check: the value (coerced, stripped, defaults filled in) or every problem. */
-export type CheckResult = { ok: true; value: unknown } | { ok: false; problems: Problem[] };
+export type CheckResult =
+  | { ok: true; value: unknown }
+  | {
+      ok: false;
+      problems: Problem[];
+      /** False when only the first problem was looked for (`listAll: false`). */
+      complete: boolean;
+    };
 
 /** `listAll: false` reports the first problem only, for values too large to list every problem of. */
 export type Check = (value: unknown, listAll?: boolean) => CheckResult;
@@ -57,12 +64,13 @@ export class SchemaCompiler {
       try {
         // The fast check stops at the first problem; only a failing value pays for the full list.
         if (first(value)) return { ok: true, value };
-        if (listAll && !every(value)) return { ok: false, problems: problemsOf(every.errors ?? []) };
-        return { ok: false, problems: problemsOf(first.errors ?? []) };
+        if (listAll && !every(value))
+          return { ok: false, problems: problemsOf(every.errors ?? []), complete: true };
+        return { ok: false, problems: problemsOf(first.errors ?? []), complete: false };
       } catch (error) {
         // A recursive schema over a value nested deeper than the stack: a problem of the value.
         if (error instanceof RangeError)
-          return { ok: false, problems: [{ pointer: '', detail: 'is nested too deeply' }] };
+          return { ok: false, problems: [{ pointer: '', detail: 'is nested too deeply' }], complete: true };
         throw error;
       }
     };

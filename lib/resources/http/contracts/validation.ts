@@ -87,7 +87,7 @@ export function compileRouteChecks(
         }
         problems ??= [];
         for (const problem of result.problems) problems.push({ in: part, ...problem });
-        if (!listAll) {
+        if (!result.complete) {
           const detail = `further problems are not listed for a body over ${LIST_ALL_PROBLEMS_MAX_BYTES} bytes`;
           problems.push({ in: part, pointer: '', detail });
         }
