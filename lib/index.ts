@@ -98,3 +98,4 @@ export {
 } from './logging';
 export * from './resources/http';
 export * from './resources/amqp';
+export * from './tracing';
