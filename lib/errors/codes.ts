@@ -469,6 +469,12 @@ export const ERROR_CODES = {
     meaning: '`keel new` was given a name that is not a valid service name.',
     action: 'Use lowercase letters, digits and `_`, starting with a letter (or choose one with `--name`).',
   },
+  TRACING_MISSING_PACKAGE: {
+    raisedBy: ['TracingError'],
+    meaning:
+      '`system.tracing.enabled` is true, but an OpenTelemetry package it needs (the SDK, or the chosen exporter) is not installed.',
+    action: 'Install the package the message names (`npm install @opentelemetry/...`), or turn tracing off.',
+  },
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 export type KeelErrorCode = keyof typeof ERROR_CODES;
