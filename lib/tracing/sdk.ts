@@ -86,7 +86,10 @@ function exporterFor(settings: TracingSettings, loaded: Loaded): OtelSdk.SpanExp
       });
     }
     case 'zipkin': {
-      const { ZipkinExporter } = requirePeer<typeof Zipkin>('@opentelemetry/exporter-zipkin', "exporter: 'zipkin'");
+      const { ZipkinExporter } = requirePeer<typeof Zipkin>(
+        '@opentelemetry/exporter-zipkin',
+        "exporter: 'zipkin'",
+      );
       return new ZipkinExporter({ url: endpoint, headers: settings.headers });
     }
     case 'console':
