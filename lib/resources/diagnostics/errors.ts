@@ -1,7 +1,9 @@
-export type DiagnosticsErrorCode = 'NOT_STARTED' | 'SNAPSHOT_IN_PROGRESS';
+import { KeelError, type CodesOf } from '../../errors';
+
+export type DiagnosticsErrorCode = CodesOf<'DiagnosticsError'>;
 
 /** A diagnostics request that cannot be served now (the resource is not running, or is busy). */
-export class DiagnosticsError extends Error {
+export class DiagnosticsError extends KeelError {
   override readonly name = 'DiagnosticsError';
   constructor(
     readonly code: DiagnosticsErrorCode,

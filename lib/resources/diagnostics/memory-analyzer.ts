@@ -83,8 +83,12 @@ export class MemoryAnalyzerResource {
     // Refused now, not at the first snapshot, when the folder is unsafe.
     await files.next();
     this.files = files;
-    // Loaded here: node:inspector and node:v8 cost tens of ms to load, a price only an enabled analyzer pays.
-    const [{ Session }, v8] = await Promise.all([import('node:inspector/promises'), import('node:v8')]);
+    // Required here: node:inspector and node:v8 cost tens of ms to load, a price only an enabled analyzer
+    // pays (`require`, not `import()`: jest's vm refuses a dynamic import inside Keel's bundle).
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const { Session } = require('node:inspector/promises') as typeof import('node:inspector/promises');
+    const v8 = require('node:v8') as typeof import('node:v8');
+    /* eslint-enable @typescript-eslint/no-require-imports */
     this.v8 = v8;
     const session = new Session();
     session.connect();
@@ -151,16 +155,18 @@ export class MemoryAnalyzerResource {
   /**
    * Writes a `.heapsnapshot` into `directory` (0600), blocking the event loop while V8 writes it:
    * seconds for a large heap. One at a time: while one is written, another call rejects with
-   * `DiagnosticsError` `SNAPSHOT_IN_PROGRESS` (429 on `/debug/heap-snapshot`), so a flood of
+   * `DiagnosticsError` `DIAGNOSTICS_SNAPSHOT_IN_PROGRESS` (429 on `/debug/heap-snapshot`), so a flood of
    * requests cannot stall the service once for each.
    */
   writeHeapSnapshot(): Promise<HeapSnapshotFile> {
     if (this.files === undefined || this.v8 === undefined)
-      return Promise.reject(new DiagnosticsError('NOT_STARTED', 'the memory analyzer is not running'));
+      return Promise.reject(
+        new DiagnosticsError('DIAGNOSTICS_NOT_STARTED', 'the memory analyzer is not running'),
+      );
     if (this.snapshotting !== undefined)
       return Promise.reject(
         new DiagnosticsError(
-          'SNAPSHOT_IN_PROGRESS',
+          'DIAGNOSTICS_SNAPSHOT_IN_PROGRESS',
           'a heap snapshot is being written; ask again once it is done',
         ),
       );
@@ -182,7 +188,7 @@ export class MemoryAnalyzerResource {
       return { status: 200, body: await this.writeHeapSnapshot() };
     } catch (error) {
       if (!(error instanceof DiagnosticsError)) throw error;
-      const busy = error.code === 'SNAPSHOT_IN_PROGRESS';
+      const busy = error.code === 'DIAGNOSTICS_SNAPSHOT_IN_PROGRESS';
       return {
         status: busy ? 429 : 503,
         body: { error: error.message },

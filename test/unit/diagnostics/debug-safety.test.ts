@@ -160,7 +160,9 @@ describe('diagnostics files', () => {
       expect(analyzer.directory).toBe(folder);
       expect(lstatSync(folder).mode & 0o777).toBe(0o700);
       const first = analyzer.writeHeapSnapshot();
-      await expect(analyzer.writeHeapSnapshot()).rejects.toMatchObject({ code: 'SNAPSHOT_IN_PROGRESS' });
+      await expect(analyzer.writeHeapSnapshot()).rejects.toMatchObject({
+        code: 'DIAGNOSTICS_SNAPSHOT_IN_PROGRESS',
+      });
       const { file } = await first;
       expect(path.dirname(file)).toBe(folder);
       expect(lstatSync(file).mode & 0o777).toBe(0o600);
