@@ -108,5 +108,6 @@ export {
   type LoggingSettings,
   type LogProfile,
 } from './logging';
+export * from './context';
 export * from './resources/http';
 export * from './resources/amqp';
