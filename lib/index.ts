@@ -97,3 +97,4 @@ export {
 } from './logging';
 export * from './resources/http';
 export * from './resources/amqp';
+export * from './resources/postgres';
