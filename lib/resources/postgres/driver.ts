@@ -11,7 +11,7 @@ export function loadPg(resource: string): PgModule {
     'pg',
     (cause) =>
       new PostgresError(
-        'MISSING_DEPENDENCY',
+        'POSTGRES_MISSING_DEPENDENCY',
         `PostgresResource '${resource}' needs the package pg, which is not installed: npm install pg`,
         { cause },
       ),

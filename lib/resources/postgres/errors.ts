@@ -1,12 +1,13 @@
-export type PostgresErrorCode =
-  'MISSING_DEPENDENCY' | 'CONNECT_FAILED' | 'NOT_STARTED' | 'STOPPED' | 'POOL_TIMEOUT' | 'QUERY_FAILED';
+import { KeelError, type CodesOf } from '../../errors';
+
+export type PostgresErrorCode = CodesOf<'PostgresError'>;
 
 /**
  * A failure of a PostgresResource: its library, its connection, its pool, or a query the server
  * refused. `sqlState` is the server's SQLSTATE (`23505`, `57014`, ...) when it answered with one.
  * No message carries the password: the server never sends it back, and what Keel adds is masked.
  */
-export class PostgresError extends Error {
+export class PostgresError extends KeelError {
   override readonly name = 'PostgresError';
   readonly sqlState?: string;
   /** The caller-given name of the query (`QueryOptions.name`), if any. */

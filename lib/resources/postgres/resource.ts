@@ -173,7 +173,7 @@ export class PostgresResource implements Queryable {
           this.pool = undefined;
           await pool.end().catch(() => undefined);
           throw new PostgresError(
-            'CONNECT_FAILED',
+            'POSTGRES_CONNECT_FAILED',
             `postgres '${this.name}' cannot connect to ${this.target} after ${attempt} attempt(s): ${this.describe(error)}`,
             { cause: error, sqlState: sqlStateOf(error) },
           );
@@ -284,7 +284,7 @@ export class PostgresResource implements Queryable {
         done
           ? Promise.reject<QueryResult<R>>(
               new PostgresError(
-                'QUERY_FAILED',
+                'POSTGRES_QUERY_FAILED',
                 `postgres '${this.name}': a query on a transaction that has ended`,
                 {
                   query: queryOptions?.name,
@@ -334,7 +334,7 @@ export class PostgresResource implements Queryable {
       this.timer(name).error.observe((performance.now() - began) / 1000);
       if (isConnectionError(error)) this.lost(error);
       throw new PostgresError(
-        'QUERY_FAILED',
+        'POSTGRES_QUERY_FAILED',
         `postgres '${this.name}' query ${name === undefined ? '' : `'${name}' `}failed: ${this.describe(error)}`,
         { cause: error, sqlState: sqlStateOf(error), query: name },
       );
@@ -345,7 +345,7 @@ export class PostgresResource implements Queryable {
     const pool = this.pool;
     if (pool === undefined || this.stopping) {
       throw new PostgresError(
-        this.stopping ? 'STOPPED' : 'NOT_STARTED',
+        this.stopping ? 'POSTGRES_STOPPED' : 'POSTGRES_NOT_STARTED',
         `postgres '${this.name}' is ${this.stopping ? 'stopping' : 'not started'}`,
         { query: name },
       );
@@ -378,14 +378,14 @@ export class PostgresResource implements Queryable {
     if ((error as Error).message === CHECKOUT_TIMEOUT) {
       this.meters.timeouts.inc();
       return new PostgresError(
-        'POOL_TIMEOUT',
+        'POSTGRES_POOL_TIMEOUT',
         `postgres '${this.name}': no connection free within ${acquire_timeout_ms} ms (pool.acquire_timeout_ms); all ${max} (pool.max) are in use${name === undefined ? '' : `, query '${name}'`}`,
         { cause: error, query: name },
       );
     }
     if (isConnectionError(error)) this.lost(error);
     return new PostgresError(
-      'CONNECT_FAILED',
+      'POSTGRES_CONNECT_FAILED',
       `postgres '${this.name}' cannot connect to ${this.target}: ${this.describe(error)}`,
       {
         cause: error,
@@ -535,7 +535,7 @@ export class PostgresResource implements Queryable {
         return readFileSync(file, 'utf8');
       } catch (error) {
         throw new PostgresError(
-          'CONNECT_FAILED',
+          'POSTGRES_CONNECT_FAILED',
           `postgres '${this.name}': cannot read tls.${key} ${file}: ${(error as Error).message}`,
           {
             cause: error,
@@ -572,7 +572,7 @@ function sqlStateOf(error: unknown): string | undefined {
 
 function isConnectionError(error: unknown): boolean {
   if (error instanceof PostgresError)
-    return error.code === 'CONNECT_FAILED' || isConnectionError(error.cause);
+    return error.code === 'POSTGRES_CONNECT_FAILED' || isConnectionError(error.cause);
   const state = sqlStateOf(error);
   if (state !== undefined) return state.startsWith('08') || CONNECTION_STATES.has(state);
   const code = (error as { code?: unknown } | undefined)?.code;
@@ -589,7 +589,7 @@ function beginStatement({ isolation, readOnly }: TransactionOptions): string {
     // Spliced into the statement: only the levels there are, never a caller's text.
     if (!ISOLATION_LEVELS.includes(isolation)) {
       throw new PostgresError(
-        'QUERY_FAILED',
+        'POSTGRES_QUERY_FAILED',
         `unknown isolation level ${JSON.stringify(isolation)}; one of ${ISOLATION_LEVELS.join(', ')}`,
       );
     }

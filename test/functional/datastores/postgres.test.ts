@@ -103,14 +103,18 @@ describeWithPostgres('PostgresResource against a real PostgreSQL', () => {
       .query('INSERT INTO accounts VALUES (1, $1, 0)', ['eve'], { name: 'insert_account' })
       .catch((error: unknown) => error);
     expect(duplicate).toBeInstanceOf(PostgresError);
-    expect(duplicate).toMatchObject({ code: 'QUERY_FAILED', sqlState: '23505', query: 'insert_account' });
+    expect(duplicate).toMatchObject({
+      code: 'POSTGRES_QUERY_FAILED',
+      sqlState: '23505',
+      query: 'insert_account',
+    });
     expect(String(duplicate)).toContain(
       "postgres 'postgres' query 'insert_account' failed: duplicate key value",
     );
 
     // A failed statement inside the transaction: rolled back, the error is the statement's.
     const inner = await postgres.transaction((tx) => tx.query('SELECT 1/0')).catch((error: unknown) => error);
-    expect(inner).toMatchObject({ code: 'QUERY_FAILED', sqlState: '22012' });
+    expect(inner).toMatchObject({ code: 'POSTGRES_QUERY_FAILED', sqlState: '22012' });
     expect(postgres.poolState.inUse).toBe(0);
 
     const metrics = await app.meters.render();
@@ -134,7 +138,7 @@ describeWithPostgres('PostgresResource against a real PostgreSQL', () => {
     expect(postgres.poolState.waiting).toBe(1);
     const timedOut = await waiting;
     expect(timedOut).toBeInstanceOf(PostgresError);
-    expect(timedOut).toMatchObject({ code: 'POOL_TIMEOUT', query: 'starved' });
+    expect(timedOut).toMatchObject({ code: 'POSTGRES_POOL_TIMEOUT', query: 'starved' });
     expect(String(timedOut)).toContain(
       'no connection free within 300 ms (pool.acquire_timeout_ms); all 2 (pool.max) are in use',
     );
@@ -157,7 +161,7 @@ describeWithPostgres('PostgresResource against a real PostgreSQL', () => {
     );
     expect(await readiness(app)).toBe(503);
     const down = await postgres.query('SELECT 1').catch((error: unknown) => error);
-    expect(down).toMatchObject({ code: 'CONNECT_FAILED' });
+    expect(down).toMatchObject({ code: 'POSTGRES_CONNECT_FAILED' });
     await server.startServer();
     await until(() => statusOf(app).status === 'STARTED', 10_000, 'STARTED again');
     expect(await readiness(app)).toBe(200);
@@ -212,7 +216,7 @@ describeWithPostgres('PostgresResource against a real PostgreSQL', () => {
     expect(outcomes).toHaveLength(20);
     for (const { query, outcome, sqlState } of outcomes) {
       if (query % 2 === 0) expect(outcome).toBe('finished');
-      else expect([outcome, sqlState]).toEqual(['QUERY_FAILED', '57014']);
+      else expect([outcome, sqlState]).toEqual(['POSTGRES_QUERY_FAILED', '57014']);
     }
     expect(worker.output()).toContain(
       "postgres 'postgres': 10 queries still running after 3000 ms were cancelled",

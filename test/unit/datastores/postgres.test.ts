@@ -44,6 +44,8 @@ describe('PostgresResource without a server', () => {
 
   it('refuses queries before start', async () => {
     const app = await Test.createMicroservice(Billing, { log: quietLog() }).compile();
-    await expect(app.get(PostgresResource).query('SELECT 1')).rejects.toMatchObject({ code: 'NOT_STARTED' });
+    await expect(app.get(PostgresResource).query('SELECT 1')).rejects.toMatchObject({
+      code: 'POSTGRES_NOT_STARTED',
+    });
   });
 });
