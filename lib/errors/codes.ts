@@ -278,8 +278,9 @@ export const ERROR_CODES = {
   },
   REQUEST_CONTEXT_OFF: {
     raisedBy: ['RequestContextError'],
-    meaning: '`currentRequestId()` was called while the request context is off (Node 20 and 22 by default).',
-    action: "Call `enableRequestContext()` in the service's constructor, or use `contextRequestId()`.",
+    meaning: '`currentRequestId()` was called while the request context is off (Node 20 and 22, by default).',
+    action:
+      "Call `useRequestContext()` on the service's `ServiceHandle` (`@inject(SERVICE)`), or `enableRequestContext()` at startup; `contextRequestId()` never throws.",
   },
 
   // AMQP

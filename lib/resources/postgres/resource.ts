@@ -11,7 +11,7 @@ import type { Counter, Gauge, Histogram, MeterFactory } from '../../metrics';
 import { sleep } from '../../settings/backoff';
 import { maskText } from '../../settings/redact';
 import type { SettingsView } from '../../settings/types';
-import { contextRequestId } from '../http/context';
+import { contextRequestId } from '../../context';
 import { loadPg, type PgModule } from './driver';
 import { PostgresError } from './errors';
 import { postgresSchema, type PostgresSettings } from './settings';
@@ -150,6 +150,7 @@ export class PostgresResource implements Queryable {
   async start(): Promise<void> {
     const settings = this.settings.value();
     this.pg = loadPg(this.name);
+    if (settings.request_context !== 'off') this.service.useRequestContext();
     this.stopping = false;
     this.outage = undefined;
     const pool = new this.pg.Pool(this.poolConfig(settings));

@@ -6,6 +6,7 @@ import {
   PostgresResource,
   ReportServerResource,
   Test,
+  withRequestId,
 } from '../../../lib';
 import { deferred, quietLog, until } from '../../support/async';
 import { describeWithPostgres, PostgresServer } from '../../support/postgres';
@@ -126,6 +127,24 @@ describeWithPostgres('PostgresResource against a real PostgreSQL', () => {
     );
     expect(metrics).toMatch(/postgres_pool_in_use\{[^}]*\} 0/);
     expect(JSON.stringify(records)).not.toContain(server.password);
+  }, 30_000);
+
+  it('request_context: the request id reaches the server as a comment or as application_name; off by default', async () => {
+    const ask = async (app: App) =>
+      withRequestId('req-42*/', () =>
+        app
+          .get(PostgresResource)
+          .query<{ query: string; app: string }>(
+            "SELECT current_query() AS query, current_setting('application_name') AS app",
+          ),
+      );
+    const off = (await ask(await start(byFields()))).rows[0];
+    expect(off).toEqual({ query: expect.not.stringContaining('req-42') as unknown, app: 'ledger' });
+    const comment = (await ask(await start({ ...byFields(), request_context: 'comment' }))).rows[0];
+    // What is not a word, '.', ':' or '-' is left out: an id cannot close the comment.
+    expect(comment.query).toMatch(/^\/\* request_id=req-42 \*\/ SELECT current_query/);
+    const named = (await ask(await start({ ...byFields(), request_context: 'application_name' }))).rows[0];
+    expect(named.app).toBe('ledger req-42');
   }, 30_000);
 
   it('pool exhaustion: a query waits for a connection, then fails with POOL_TIMEOUT; served once one is free', async () => {
