@@ -409,6 +409,19 @@ export const ERROR_CODES = {
     action: 'Depend on `Discovery` so that it starts first.',
   },
 
+  // Diagnostics
+  DIAGNOSTICS_NOT_STARTED: {
+    raisedBy: ['DiagnosticsError'],
+    meaning: 'A heap snapshot was asked of a memory analyzer that is not running (disabled or stopped).',
+    action: 'Enable `system.resources.memory_analyzer` and ask once it has started.',
+  },
+  DIAGNOSTICS_SNAPSHOT_IN_PROGRESS: {
+    raisedBy: ['DiagnosticsError'],
+    meaning:
+      'A heap snapshot was asked while another is being written; answered 429 on `/debug/heap-snapshot`.',
+    action: 'Ask again once the first is written (each blocks the event loop while V8 writes it).',
+  },
+
   // Worker pool
   WORKER_POOL_NOT_STARTED: {
     raisedBy: ['WorkerPoolError'],
