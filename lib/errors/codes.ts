@@ -366,6 +366,38 @@ export const ERROR_CODES = {
     action: 'Give each codec its own name and content type.',
   },
 
+  // PostgreSQL
+  POSTGRES_MISSING_DEPENDENCY: {
+    raisedBy: ['PostgresError'],
+    meaning: 'pg is not installed.',
+    action: '`npm install pg`.',
+  },
+  POSTGRES_CONNECT_FAILED: {
+    raisedBy: ['PostgresError'],
+    meaning: 'The server could not be reached or refused the login (`sqlState` says why, e.g. 28P01).',
+    action: "Check the resource's `url` (or host, port, user, password) and that the server is up.",
+  },
+  POSTGRES_NOT_STARTED: {
+    raisedBy: ['PostgresError'],
+    meaning: 'A query before the `PostgresResource` started.',
+    action: 'Query from a start hook of a resource that depends on it, or later.',
+  },
+  POSTGRES_STOPPED: {
+    raisedBy: ['PostgresError'],
+    meaning: 'A query after the `PostgresResource` began to stop.',
+    action: 'Stop querying once the service stops.',
+  },
+  POSTGRES_POOL_TIMEOUT: {
+    raisedBy: ['PostgresError'],
+    meaning: 'Every connection of the pool stayed in use for `pool.acquire_timeout_ms`.',
+    action: "Raise `pool.max` (within the server's max_connections), or shorten what holds connections.",
+  },
+  POSTGRES_QUERY_FAILED: {
+    raisedBy: ['PostgresError'],
+    meaning: 'The server refused a statement; `sqlState` is its SQLSTATE, `query` the name given.',
+    action: 'Read the SQLSTATE (23505 unique violation, 57014 cancelled, ...).',
+  },
+
   // Registry and discovery
   REGISTRY_NO_ETCD: {
     raisedBy: ['RegistryError'],
@@ -376,6 +408,19 @@ export const ERROR_CODES = {
     raisedBy: ['RegistryError'],
     meaning: '`Discovery` was asked before it started.',
     action: 'Depend on `Discovery` so that it starts first.',
+  },
+
+  // Diagnostics
+  DIAGNOSTICS_NOT_STARTED: {
+    raisedBy: ['DiagnosticsError'],
+    meaning: 'A heap snapshot was asked of a memory analyzer that is not running (disabled or stopped).',
+    action: 'Enable `system.resources.memory_analyzer` and ask once it has started.',
+  },
+  DIAGNOSTICS_SNAPSHOT_IN_PROGRESS: {
+    raisedBy: ['DiagnosticsError'],
+    meaning:
+      'A heap snapshot was asked while another is being written; answered 429 on `/debug/heap-snapshot`.',
+    action: 'Ask again once the first is written (each blocks the event loop while V8 writes it).',
   },
 
   // Worker pool
@@ -470,6 +515,40 @@ export const ERROR_CODES = {
     raisedBy: ['CliError'],
     meaning: '`keel new` was given a name that is not a valid service name.',
     action: 'Use lowercase letters, digits and `_`, starting with a letter (or choose one with `--name`).',
+  },
+  CLI_NO_HTTP_SERVER: {
+    raisedBy: ['CliError'],
+    meaning: '`keel openapi` was given a service that has no `HttpServerResource`.',
+    action: 'Point it at the service that serves the routes.',
+  },
+  CONTRACT_MISSING_DEPENDENCY: {
+    raisedBy: ['ContractError'],
+    meaning: 'A schema was declared but ajv or ajv-formats (dependencies of Keel) cannot be loaded.',
+    action: '`npm install ajv ajv-formats`; check that the install is complete.',
+  },
+  CONTRACT_INVALID_SCHEMA: {
+    raisedBy: ['ContractError'],
+    meaning:
+      'A route or message schema is not valid JSON Schema; the message names the route or handler and part.',
+    action: 'Fix the schema (ajv names the keyword it refused).',
+  },
+  CONTRACT_INVALID_MESSAGE: {
+    raisedBy: ['ContractError'],
+    meaning:
+      'A message to publish, push or request does not match its schema (checked outside production); `problems` lists each pointer.',
+    action: 'Send a message the schema accepts, or change the schema.',
+  },
+  HTTP_RESPONSE_MISMATCH: {
+    raisedBy: ['ResponseContractError'],
+    meaning:
+      "A route answered with a body that does not match its status's response schema (checked outside production); the client got a 500.",
+    action: 'Read the logged route and pointers; fix the handler or the schema.',
+  },
+  TRACING_MISSING_PACKAGE: {
+    raisedBy: ['TracingError'],
+    meaning:
+      '`system.tracing.enabled` is true, but an OpenTelemetry package it needs (the SDK, or the chosen exporter) is not installed.',
+    action: 'Install the package the message names (`npm install @opentelemetry/...`), or turn tracing off.',
   },
 } as const satisfies Record<string, ErrorCodeInfo>;
 
