@@ -97,3 +97,24 @@ export {
 } from './logging';
 export * from './resources/http';
 export * from './resources/amqp';
+export {
+  Backoff,
+  CircuitBreaker,
+  Policy,
+  PolicyError,
+  type Attempt,
+  type AttemptOutcome,
+  type BackoffOptions,
+  type BreakerOptions,
+  type BreakerReport,
+  type BreakerState,
+  type BreakerTransition,
+  type BulkheadOptions,
+  type CallOptions,
+  type FailureRules,
+  type PolicyErrorCode,
+  type PolicyObserver,
+  type PolicyOptions,
+  type RejectionReason,
+  type RetryOptions,
+} from './resilience';

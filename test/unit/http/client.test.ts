@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Microservice, microservice, ReportServerResource, Test, type App } from '../../../lib';
+import { Microservice, microservice, PolicyError, ReportServerResource, Test, type App } from '../../../lib';
 import { http, HttpClientError, HttpClientResource, HttpServerResource } from '../../../lib/resources/http';
 import { quietLog } from '../../support/async';
 import { send } from './requests';
@@ -98,14 +98,25 @@ describe('HttpClientResource', () => {
     expect(upstream.seen[0].headers['content-type']).toBe('application/json');
   });
 
-  it('gives up with a TIMEOUT error when no answer comes in time', async () => {
+  it('gives up with RETRIES_EXHAUSTED, caused by a TIMEOUT, when no answer comes in time', async () => {
     upstream.behaviour = () => undefined;
     const failure = await client
       .get('/sheep', { timeoutMs: 100, retries: 1 })
       .catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(PolicyError);
+    expect(failure).toMatchObject({ code: 'RETRIES_EXHAUSTED', attempts: 2 });
+    expect((failure as PolicyError).cause).toBeInstanceOf(HttpClientError);
+    expect((failure as PolicyError).cause).toMatchObject({ code: 'TIMEOUT' });
+    expect(upstream.seen).toHaveLength(2);
+  });
+
+  it("gives up with the attempt's own TIMEOUT error when only one attempt was allowed", async () => {
+    upstream.behaviour = () => undefined;
+    const failure = await client
+      .get('/sheep', { timeoutMs: 100, retries: 0 })
+      .catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(HttpClientError);
     expect(failure).toMatchObject({ code: 'TIMEOUT' });
-    expect(upstream.seen).toHaveLength(2);
   });
 
   it('passes on the id of the request being served', async () => {
