@@ -79,6 +79,7 @@ export {
   MAX_TIMER_MS,
   type SettingsHealth,
   type SettingsOf,
+  type SettingsRule,
   type SettingsView,
   type SettingsIssue,
   type SettingsErrorCode,

@@ -31,3 +31,27 @@ export class RequestContextError extends Error {
   override readonly name = 'RequestContextError';
   readonly code = 'REQUEST_CONTEXT_OFF';
 }
+
+export type HttpBodyErrorCode =
+  | 'BODY_INVALID_JSON'
+  | 'BODY_PROTO_POISONING'
+  | 'BODY_UNSAFE_KEY'
+  | 'BODY_ENCODING_UNSUPPORTED'
+  | 'BODY_ENCODING_INVALID'
+  | 'BODY_TOO_LARGE';
+
+/** A request body refused while read or parsed; answered with `status` and the message (`expose`). */
+export class HttpBodyError extends Error {
+  override readonly name = 'HttpBodyError';
+  readonly expose = true;
+  readonly headers?: Readonly<Record<string, string>>;
+  constructor(
+    readonly code: HttpBodyErrorCode,
+    readonly status: number,
+    message: string,
+    options?: { cause?: unknown; headers?: Readonly<Record<string, string>> },
+  ) {
+    super(message, options);
+    this.headers = options?.headers;
+  }
+}
