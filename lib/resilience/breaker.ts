@@ -97,13 +97,13 @@ export class CircuitBreaker<T = unknown> {
     return { target: this.target, state: this.current, probeAt };
   }
 
-  /** Runs `call`, or throws `BREAKER_OPEN` without running it. */
+  /** Runs `call`, or throws `POLICY_BREAKER_OPEN` without running it. */
   async execute(call: () => Promise<T>): Promise<T> {
     try {
       return await this.policy.execute(call);
     } catch (error) {
       if (!(error instanceof cockatiel().BrokenCircuitError)) throw error;
-      throw new PolicyError('BREAKER_OPEN', `${this.target}: circuit breaker open`, this.target, 0, {
+      throw new PolicyError('POLICY_BREAKER_OPEN', `${this.target}: circuit breaker open`, this.target, 0, {
         cause: error,
       });
     }

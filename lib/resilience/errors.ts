@@ -1,11 +1,14 @@
-export type PolicyErrorCode = 'TIMEOUT' | 'BREAKER_OPEN' | 'BULKHEAD_FULL' | 'RETRIES_EXHAUSTED';
+import { KeelError, type CodesOf } from '../errors';
+
+export type PolicyErrorCode = CodesOf<'PolicyError'>;
 
 /**
- * A call the policy ended without a result: its total timeout passed (`TIMEOUT`), the target's
- * circuit breaker was open (`BREAKER_OPEN`), the bulkhead had no room (`BULKHEAD_FULL`), or every
- * attempt failed (`RETRIES_EXHAUSTED`, with the last attempt's error as `cause`).
+ * A call the policy ended without a result: its total timeout passed (`POLICY_TIMEOUT`), the
+ * target's circuit breaker was open (`POLICY_BREAKER_OPEN`), the bulkhead had no room
+ * (`POLICY_BULKHEAD_FULL`), or every attempt failed (`POLICY_RETRIES_EXHAUSTED`, with the last
+ * attempt's error as `cause`).
  */
-export class PolicyError extends Error {
+export class PolicyError extends KeelError {
   override readonly name = 'PolicyError';
   constructor(
     readonly code: PolicyErrorCode,

@@ -16,7 +16,7 @@ export interface RetryOptions {
 export interface BulkheadOptions {
   /** Calls running at once. */
   maxConcurrent: number;
-  /** Calls waiting for a running one to end; beyond them a call fails at once with `BULKHEAD_FULL`. */
+  /** Calls waiting for a running one to end; beyond them a call fails at once with `POLICY_BULKHEAD_FULL`. */
   maxQueued: number;
 }
 
@@ -110,7 +110,7 @@ export class Policy<T> {
 
   /**
    * Runs `run` until an attempt succeeds or the policy gives up. A failed result of the last
-   * attempt is returned; an error is thrown as it is after a single attempt, as `RETRIES_EXHAUSTED`
+   * attempt is returned; an error is thrown as it is after a single attempt, as `POLICY_RETRIES_EXHAUSTED`
    * after several.
    */
   execute(run: (attempt: Attempt) => Promise<T>, call: CallOptions<T> = {}): Promise<T> {
@@ -127,7 +127,7 @@ export class Policy<T> {
         if (!(error instanceof cockatiel().BulkheadRejectedError)) throw error;
         const { maxConcurrent, maxQueued } = this.options.bulkhead!;
         throw this.rejection(
-          'BULKHEAD_FULL',
+          'POLICY_BULKHEAD_FULL',
           this.name,
           0,
           `${this.name}: ${maxConcurrent} calls running and ${maxQueued} waiting (bulkhead)`,
@@ -147,7 +147,7 @@ export class Policy<T> {
       this.options.observer?.attempt?.(target, this.isFailedResult(value) ? 'failure' : 'success');
       return value;
     } catch (error) {
-      const rejected = error instanceof PolicyError && error.code === 'BREAKER_OPEN';
+      const rejected = error instanceof PolicyError && error.code === 'POLICY_BREAKER_OPEN';
       if (rejected) this.options.observer?.rejected?.(target, 'breaker_open');
       this.options.observer?.attempt?.(
         target,
@@ -198,11 +198,11 @@ export class Policy<T> {
     cause?: unknown,
   ): PolicyError {
     const reason: RejectionReason | undefined =
-      code === 'BREAKER_OPEN'
+      code === 'POLICY_BREAKER_OPEN'
         ? 'breaker_open'
-        : code === 'BULKHEAD_FULL'
+        : code === 'POLICY_BULKHEAD_FULL'
           ? 'bulkhead_full'
-          : code === 'TIMEOUT'
+          : code === 'POLICY_TIMEOUT'
             ? 'timeout'
             : undefined;
     if (reason !== undefined) this.options.observer?.rejected?.(target, reason);
@@ -239,7 +239,7 @@ export class Policy<T> {
     if ('value' in step) return step.value;
     if (made > 1 && step.retryable) {
       throw new PolicyError(
-        'RETRIES_EXHAUSTED',
+        'POLICY_RETRIES_EXHAUSTED',
         `${this.name}: ${made} attempts failed, the last with: ${messageOf(step.error)}`,
         this.name,
         made,
@@ -261,7 +261,7 @@ export class Policy<T> {
         if (deadline?.aborted !== true) return reject(signal.reason);
         reject(
           this.rejection(
-            'TIMEOUT',
+            'POLICY_TIMEOUT',
             this.name,
             0,
             `${this.name}: no result within ${totalMs} ms (total timeout)`,

@@ -42,7 +42,7 @@ const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT'
 /** Answers of a proxy or a server that did not handle the request: a failure, worth another attempt. */
 const RETRIED_STATUSES: ReadonlySet<number> = new Set([502, 503, 504]);
 /** Attempt errors the breaker counts and a retry may repeat. */
-const FAILURES: ReadonlySet<string> = new Set(['TIMEOUT', 'NETWORK']);
+const FAILURES: ReadonlySet<string> = new Set(['HTTP_CLIENT_TIMEOUT', 'HTTP_CLIENT_NETWORK']);
 const BREAKER_STATES = { closed: 0, half_open: 1, open: 2 } as const;
 
 type Undici = typeof import('undici');
@@ -172,8 +172,8 @@ export class HttpClientResource {
   /**
    * Resolves with the response, whatever its status, once an attempt gets one that is not retried;
    * rejects with HttpClientError when the only attempt got none, with PolicyError when the policy
-   * gave up (`RETRIES_EXHAUSTED` with the last attempt's error as cause, `TIMEOUT`, `BREAKER_OPEN`,
-   * `BULKHEAD_FULL`).
+   * gave up (`POLICY_RETRIES_EXHAUSTED` with the last attempt's error as cause, `POLICY_TIMEOUT`, `POLICY_BREAKER_OPEN`,
+   * `POLICY_BULKHEAD_FULL`).
    */
   request(method: HttpMethod, path: string, options: HttpRequestOptions = {}): Promise<Response> {
     const settings = this.settings.value();
@@ -195,7 +195,12 @@ export class HttpClientResource {
           } catch (error) {
             if (options.signal?.aborted === true) throw error;
             const failure = this.failure(error, method, url, timeoutMs);
-            this.record(url.host, method, failure.code === 'TIMEOUT' ? 'timeout' : 'network', began);
+            this.record(
+              url.host,
+              method,
+              failure.code === 'HTTP_CLIENT_TIMEOUT' ? 'timeout' : 'network',
+              began,
+            );
             throw failure;
           }
         });
@@ -237,7 +242,8 @@ export class HttpClientResource {
       bulkhead: { maxConcurrent: bulkhead.max_concurrent, maxQueued: bulkhead.max_queued },
       isFailure: (error) => error instanceof HttpClientError && FAILURES.has(error.code),
       isRetryable: (error) =>
-        error instanceof HttpClientError && (FAILURES.has(error.code) || error.code === 'NO_INSTANCE'),
+        error instanceof HttpClientError &&
+        (FAILURES.has(error.code) || error.code === 'HTTP_CLIENT_NO_INSTANCE'),
       isFailedResult: (response) => RETRIED_STATUSES.has(response.status),
       retryAfterMs: (response) => retryAfterMs(response.headers.get('retry-after')),
       discard: (response) => void response.body?.cancel().catch(() => undefined),
@@ -272,9 +278,12 @@ export class HttpClientResource {
   }
 
   private open(): { fetch: Undici['fetch']; agent: Agent } {
-    if (this.closed) throw new HttpClientError('CLIENT_CLOSED', 'the HTTP client is stopped');
+    if (this.closed) throw new HttpClientError('HTTP_CLIENT_CLOSED', 'the HTTP client is stopped');
     if (this.undici === undefined || this.agent === undefined) {
-      throw new HttpClientError('NOT_STARTED', 'the HTTP client is used before its start hook ran');
+      throw new HttpClientError(
+        'HTTP_CLIENT_NOT_STARTED',
+        'the HTTP client is used before its start hook ran',
+      );
     }
     return { fetch: this.undici.fetch, agent: this.agent };
   }
@@ -300,7 +309,7 @@ export class HttpClientResource {
       const known = discovery.instances(settings.service).length;
       if (known > 0) {
         throw policy.rejection(
-          'BREAKER_OPEN',
+          'POLICY_BREAKER_OPEN',
           settings.service,
           tried.size,
           `${this.name}: the circuit breaker of every instance of ${settings.service} (${known}) is open`,
@@ -310,7 +319,7 @@ export class HttpClientResource {
     const address = instance === undefined ? undefined : serverAddress(instance, settings.server);
     if (instance === undefined || address === undefined) {
       throw new HttpClientError(
-        'NO_INSTANCE',
+        'HTTP_CLIENT_NO_INSTANCE',
         `${this.name}: no live instance of ${settings.service} in the registry${instance === undefined ? '' : ` with an HTTP server '${settings.server || 'http'}'`}`,
       );
     }
@@ -325,7 +334,7 @@ export class HttpClientResource {
       if (candidate instanceof Discovery) return candidate;
     }
     throw new HttpClientError(
-      'NO_DISCOVERY',
+      'HTTP_CLIENT_NO_DISCOVERY',
       `system.resources.${this.name}.service is '${this.settings.value().service}', but ${this.service.name} has no Discovery resource: add discovery: Discovery to its resources`,
     );
   }
@@ -353,13 +362,17 @@ export class HttpClientResource {
   private failure(error: unknown, method: string, url: URL, timeoutMs: number): HttpClientError {
     if (error instanceof HttpClientError) return error;
     if (error instanceof DOMException && error.name === 'TimeoutError') {
-      return new HttpClientError('TIMEOUT', `${method} ${url.href}: no answer within ${timeoutMs} ms`, {
-        cause: error,
-      });
+      return new HttpClientError(
+        'HTTP_CLIENT_TIMEOUT',
+        `${method} ${url.href}: no answer within ${timeoutMs} ms`,
+        {
+          cause: error,
+        },
+      );
     }
     const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
     const reason = cause instanceof Error ? cause.message : String(cause);
-    return new HttpClientError('NETWORK', `${method} ${url.href}: ${reason}`, { cause: error });
+    return new HttpClientError('HTTP_CLIENT_NETWORK', `${method} ${url.href}: ${reason}`, { cause: error });
   }
 
   private record(host: string, method: string, status: number | string, began: number): void {

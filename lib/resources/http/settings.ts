@@ -202,7 +202,7 @@ export const httpClientSchema = {
       default: 128,
     },
     max_queued: {
-      doc: 'Requests waiting for one of those to end; beyond them a request fails at once with BULKHEAD_FULL',
+      doc: 'Requests waiting for one of those to end; beyond them a request fails at once with POLICY_BULKHEAD_FULL',
       format: 'nat',
       default: 512,
     },

@@ -157,17 +157,20 @@ describeWithEtcd('per-instance circuit breakers through discovery', () => {
     ).toHaveLength(1);
   });
 
-  it('fails at once with BREAKER_OPEN when every instance is open', async () => {
+  it('fails at once with POLICY_BREAKER_OPEN when every instance is open', async () => {
     const strict = await startCaller({ consecutive_failures: 1, half_open_after_ms: 60_000 });
     try {
       const strictClient = strict.get(HttpClientResource);
       for (const upstream of upstreams) upstream.hanging = true;
       // Its three attempts time out on a, b and c in turn, and each breaker opens on its first failure.
-      await expect(strictClient.get('/')).rejects.toMatchObject({ code: 'RETRIES_EXHAUSTED', attempts: 3 });
+      await expect(strictClient.get('/')).rejects.toMatchObject({
+        code: 'POLICY_RETRIES_EXHAUSTED',
+        attempts: 3,
+      });
       const seen = upstreams.map((upstream) => upstream.seen);
       await expect(strictClient.get('/')).rejects.toMatchObject({
         name: 'PolicyError',
-        code: 'BREAKER_OPEN',
+        code: 'POLICY_BREAKER_OPEN',
         target: 'greeter',
       });
       expect(upstreams.map((upstream) => upstream.seen)).toEqual(seen);

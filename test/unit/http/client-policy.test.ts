@@ -105,7 +105,7 @@ describe('HttpClientResource through its policy', () => {
       .get('/sheep', { timeoutMs: 100, retries: 50, totalTimeoutMs: 300 })
       .catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(PolicyError);
-    expect(failure).toMatchObject({ code: 'TIMEOUT', target: 'http_client' });
+    expect(failure).toMatchObject({ code: 'POLICY_TIMEOUT', target: 'http_client' });
     expect(upstream.seen.length).toBeLessThan(51);
   });
 
@@ -128,7 +128,7 @@ describe('HttpClientResource through its policy', () => {
     );
     const probes = records.filter((record) => record.message.endsWith('half_open')).length;
     expect(upstream.seen).toHaveLength(3 + probes);
-    expect(outcomes.filter((outcome) => outcome === 'BREAKER_OPEN').length).toBeGreaterThanOrEqual(
+    expect(outcomes.filter((outcome) => outcome === 'POLICY_BREAKER_OPEN').length).toBeGreaterThanOrEqual(
       50 - probes,
     );
 

@@ -98,15 +98,15 @@ describe('HttpClientResource', () => {
     expect(upstream.seen[0].headers['content-type']).toBe('application/json');
   });
 
-  it('gives up with RETRIES_EXHAUSTED, caused by a TIMEOUT, when no answer comes in time', async () => {
+  it('gives up with POLICY_RETRIES_EXHAUSTED, caused by an HTTP_CLIENT_TIMEOUT, when no answer comes in time', async () => {
     upstream.behaviour = () => undefined;
     const failure = await client
       .get('/sheep', { timeoutMs: 100, retries: 1 })
       .catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(PolicyError);
-    expect(failure).toMatchObject({ code: 'RETRIES_EXHAUSTED', attempts: 2 });
+    expect(failure).toMatchObject({ code: 'POLICY_RETRIES_EXHAUSTED', attempts: 2 });
     expect((failure as PolicyError).cause).toBeInstanceOf(HttpClientError);
-    expect((failure as PolicyError).cause).toMatchObject({ code: 'TIMEOUT' });
+    expect((failure as PolicyError).cause).toMatchObject({ code: 'HTTP_CLIENT_TIMEOUT' });
     expect(upstream.seen).toHaveLength(2);
   });
 
@@ -116,7 +116,7 @@ describe('HttpClientResource', () => {
       .get('/sheep', { timeoutMs: 100, retries: 0 })
       .catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(HttpClientError);
-    expect(failure).toMatchObject({ code: 'TIMEOUT' });
+    expect(failure).toMatchObject({ code: 'HTTP_CLIENT_TIMEOUT' });
   });
 
   it('passes on the id of the request being served', async () => {
@@ -143,6 +143,6 @@ describe('HttpClientResource', () => {
 
   it('refuses requests once stopped', async () => {
     await app.stop();
-    await expect(client.get('/sheep')).rejects.toMatchObject({ code: 'CLIENT_CLOSED' });
+    await expect(client.get('/sheep')).rejects.toMatchObject({ code: 'HTTP_CLIENT_CLOSED' });
   });
 });

@@ -58,7 +58,7 @@ describe('Backoff', () => {
 });
 
 describe('Policy', () => {
-  it('retries a failing call and gives up with RETRIES_EXHAUSTED and the last cause', async () => {
+  it('retries a failing call and gives up with POLICY_RETRIES_EXHAUSTED and the last cause', async () => {
     const cause = new Error('refused');
     const upstream = failing(cause);
     const error = await policy<string>()
@@ -66,7 +66,7 @@ describe('Policy', () => {
       .catch((e: unknown) => e);
     expect(upstream.calls).toBe(3);
     expect(error).toBeInstanceOf(PolicyError);
-    expect(error).toMatchObject({ code: 'RETRIES_EXHAUSTED', attempts: 3, target: 'upstream', cause });
+    expect(error).toMatchObject({ code: 'POLICY_RETRIES_EXHAUSTED', attempts: 3, target: 'upstream', cause });
   });
 
   it('makes one attempt when the call may not be repeated, and throws its own error', async () => {
@@ -121,7 +121,7 @@ describe('Policy', () => {
           }),
       )
       .catch((e: unknown) => e);
-    expect(error).toMatchObject({ name: 'PolicyError', code: 'TIMEOUT' });
+    expect(error).toMatchObject({ name: 'PolicyError', code: 'POLICY_TIMEOUT' });
     expect(signals).toHaveLength(1);
     expect(signals[0].aborted).toBe(true);
   });
@@ -146,7 +146,7 @@ describe('Policy', () => {
     expect(guarded.admits('a')).toBe(false);
     expect(guarded.admits('b')).toBe(true);
     const open = await guarded.execute(() => guarded.guard('a', upstream.run)).catch((e: unknown) => e);
-    expect(open).toMatchObject({ code: 'BREAKER_OPEN', target: 'a', attempts: 0 });
+    expect(open).toMatchObject({ code: 'POLICY_BREAKER_OPEN', target: 'a', attempts: 0 });
     expect(upstream.calls).toBe(3);
     await until(() => guarded.admits('a'), 5000, 'the half-open probe to be due');
     expect(await guarded.execute(() => guarded.guard('a', async () => 'ok'))).toBe('ok');
@@ -180,7 +180,7 @@ describe('Policy', () => {
     expect(guarded.report()[0]).toMatchObject({ target: 'a', state: 'open', probeAt: expect.any(String) });
   });
 
-  it('runs 10, queues 50 and rejects the 940 others at once with BULKHEAD_FULL', async () => {
+  it('runs 10, queues 50 and rejects the 940 others at once with POLICY_BULKHEAD_FULL', async () => {
     const rejected: string[] = [];
     const limited = policy<string>({
       bulkhead: { maxConcurrent: 10, maxQueued: 50 },
@@ -213,11 +213,11 @@ describe('Policy', () => {
     // Every rejection is settled before any call has been let go.
     await new Promise((resolve) => setImmediate(resolve));
     expect(settled).toHaveLength(940);
-    expect(settled.every((outcome) => outcome === 'BULKHEAD_FULL')).toBe(true);
+    expect(settled.every((outcome) => outcome === 'POLICY_BULKHEAD_FULL')).toBe(true);
     release();
     const all = await Promise.all(outcomes);
     expect(all.filter((value) => value === 'ok')).toHaveLength(60);
-    expect(all.filter((value) => value === 'BULKHEAD_FULL')).toHaveLength(940);
+    expect(all.filter((value) => value === 'POLICY_BULKHEAD_FULL')).toHaveLength(940);
     expect(most).toBe(10);
     expect(rejected).toHaveLength(940);
   });
