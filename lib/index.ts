@@ -111,6 +111,7 @@ export {
 export * from './context';
 export * from './resources/http';
 export * from './resources/amqp';
+export * from './resources/postgres';
 export {
   Backoff,
   CircuitBreaker,
