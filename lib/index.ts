@@ -113,6 +113,7 @@ export * from './contracts';
 export * from './resources/http';
 export * from './resources/amqp';
 export * from './resources/postgres';
+export * from './resources/redis';
 export * from './tracing';
 export {
   Backoff,
