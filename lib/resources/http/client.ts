@@ -13,6 +13,7 @@ import type { RegistryEntry } from '../registry/entry';
 import { contextRequestId, REQUEST_ID_HEADER } from '../../context';
 import type { HttpMethod } from './decorators';
 import { HttpClientError } from './errors';
+import { tracedAttempt } from './tracing';
 import { httpClientSchema, type HttpClientSettings } from './settings';
 
 export interface HttpRequestOptions {
@@ -126,7 +127,14 @@ export class HttpClientResource {
       const began = performance.now();
       const signals = [AbortSignal.timeout(timeoutMs), ...(options.signal ? [options.signal] : [])];
       try {
-        const response = await fetch(url, { ...init, dispatcher: agent, signal: AbortSignal.any(signals) });
+        const response = await tracedAttempt(
+          this.service.tracing,
+          method,
+          url,
+          attempt - 1,
+          init.headers,
+          (headers) => fetch(url, { ...init, headers, dispatcher: agent, signal: AbortSignal.any(signals) }),
+        );
         this.record(url.host, method, response.status, began);
         if (attempt === attempts || !RETRIED_STATUSES.has(response.status)) return response;
         await response.body?.cancel();
