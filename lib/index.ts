@@ -31,7 +31,7 @@ export {
 } from './container/tokens';
 export { registerDefaultResource, registerGraphCheck, type GraphCheck } from './container/defaults';
 export type { ServiceHandle } from './lifecycle/service-handle';
-export type { ResourceHealth } from './lifecycle/manager';
+export type { ResourceHealth, ResourceHealthReport } from './lifecycle/manager';
 export { createMicroservice, App, type CreateOptions, type StopOutcome } from './lifecycle/app';
 export { MicroserviceContext, type ContextOptions } from './lifecycle/context';
 export {
@@ -97,3 +97,4 @@ export {
 } from './logging';
 export * from './resources/http';
 export * from './resources/amqp';
+export * from './resources/kafka';

@@ -44,6 +44,8 @@ export interface ResourceReport {
   statusText?: string;
   /** Present, and false, while the resource's own `status()` holds readiness down. */
   ready?: false;
+  /** What the resource's own `status()` shows of itself. */
+  details?: Readonly<Record<string, unknown>>;
   phases: Partial<Record<Phase, HookTiming>>;
   dependsOn: string[];
 }
