@@ -2,12 +2,14 @@
 // declares a resource imports this file first, so the polyfill is in place before any decorator runs.
 import 'reflect-metadata';
 import { injectable } from './inversify';
-import type { SettingsSchema } from '../settings/types';
+import type { SettingsRule, SettingsSchema } from '../settings/types';
 import type { Provider, ResourceClass } from './provider';
 
 export interface ResourceOptions {
   /** Convict schema of `system.resources.<name>`; the resource's SETTINGS view is validated against it. */
   settings?: SettingsSchema;
+  /** Rules across keys of `settings` (checked with them, at load and on every update). */
+  settingsRules?: readonly SettingsRule[];
   /**
    * The name used when this class is needed by another resource but not listed in a module's
    * `resources`. Defaults to the class name in snake case without a `Resource` suffix.

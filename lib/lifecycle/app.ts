@@ -109,8 +109,13 @@ export function settingsScopes(graph: ResourceGraph): SettingsScope[] {
     loggingScope,
   ];
   for (const node of graph.nodes) {
-    if (node.kind === 'resource')
-      scopes.push({ path: resourceSettingsPath(node.name), owner: node.name, schema: node.settings });
+    if (node.kind !== 'resource') continue;
+    // The rules go with the schema: a swapped-in value or factory brings neither.
+    const rules =
+      node.settings !== undefined && 'useClass' in node.provision
+        ? resourceOptionsOf(node.provision.useClass)?.settingsRules
+        : undefined;
+    scopes.push({ path: resourceSettingsPath(node.name), owner: node.name, schema: node.settings, rules });
   }
   return scopes;
 }

@@ -10,11 +10,11 @@ import { SettingsError } from './errors';
 const WATCH_RECONNECT_MAX_MS = 1000;
 
 /**
- * An etcd3 client for these options. etcd3 (and grpc under it) is imported here, on first use,
+ * An etcd3 client for these options. etcd3 (and grpc under it) is required here, on first use,
  * so a service that does not configure etcd never pays for loading it.
  */
 export async function createEtcdClient(options: EtcdConnectionOptions): Promise<Etcd3> {
-  const { Etcd3 } = await loadEtcd3(options);
+  const { Etcd3 } = loadEtcd3(options);
   const clientOptions: IOptions = {
     hosts: options.hosts,
     faultHandling: { watchBackoff: new CappedBackoff(0, WATCH_RECONNECT_MAX_MS) },
@@ -76,13 +76,14 @@ function hostOf(url: string): string {
 }
 
 /** etcd3 is an optional peer dependency: only services that read settings from etcd install it. */
-async function loadEtcd3(options: EtcdConnectionOptions): Promise<typeof import('etcd3')> {
+function loadEtcd3(options: EtcdConnectionOptions): typeof import('etcd3') {
   try {
-    return await import('etcd3');
+    // `require`, not `import()`: jest's vm refuses a dynamic import inside Keel's bundle.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require('etcd3') as typeof import('etcd3');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
     const missing =
-      (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') &&
+      (error as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' &&
       /'etcd3'/.test((error as Error).message);
     if (!missing) throw error;
     throw new SettingsError(

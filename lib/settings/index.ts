@@ -5,4 +5,11 @@ export { defineSettings, type SettingsOf, type SettingsLeafSchema, type Settings
 export { SettingsError, type SettingsErrorCode, type SettingsIssue } from './errors';
 export { isSecretKey, maskText, redact, REDACTED, SECRET_KEY } from './redact';
 export { etcdOptionsFromEnv, type EtcdConnectionOptions } from './etcd-options';
-export type { SettingsLoadOptions, SettingsSchema, SettingsScope, SettingsView, Unsubscribe } from './types';
+export type {
+  SettingsLoadOptions,
+  SettingsRule,
+  SettingsSchema,
+  SettingsScope,
+  SettingsView,
+  Unsubscribe,
+} from './types';

@@ -2,13 +2,14 @@ import type { SettingsIssue } from './errors';
 import { showValue } from './redact';
 import { compileSchema, parseJsonOr, type CompiledSchema } from './schema';
 import { emptyTree, getAt, insertLeaf, isPlainObject, splitPath, type SettingsTree } from './tree';
-import type { SettingsScope } from './types';
+import type { SettingsRule, SettingsScope } from './types';
 
 export interface CompiledScope {
   readonly path: string;
   readonly segments: readonly string[];
   readonly owner: string;
   readonly schema?: CompiledSchema;
+  readonly rules: readonly SettingsRule[];
 }
 
 /** The scopes the provider validates, each schema compiled once at load. */
@@ -22,6 +23,7 @@ export class ScopeSet {
       segments: splitPath(scope.path),
       owner: scope.owner,
       schema: scope.schema === undefined ? undefined : compileSchema(scope.schema, scope.path),
+      rules: scope.rules ?? [],
     }));
   }
 
@@ -63,6 +65,7 @@ export class ScopeSet {
     const issues: SettingsIssue[] = [];
     for (const scope of this.scopes) {
       if (!scope.schema || (changed && !changed(scope))) continue;
+      const before = issues.length;
       const value = getAt(after, scope.segments);
       // A scalar where the schema has an object hides every key below it: say that, once.
       const replaced: string[][] = [];
@@ -97,6 +100,9 @@ export class ScopeSet {
           reason: problem === 'invalid' ? leaf.reason(leafValue) : undefined,
         });
       }
+      // A rule reads keys of the scope as their formats guarantee them: only once none is bad.
+      if (issues.length === before && isPlainObject(value))
+        issues.push(...brokenRules(scope, value, originOf));
     }
     return issues;
   }
@@ -183,6 +189,26 @@ export class ScopeSet {
 }
 
 /** A key no schema declares, and the declared key it most looks like. */
+function brokenRules(
+  scope: CompiledScope,
+  value: object,
+  originOf: (path: readonly string[]) => string,
+): SettingsIssue[] {
+  return scope.rules
+    .filter((rule) => rule.breaks(value))
+    .map((rule) => {
+      const fullPath = [...scope.segments, ...splitPath(rule.key)];
+      return {
+        path: fullPath.join('.'),
+        owner: scope.owner,
+        problem: 'invalid',
+        expected: rule.expected,
+        origin: originOf(fullPath),
+        shownValue: showValue(fullPath, getAt(value, splitPath(rule.key))),
+      };
+    });
+}
+
 export interface UnknownKey {
   path: string[];
   closest: string | undefined;

@@ -15,6 +15,21 @@ export interface SettingsScope {
   /** Who owns it, for error messages: a resource name, or `keel` for the framework's own scopes. */
   owner: string;
   schema?: SettingsSchema;
+  /** Rules across keys of the scope, checked once every key of it is valid on its own. */
+  rules?: readonly SettingsRule[];
+}
+
+/**
+ * A rule across keys of one scope that no single key's format can check (`cors.credentials` with
+ * `cors.origins: ['*']`): a value that breaks it is refused like a bad key, naming `key`.
+ */
+export interface SettingsRule<T extends object = object> {
+  /** The key reported, dotted and relative to the scope (`cors.credentials`). */
+  key: string;
+  /** What the key must be, for the message (`false while cors.origins lists '*'`). */
+  expected: string;
+  /** Whether the scope's whole value breaks the rule. */
+  breaks(value: T): boolean;
 }
 
 export interface SettingsLoadOptions {

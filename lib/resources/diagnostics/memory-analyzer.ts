@@ -60,8 +60,12 @@ export class MemoryAnalyzerResource {
     const { enabled, interval_s, max_files, sampling_interval_bytes } = this.settings.value();
     if (!enabled) return;
     this.files = new BoundedFiles(this.directory, `${this.service.name}-heap`, '.heapsnapshot', max_files);
-    // Loaded here: node:inspector and node:v8 cost tens of ms to load, a price only an enabled analyzer pays.
-    const [{ Session }, v8] = await Promise.all([import('node:inspector/promises'), import('node:v8')]);
+    // Required here: node:inspector and node:v8 cost tens of ms to load, a price only an enabled analyzer
+    // pays (`require`, not `import()`: jest's vm refuses a dynamic import inside Keel's bundle).
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const { Session } = require('node:inspector/promises') as typeof import('node:inspector/promises');
+    const v8 = require('node:v8') as typeof import('node:v8');
+    /* eslint-enable @typescript-eslint/no-require-imports */
     this.v8 = v8;
     const session = new Session();
     session.connect();

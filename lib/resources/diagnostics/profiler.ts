@@ -80,8 +80,10 @@ export class ProfilerResource {
   }
 
   private async startSession(): Promise<Session> {
-    // Loaded here: node:inspector costs tens of ms to load, a price only an enabled profiler pays.
-    const { Session } = await import('node:inspector/promises');
+    // Required here: node:inspector costs tens of ms to load, a price only an enabled profiler pays
+    // (`require`, not `import()`: jest's vm refuses a dynamic import inside Keel's bundle).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { Session } = require('node:inspector/promises') as typeof import('node:inspector/promises');
     const session = new Session();
     session.connect();
     await session.post('Profiler.enable');

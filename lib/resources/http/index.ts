@@ -10,10 +10,13 @@ export {
   type HttpHandler,
   type HttpState,
 } from './context';
+export { parseBody, parseForm, parseJson, CONTENT_CODINGS, type FormFields } from './body';
 export {
+  HttpBodyError,
   HttpClientError,
   HttpRouteError,
   RequestContextError,
+  type HttpBodyErrorCode,
   type HttpClientErrorCode,
   type HttpRouteErrorCode,
 } from './errors';

@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import type { Middleware } from 'koa';
 import type { Log } from '../../lifecycle/log';
 import type { Counter, Histogram, MeterFactory } from '../../metrics';
+import { contentCodings, decodeContent, parseBody } from './body';
 import { withRequestId, type HttpState } from './context';
 import { turnAway } from './drain';
 import type { CorsSettings } from './settings';
@@ -239,8 +240,8 @@ export function declaresTooLarge(request: IncomingMessage, maxBytes: number): bo
 }
 
 /**
- * Reads the request body into `ctx.state.body` (JSON parsed, text decoded, bytes otherwise);
- * a body larger than `maxBytes` gets 413 without being read any further.
+ * Reads the request body into `ctx.state.body` (its content codings undone, then `parseBody`);
+ * a body larger than `maxBytes`, as sent or once decoded, gets 413 without being read any further.
  */
 export function readBody(maxBytes: number): Middleware<HttpState> {
   const readThenNext: Middleware<HttpState> = async (ctx, next) => {
@@ -248,10 +249,13 @@ export function readBody(maxBytes: number): Middleware<HttpState> {
       const declared = ctx.req.headers['content-length']!;
       ctx.throw(413, `request body of ${declared} bytes is over the limit of ${maxBytes}`, CLOSE);
     }
+    // Refused (415) before a byte is read: a coding Keel cannot undo would reach handlers as garbage.
+    const codings = contentCodings(ctx.req.headers['content-encoding']);
     const bytes = await collect(ctx.req, maxBytes);
     if (bytes === undefined)
       return ctx.throw(413, `request body is over the limit of ${maxBytes} bytes`, CLOSE);
-    ctx.state.body = decode(bytes, ctx.request.type, ctx);
+    const decoded = codings.length === 0 ? bytes : await decodeContent(bytes, codings, maxBytes);
+    ctx.state.body = parseBody(decoded, ctx.request.type);
     return next();
   };
   // Most requests have no body; they pass without the async frame reading one costs.
@@ -298,24 +302,6 @@ function collect(request: IncomingMessage, maxBytes: number): Promise<Buffer | u
   });
 }
 
-function decode(
-  bytes: Buffer,
-  type: string,
-  ctx: { throw(status: number, message: string): never },
-): unknown {
-  if (type === 'application/json' || type.endsWith('+json')) {
-    try {
-      return JSON.parse(bytes.toString('utf8')) as unknown;
-    } catch {
-      ctx.throw(400, 'request body is not valid JSON');
-    }
-  }
-  if (type.startsWith('text/')) return bytes.toString('utf8');
-  if (type === 'application/x-www-form-urlencoded')
-    return Object.fromEntries(new URLSearchParams(bytes.toString('utf8')));
-  return bytes;
-}
-
 /** CORS for the configured origins; a preflight is answered here with 204. */
 export function cors(settings: CorsSettings): Middleware<HttpState> {
   const anyOrigin = settings.origins.includes('*');
@@ -324,8 +310,9 @@ export function cors(settings: CorsSettings): Middleware<HttpState> {
     if (origin === '') return next();
     ctx.vary('Origin');
     if (!anyOrigin && !settings.origins.includes(origin)) return next();
-    ctx.set('Access-Control-Allow-Origin', anyOrigin && !settings.credentials ? '*' : origin);
-    if (settings.credentials) ctx.set('Access-Control-Allow-Credentials', 'true');
+    // Never the request's origin for '*': settings refuse '*' with credentials, and this never grants them.
+    ctx.set('Access-Control-Allow-Origin', anyOrigin ? '*' : origin);
+    if (settings.credentials && !anyOrigin) ctx.set('Access-Control-Allow-Credentials', 'true');
     if (ctx.method !== 'OPTIONS' || ctx.get('Access-Control-Request-Method') === '') return next();
     ctx.set('Access-Control-Allow-Methods', settings.methods.join(', '));
     const allowed =

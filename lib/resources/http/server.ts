@@ -16,14 +16,14 @@ import { Drain } from './drain';
 import { HttpRouteError } from './errors';
 import { cors, declaresTooLarge, observe, readBody } from './middleware';
 import { HttpReply } from './reply';
-import { httpServerSchema, type HttpServerSettings } from './settings';
+import { httpServerRules, httpServerSchema, type HttpServerSettings } from './settings';
 
 /**
  * An HTTP server on koa. Routes come from `router`, `route()` and `@http` methods of the
  * microservice and its resources. It listens once every resource has started and, when the
  * service stops, drains before any resource stops: the handlers' resources outlive every request.
  */
-@resource({ settings: httpServerSchema, name: 'http' })
+@resource({ settings: httpServerSchema, settingsRules: httpServerRules, name: 'http' })
 export class HttpServerResource {
   readonly app: Koa<HttpState>;
   /** Routes added here (before or after start) are served with the default middleware around them. */
@@ -186,7 +186,7 @@ export class HttpServerResource {
     if (declared.server !== undefined) {
       if (!servers.includes(declared.server)) {
         throw new HttpRouteError(
-          'UNKNOWN_SERVER',
+          'HTTP_ROUTE_UNKNOWN_SERVER',
           `${where} names server '${declared.server}', which ${this.service.name} does not have; its HTTP servers: ${choices}`,
         );
       }
@@ -194,7 +194,7 @@ export class HttpServerResource {
     }
     if (servers.length > 1) {
       throw new HttpRouteError(
-        'AMBIGUOUS_SERVER',
+        'HTTP_ROUTE_AMBIGUOUS_SERVER',
         `${where} does not say which HTTP server serves it, and ${this.service.name} has ${servers.length}: add { server: ${servers.map((name) => `'${name}'`).join(' | ')} }`,
       );
     }

@@ -1,3 +1,5 @@
+import type { SettingsRule } from '../../settings/types';
+
 export const httpServerSchema = {
   host: { doc: 'Address to listen on', format: String, default: '127.0.0.1' },
   port: {
@@ -81,6 +83,20 @@ export const httpServerSchema = {
     max_age_s: { doc: 'How long a preflight may be cached', format: 'nat', default: 600 },
   },
 };
+
+/**
+ * A credentialed request from any origin would have to be answered with that origin reflected:
+ * any site could then read a logged-in user's answers. The fetch standard refuses `*` with
+ * credentials, and so does this, at start, naming the key.
+ */
+export const httpServerRules: readonly SettingsRule<HttpServerSettings>[] = [
+  {
+    key: 'cors.credentials',
+    expected:
+      "false while cors.origins lists '*' (a credentialed answer to any origin would reflect it: list the origins instead)",
+    breaks: ({ cors }) => cors.enabled && cors.credentials && cors.origins.includes('*'),
+  },
+];
 
 export interface CorsSettings {
   enabled: boolean;

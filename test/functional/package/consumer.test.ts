@@ -138,7 +138,7 @@ describe('Keel installed from its tarball in a new project', () => {
     }).catch((error: { stdout: string; stderr: string }) => {
       throw new Error(`the consumer's jest failed:\n${error.stdout}${error.stderr}`);
     });
-    expect(result.stderr).toMatch(/Tests:\s+2 passed, 2 total/);
+    expect(result.stderr).toMatch(/Tests:\s+3 passed, 3 total/);
   });
 
   it('runs the compiled service with node, serves a route, exits 0 on SIGTERM', async () => {
