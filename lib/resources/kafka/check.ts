@@ -21,7 +21,7 @@ export function requireKafkaForConsumers(graph: ResourceGraph): void {
     const node = graph.nodes[index];
     const shown = declared.map((consumer) => `@consume('${consumer.topic}')`).join(', ');
     throw new GraphError(
-      'MISSING_PROVIDER',
+      'KAFKA_NO_RESOURCE',
       `${node.chain.join(CHAIN_ARROW)}: ${cls!.name} declares ${shown} but ${graph.serviceName} has no KafkaResource to consume for them; list one in its resources`,
       node.chain,
     );

@@ -17,7 +17,7 @@ export function loadKafkajs(resource: string): KafkajsModule {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw error;
     throw new KafkaError(
-      'MISSING_DEPENDENCY',
+      'KAFKA_MISSING_DEPENDENCY',
       `KafkaResource '${resource}' needs the package kafkajs, which is not installed: npm install kafkajs`,
       { cause: error },
     );

@@ -244,7 +244,7 @@ export class GroupConsumer {
         await this.backoff(Math.min(max_backoff_ms, backoff_ms * 2 ** (attempt - 1)), heartbeat);
         if (!isRunning()) {
           throw new KafkaError(
-            'NOT_STARTED',
+            'KAFKA_NOT_STARTED',
             `${spec.owner}: stopping during the retries of ${where}; not committed`,
           );
         }
@@ -303,7 +303,7 @@ export class GroupConsumer {
             abort.abort();
             reject(
               new KafkaError(
-                'HANDLER_TIMEOUT',
+                'KAFKA_HANDLER_TIMEOUT',
                 `${spec.owner} did not settle within ${timeoutMs} ms on ${where}`,
               ),
             );

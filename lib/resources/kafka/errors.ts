@@ -1,14 +1,9 @@
-export type KafkaErrorCode =
-  | 'MISSING_DEPENDENCY'
-  | 'NOT_STARTED'
-  | 'PUBLISH_FAILED'
-  | 'PUBLISH_TIMEOUT'
-  | 'UNKNOWN_RESOURCE'
-  | 'AMBIGUOUS_RESOURCE'
-  | 'HANDLER_TIMEOUT';
+import { KeelError, type CodesOf } from '../../errors';
 
-/** A failure of a KafkaResource: its library, its cluster, a publish, its handlers' binding. */
-export class KafkaError extends Error {
+export type KafkaErrorCode = CodesOf<'KafkaError'>;
+
+/** A failure of a KafkaResource: its library, a publish, a handler's run, its handlers' binding. */
+export class KafkaError extends KeelError {
   override readonly name = 'KafkaError';
   constructor(
     readonly code: KafkaErrorCode,

@@ -56,7 +56,7 @@ export class Publisher {
         this.settle(
           pending,
           new KafkaError(
-            'PUBLISH_TIMEOUT',
+            'KAFKA_PUBLISH_TIMEOUT',
             `publish('${topic}') on kafka '${this.resource}' was not acknowledged within ${timeoutMs} ms (the record may still be written)`,
           ),
         );
@@ -73,7 +73,10 @@ export class Publisher {
     for (const pending of this.queue.splice(0)) {
       this.settle(
         pending,
-        new KafkaError('NOT_STARTED', `publish('${pending.topic}') on kafka '${this.resource}': ${why}`),
+        new KafkaError(
+          'KAFKA_NOT_STARTED',
+          `publish('${pending.topic}') on kafka '${this.resource}': ${why}`,
+        ),
       );
     }
   }
@@ -138,7 +141,7 @@ export class Publisher {
         this.settle(
           pending,
           new KafkaError(
-            'PUBLISH_FAILED',
+            'KAFKA_PUBLISH_FAILED',
             `publish('${pending.topic}') on kafka '${this.resource}' failed: ${reason}`,
             {
               cause: error,

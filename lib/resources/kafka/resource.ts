@@ -206,7 +206,7 @@ export class KafkaResource {
   publish(topic: string, value: unknown, options: PublishOptions = {}): Promise<void> {
     const publisher = this.publisher;
     if (publisher === undefined) {
-      return Promise.reject(new KafkaError('NOT_STARTED', `kafka '${this.name}' is not started`));
+      return Promise.reject(new KafkaError('KAFKA_NOT_STARTED', `kafka '${this.name}' is not started`));
     }
     const codec = options.codec === undefined ? this.codec : codecNamed(options.codec);
     const bytes = encodeWith(codec, value, `publish('${topic}') on kafka '${this.name}'`);
@@ -311,7 +311,7 @@ export class KafkaResource {
   private deadLetter(topic: string, message: KafkaMessage, headers: Record<string, string>): Promise<void> {
     const publisher = this.publisher;
     if (publisher === undefined) {
-      return Promise.reject(new KafkaError('NOT_STARTED', `kafka '${this.name}' is not started`));
+      return Promise.reject(new KafkaError('KAFKA_NOT_STARTED', `kafka '${this.name}' is not started`));
     }
     return publisher.enqueue(`${topic}.dead`, { key: message.key, value: message.value, headers });
   }
@@ -405,7 +405,7 @@ export class KafkaResource {
     if (declared.resource !== undefined) {
       if (!resources.includes(declared.resource)) {
         throw new KafkaError(
-          'UNKNOWN_RESOURCE',
+          'KAFKA_UNKNOWN_RESOURCE',
           `${where} names KafkaResource '${declared.resource}', which ${this.service.name} does not have; its Kafka resources: ${resources.map((name) => `'${name}'`).join(', ')}`,
         );
       }
@@ -413,7 +413,7 @@ export class KafkaResource {
     }
     if (resources.length > 1) {
       throw new KafkaError(
-        'AMBIGUOUS_RESOURCE',
+        'KAFKA_AMBIGUOUS_RESOURCE',
         `${where} does not say which KafkaResource consumes it, and ${this.service.name} has ${resources.length}: add { resource: ${resources.map((name) => `'${name}'`).join(' | ')} }`,
       );
     }
