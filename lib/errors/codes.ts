@@ -283,8 +283,9 @@ export const ERROR_CODES = {
   },
   REQUEST_CONTEXT_OFF: {
     raisedBy: ['RequestContextError'],
-    meaning: '`currentRequestId()` was called while the request context is off (Node 20 and 22 by default).',
-    action: "Call `enableRequestContext()` in the service's constructor, or use `contextRequestId()`.",
+    meaning: '`currentRequestId()` was called while the request context is off (Node 20 and 22, by default).',
+    action:
+      "Call `useRequestContext()` on the service's `ServiceHandle` (`@inject(SERVICE)`), or `enableRequestContext()` at startup; `contextRequestId()` never throws.",
   },
 
   // AMQP
@@ -415,6 +416,19 @@ export const ERROR_CODES = {
     raisedBy: ['RegistryError'],
     meaning: '`Discovery` was asked before it started.',
     action: 'Depend on `Discovery` so that it starts first.',
+  },
+
+  // Diagnostics
+  DIAGNOSTICS_NOT_STARTED: {
+    raisedBy: ['DiagnosticsError'],
+    meaning: 'A heap snapshot was asked of a memory analyzer that is not running (disabled or stopped).',
+    action: 'Enable `system.resources.memory_analyzer` and ask once it has started.',
+  },
+  DIAGNOSTICS_SNAPSHOT_IN_PROGRESS: {
+    raisedBy: ['DiagnosticsError'],
+    meaning:
+      'A heap snapshot was asked while another is being written; answered 429 on `/debug/heap-snapshot`.',
+    action: 'Ask again once the first is written (each blocks the event loop while V8 writes it).',
   },
 
   // Worker pool

@@ -3,14 +3,13 @@ import { performance } from 'node:perf_hooks';
 import type { Batch, Consumer, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import type { Log } from '../../lifecycle/log';
 import type { Counter, Gauge, Histogram } from '../../metrics';
-import { withRequestId } from '../http/context';
+import { REQUEST_ID_HEADER, withRequestId } from '../../context';
 import { decodeMessage, type Codec } from '../amqp/codecs/codec';
 import { KafkaError } from './errors';
 import type { ConsumerState, KafkaMessageMeta } from './decorators';
 import type { KafkaSettings } from './settings';
 
 export const CONTENT_TYPE_HEADER = 'content-type';
-export const REQUEST_ID_HEADER = 'x-request-id';
 export const DEAD_REASON_HEADER = 'x-keel-dead-reason';
 
 export interface GroupMeters {

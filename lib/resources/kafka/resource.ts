@@ -8,16 +8,10 @@ import type { ServiceHandle } from '../../lifecycle/service-handle';
 import { ResourceStatus } from '../../lifecycle/status';
 import type { Counter, Gauge, Histogram, MeterFactory } from '../../metrics';
 import type { SettingsView } from '../../settings/types';
-import { contextRequestId } from '../http/context';
+import { contextRequestId, REQUEST_ID_HEADER } from '../../context';
 import { codecNamed, encodeWith, type Codec } from '../amqp/codecs/codec';
 import { loadKafkajs } from './client';
-import {
-  CONTENT_TYPE_HEADER,
-  GroupConsumer,
-  REQUEST_ID_HEADER,
-  type ConsumerContext,
-  type GroupMeters,
-} from './consumer';
+import { CONTENT_TYPE_HEADER, GroupConsumer, type ConsumerContext, type GroupMeters } from './consumer';
 import {
   consumersOfPrototype,
   type ConsumeOptions,
