@@ -112,3 +112,4 @@ export * from './context';
 export * from './resources/http';
 export * from './resources/amqp';
 export * from './resources/kafka';
+export * from './resources/postgres';
