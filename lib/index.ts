@@ -109,7 +109,9 @@ export {
   type LogProfile,
 } from './logging';
 export * from './context';
+export * from './contracts';
 export * from './resources/http';
 export * from './resources/amqp';
 export * from './resources/kafka';
 export * from './resources/postgres';
+export * from './tracing';
