@@ -114,4 +114,5 @@ export * from './resources/http';
 export * from './resources/amqp';
 export * from './resources/kafka';
 export * from './resources/postgres';
+export * from './resources/redis';
 export * from './tracing';

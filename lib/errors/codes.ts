@@ -438,6 +438,42 @@ export const ERROR_CODES = {
     action: 'Read the SQLSTATE (23505 unique violation, 57014 cancelled, ...).',
   },
 
+  // Redis
+  REDIS_MISSING_DEPENDENCY: {
+    raisedBy: ['RedisError'],
+    meaning: 'ioredis is not installed (a `RedisResource`, or `system.logging.redis`).',
+    action: '`npm install ioredis`.',
+  },
+  REDIS_CONNECT_FAILED: {
+    raisedBy: ['RedisError'],
+    meaning:
+      'The server (sentinels, cluster nodes) could not be reached or refused the login at start, or `nodes` is malformed.',
+    action:
+      "Check the resource's `mode`, `url` or `host`/`port`/`nodes`, the password, and that the servers are up.",
+  },
+  REDIS_NOT_STARTED: {
+    raisedBy: ['RedisError'],
+    meaning: 'A command before the `RedisResource` started, or after it stopped.',
+    action: 'Send commands from a start hook of a resource that depends on it, or later, and not after stop.',
+  },
+  REDIS_TIMEOUT: {
+    raisedBy: ['RedisError'],
+    meaning: 'A command got no reply within `command_timeout_ms` (also one queued while disconnected).',
+    action: 'Check the server and the connection (`/status`); raise `command_timeout_ms` for slow commands.',
+  },
+  REDIS_UNAVAILABLE: {
+    raisedBy: ['RedisError'],
+    meaning:
+      'A command failed for want of a connection (closed, or `offline_queue: false` while disconnected).',
+    action: 'Retry once the resource is `STARTED` again in `/status`.',
+  },
+  REDIS_COMMAND_FAILED: {
+    raisedBy: ['RedisError'],
+    meaning:
+      'The server answered the command with an error; `reply` is its first word (`WRONGTYPE`, `NOAUTH`, ...).',
+    action: 'Read the message: the command or its key is wrong.',
+  },
+
   // Registry and discovery
   REGISTRY_NO_ETCD: {
     raisedBy: ['RegistryError'],

@@ -560,9 +560,7 @@ export class PostgresResource implements Queryable {
         ? error.message || (error as NodeJS.ErrnoException).code || error.name
         : String(error);
     const masked = maskText(message);
-    const { password } = this.settings.value();
-    const clean = password.length > 0 ? masked.split(password).join('[redacted]') : masked;
-    return state === undefined ? clean : `${clean} (SQLSTATE ${state})`;
+    return state === undefined ? masked : `${masked} (SQLSTATE ${state})`;
   }
 }
 
