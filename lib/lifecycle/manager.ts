@@ -1,4 +1,5 @@
 import type { GraphNode, ResourceGraph } from '../container/graph';
+import type { BreakerReport } from '../resilience/breaker';
 import { HookTimeoutError, messageOf, type HookFailure } from './errors';
 import {
   ResourceStatus,
@@ -33,6 +34,8 @@ export interface ResourceHealthReport {
   status: ResourceStatus;
   text?: string;
   ready?: boolean;
+  /** The circuit breakers of what the resource calls, shown in `/status`. */
+  breakers?: readonly BreakerReport[];
   details?: Readonly<Record<string, unknown>>;
 }
 
@@ -148,12 +151,13 @@ export class LifecycleManager {
     const reports: ResourceReport[] = [];
     for (const node of this.graph.nodes) {
       if (node.kind === 'service') continue;
-      const { status, text, ready, details } = this.currentStatus(node.index);
+      const { status, text, ready, breakers, details } = this.currentStatus(node.index);
       reports.push({
         name: node.name,
         status,
         ...(text !== undefined && { statusText: text }),
         ...(ready === false && { ready }),
+        ...(breakers !== undefined && { breakers }),
         ...(details !== undefined && { details }),
         phases: { ...this.timings[node.index] },
         dependsOn: node.dependsOn.map((index) => this.graph.nodes[index].name),
