@@ -37,7 +37,7 @@ export {
 export { addGraphCheck, type GraphCheck } from './container/checks';
 export type { GraphNode, ResourceGraph } from './container/graph';
 export type { ServiceHandle } from './lifecycle/service-handle';
-export type { ResourceHealth } from './lifecycle/manager';
+export type { ResourceHealth, ResourceHealthReport } from './lifecycle/manager';
 export { createMicroservice, App, type CreateOptions, type StopOutcome } from './lifecycle/app';
 export { MicroserviceContext, type ContextOptions } from './lifecycle/context';
 export {
@@ -110,6 +110,7 @@ export * from './context';
 export * from './contracts';
 export * from './resources/http';
 export * from './resources/amqp';
+export * from './resources/kafka';
 export * from './resources/postgres';
 export * from './resources/redis';
 export * from './tracing';
