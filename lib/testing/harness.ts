@@ -2,14 +2,28 @@ import type { ServiceIdentifier } from '../container/injection';
 import type { Override } from '../container/graph';
 import type { Provision, ResourceClass, Token } from '../container/provider';
 import { createMicroservice, type App, type CreateOptions } from '../lifecycle/app';
+import type { ResourceHealth } from '../lifecycle/manager';
+import type { OnPostStart, OnPostStop, OnPreStart, OnStart, OnStop } from '../lifecycle/status';
 import type { Microservice } from '../lifecycle/microservice';
 import { deepMerge } from '../settings/tree';
 
-/** How a test replaces one node of the graph; the replacement's own dependencies replace the old ones. */
-export interface OverrideBuilder {
-  useValue(value: unknown): TestingModuleBuilder;
-  useClass(replacement: ResourceClass): TestingModuleBuilder;
-  useFactory(factory: (...deps: never[]) => unknown, inject?: Token[]): TestingModuleBuilder;
+type Hooks = OnPreStart & OnStart & OnPostStart & OnStop & OnPostStop & { status(): ResourceHealth };
+
+/**
+ * What a replacement of a `T` must have: its public members (a class's private ones are its own)
+ * but its lifecycle hooks and `status()`, which a fake may or may not have.
+ */
+export type Replacement<T> = { [K in keyof T as K extends keyof Hooks ? never : K]: T[K] } & Partial<Hooks>;
+
+/**
+ * How a test replaces one node of the graph; the replacement's own dependencies replace the old
+ * ones. `T` is the replaced resource's type: by class or typed token it is known, by a name it is
+ * given (`overrideResource<Pool>('postgres')`), and without it (`never`) nothing is accepted.
+ */
+export interface OverrideBuilder<T> {
+  useValue(value: Replacement<T>): TestingModuleBuilder;
+  useClass(replacement: ResourceClass<Replacement<T>>): TestingModuleBuilder;
+  useFactory(factory: (...deps: never[]) => Replacement<T>, inject?: Token[]): TestingModuleBuilder;
 }
 
 export class TestingModuleBuilder {
@@ -22,8 +36,10 @@ export class TestingModuleBuilder {
     private readonly options: Omit<CreateOptions, 'overrides' | 'settings'> = {},
   ) {}
 
-  /** By resource name (`'postgres'`) or by class or token (every node of that class). */
-  overrideResource(target: string | ServiceIdentifier): OverrideBuilder {
+  /** By resource name (`'postgres'`, with the type it must have) or by class or token (every node of that class). */
+  overrideResource<T = never>(name: string): OverrideBuilder<T>;
+  overrideResource<T>(token: ServiceIdentifier<T>): OverrideBuilder<T>;
+  overrideResource<T>(target: string | ServiceIdentifier<T>): OverrideBuilder<T> {
     const swap = (provision: Provision) => {
       this.overrides.push({ target, provision });
       return this;

@@ -15,7 +15,7 @@ const POOL = Symbol('Pool');
 
 @resource()
 class Postgres {
-  constructor(@inject(POOL) readonly pool: { query(sql: string): string }) {}
+  constructor(@inject(POOL) private readonly pool: { query(sql: string): string }) {}
   query(sql: string): string {
     return this.pool.query(sql);
   }
@@ -40,7 +40,7 @@ class BillingService extends Microservice {}
 describe('the test harness', () => {
   it('swaps a resource by name with a value, dropping what the real one needed', async () => {
     const app = await Test.createMicroservice(BillingService, { log: quietLog() })
-      .overrideResource('postgres')
+      .overrideResource<Postgres>('postgres')
       .useValue({ query: (sql: string) => `fake:${sql}` })
       .start();
     expect(app.get(Users).find(1)).toBe('fake:select 1');
@@ -76,7 +76,7 @@ describe('the test harness', () => {
   it('calls the hooks of a swapped-in value', async () => {
     const journal: string[] = [];
     const app = await Test.createMicroservice(BillingService, { log: quietLog() })
-      .overrideResource('postgres')
+      .overrideResource(Postgres)
       .useValue({
         query: () => '',
         start: () => journal.push('fake:start'),
@@ -89,7 +89,7 @@ describe('the test harness', () => {
 
   it('refuses to override a name the service does not have', async () => {
     await expect(
-      Test.createMicroservice(BillingService).overrideResource('postgress').useValue({}).start(),
+      Test.createMicroservice(BillingService).overrideResource<object>('postgress').useValue({}).start(),
     ).rejects.toMatchObject({
       code: 'MISSING_PROVIDER',
       message: expect.stringContaining("cannot override 'postgress'"),
