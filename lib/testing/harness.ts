@@ -15,10 +15,15 @@ type Hooks = OnPreStart & OnStart & OnPostStart & OnStop & OnPostStop & { status
  */
 export type Replacement<T> = { [K in keyof T as K extends keyof Hooks ? never : K]: T[K] } & Partial<Hooks>;
 
+/** What a replacement by name is checked against until the test gives its type: nothing fits. */
+export interface TypeOfNameRequired {
+  'a resource overridden by name needs its type: overrideResource<Type>(name)': never;
+}
+
 /**
  * How a test replaces one node of the graph; the replacement's own dependencies replace the old
  * ones. `T` is the replaced resource's type: by class or typed token it is known, by a name it is
- * given (`overrideResource<Pool>('postgres')`), and without it (`never`) nothing is accepted.
+ * given (`overrideResource<Pool>('postgres')`); without it nothing is accepted.
  */
 export interface OverrideBuilder<T> {
   useValue(value: Replacement<T>): TestingModuleBuilder;
@@ -37,7 +42,7 @@ export class TestingModuleBuilder {
   ) {}
 
   /** By resource name (`'postgres'`, with the type it must have) or by class or token (every node of that class). */
-  overrideResource<T = never>(name: string): OverrideBuilder<T>;
+  overrideResource<T = TypeOfNameRequired>(name: string): OverrideBuilder<T>;
   overrideResource<T>(token: ServiceIdentifier<T>): OverrideBuilder<T>;
   overrideResource<T>(target: string | ServiceIdentifier<T>): OverrideBuilder<T> {
     const swap = (provision: Provision) => {

@@ -10,6 +10,7 @@ import type { Counter, Histogram, MeterFactory } from '../../metrics';
 import type { SettingsView } from '../../settings/types';
 import { contextRequestId } from '../http/context';
 import { codecNamed, decodeMessage, encodeWith, type Codec } from './codecs/codec';
+import { transportOf } from './connection/amqplib';
 import { Link, type Session } from './connection/link';
 import { ERROR_CODE_HEADER, ERROR_HEADER, Requester } from './connection/requester';
 import { AmqpError, AmqpRequestError } from './errors';
@@ -123,6 +124,7 @@ export class AmqpResource {
       exchange: settings.exchange,
       reconnect: settings.reconnect,
       log: this.log,
+      transport: transportOf(this, this.name),
       onConnect: (session) => this.resume(session),
     });
     Object.assign(this.consumerContext, { link, settings, codec: this.codec });

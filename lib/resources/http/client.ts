@@ -46,7 +46,7 @@ export class HttpClientResource {
   private undici?: Undici;
   private agent?: Agent;
   private closed = false;
-  private discovery?: Discovery;
+  private discovery?: Pick<Discovery, 'pick'>;
   private readonly requests: Counter;
   private readonly durations: Histogram;
 
@@ -167,7 +167,10 @@ export class HttpClientResource {
     return `http://${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
   }
 
-  private findDiscovery(): Discovery {
+  /** The node declared as Discovery (whatever a test put in its place), else an instance of a subclass. */
+  private findDiscovery(): Pick<Discovery, 'pick'> {
+    const declared = this.service.graph.byToken.get(Discovery);
+    if (declared !== undefined) return this.service.instance(declared.name) as Pick<Discovery, 'pick'>;
     for (const node of this.service.graph.nodes) {
       const candidate = this.service.instance(node.name);
       if (candidate instanceof Discovery) return candidate;

@@ -13,6 +13,21 @@ import { discoverySchema, type DiscoverySettings } from './settings';
 
 export type InstancesListener = (instances: readonly RegistryEntry[]) => void;
 
+/** Round robin over `all` by `turns` of `service`, skipping `exclude` unless nothing else is left. */
+export function pickInstance(
+  all: readonly RegistryEntry[],
+  service: string,
+  turns: Map<string, number>,
+  exclude?: ReadonlySet<string>,
+): RegistryEntry | undefined {
+  const fresh = exclude === undefined ? all : all.filter((entry) => !exclude.has(entry.instance_id));
+  const choices = fresh.length > 0 ? fresh : all;
+  if (choices.length === 0) return undefined;
+  const turn = turns.get(service) ?? 0;
+  turns.set(service, turn + 1);
+  return choices[turn % choices.length];
+}
+
 /**
  * The live instances of every service in the registry, from a local cache: one read of the prefix,
  * then a watch that resumes from the last revision it applied (the settings source's watch), so a
@@ -85,13 +100,7 @@ export class Discovery {
    * already tried) unless nothing else is left; undefined when none is registered.
    */
   pick(service: string, exclude?: ReadonlySet<string>): RegistryEntry | undefined {
-    const all = this.instances(service);
-    const fresh = exclude === undefined ? all : all.filter((entry) => !exclude.has(entry.instance_id));
-    const choices = fresh.length > 0 ? fresh : all;
-    if (choices.length === 0) return undefined;
-    const turn = this.turns.get(service) ?? 0;
-    this.turns.set(service, turn + 1);
-    return choices[turn % choices.length];
+    return pickInstance(this.instances(service), service, this.turns, exclude);
   }
 
   private apply(changes: readonly EtcdChange[]): void {

@@ -10,7 +10,9 @@ export function requireAmqpForHandlers(graph: ResourceGraph): void {
   );
   // An AmqpResource a test replaced (a value, a factory) is still the one the service declared.
   const amqp = [...classes, ...graph.nodes.map((node) => node.declaredClass)];
-  if (amqp.some((cls) => cls !== undefined && (cls === AmqpResource || cls.prototype instanceof AmqpResource))) {
+  if (
+    amqp.some((cls) => cls !== undefined && (cls === AmqpResource || cls.prototype instanceof AmqpResource))
+  ) {
     return;
   }
   for (const [index, cls] of classes.entries()) {
