@@ -18,6 +18,14 @@ export {
   type ResourceOptions,
   type MicroserviceOptions,
 } from './container/decorators';
+export {
+  KeelError,
+  ERROR_CODES,
+  errorCodeInfo,
+  type CodesOf,
+  type ErrorCodeInfo,
+  type KeelErrorCode,
+} from './errors';
 export { GraphError, type GraphErrorCode } from './container/errors';
 export type { Provider, Provision, ResourceClass } from './container/provider';
 export {
@@ -67,8 +75,12 @@ export {
   Gauge,
   Summary,
   Histogram,
+  MetricsError,
   MetricConflictError,
+  MetricLabelError,
+  MetricValueError,
 } from './metrics';
+export { CliError, UsageError, type CliErrorCode } from './cli/io';
 export {
   defineSettings,
   SettingsProvider,

@@ -1,3 +1,5 @@
+import { KeelError, type CodesOf } from '../errors';
+
 /** What a command may touch, passed in so the commands stay independent of the process. */
 export interface CliIo {
   env: NodeJS.ProcessEnv;
@@ -6,12 +8,12 @@ export interface CliIo {
 }
 
 /** A mistake in how the command was called: printed with the usage, exit code 2. */
-export class UsageError extends Error {
+export class UsageError extends KeelError {
   readonly code = 'CLI_USAGE';
 }
 
 /** A command that could not do its work for a reason outside the call itself: a one-line message, exit 1. */
-export class CliError extends Error {
+export class CliError extends KeelError {
   override readonly name = 'CliError';
   constructor(
     readonly code: CliErrorCode,
@@ -22,10 +24,4 @@ export class CliError extends Error {
   }
 }
 
-export type CliErrorCode =
-  | 'CLI_LOADER_MISSING'
-  | 'CLI_LOAD_FAILED'
-  | 'CLI_NO_SERVICE'
-  | 'CLI_UNREACHABLE'
-  | 'CLI_TARGET_NOT_EMPTY'
-  | 'CLI_BAD_NAME';
+export type CliErrorCode = CodesOf<'CliError'>;

@@ -1,16 +1,9 @@
-export type GraphErrorCode =
-  | 'MISSING_NAME'
-  | 'NOT_A_RESOURCE'
-  | 'MISSING_PROVIDER'
-  | 'AMBIGUOUS_PROVIDER'
-  | 'CYCLE'
-  | 'DUPLICATE_NAME'
-  | 'CONSTRUCTOR_FAILED'
-  | 'ASYNC_PROVIDER'
-  | 'MISPLACED_TASK';
+import { KeelError, type CodesOf } from '../errors';
+
+export type GraphErrorCode = CodesOf<'GraphError'>;
 
 /** Anything wrong with the shape of a module, found before any constructor runs (but CONSTRUCTOR_FAILED). */
-export class GraphError extends Error {
+export class GraphError extends KeelError {
   override readonly name = 'GraphError';
   constructor(
     readonly code: GraphErrorCode,

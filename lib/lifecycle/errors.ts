@@ -1,13 +1,7 @@
+import { KeelError, type CodesOf } from '../errors';
 import type { Phase } from './status';
 
-export type LifecycleErrorCode =
-  | 'HOOK_FAILED'
-  | 'HOOK_TIMEOUT'
-  | 'STOP_FAILED'
-  | 'RESTART_FAILED'
-  | 'SUPER_NOT_CALLED'
-  | 'INVALID_STATE'
-  | 'START_CANCELLED';
+export type LifecycleErrorCode = CodesOf<'LifecycleError'>;
 
 export interface HookFailure {
   resource: string;
@@ -15,7 +9,7 @@ export interface HookFailure {
   error: unknown;
 }
 
-export class HookTimeoutError extends Error {
+export class HookTimeoutError extends KeelError {
   override readonly name = 'HookTimeoutError';
   readonly code = 'HOOK_TIMEOUT';
   constructor(resource: string, phase: Phase, timeoutMs: number) {
@@ -24,7 +18,7 @@ export class HookTimeoutError extends Error {
 }
 
 /** A start that failed (and was rolled back) or a stop that did not go cleanly. */
-export class LifecycleError extends Error {
+export class LifecycleError extends KeelError {
   override readonly name = 'LifecycleError';
   constructor(
     readonly code: LifecycleErrorCode,

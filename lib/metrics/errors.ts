@@ -1,6 +1,8 @@
-/** Base of every error thrown by lib/metrics; `code` is stable, the message is for people. */
-export abstract class MetricsError extends Error {
-  abstract readonly code: string;
+import { KeelError, type CodesOf } from '../errors';
+
+/** Base of every error thrown by lib/metrics. */
+export abstract class MetricsError extends KeelError {
+  abstract override readonly code: CodesOf<'MetricConflictError' | 'MetricLabelError' | 'MetricValueError'>;
 
   constructor(message: string) {
     super(message);

@@ -1,17 +1,7 @@
+import { KeelError, type CodesOf } from '../errors';
+
 /** Stable codes of every error the settings layer raises. */
-export type SettingsErrorCode =
-  | 'SETTINGS_INVALID'
-  | 'SETTINGS_SCHEMA'
-  | 'SETTINGS_FILE'
-  | 'SETTINGS_ETCD_OPTIONS'
-  | 'SETTINGS_ETCD_AUTH'
-  | 'SETTINGS_ETCD_UNREACHABLE'
-  | 'SETTINGS_ETCD_CHECK_KEY'
-  | 'SETTINGS_UPDATE_REJECTED'
-  | 'SETTINGS_UNSAFE_KEY'
-  | 'SETTINGS_UNKNOWN_KEYS'
-  | 'SETTINGS_ETCD_KEY'
-  | 'SETTINGS_CLOSED';
+export type SettingsErrorCode = CodesOf<'SettingsError'>;
 
 /** One bad or missing key, as listed in a `SETTINGS_INVALID` error. */
 export interface SettingsIssue {
@@ -30,7 +20,7 @@ export interface SettingsIssue {
   reason?: string;
 }
 
-export class SettingsError extends Error {
+export class SettingsError extends KeelError {
   override readonly name = 'SettingsError';
 
   constructor(

@@ -32,7 +32,7 @@ export class OrdersApi extends Microservice {
     try {
       quote = await this.amqp.request<Quote>('price.quote', { sku, quantity }, { timeout_ms: 2000 });
     } catch (error) {
-      if (error instanceof AmqpRequestError && error.code === 'REMOTE_ERROR')
+      if (error instanceof AmqpRequestError && error.code === 'AMQP_REMOTE_ERROR')
         return reply(422, { error: error.message });
       throw error;
     }

@@ -1,14 +1,9 @@
-export type AmqpErrorCode =
-  | 'MISSING_DEPENDENCY'
-  | 'CONNECT_FAILED'
-  | 'NOT_STARTED'
-  | 'STOPPED'
-  | 'PUBLISH_FAILED'
-  | 'UNKNOWN_RESOURCE'
-  | 'AMBIGUOUS_RESOURCE';
+import { KeelError, type CodesOf } from '../../errors';
+
+export type AmqpErrorCode = CodesOf<'AmqpError'>;
 
 /** A failure of an AmqpResource itself: its library, its connection, its handlers' binding. */
-export class AmqpError extends Error {
+export class AmqpError extends KeelError {
   override readonly name = 'AmqpError';
   constructor(
     readonly code: AmqpErrorCode,
@@ -19,10 +14,10 @@ export class AmqpError extends Error {
   }
 }
 
-export type AmqpRequestErrorCode = 'TIMEOUT' | 'NO_RESPONDER' | 'REMOTE_ERROR' | 'CONNECTION_LOST';
+export type AmqpRequestErrorCode = CodesOf<'AmqpRequestError'>;
 
 /** `request()` got no reply, or an error reply: `remoteCode` is the responder's error code, if any. */
-export class AmqpRequestError extends Error {
+export class AmqpRequestError extends KeelError {
   override readonly name = 'AmqpRequestError';
   constructor(
     readonly code: AmqpRequestErrorCode,
@@ -33,11 +28,10 @@ export class AmqpRequestError extends Error {
   }
 }
 
-export type CodecErrorCode =
-  'UNKNOWN_CODEC' | 'UNKNOWN_CONTENT_TYPE' | 'ENCODE' | 'DECODE' | 'DUPLICATE_CODEC';
+export type CodecErrorCode = CodesOf<'CodecError'>;
 
 /** A value a codec cannot encode, bytes it cannot decode, or a codec that is not registered. */
-export class CodecError extends Error {
+export class CodecError extends KeelError {
   override readonly name = 'CodecError';
   constructor(
     readonly code: CodecErrorCode,

@@ -305,7 +305,7 @@ export class AmqpResource {
     if (error !== undefined) {
       const code = headers[ERROR_CODE_HEADER] as string | undefined;
       throw new AmqpRequestError(
-        'REMOTE_ERROR',
+        'AMQP_REMOTE_ERROR',
         `request '${routingKey}' on amqp '${this.name}' failed in its responder: ${String(error)}`,
         code,
       );
@@ -315,7 +315,7 @@ export class AmqpResource {
 
   private requireLink(): Link {
     if (this.link === undefined || this.link.isClosed) {
-      throw new AmqpError('NOT_STARTED', `amqp '${this.name}' is not started`);
+      throw new AmqpError('AMQP_NOT_STARTED', `amqp '${this.name}' is not started`);
     }
     return this.link;
   }
@@ -371,7 +371,7 @@ export class AmqpResource {
     if (declared.resource !== undefined) {
       if (!resources.includes(declared.resource)) {
         throw new AmqpError(
-          'UNKNOWN_RESOURCE',
+          'AMQP_UNKNOWN_RESOURCE',
           `${where} names AmqpResource '${declared.resource}', which ${this.service.name} does not have; its AMQP resources: ${resources.map((name) => `'${name}'`).join(', ')}`,
         );
       }
@@ -379,7 +379,7 @@ export class AmqpResource {
     }
     if (resources.length > 1) {
       throw new AmqpError(
-        'AMBIGUOUS_RESOURCE',
+        'AMQP_AMBIGUOUS_RESOURCE',
         `${where} does not say which AmqpResource consumes it, and ${this.service.name} has ${resources.length}: add { resource: ${resources.map((name) => `'${name}'`).join(' | ')} }`,
       );
     }

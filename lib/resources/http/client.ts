@@ -136,7 +136,7 @@ export class HttpClientResource {
       } catch (error) {
         if (options.signal?.aborted === true) throw error;
         const failure = this.failure(error, method, url, timeoutMs);
-        this.record(url.host, method, failure.code === 'TIMEOUT' ? 'timeout' : 'network', began);
+        this.record(url.host, method, failure.code === 'HTTP_CLIENT_TIMEOUT' ? 'timeout' : 'network', began);
         if (attempt === attempts || this.closed) throw failure;
         this.log.debug({ url: url.href, err: failure, attempt }, `${failure.message}: retrying`);
       }
@@ -145,9 +145,12 @@ export class HttpClientResource {
   }
 
   private open(): { fetch: Undici['fetch']; agent: Agent } {
-    if (this.closed) throw new HttpClientError('CLIENT_CLOSED', 'the HTTP client is stopped');
+    if (this.closed) throw new HttpClientError('HTTP_CLIENT_CLOSED', 'the HTTP client is stopped');
     if (this.undici === undefined || this.agent === undefined) {
-      throw new HttpClientError('NOT_STARTED', 'the HTTP client is used before its start hook ran');
+      throw new HttpClientError(
+        'HTTP_CLIENT_NOT_STARTED',
+        'the HTTP client is used before its start hook ran',
+      );
     }
     return { fetch: this.undici.fetch, agent: this.agent };
   }
@@ -159,7 +162,7 @@ export class HttpClientResource {
     const address = instance === undefined ? undefined : serverAddress(instance, settings.server);
     if (instance === undefined || address === undefined) {
       throw new HttpClientError(
-        'NO_INSTANCE',
+        'HTTP_CLIENT_NO_INSTANCE',
         `${this.name}: no live instance of ${settings.service} in the registry${instance === undefined ? '' : ` with an HTTP server '${settings.server || 'http'}'`}`,
       );
     }
@@ -176,7 +179,7 @@ export class HttpClientResource {
       if (candidate instanceof Discovery) return candidate;
     }
     throw new HttpClientError(
-      'NO_DISCOVERY',
+      'HTTP_CLIENT_NO_DISCOVERY',
       `system.resources.${this.name}.service is '${this.settings.value().service}', but ${this.service.name} has no Discovery resource: add discovery: Discovery to its resources`,
     );
   }
@@ -204,13 +207,17 @@ export class HttpClientResource {
   private failure(error: unknown, method: string, url: URL, timeoutMs: number): HttpClientError {
     if (error instanceof HttpClientError) return error;
     if (error instanceof DOMException && error.name === 'TimeoutError') {
-      return new HttpClientError('TIMEOUT', `${method} ${url.href}: no answer within ${timeoutMs} ms`, {
-        cause: error,
-      });
+      return new HttpClientError(
+        'HTTP_CLIENT_TIMEOUT',
+        `${method} ${url.href}: no answer within ${timeoutMs} ms`,
+        {
+          cause: error,
+        },
+      );
     }
     const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
     const reason = cause instanceof Error ? cause.message : String(cause);
-    return new HttpClientError('NETWORK', `${method} ${url.href}: ${reason}`, { cause: error });
+    return new HttpClientError('HTTP_CLIENT_NETWORK', `${method} ${url.href}: ${reason}`, { cause: error });
   }
 
   private record(host: string, method: string, status: number | string, began: number): void {

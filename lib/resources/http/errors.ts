@@ -1,7 +1,9 @@
-export type HttpRouteErrorCode = 'AMBIGUOUS_SERVER' | 'UNKNOWN_SERVER';
+import { KeelError, type CodesOf } from '../../errors';
+
+export type HttpRouteErrorCode = CodesOf<'HttpRouteError'>;
 
 /** A decorated route that cannot be bound to a server; raised while the server starts. */
-export class HttpRouteError extends Error {
+export class HttpRouteError extends KeelError {
   override readonly name = 'HttpRouteError';
   constructor(
     readonly code: HttpRouteErrorCode,
@@ -11,11 +13,10 @@ export class HttpRouteError extends Error {
   }
 }
 
-export type HttpClientErrorCode =
-  'NOT_STARTED' | 'CLIENT_CLOSED' | 'TIMEOUT' | 'NETWORK' | 'NO_DISCOVERY' | 'NO_INSTANCE';
+export type HttpClientErrorCode = CodesOf<'HttpClientError'>;
 
 /** A request of HttpClientResource that got no response; an HTTP error status is a response, not this. */
-export class HttpClientError extends Error {
+export class HttpClientError extends KeelError {
   override readonly name = 'HttpClientError';
   constructor(
     readonly code: HttpClientErrorCode,
@@ -27,21 +28,15 @@ export class HttpClientError extends Error {
 }
 
 /** `currentRequestId()` called while the request context is off (Node 20 and 22 by default). */
-export class RequestContextError extends Error {
+export class RequestContextError extends KeelError {
   override readonly name = 'RequestContextError';
   readonly code = 'REQUEST_CONTEXT_OFF';
 }
 
-export type HttpBodyErrorCode =
-  | 'BODY_INVALID_JSON'
-  | 'BODY_PROTO_POISONING'
-  | 'BODY_UNSAFE_KEY'
-  | 'BODY_ENCODING_UNSUPPORTED'
-  | 'BODY_ENCODING_INVALID'
-  | 'BODY_TOO_LARGE';
+export type HttpBodyErrorCode = CodesOf<'HttpBodyError'>;
 
 /** A request body refused while read or parsed; answered with `status` and the message (`expose`). */
-export class HttpBodyError extends Error {
+export class HttpBodyError extends KeelError {
   override readonly name = 'HttpBodyError';
   readonly expose = true;
   readonly headers?: Readonly<Record<string, string>>;

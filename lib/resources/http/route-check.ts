@@ -24,7 +24,7 @@ export function requireServerForRoutes(graph: ResourceGraph): void {
     if (servers.length === 0) {
       const shown = routes.map((route) => `${route.method} ${route.path}`).join(', ');
       throw new GraphError(
-        'MISSING_PROVIDER',
+        'HTTP_NO_SERVER',
         `${node.chain.join(CHAIN_ARROW)}: ${describeOwner(prototype)} declares @http routes (${shown}) but ${graph.serviceName} ` +
           'has no HttpServerResource to serve them; list one in its resources',
         node.chain,
@@ -44,14 +44,14 @@ function checkServerOf(
   const choices = servers.map((name) => `'${name}'`).join(' | ');
   if (route.server !== undefined && !servers.includes(route.server)) {
     throw new GraphError(
-      'MISSING_PROVIDER',
+      'HTTP_UNKNOWN_SERVER',
       `${where} names server '${route.server}', which ${serviceName} does not have; its HTTP servers: ${choices}`,
       node.chain,
     );
   }
   if (route.server === undefined && servers.length > 1) {
     throw new GraphError(
-      'AMBIGUOUS_PROVIDER',
+      'HTTP_AMBIGUOUS_SERVER',
       `${where} does not say which HTTP server serves it, and ${serviceName} has ${servers.length}: add { server: ${choices} }`,
       node.chain,
     );

@@ -186,7 +186,7 @@ export class HttpServerResource {
     if (declared.server !== undefined) {
       if (!servers.includes(declared.server)) {
         throw new HttpRouteError(
-          'UNKNOWN_SERVER',
+          'HTTP_ROUTE_UNKNOWN_SERVER',
           `${where} names server '${declared.server}', which ${this.service.name} does not have; its HTTP servers: ${choices}`,
         );
       }
@@ -194,7 +194,7 @@ export class HttpServerResource {
     }
     if (servers.length > 1) {
       throw new HttpRouteError(
-        'AMBIGUOUS_SERVER',
+        'HTTP_ROUTE_AMBIGUOUS_SERVER',
         `${where} does not say which HTTP server serves it, and ${this.service.name} has ${servers.length}: add { server: ${servers.map((name) => `'${name}'`).join(' | ')} }`,
       );
     }

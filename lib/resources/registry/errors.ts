@@ -1,7 +1,9 @@
-export type RegistryErrorCode = 'REGISTRY_NO_ETCD' | 'DISCOVERY_NOT_STARTED' | 'NO_INSTANCE';
+import { KeelError, type CodesOf } from '../../errors';
+
+export type RegistryErrorCode = CodesOf<'RegistryError'>;
 
 /** The registry or discovery cannot do what it was asked; the message names the setting or service. */
-export class RegistryError extends Error {
+export class RegistryError extends KeelError {
   override readonly name = 'RegistryError';
   constructor(
     readonly code: RegistryErrorCode,

@@ -1,20 +1,10 @@
+import { KeelError, type CodesOf } from '../../errors';
 import type { RemoteError } from './protocol';
 
-export type WorkerPoolErrorCode =
-  | 'WORKER_POOL_NOT_STARTED'
-  | 'WORKER_POOL_INVALID_STATE'
-  | 'WORKER_POOL_STOPPED'
-  | 'WORKER_QUEUE_FULL'
-  | 'WORKER_START_FAILED'
-  | 'WORKER_CRASHED'
-  | 'WORKER_NONE_LEFT'
-  | 'WORKER_JOB_TERMINATED'
-  | 'WORKER_DATA_CLONE'
-  | 'WORKER_INVALID_TASK'
-  | 'WORKER_TASK_FAILED';
+export type WorkerPoolErrorCode = CodesOf<'WorkerPoolError' | 'WorkerTaskError'>;
 
 /** Every rejection from a worker pool: the job never ran, was cut off, or its worker died. */
-export class WorkerPoolError extends Error {
+export class WorkerPoolError extends KeelError {
   override readonly name: string = 'WorkerPoolError';
 
   constructor(

@@ -132,7 +132,7 @@ describeWithRabbitmq('AMQP faults: two brokers, SIGTERM with jobs in flight, a b
     expect(redelivered.every((id) => id % 2 === 1)).toBe(true);
   }, 90_000);
 
-  it('broker restart while 1,000 confirmed messages are pushed and pulled: every one received, duplicates counted; a request in flight rejects with CONNECTION_LOST', async () => {
+  it('broker restart while 1,000 confirmed messages are pushed and pulled: every one received, duplicates counted; a request in flight rejects with AMQP_CONNECTION_LOST', async () => {
     const total = 1000;
     const settings = { amqp: { url: east.url, reconnect: FAST_RECONNECT } };
     const puller = await start(Puller, { amqp: { ...settings.amqp, affects_readiness: false } });
@@ -169,7 +169,7 @@ describeWithRabbitmq('AMQP faults: two brokers, SIGTERM with jobs in flight, a b
     }
     await restarted;
     // Not sent again on the new connection: its reply could not reach it.
-    expect(await inFlight).toMatchObject({ code: 'CONNECTION_LOST' });
+    expect(await inFlight).toMatchObject({ code: 'AMQP_CONNECTION_LOST' });
     await until(() => new Set(received.map(({ id }) => id)).size === total, 30_000, 'all 1,000 received');
     const counts = new Map<number, number>();
     for (const { id } of received) counts.set(id, (counts.get(id) ?? 0) + 1);

@@ -189,11 +189,11 @@ describeWithRabbitmq('AmqpResource against a real RabbitMQ', () => {
       .request('quote.price', { sku: 'nope' })
       .catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(AmqpRequestError);
-    expect(failure).toMatchObject({ code: 'REMOTE_ERROR', remoteCode: 'UNKNOWN_SKU' });
+    expect(failure).toMatchObject({ code: 'AMQP_REMOTE_ERROR', remoteCode: 'UNKNOWN_SKU' });
     expect((failure as Error).message).toContain('unknown sku nope');
 
     await expect(amqp(ledger).request('nobody.home', {}, { timeout_ms: 2000 })).rejects.toMatchObject({
-      code: 'NO_RESPONDER',
+      code: 'AMQP_NO_RESPONDER',
     });
     // A queue nobody consumes: the request waits its timeout.
     const channel = await raw.createChannel();

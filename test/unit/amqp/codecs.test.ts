@@ -17,7 +17,7 @@ describe('codecs', () => {
     expect(codecFor('application/json; charset=utf-8')).toBe(jsonCodec);
     expect(() => codecNamed('msgpack')).toThrow("no codec named 'msgpack'; registered: json, yaml, raw");
     expect(() => codecFor('image/png')).toThrow(
-      expect.objectContaining({ code: 'UNKNOWN_CONTENT_TYPE' }) as unknown as Error,
+      expect.objectContaining({ code: 'CODEC_UNKNOWN_CONTENT_TYPE' }) as unknown as Error,
     );
   });
 
@@ -39,7 +39,7 @@ describe('codecs', () => {
   it('decodes a message without content type with the fallback codec; bad bytes and values are CodecErrors', () => {
     expect(decodeMessage(Buffer.from('[1]'), undefined, jsonCodec)).toEqual([1]);
     expect(() => decodeMessage(Buffer.from('{'), 'application/json', jsonCodec)).toThrow(
-      expect.objectContaining({ code: 'DECODE' }) as unknown as Error,
+      expect.objectContaining({ code: 'CODEC_DECODE' }) as unknown as Error,
     );
     expect(() => encodeWith(jsonCodec, { big: 1n }, "publish('x')")).toThrow(
       /^publish\('x'\): application\/json cannot encode it: /,

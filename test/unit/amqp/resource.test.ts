@@ -52,6 +52,7 @@ describe('AMQP handler decorators', () => {
   it('refuse a service whose handlers no AmqpResource would consume for, before anything is constructed', async () => {
     const failure = await createMicroservice(NoBroker, { log: quietLog() }).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(GraphError);
+    expect((failure as GraphError).code).toBe('AMQP_NO_RESOURCE');
     expect((failure as Error).message).toContain(
       "Derived declares @subscribe('orders.*'), @respond('price.quote'), @pull('jobs') but no_broker has no AmqpResource",
     );

@@ -98,13 +98,13 @@ describe('HttpClientResource', () => {
     expect(upstream.seen[0].headers['content-type']).toBe('application/json');
   });
 
-  it('gives up with a TIMEOUT error when no answer comes in time', async () => {
+  it('gives up with an HTTP_CLIENT_TIMEOUT error when no answer comes in time', async () => {
     upstream.behaviour = () => undefined;
     const failure = await client
       .get('/sheep', { timeoutMs: 100, retries: 1 })
       .catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(HttpClientError);
-    expect(failure).toMatchObject({ code: 'TIMEOUT' });
+    expect(failure).toMatchObject({ code: 'HTTP_CLIENT_TIMEOUT' });
     expect(upstream.seen).toHaveLength(2);
   });
 
@@ -132,6 +132,6 @@ describe('HttpClientResource', () => {
 
   it('refuses requests once stopped', async () => {
     await app.stop();
-    await expect(client.get('/sheep')).rejects.toMatchObject({ code: 'CLIENT_CLOSED' });
+    await expect(client.get('/sheep')).rejects.toMatchObject({ code: 'HTTP_CLIENT_CLOSED' });
   });
 });

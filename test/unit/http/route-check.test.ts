@@ -21,7 +21,7 @@ describe('@http routes without a server', () => {
       (caught: unknown) => caught,
     )) as GraphError;
     expect(error).toBeInstanceOf(GraphError);
-    expect(error.code).toBe('MISSING_PROVIDER');
+    expect(error.code).toBe('HTTP_NO_SERVER');
     expect(error.message).toBe(
       'farm → pasture: Pasture declares @http routes (GET /sheep) but farm has no HttpServerResource to serve them; ' +
         'list one in its resources',

@@ -201,7 +201,7 @@ describe('binding a decorated route to a server', () => {
     const compile = Test.createMicroservice(Ambiguous, QUIET).withSettings(settings).compile();
     await expect(compile).rejects.toBeInstanceOf(GraphError);
     await expect(compile).rejects.toMatchObject({
-      code: 'AMBIGUOUS_PROVIDER',
+      code: 'HTTP_AMBIGUOUS_SERVER',
       message: expect.stringContaining("{ server: 'public_http' | 'admin_http' }") as unknown,
     });
     expect(constructed).toEqual([]);
@@ -210,7 +210,7 @@ describe('binding a decorated route to a server', () => {
   it('refuses the graph when a route names a server the service does not have', async () => {
     const compile = Test.createMicroservice(Misnamed, QUIET).withSettings(settings).compile();
     await expect(compile).rejects.toMatchObject({
-      code: 'MISSING_PROVIDER',
+      code: 'HTTP_UNKNOWN_SERVER',
       message: expect.stringContaining("names server 'admin_http', which misnamed does not have") as unknown,
     });
     expect(constructed).toEqual([]);

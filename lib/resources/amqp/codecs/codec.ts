@@ -47,7 +47,7 @@ export function registerCodec<T>(name: string, codec: Codec<T>): void {
   const taken = byName.get(name) ?? byContentType.get(codec.contentType);
   if (taken !== undefined && taken !== codec) {
     throw new CodecError(
-      'DUPLICATE_CODEC',
+      'CODEC_DUPLICATE',
       `a codec named '${name}' or for content type '${codec.contentType}' is already registered`,
     );
   }
@@ -59,7 +59,7 @@ export function codecNamed(name: string): Codec {
   const codec = byName.get(name);
   if (codec === undefined) {
     throw new CodecError(
-      'UNKNOWN_CODEC',
+      'CODEC_UNKNOWN',
       `no codec named '${name}'; registered: ${[...byName.keys()].join(', ')} (registerCodec adds one)`,
     );
   }
@@ -71,7 +71,10 @@ export function codecFor(contentType: string): Codec {
   const codec =
     byContentType.get(contentType) ?? byContentType.get(contentType.split(';', 1)[0].trim().toLowerCase());
   if (codec === undefined) {
-    throw new CodecError('UNKNOWN_CONTENT_TYPE', `no codec registered for content type '${contentType}'`);
+    throw new CodecError(
+      'CODEC_UNKNOWN_CONTENT_TYPE',
+      `no codec registered for content type '${contentType}'`,
+    );
   }
   return codec;
 }
@@ -80,9 +83,13 @@ export function encodeWith(codec: Codec, value: unknown, what: string): Buffer {
   try {
     return codec.encode(value);
   } catch (error) {
-    throw new CodecError('ENCODE', `${what}: ${codec.contentType} cannot encode it: ${messageOf(error)}`, {
-      cause: error,
-    });
+    throw new CodecError(
+      'CODEC_ENCODE',
+      `${what}: ${codec.contentType} cannot encode it: ${messageOf(error)}`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 
@@ -92,7 +99,7 @@ export function decodeMessage(bytes: Buffer, contentType: string | undefined, fa
   try {
     return codec.decode(bytes);
   } catch (error) {
-    throw new CodecError('DECODE', `${codec.contentType} cannot decode it: ${messageOf(error)}`, {
+    throw new CodecError('CODEC_DECODE', `${codec.contentType} cannot decode it: ${messageOf(error)}`, {
       cause: error,
     });
   }

@@ -32,7 +32,7 @@ export function loadAmqplib(resource: string): AmqplibModule {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw error;
     throw new AmqpError(
-      'MISSING_DEPENDENCY',
+      'AMQP_MISSING_DEPENDENCY',
       `AmqpResource '${resource}' needs the package amqplib, which is not installed: npm install amqplib`,
       { cause: error },
     );

@@ -149,7 +149,7 @@ export class Link {
       await recovering.close().catch(() => undefined);
       this.recovering = undefined;
       throw new AmqpError(
-        'CONNECT_FAILED',
+        'AMQP_CONNECT_FAILED',
         `amqp '${resource}' cannot connect to ${shown} after ${reconnect.start_attempts} attempt(s): ${(error as Error).message}`,
         { cause: error },
       );
@@ -191,7 +191,7 @@ export class Link {
         return;
       } catch (error) {
         if ((error as Error).message === 'message nacked') {
-          throw new AmqpError('PUBLISH_FAILED', `the broker refused a message for '${routingKey}'`, {
+          throw new AmqpError('AMQP_PUBLISH_FAILED', `the broker refused a message for '${routingKey}'`, {
             cause: error,
           });
         }
@@ -199,7 +199,7 @@ export class Link {
         if (session.closed) continue;
         if (++failures >= MAX_CHANNEL_FAILURES) {
           throw new AmqpError(
-            'PUBLISH_FAILED',
+            'AMQP_PUBLISH_FAILED',
             `amqp '${this.options.resource}' cannot publish to '${routingKey}': ${(error as Error).message}`,
             { cause: error },
           );
@@ -229,7 +229,7 @@ export class Link {
   }
 
   private stoppedError(): AmqpError {
-    return new AmqpError('STOPPED', `amqp '${this.options.resource}' is stopped`);
+    return new AmqpError('AMQP_STOPPED', `amqp '${this.options.resource}' is stopped`);
   }
 }
 

@@ -54,7 +54,7 @@ export class Requester {
         this.pending.delete(correlationId);
         reject(
           new AmqpRequestError(
-            'TIMEOUT',
+            'AMQP_REQUEST_TIMEOUT',
             `request '${routingKey}' on amqp '${this.resource}' got no reply within ${timeoutMs} ms`,
           ),
         );
@@ -106,7 +106,7 @@ export class Requester {
         id!,
         undefined,
         new AmqpRequestError(
-          'NO_RESPONDER',
+          'AMQP_NO_RESPONDER',
           `request '${pending.routingKey}' on amqp '${this.resource}': no queue '${pending.routingKey}', nothing responds to it`,
         ),
       );
@@ -142,7 +142,7 @@ export class Requester {
 
   private lost(routingKey: string, cause?: Error): AmqpRequestError {
     return new AmqpRequestError(
-      'CONNECTION_LOST',
+      'AMQP_CONNECTION_LOST',
       `request '${routingKey}' on amqp '${this.resource}': the connection closed before the reply${cause === undefined ? '' : ` (${cause.message})`}`,
     );
   }

@@ -21,7 +21,7 @@ export function requireAmqpForHandlers(graph: ResourceGraph): void {
     const node = graph.nodes[index];
     const shown = handlers.map((handler) => `@${handler.pattern}('${handler.target}')`).join(', ');
     throw new GraphError(
-      'MISSING_PROVIDER',
+      'AMQP_NO_RESOURCE',
       `${node.chain.join(CHAIN_ARROW)}: ${cls!.name} declares ${shown} but ${graph.serviceName} has no AmqpResource to consume for them; list one in its resources`,
       node.chain,
     );

@@ -1,0 +1,484 @@
+/**
+ * Every code a Keel error carries, once: the class that raises it, what it means and what to do.
+ * The classes' code types are read from this table, so a code exists only once it has a row, and
+ * the README's error section is checked against it (test/unit/errors/codes.test.ts).
+ *
+ * A code is unique across Keel and begins with its family's prefix (`SETTINGS_`, `AMQP_`, ...);
+ * the graph and lifecycle codes, the first Keel had and the ones most matched on, keep their names.
+ */
+export interface ErrorCodeInfo {
+  /** The classes raised with this code (subclasses of `KeelError`). */
+  readonly raisedBy: readonly string[];
+  readonly meaning: string;
+  readonly action: string;
+}
+
+export const ERROR_CODES = {
+  // GraphError: the module's shape, found before any constructor runs.
+  MISSING_NAME: {
+    raisedBy: ['GraphError'],
+    meaning: 'A resource or a microservice has no name.',
+    action: 'Give `@microservice` a `name`, and every entry of `resources` a non-empty key.',
+  },
+  NOT_A_RESOURCE: {
+    raisedBy: ['GraphError'],
+    meaning: 'A class in the graph is not a `@resource`, or the service does not extend `Microservice`.',
+    action: 'Decorate the class with `@resource()`, or provide the value through `providers`.',
+  },
+  MISSING_PROVIDER: {
+    raisedBy: ['GraphError'],
+    meaning: 'A dependency has no provider; the message shows the chain that needs it.',
+    action: 'List the resource in `resources`, or add a `providers` entry for the token.',
+  },
+  AMBIGUOUS_PROVIDER: {
+    raisedBy: ['GraphError'],
+    meaning: 'A dependency by class matches two or more registered names.',
+    action: 'Inject one of them by name: `@inject(resourceToken(name))` or `@named(name)`.',
+  },
+  CYCLE: {
+    raisedBy: ['GraphError'],
+    meaning: 'Resources depend on each other in a cycle; the message shows it.',
+    action: 'Break the cycle: move the shared part into a resource both depend on.',
+  },
+  DUPLICATE_NAME: {
+    raisedBy: ['GraphError'],
+    meaning: 'Two resources, providers or tasks share one name.',
+    action: 'Rename one of them.',
+  },
+  CONSTRUCTOR_FAILED: {
+    raisedBy: ['GraphError'],
+    meaning: 'A constructor threw while the graph was built; nothing was started.',
+    action: 'Read `error.cause`; move I/O out of constructors into a start hook.',
+  },
+  ASYNC_PROVIDER: {
+    raisedBy: ['GraphError'],
+    meaning: 'A `useFactory` returned a Promise, which would be injected as it is.',
+    action: 'Return the value itself, or make it a resource that connects in its `start` hook.',
+  },
+  MISPLACED_TASK: {
+    raisedBy: ['GraphError'],
+    meaning: '`@task`/`@taskTimer` on a resource class; only the microservice runs tasks.',
+    action:
+      "Move the task to the microservice, or run the resource's loop from `start` and end it in `stop`.",
+  },
+  HTTP_NO_SERVER: {
+    raisedBy: ['GraphError'],
+    meaning: 'A class declares `@http` routes but the service has no `HttpServerResource`.',
+    action: "List an `HttpServerResource` in the service's resources.",
+  },
+  HTTP_UNKNOWN_SERVER: {
+    raisedBy: ['GraphError'],
+    meaning: "An `@http` route's `server` names no `HttpServerResource` of the service.",
+    action: 'Name one of the servers the message lists, or add that server.',
+  },
+  HTTP_AMBIGUOUS_SERVER: {
+    raisedBy: ['GraphError'],
+    meaning: 'An `@http` route names no `server` while the service has several.',
+    action: 'Add `{ server: name }` to the route.',
+  },
+  AMQP_NO_RESOURCE: {
+    raisedBy: ['GraphError'],
+    meaning:
+      'A class declares `@subscribe`/`@respond`/`@pull` handlers but the service has no `AmqpResource`.',
+    action: "List an `AmqpResource` in the service's resources.",
+  },
+
+  // LifecycleError: starting, stopping, restarting.
+  HOOK_FAILED: {
+    raisedBy: ['LifecycleError'],
+    meaning: 'A start hook threw; what had started was stopped again.',
+    action: 'Read `error.resource`, `error.phase` and `error.cause`.',
+  },
+  HOOK_TIMEOUT: {
+    raisedBy: ['LifecycleError', 'HookTimeoutError'],
+    meaning: 'A hook did not finish within `system.lifecycle.hook_timeout_ms`.',
+    action: 'Find why the named hook hangs, or raise the timeout if the work is legitimately slow.',
+  },
+  STOP_FAILED: {
+    raisedBy: ['LifecycleError'],
+    meaning:
+      'A stop hook failed or a task outlived its share of the stop timeout; every resource was stopped anyway.',
+    action: 'Read `error.failures`: each names the resource, the phase and the error.',
+  },
+  RESTART_FAILED: {
+    raisedBy: ['LifecycleError'],
+    meaning: 'Restarting a resource failed.',
+    action: 'Read `error.failures`; the resource stays FAILED.',
+  },
+  SUPER_NOT_CALLED: {
+    raisedBy: ['LifecycleError'],
+    meaning: 'A microservice override of a phase did not call `super`.',
+    action: 'Call `await super.<phase>()` in the override.',
+  },
+  INVALID_STATE: {
+    raisedBy: ['LifecycleError'],
+    meaning: 'An action the app cannot take in its current state (start twice, restart an unknown resource).',
+    action: 'Wait for the running `start()`/`stop()` to settle, or check the resource name.',
+  },
+  START_CANCELLED: {
+    raisedBy: ['LifecycleError'],
+    meaning: 'A stop was asked for while starting; the start was cancelled and rolled back.',
+    action: 'Nothing, if the stop was meant (a signal, a critical task); otherwise see what asked for it.',
+  },
+
+  // SettingsError
+  SETTINGS_INVALID: {
+    raisedBy: ['SettingsError'],
+    meaning: 'One or more settings are missing or invalid; `error.issues` lists each with its origin.',
+    action: 'Fix the value at the origin each issue names (file, etcd key or environment variable).',
+  },
+  SETTINGS_SCHEMA: {
+    raisedBy: ['SettingsError'],
+    meaning: "A resource's settings schema is not a valid convict schema.",
+    action: 'Fix the schema the message names (reserved keys, unknown `format`).',
+  },
+  SETTINGS_FILE: {
+    raisedBy: ['SettingsError'],
+    meaning: 'The settings file (`KEEL_CONFIG_FILE`) cannot be read or parsed.',
+    action: 'Check the path and its YAML or JSON.',
+  },
+  SETTINGS_ETCD_OPTIONS: {
+    raisedBy: ['SettingsError'],
+    meaning: 'A `KEEL_ETCD_*` variable is invalid, or etcd3 is not installed.',
+    action: 'Fix the variable the message names, or `npm install etcd3`.',
+  },
+  SETTINGS_ETCD_AUTH: {
+    raisedBy: ['SettingsError'],
+    meaning: 'etcd refused the credentials.',
+    action: 'Check `KEEL_ETCD_USERNAME` and `KEEL_ETCD_PASSWORD`.',
+  },
+  SETTINGS_ETCD_UNREACHABLE: {
+    raisedBy: ['SettingsError'],
+    meaning: 'No etcd member answered within the timeout.',
+    action: 'Check `KEEL_ETCD_HOSTS` and that etcd is up.',
+  },
+  SETTINGS_ETCD_CHECK_KEY: {
+    raisedBy: ['SettingsError'],
+    meaning: '`KEEL_ETCD_CHECK_KEY` did not appear within its wait.',
+    action: 'Push the settings (`keel settings push`), or raise the wait.',
+  },
+  SETTINGS_UPDATE_REJECTED: {
+    raisedBy: ['SettingsError'],
+    meaning: 'A settings change at run time would make the settings invalid; the old values stay.',
+    action: 'Fix the pushed value; the message names the key and why.',
+  },
+  SETTINGS_UNSAFE_KEY: {
+    raisedBy: ['SettingsError'],
+    meaning: 'A key segment is `__proto__`, `constructor` or `prototype`.',
+    action: 'Rename the key.',
+  },
+  SETTINGS_ETCD_KEY: {
+    raisedBy: ['SettingsError'],
+    meaning:
+      'An etcd key under the prefix was refused (unsafe or malformed) and ignored; logged, not thrown.',
+    action: 'Fix or delete the key the message names.',
+  },
+  SETTINGS_CLOSED: {
+    raisedBy: ['SettingsError'],
+    meaning: '`watch()` on a settings provider that is closed.',
+    action: 'Watch settings while the app runs, not after its stop.',
+  },
+
+  // LoggingSettingsError
+  KEEL_LOGGING_SETTINGS: {
+    raisedBy: ['LoggingSettingsError'],
+    meaning: 'A `system.logging` value Keel cannot use.',
+    action: 'Fix the key the message names; it says what the key accepts.',
+  },
+
+  // Metrics
+  METRIC_CONFLICT: {
+    raisedBy: ['MetricConflictError'],
+    meaning: 'A metric name was defined again with another type, help, label set or layout.',
+    action: 'Use one definition per name, or another name.',
+  },
+  METRIC_LABELS: {
+    raisedBy: ['MetricLabelError'],
+    meaning: "Labels that do not fit the metric's label names: unknown, missing, rebound or reserved.",
+    action: 'Pass exactly the label names the meter was defined with.',
+  },
+  METRIC_VALUE: {
+    raisedBy: ['MetricValueError'],
+    meaning: 'A value a meter cannot take (a negative counter increment, NaN) or an unusable definition.',
+    action: 'Check the value or the definition the message names.',
+  },
+
+  // HTTP
+  HTTP_ROUTE_UNKNOWN_SERVER: {
+    raisedBy: ['HttpRouteError'],
+    meaning: "While a server starts: a route's `server` names no HTTP server of the service.",
+    action: 'Name one of the servers the message lists.',
+  },
+  HTTP_ROUTE_AMBIGUOUS_SERVER: {
+    raisedBy: ['HttpRouteError'],
+    meaning: 'While a server starts: a route names no `server` while the service has several.',
+    action: 'Add `{ server: name }` to the route.',
+  },
+  HTTP_CLIENT_NOT_STARTED: {
+    raisedBy: ['HttpClientError'],
+    meaning: 'A request before the `HttpClientResource` started.',
+    action: 'Send requests from a start hook of a resource that depends on the client, or later.',
+  },
+  HTTP_CLIENT_CLOSED: {
+    raisedBy: ['HttpClientError'],
+    meaning: 'A request after the client stopped.',
+    action: 'Stop sending once the service stops.',
+  },
+  HTTP_CLIENT_TIMEOUT: {
+    raisedBy: ['HttpClientError'],
+    meaning: 'No response within the request timeout (after the retries).',
+    action: 'Check the remote service, or raise `timeout_ms`.',
+  },
+  HTTP_CLIENT_NETWORK: {
+    raisedBy: ['HttpClientError'],
+    meaning: 'The connection failed or was reset before a response (after the retries).',
+    action: 'Check the remote address and that it is up; `error.cause` has the socket error.',
+  },
+  HTTP_CLIENT_NO_DISCOVERY: {
+    raisedBy: ['HttpClientError'],
+    meaning: 'A client with `service:` in a service without a `Discovery` resource.',
+    action: "List `Discovery` in the service's resources, or give the client a `base_url`.",
+  },
+  HTTP_CLIENT_NO_INSTANCE: {
+    raisedBy: ['HttpClientError'],
+    meaning:
+      'Discovery knows no live instance of the service (not yet tried by this request, with that HTTP server).',
+    action: 'Check that the service is running and registered under that name.',
+  },
+  BODY_INVALID_JSON: {
+    raisedBy: ['HttpBodyError'],
+    meaning: 'A JSON request body that does not parse; answered 400.',
+    action: 'The caller sends valid JSON.',
+  },
+  BODY_PROTO_POISONING: {
+    raisedBy: ['HttpBodyError'],
+    meaning:
+      'A JSON body with a `__proto__` key or a `constructor.prototype` (prototype poisoning); answered 400.',
+    action: 'The caller drops those keys; nothing to change in the service.',
+  },
+  BODY_UNSAFE_KEY: {
+    raisedBy: ['HttpBodyError'],
+    meaning: 'A form field named `__proto__`, `constructor` or `prototype`; answered 400.',
+    action: 'The caller renames the field.',
+  },
+  BODY_ENCODING_UNSUPPORTED: {
+    raisedBy: ['HttpBodyError'],
+    meaning: 'A `Content-Encoding` other than gzip, deflate or br; answered 415 with `Accept-Encoding`.',
+    action: 'The caller sends one of the codings `Accept-Encoding` lists.',
+  },
+  BODY_ENCODING_INVALID: {
+    raisedBy: ['HttpBodyError'],
+    meaning: 'A body that is not valid data of its `Content-Encoding`; answered 400.',
+    action: 'The caller sends what its `Content-Encoding` says.',
+  },
+  BODY_TOO_LARGE: {
+    raisedBy: ['HttpBodyError'],
+    meaning: 'A body over `max_body_bytes` once decoded; answered 413.',
+    action: 'The caller sends less, or raise `max_body_bytes`.',
+  },
+  REQUEST_CONTEXT_OFF: {
+    raisedBy: ['RequestContextError'],
+    meaning: '`currentRequestId()` was called while the request context is off (Node 20 and 22 by default).',
+    action: "Call `enableRequestContext()` in the service's constructor, or use `contextRequestId()`.",
+  },
+
+  // AMQP
+  AMQP_MISSING_DEPENDENCY: {
+    raisedBy: ['AmqpError'],
+    meaning: 'amqplib is not installed.',
+    action: '`npm install amqplib`.',
+  },
+  AMQP_CONNECT_FAILED: {
+    raisedBy: ['AmqpError'],
+    meaning: 'The broker could not be reached or refused the connection at start.',
+    action: "Check the resource's `url` and that the broker is up.",
+  },
+  AMQP_NOT_STARTED: {
+    raisedBy: ['AmqpError'],
+    meaning: 'A send or request before the `AmqpResource` started.',
+    action: 'Send from a start hook of a resource that depends on it, or later.',
+  },
+  AMQP_STOPPED: {
+    raisedBy: ['AmqpError'],
+    meaning: 'A send or request after the `AmqpResource` stopped.',
+    action: 'Stop sending once the service stops.',
+  },
+  AMQP_PUBLISH_FAILED: {
+    raisedBy: ['AmqpError'],
+    meaning: 'The broker did not confirm a published message.',
+    action: 'Read `error.cause`; the message may not have been routed.',
+  },
+  AMQP_UNKNOWN_RESOURCE: {
+    raisedBy: ['AmqpError'],
+    meaning: "A handler's `resource` names no `AmqpResource` of the service.",
+    action: 'Name one of the AMQP resources the message lists.',
+  },
+  AMQP_AMBIGUOUS_RESOURCE: {
+    raisedBy: ['AmqpError'],
+    meaning: 'A handler names no `resource` while the service has several `AmqpResource`s.',
+    action: 'Add `{ resource: name }` to the handler.',
+  },
+  AMQP_REQUEST_TIMEOUT: {
+    raisedBy: ['AmqpRequestError'],
+    meaning: '`request()` got no reply within its timeout.',
+    action: 'Check that a responder consumes the queue, or raise the timeout.',
+  },
+  AMQP_NO_RESPONDER: {
+    raisedBy: ['AmqpRequestError'],
+    meaning: "`request()`'s message could not be routed to any queue.",
+    action: 'Start a service that `@respond`s on that queue.',
+  },
+  AMQP_REMOTE_ERROR: {
+    raisedBy: ['AmqpRequestError'],
+    meaning: "The responder's handler threw; `error.remoteCode` is its error's code, if any.",
+    action: 'Read the message and `remoteCode`; the fault is in the responder.',
+  },
+  AMQP_CONNECTION_LOST: {
+    raisedBy: ['AmqpRequestError'],
+    meaning: 'The connection closed while a request waited for its reply.',
+    action: 'Retry once the resource reconnects; the request may or may not have been handled.',
+  },
+  CODEC_UNKNOWN: {
+    raisedBy: ['CodecError'],
+    meaning: 'No codec is registered under that name.',
+    action: 'Use `json`, `yaml`, `raw`, or register it with `registerCodec`.',
+  },
+  CODEC_UNKNOWN_CONTENT_TYPE: {
+    raisedBy: ['CodecError'],
+    meaning: "A message's content type matches no registered codec.",
+    action: 'Register a codec for it, or send with a known codec.',
+  },
+  CODEC_ENCODE: {
+    raisedBy: ['CodecError'],
+    meaning: 'A codec could not encode the value.',
+    action: 'Send a value the codec takes (`raw` takes Buffers).',
+  },
+  CODEC_DECODE: {
+    raisedBy: ['CodecError'],
+    meaning: 'A codec could not decode the bytes of a message.',
+    action: 'Check what the sender encoded; the message is dead-lettered.',
+  },
+  CODEC_DUPLICATE: {
+    raisedBy: ['CodecError'],
+    meaning: 'A codec name or content type is registered twice.',
+    action: 'Register each codec once, under its own name and content type.',
+  },
+
+  // Registry and discovery
+  REGISTRY_NO_ETCD: {
+    raisedBy: ['RegistryError'],
+    meaning: 'The registry or discovery is enabled but `KEEL_ETCD_HOSTS` is not set.',
+    action: 'Set `KEEL_ETCD_HOSTS`, or leave the resource disabled.',
+  },
+  DISCOVERY_NOT_STARTED: {
+    raisedBy: ['RegistryError'],
+    meaning: '`Discovery` was asked before it started.',
+    action: 'Depend on `Discovery` so that it starts first.',
+  },
+
+  // Worker pool
+  WORKER_POOL_NOT_STARTED: {
+    raisedBy: ['WorkerPoolError'],
+    meaning: 'A job before the pool started.',
+    action: 'Run jobs from a start hook of a resource that depends on the pool, or later.',
+  },
+  WORKER_POOL_INVALID_STATE: {
+    raisedBy: ['WorkerPoolError'],
+    meaning: 'The pool was started a second time.',
+    action: 'Start a pool once; a resource restart makes a new one.',
+  },
+  WORKER_POOL_STOPPED: {
+    raisedBy: ['WorkerPoolError'],
+    meaning: 'A job after the pool stopped, or cut off by its stop.',
+    action: 'Stop sending jobs once the service stops.',
+  },
+  WORKER_QUEUE_FULL: {
+    raisedBy: ['WorkerPoolError'],
+    meaning: 'The queue of waiting jobs is at `max_queue`.',
+    action: 'Shed load, or raise `max_queue` or `size`.',
+  },
+  WORKER_START_FAILED: {
+    raisedBy: ['WorkerPoolError'],
+    meaning: 'A worker thread did not start.',
+    action: 'Read `error.cause`; check the task module path.',
+  },
+  WORKER_CRASHED: {
+    raisedBy: ['WorkerPoolError'],
+    meaning: 'The worker running the job exited.',
+    action: 'Read `error.cause`; the pool starts a new worker.',
+  },
+  WORKER_NONE_LEFT: {
+    raisedBy: ['WorkerPoolError'],
+    meaning: 'Every worker died and none could be replaced.',
+    action: 'Read the logged cause; restart the resource once fixed.',
+  },
+  WORKER_JOB_TERMINATED: {
+    raisedBy: ['WorkerPoolError'],
+    meaning: 'The pool stopped and the job did not finish within `stop_timeout_ms`.',
+    action: 'Make the job shorter, or raise `stop_timeout_ms`.',
+  },
+  WORKER_DATA_CLONE: {
+    raisedBy: ['WorkerPoolError'],
+    meaning: "A job's argument or result cannot be copied between threads.",
+    action: 'Pass plain data (structured-clone values).',
+  },
+  WORKER_INVALID_TASK: {
+    raisedBy: ['WorkerPoolError'],
+    meaning: 'The task module has no function under that export name.',
+    action: 'Check `defineWorkerTask(modulePath, exportName)`.',
+  },
+  WORKER_TASK_FAILED: {
+    raisedBy: ['WorkerTaskError'],
+    meaning: "The task threw in its worker; message and stack are the worker's own.",
+    action: 'Read `error.remoteName` and `error.remoteCode`; the fault is in the task.',
+  },
+
+  // The keel command
+  CLI_USAGE: {
+    raisedBy: ['UsageError'],
+    meaning: 'The command was called wrongly; it prints its usage and exits 2.',
+    action: 'Follow the usage, or `keel help <command>`.',
+  },
+  CLI_LOADER_MISSING: {
+    raisedBy: ['CliError'],
+    meaning: 'A TypeScript file was given but `@swc-node/register` is not installed.',
+    action: '`npm install -D @swc-node/register`, or run the compiled JavaScript.',
+  },
+  CLI_LOAD_FAILED: {
+    raisedBy: ['CliError'],
+    meaning: 'The service file threw while it was loaded.',
+    action: 'Read the cause; run the file with node to see it alone.',
+  },
+  CLI_NO_SERVICE: {
+    raisedBy: ['CliError'],
+    meaning: 'The file exports no `@microservice` class.',
+    action: 'Export the service class from the file.',
+  },
+  CLI_UNREACHABLE: {
+    raisedBy: ['CliError'],
+    meaning: 'The report server did not answer, or answered without a Keel status document.',
+    action: 'Check the address and that the service is up.',
+  },
+  CLI_TARGET_NOT_EMPTY: {
+    raisedBy: ['CliError'],
+    meaning: '`keel new` was pointed at a folder that is not empty.',
+    action: 'Pick a new folder.',
+  },
+  CLI_BAD_NAME: {
+    raisedBy: ['CliError'],
+    meaning: '`keel new` was given a name that is not a valid service name.',
+    action: 'Use lowercase letters, digits and `_`, starting with a letter (or choose one with `--name`).',
+  },
+} as const satisfies Record<string, ErrorCodeInfo>;
+
+export type KeelErrorCode = keyof typeof ERROR_CODES;
+
+/** The codes the table lists for one class, e.g. `CodesOf<'GraphError'>`. */
+export type CodesOf<Raiser extends string> = {
+  [Code in KeelErrorCode]: Raiser extends (typeof ERROR_CODES)[Code]['raisedBy'][number] ? Code : never;
+}[KeelErrorCode];
+
+/** What a code means and what to do about it, as the README's error table says. */
+export function errorCodeInfo(code: KeelErrorCode): ErrorCodeInfo {
+  return ERROR_CODES[code];
+}

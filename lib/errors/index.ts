@@ -1,0 +1,2 @@
+export { KeelError } from './keel-error';
+export { ERROR_CODES, errorCodeInfo, type CodesOf, type ErrorCodeInfo, type KeelErrorCode } from './codes';
