@@ -129,7 +129,7 @@ export class InMemoryBroker {
   ): Promise<R> {
     if (!this.broker.hasQueue(routingKey)) {
       throw new AmqpRequestError(
-        'NO_RESPONDER',
+        'AMQP_NO_RESPONDER',
         `request '${routingKey}': nothing responds to it on the broker`,
       );
     }
@@ -141,7 +141,7 @@ export class InMemoryBroker {
     const error = answer.properties.headers?.[ERROR_HEADER];
     if (error !== undefined) {
       throw new AmqpRequestError(
-        'REMOTE_ERROR',
+        'AMQP_REMOTE_ERROR',
         `request '${routingKey}' failed in its responder: ${String(error)}`,
       );
     }
@@ -247,7 +247,7 @@ class Broker {
     }
     const replyTo =
       properties.replyTo === REPLY_TO && from !== undefined ? `${REPLY_TO}.${from.id}` : properties.replyTo;
-    const delivery = (queue: string): Delivery => ({
+    const delivery = (): Delivery => ({
       content,
       fields: { exchange, routingKey },
       properties: { ...properties, replyTo },
@@ -267,7 +267,7 @@ class Broker {
           ];
     for (const name of targets) {
       const queue = this.queue(name);
-      queue.ready.push(delivery(name));
+      queue.ready.push(delivery());
       this.pump(queue);
     }
     return targets.length > 0;

@@ -141,7 +141,7 @@ describe('the testing kit: an in-memory broker and a fake discovery', () => {
   it("carries one app's request to another's @respond and back, and says when nothing responds", async () => {
     const amqp = notifier.get<AmqpResource>('amqp');
     expect(await amqp.request('stock.level', { sku: 'ab-1' })).toBe(1);
-    await expect(amqp.request('stock.nobody', {})).rejects.toMatchObject({ code: 'NO_RESPONDER' });
+    await expect(amqp.request('stock.nobody', {})).rejects.toMatchObject({ code: 'AMQP_NO_RESPONDER' });
   });
 
   it('retries a failed @pull handler with the real consumer, then dead-letters it', async () => {
