@@ -5,6 +5,8 @@ import { createMicroservice, type App, type CreateOptions } from '../lifecycle/a
 import type { ResourceHealth } from '../lifecycle/manager';
 import type { OnPostStart, OnPostStop, OnPreStart, OnStart, OnStop } from '../lifecycle/status';
 import type { Microservice } from '../lifecycle/microservice';
+import { buildGraph } from '../container/graph';
+import { HttpServerResource } from '../resources/http/server';
 import { deepMerge } from '../settings/tree';
 
 type Hooks = OnPreStart & OnStart & OnPostStart & OnStop & OnPostStop & { status(): ResourceHealth };
@@ -66,9 +68,26 @@ export class TestingModuleBuilder {
   compile(): Promise<App> {
     return createMicroservice(this.Service, {
       ...this.options,
-      settings: this.settings,
+      settings: deepMerge(this.fastStops(), this.settings),
       overrides: this.overrides,
     });
+  }
+
+  /**
+   * A test stops once its requests are answered: no HTTP server waits `drain_idle_grace_ms` for
+   * one on its way (fetch's keep-alive connection made every stop take that second). A test's own
+   * setting wins.
+   */
+  private fastStops(): Record<string, unknown> {
+    const graph = buildGraph({ service: this.Service, overrides: this.overrides });
+    const servers = graph.nodes.filter(
+      (node) =>
+        'useClass' in node.provision &&
+        (node.provision.useClass === HttpServerResource ||
+          node.provision.useClass.prototype instanceof HttpServerResource),
+    );
+    const resources = Object.fromEntries(servers.map((node) => [node.name, { drain_idle_grace_ms: 0 }]));
+    return { system: { resources } };
   }
 
   async start(): Promise<App> {

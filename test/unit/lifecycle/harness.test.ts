@@ -1,4 +1,5 @@
 import {
+  HttpServerResource,
   inject,
   Microservice,
   microservice,
@@ -161,5 +162,33 @@ describe('MicroserviceContext', () => {
     await Promise.all([first.start(), second.start()]);
     expect(first.get(Db)).toBeInstanceOf(Db);
     await Promise.all([first.close(), second.close()]);
+  });
+});
+
+describe('the test harness, for fast and quiet tests', () => {
+  @microservice({ name: 'api', resources: { http: HttpServerResource, admin: HttpServerResource } })
+  class Api extends Microservice {}
+
+  it('stops HTTP servers without waiting a grace for requests on their way, unless the test sets one', async () => {
+    const app = await Test.createMicroservice(Api, { log: quietLog() })
+      .withSettings({ system: { resources: { admin: { drain_idle_grace_ms: 250 } } } })
+      .compile();
+    expect(app.settings.get('system.resources.http.drain_idle_grace_ms')).toBe(0);
+    expect(app.settings.get('system.resources.admin.drain_idle_grace_ms')).toBe(250);
+  });
+
+  it('obeys system.logging.level from the first record of the settings load', async () => {
+    const stderr: string[] = [];
+    const write = process.stderr.write;
+    process.stderr.write = ((chunk: string | Uint8Array) => stderr.push(String(chunk)) > 0) as typeof write;
+    try {
+      const app = await Test.createMicroservice(Api)
+        .withSettings({ system: { logging: { level: 'error', stdout: false } } })
+        .compile();
+      await app.stop();
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(stderr.join('')).toBe('');
   });
 });
