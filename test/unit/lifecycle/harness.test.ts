@@ -49,6 +49,15 @@ describe('the test harness', () => {
     await app.stop();
   });
 
+  it('keeps a listed resource whose only user was replaced: the rule is to replace it too', async () => {
+    const app = await Test.createMicroservice(BillingService, { log: quietLog() })
+      .overrideResource(Users)
+      .useValue({ find: () => 'fake' })
+      .compile();
+    expect(app.graph.nodes.map((node) => node.name)).toContain('postgres');
+    expect(app.get(Users).find(1)).toBe('fake');
+  });
+
   it('swaps by class with another class', async () => {
     @resource()
     class InMemoryPostgres {
