@@ -108,5 +108,7 @@ export {
   type LoggingSettings,
   type LogProfile,
 } from './logging';
+export * from './context';
 export * from './resources/http';
 export * from './resources/amqp';
+export * from './resources/postgres';

@@ -278,8 +278,9 @@ export const ERROR_CODES = {
   },
   REQUEST_CONTEXT_OFF: {
     raisedBy: ['RequestContextError'],
-    meaning: '`currentRequestId()` was called while the request context is off (Node 20 and 22 by default).',
-    action: "Call `enableRequestContext()` in the service's constructor, or use `contextRequestId()`.",
+    meaning: '`currentRequestId()` was called while the request context is off (Node 20 and 22, by default).',
+    action:
+      "Call `useRequestContext()` on the service's `ServiceHandle` (`@inject(SERVICE)`), or `enableRequestContext()` at startup; `contextRequestId()` never throws.",
   },
 
   // AMQP
@@ -364,6 +365,38 @@ export const ERROR_CODES = {
     action: 'Register each codec once, under its own name and content type.',
   },
 
+  // PostgreSQL
+  POSTGRES_MISSING_DEPENDENCY: {
+    raisedBy: ['PostgresError'],
+    meaning: 'pg is not installed.',
+    action: '`npm install pg`.',
+  },
+  POSTGRES_CONNECT_FAILED: {
+    raisedBy: ['PostgresError'],
+    meaning: 'The server could not be reached or refused the login (`sqlState` says why, e.g. 28P01).',
+    action: "Check the resource's `url` (or host, port, user, password) and that the server is up.",
+  },
+  POSTGRES_NOT_STARTED: {
+    raisedBy: ['PostgresError'],
+    meaning: 'A query before the `PostgresResource` started.',
+    action: 'Query from a start hook of a resource that depends on it, or later.',
+  },
+  POSTGRES_STOPPED: {
+    raisedBy: ['PostgresError'],
+    meaning: 'A query after the `PostgresResource` began to stop.',
+    action: 'Stop querying once the service stops.',
+  },
+  POSTGRES_POOL_TIMEOUT: {
+    raisedBy: ['PostgresError'],
+    meaning: 'Every connection of the pool stayed in use for `pool.acquire_timeout_ms`.',
+    action: "Raise `pool.max` (within the server's max_connections), or shorten what holds connections.",
+  },
+  POSTGRES_QUERY_FAILED: {
+    raisedBy: ['PostgresError'],
+    meaning: 'The server refused a statement; `sqlState` is its SQLSTATE, `query` the name given.',
+    action: 'Read the SQLSTATE (23505 unique violation, 57014 cancelled, ...).',
+  },
+
   // Registry and discovery
   REGISTRY_NO_ETCD: {
     raisedBy: ['RegistryError'],
@@ -374,6 +407,19 @@ export const ERROR_CODES = {
     raisedBy: ['RegistryError'],
     meaning: '`Discovery` was asked before it started.',
     action: 'Depend on `Discovery` so that it starts first.',
+  },
+
+  // Diagnostics
+  DIAGNOSTICS_NOT_STARTED: {
+    raisedBy: ['DiagnosticsError'],
+    meaning: 'A heap snapshot was asked of a memory analyzer that is not running (disabled or stopped).',
+    action: 'Enable `system.resources.memory_analyzer` and ask once it has started.',
+  },
+  DIAGNOSTICS_SNAPSHOT_IN_PROGRESS: {
+    raisedBy: ['DiagnosticsError'],
+    meaning:
+      'A heap snapshot was asked while another is being written; answered 429 on `/debug/heap-snapshot`.',
+    action: 'Ask again once the first is written (each blocks the event loop while V8 writes it).',
   },
 
   // Worker pool

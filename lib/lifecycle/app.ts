@@ -1,3 +1,4 @@
+import { holdRequestContext } from '../context';
 import type { ServiceIdentifier } from '../container/injection';
 import { GraphError } from '../container/errors';
 import { resourceOptionsOf } from '../container/decorators';
@@ -177,6 +178,8 @@ export class App {
   private readonly outsideReadiness: ReadonlySet<string>;
   private readonly serviceRuntime: ServiceRuntime;
   private resolveStopping!: () => void;
+  /** Set once a resource asked for the request context: it is held on until the app's stop ends. */
+  private requestContextHold?: () => void;
   private resolveStopped!: (outcome: StopOutcome) => void;
 
   /** Constructs every node of the graph; a constructor that throws surfaces as CONSTRUCTOR_FAILED. */
@@ -194,13 +197,8 @@ export class App {
     this.meters = new Meters({ serviceName: this.name, processMetrics: 'deferred' });
     output.instrument(this.meters);
     instrumentSettings(this.meters, settings);
-    this.instances = instantiate(graph, (node, token) => this.reservedValue(node, token));
-    const service = this.instances[graph.service.index];
-    if (!(service instanceof Microservice)) {
-      const className = (service as object).constructor.name;
-      throw new GraphError('NOT_A_RESOURCE', `${className} must extend Microservice`, [graph.serviceName]);
-    }
-    this.service = service;
+    this.instances = this.construct(graph);
+    this.service = this.instances[graph.service.index] as Microservice;
     this.manager = new LifecycleManager(graph, this.instances, this.lifecycle.hook_timeout_ms);
     this.followSettingsChanges();
     this.tasks = new TaskRunner(this.log, (taskName, error) =>
@@ -217,7 +215,28 @@ export class App {
         .map((node) => node.name),
     );
     this.serviceRuntime = this.runtime();
-    attachRuntime(service, this.serviceRuntime);
+    attachRuntime(this.service, this.serviceRuntime);
+  }
+
+  /** The graph's instances; what a constructor held on (the request context) is let go if one throws. */
+  private construct(graph: ResourceGraph): unknown[] {
+    try {
+      const instances = instantiate(graph, (node, token) => this.reservedValue(node, token));
+      const service = instances[graph.service.index];
+      if (!(service instanceof Microservice)) {
+        const className = (service as object).constructor.name;
+        throw new GraphError('NOT_A_RESOURCE', `${className} must extend Microservice`, [graph.serviceName]);
+      }
+      return instances;
+    } catch (error) {
+      this.releaseRequestContext();
+      throw error;
+    }
+  }
+
+  private releaseRequestContext(): void {
+    this.requestContextHold?.();
+    this.requestContextHold = undefined;
   }
 
   get stopTimeoutMs(): number {
@@ -444,6 +463,9 @@ export class App {
       beforeStopping: (work) => {
         this.beforeStoppingWork.push(work);
       },
+      useRequestContext: () => {
+        this.requestContextHold ??= holdRequestContext();
+      },
     };
   }
 
@@ -502,6 +524,7 @@ export class App {
 
   /** Last of all: no more settings changes, and every record logged so far reaches its streams. */
   private async release(): Promise<void> {
+    this.releaseRequestContext();
     await this.settings.close();
     await this.output.close();
   }

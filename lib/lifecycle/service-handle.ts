@@ -49,4 +49,10 @@ export interface ServiceHandle {
    * stop waits for it, so it must bound itself. A rejection is logged.
    */
   beforeStopping(work: () => Promise<void> | void): void;
+  /**
+   * Holds the request context on (`currentRequestId()`, `contextValue()`) from now until this
+   * service's stop ends, where it is not on by default (Node 20 and 22); for a resource that reads
+   * or passes on the request being served. A second call changes nothing.
+   */
+  useRequestContext(): void;
 }

@@ -1,6 +1,6 @@
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { BlockList, isIP, type AddressInfo } from 'node:net';
 import Koa from 'koa';
 import { inject } from '../container/inversify';
 import { resource } from '../container/decorators';
@@ -10,7 +10,8 @@ import type { Log } from '../lifecycle/log';
 import type { ServiceHandle } from '../lifecycle/service-handle';
 import { ResourceStatus } from '../lifecycle/status';
 import type { Meters } from '../metrics';
-import { redact } from '../settings/redact';
+import { SettingsError } from '../settings/errors';
+import { redact, showValue } from '../settings/redact';
 import type { SettingsView } from '../settings/types';
 import { graphAsDot, graphAsMermaid } from './graph-render';
 import { MetricsResource } from './metrics';
@@ -34,11 +35,14 @@ interface ReportServerSettings {
   debug_token: string;
 }
 
-/** What a `/debug/*` handler answers: a status, a body (JSON unless `type` says otherwise). */
-export type DebugReply = { status: number; body: unknown; type?: string };
+/** What a `/debug/*` handler answers: a status, a body (JSON unless `type` says otherwise), headers. */
+export type DebugReply = { status: number; body: unknown; type?: string; headers?: Record<string, string> };
 
-/** Serves one `/debug/*` path; `query` is the request's query string. */
-export type DebugHandler = (query: URLSearchParams) => Promise<DebugReply>;
+/**
+ * Serves one `/debug/*` path; `query` is the request's query string. `signal` aborts once the
+ * request's connection closes, answered or not: work for a client that is gone stops with it.
+ */
+export type DebugHandler = (query: URLSearchParams, signal: AbortSignal) => Promise<DebugReply>;
 
 type Reply = DebugReply;
 
@@ -69,8 +73,11 @@ export class ReportServerResource {
   /**
    * Serves `GET <path>` (under `/debug/`) until `remove` is called: the profiler and the memory
    * analyzer add theirs while enabled. With `debug_token` set, a request without it gets a bare 401.
+   * Refused (`SettingsError` naming `debug_token`) while the server listens beyond loopback with no
+   * token: a heap snapshot holds every secret in memory, and a pod's port is reachable from its cluster.
    */
   addDebugRoute(path: `/debug/${string}`, handler: DebugHandler): () => void {
+    this.refuseOpenDebug(path);
     this.debugRoutes.set(path, handler);
     return () => {
       if (this.debugRoutes.get(path) === handler) this.debugRoutes.delete(path);
@@ -82,12 +89,25 @@ export class ReportServerResource {
     if (!enabled) return;
     const app = new Koa();
     app.use(async (ctx) => {
-      const reply = ctx.path.startsWith('/debug/')
-        ? await this.debugRoute(ctx.method, ctx.path, ctx.querystring, ctx.get('authorization'))
-        : ctx.method === 'GET' || ctx.method === 'HEAD'
-          ? await this.route(ctx.path)
-          : methodNotAllowed(ctx.method);
+      let reply: Reply;
+      if (ctx.path.startsWith('/debug/')) {
+        const closed = new AbortController();
+        ctx.res.once('close', () => closed.abort());
+        reply = await this.debugRoute(
+          ctx.method,
+          ctx.path,
+          ctx.querystring,
+          ctx.get('authorization'),
+          closed.signal,
+        );
+      } else {
+        reply =
+          ctx.method === 'GET' || ctx.method === 'HEAD'
+            ? await this.route(ctx.path)
+            : methodNotAllowed(ctx.method);
+      }
       ctx.status = reply.status;
+      if (reply.headers !== undefined) ctx.set(reply.headers);
       if (reply.type !== undefined) ctx.type = reply.type;
       ctx.body = reply.body;
     });
@@ -120,20 +140,46 @@ export class ReportServerResource {
     });
   }
 
+  private refuseOpenDebug(path: string): void {
+    const { enabled, host, debug_token } = this.settings.value();
+    if (!enabled || debug_token !== '' || isLoopback(host)) return;
+    const key = `${this.settings.path}.debug_token`;
+    const hostKey = `${this.settings.path}.host`;
+    throw new SettingsError(
+      'SETTINGS_INVALID',
+      `${key} is empty while the report server listens on ${showValue(['host'], host)} (${hostKey}), beyond loopback, and ${path} would be served to anyone who reaches it: set ${key}, or listen on 127.0.0.1`,
+      [
+        {
+          path: key,
+          owner: 'report_server',
+          problem: 'invalid',
+          expected: `a token while ${hostKey} is not a loopback address and /debug/* is served`,
+          origin: 'the report server settings',
+          shownValue: '""',
+        },
+      ],
+    );
+  }
+
   private async debugRoute(
     method: string,
     requestPath: string,
     query: string,
     authorization: string,
+    closed: AbortSignal,
   ): Promise<Reply> {
     const token = this.settings.value().debug_token;
-    if (token !== '' && !sameText(authorization, `Bearer ${token}`)) return { status: 401, body: '' };
+    if (token !== '' && !bearerMatches(authorization, token)) return { status: 401, body: '' };
     const handler = this.debugRoutes.get(requestPath);
     if (handler === undefined) return { status: 404, body: { error: 'not found', path: requestPath } };
     if (method !== 'GET') return methodNotAllowed(method);
     try {
-      return await handler(new URLSearchParams(query));
+      return await handler(new URLSearchParams(query), closed);
     } catch (error) {
+      if (closed.aborted) {
+        this.log.info({ path: requestPath }, `${requestPath} stopped: its client closed the connection`);
+        return { status: 499, body: '' };
+      }
       this.log.error({ err: error, path: requestPath }, `${requestPath} failed: ${(error as Error).message}`);
       return { status: 500, body: { error: (error as Error).message, path: requestPath } };
     }
@@ -193,11 +239,34 @@ export class ReportServerResource {
   }
 }
 
-/** Compares in constant time, so the answer's timing does not reveal how much of a token was right. */
-function sameText(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
+const BEARER = /^bearer[ \t]+(.*?)[ \t]*$/i;
+
+/**
+ * Whether `Authorization` carries `token` under the Bearer scheme, whose name is case-insensitive
+ * (RFC 9110). Digests of one length are compared in constant time, so neither how much of the token
+ * was right nor its length shows in the answer's timing.
+ */
+function bearerMatches(authorization: string, token: string): boolean {
+  const given = BEARER.exec(authorization)?.[1];
+  const same = timingSafeEqual(digest(given ?? ''), digest(token));
+  return given !== undefined && same;
+}
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+/** Whether `host` is a loopback address (or `localhost`): a listener there is reachable from this machine only. */
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  const family = isIP(host);
+  if (family === 0) return false;
+  const loopback = new BlockList();
+  loopback.addSubnet('127.0.0.0', 8, 'ipv4');
+  loopback.addAddress('::1', 'ipv6');
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(host);
+  if (mapped !== null) return loopback.check(mapped[1], 'ipv4');
+  return loopback.check(host, family === 4 ? 'ipv4' : 'ipv6');
 }
 
 function methodNotAllowed(method: string): Reply {

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { median } from './support/measure';
 import { fixed, markdownTable, times, verdict } from './support/table';
-import { requestContextByDefault } from '../../lib/resources/http';
+import { requestContextByDefault } from '../../lib/context';
 import { loadAverage, PROJECT_ROOT } from './fixtures/http-processes';
 import { COMPETITORS, type Competitor } from './fixtures/competitors';
 

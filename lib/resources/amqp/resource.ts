@@ -8,13 +8,13 @@ import { ResourceStatus } from '../../lifecycle/status';
 import type { ResourceHealth } from '../../lifecycle/manager';
 import type { Counter, Histogram, MeterFactory } from '../../metrics';
 import type { SettingsView } from '../../settings/types';
-import { contextRequestId } from '../http/context';
+import { contextRequestId, REQUEST_ID_HEADER } from '../../context';
 import { codecNamed, decodeMessage, encodeWith, type Codec } from './codecs/codec';
 import { transportOf } from './connection/amqplib';
 import { Link, type Session } from './connection/link';
 import { ERROR_CODE_HEADER, ERROR_HEADER, Requester } from './connection/requester';
 import { AmqpError, AmqpRequestError } from './errors';
-import { Consumer, REQUEST_ID_HEADER, type ConsumerContext, type QueueMeters } from './handlers/consumer';
+import { Consumer, type ConsumerContext, type QueueMeters } from './handlers/consumer';
 import {
   handlersOfPrototype,
   type DeclaredHandler,

@@ -1,5 +1,6 @@
 export { ProfilerResource } from './profiler';
-export { MemoryAnalyzerResource } from './memory-analyzer';
+export { MemoryAnalyzerResource, type HeapSnapshotFile } from './memory-analyzer';
+export { DiagnosticsError, type DiagnosticsErrorCode } from './errors';
 export type { FunctionTime } from './cpu-profile';
 export type { SiteGrowth } from './heap-growth';
 export {

@@ -8,7 +8,8 @@ import type { ServiceHandle } from '../../lifecycle/service-handle';
 import type { Gauge, MeterFactory } from '../../metrics';
 import type { SettingsView } from '../../settings/types';
 import { ReportServerResource, type DebugReply } from '../report-server';
-import { BoundedFiles, outputDirectory } from './files';
+import { DiagnosticsError } from './errors';
+import { BoundedFiles, directorySetting, outputDirectory } from './files';
 import { bytesBySite, growthTable, topGrowth, type SiteBytes, type SiteGrowth } from './heap-growth';
 import { memoryAnalyzerSchema, type MemoryAnalyzerSettings } from './settings';
 
@@ -20,6 +21,12 @@ import { memoryAnalyzerSchema, type MemoryAnalyzerSettings } from './settings';
  * collection has not reached yet still counts, which a leak outgrows. Heap spaces are gauges. `GET /debug/heap-snapshot` writes
  * a `.heapsnapshot` into `directory`.
  */
+/** A heap snapshot written: its path and size. */
+export interface HeapSnapshotFile {
+  file: string;
+  bytes: number;
+}
+
 @resource({ settings: memoryAnalyzerSchema, name: 'memory_analyzer' })
 export class MemoryAnalyzerResource {
   private session?: Session;
@@ -29,6 +36,7 @@ export class MemoryAnalyzerResource {
   private files?: BoundedFiles;
   private removeRoute?: () => void;
   private looking?: Promise<SiteGrowth[]>;
+  private snapshotting?: Promise<HeapSnapshotFile>;
   private readonly spaceUsed: Gauge;
   private readonly spaceSize: Gauge;
   private readonly spaceAvailable: Gauge;
@@ -53,13 +61,28 @@ export class MemoryAnalyzerResource {
   }
 
   get directory(): string {
-    return outputDirectory(this.settings.value().directory, this.service.name);
+    return outputDirectory(this.settings.value().directory, this.service.name, this.service.env);
+  }
+
+  /** The route is added (or refused: see `addDebugRoute`) before any server listens. */
+  preStart(): void {
+    if (!this.settings.value().enabled) return;
+    this.removeRoute = this.reportServer.addDebugRoute('/debug/heap-snapshot', () => this.snapshot());
   }
 
   async start(): Promise<void> {
-    const { enabled, interval_s, max_files, sampling_interval_bytes } = this.settings.value();
+    const { enabled, interval_s, max_files, sampling_interval_bytes, directory } = this.settings.value();
     if (!enabled) return;
-    this.files = new BoundedFiles(this.directory, `${this.service.name}-heap`, '.heapsnapshot', max_files);
+    const files = new BoundedFiles(
+      this.directory,
+      `${this.service.name}-heap`,
+      '.heapsnapshot',
+      max_files,
+      directorySetting(this.settings.path, directory),
+    );
+    // Refused now, not at the first snapshot, when the folder is unsafe.
+    await files.next();
+    this.files = files;
     // Required here: node:inspector and node:v8 cost tens of ms to load, a price only an enabled analyzer
     // pays (`require`, not `import()`: jest's vm refuses a dynamic import inside Keel's bundle).
     /* eslint-disable @typescript-eslint/no-require-imports */
@@ -76,7 +99,6 @@ export class MemoryAnalyzerResource {
     this.updateGauges();
     this.timer = setInterval(() => void this.look(), interval_s * 1000);
     this.timer.unref();
-    this.removeRoute = this.reportServer.addDebugRoute('/debug/heap-snapshot', () => this.snapshot());
     this.log.info(
       { interval_s, directory: this.directory },
       `memory analyzer on, a report every ${interval_s} s`,
@@ -85,6 +107,7 @@ export class MemoryAnalyzerResource {
 
   async stop(): Promise<void> {
     this.removeRoute?.();
+    this.removeRoute = undefined;
     clearInterval(this.timer);
     await this.looking;
     const session = this.session;
@@ -129,13 +152,48 @@ export class MemoryAnalyzerResource {
     }
   }
 
-  /** Blocks the event loop while V8 writes it: seconds for a large heap. */
+  /**
+   * Writes a `.heapsnapshot` into `directory` (0600), blocking the event loop while V8 writes it:
+   * seconds for a large heap. One at a time: while one is written, another call rejects with
+   * `DiagnosticsError` `DIAGNOSTICS_SNAPSHOT_IN_PROGRESS` (429 on `/debug/heap-snapshot`), so a flood of
+   * requests cannot stall the service once for each.
+   */
+  writeHeapSnapshot(): Promise<HeapSnapshotFile> {
+    if (this.files === undefined || this.v8 === undefined)
+      return Promise.reject(
+        new DiagnosticsError('DIAGNOSTICS_NOT_STARTED', 'the memory analyzer is not running'),
+      );
+    if (this.snapshotting !== undefined)
+      return Promise.reject(
+        new DiagnosticsError(
+          'DIAGNOSTICS_SNAPSHOT_IN_PROGRESS',
+          'a heap snapshot is being written; ask again once it is done',
+        ),
+      );
+    const files = this.files;
+    const v8 = this.v8;
+    this.snapshotting = (async () => {
+      const file = v8.writeHeapSnapshot(await files.next());
+      await files.private(file);
+      const bytes = await files.size(file);
+      await files.prune();
+      this.log.info({ file, bytes }, `heap snapshot written to ${file} (${bytes} bytes)`);
+      return { file, bytes };
+    })().finally(() => (this.snapshotting = undefined));
+    return this.snapshotting;
+  }
+
   private async snapshot(): Promise<DebugReply> {
-    const files = this.files!;
-    const file = this.v8!.writeHeapSnapshot(await files.next());
-    const bytes = await files.size(file);
-    await files.prune();
-    this.log.info({ file, bytes }, `heap snapshot written to ${file} (${bytes} bytes)`);
-    return { status: 200, body: { file, bytes } };
+    try {
+      return { status: 200, body: await this.writeHeapSnapshot() };
+    } catch (error) {
+      if (!(error instanceof DiagnosticsError)) throw error;
+      const busy = error.code === 'DIAGNOSTICS_SNAPSHOT_IN_PROGRESS';
+      return {
+        status: busy ? 429 : 503,
+        body: { error: error.message },
+        ...(busy && { headers: { 'Retry-After': '5' } }),
+      };
+    }
   }
 }

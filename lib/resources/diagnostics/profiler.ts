@@ -10,7 +10,7 @@ import type { ServiceHandle } from '../../lifecycle/service-handle';
 import type { SettingsView } from '../../settings/types';
 import { ReportServerResource, type DebugReply } from '../report-server';
 import { functionTable, topFunctions } from './cpu-profile';
-import { BoundedFiles, outputDirectory } from './files';
+import { BoundedFiles, directorySetting, outputDirectory } from './files';
 import { profilerSchema, type ProfilerSettings } from './settings';
 
 const MAX_ON_DEMAND_S = 300;
@@ -28,6 +28,7 @@ export class ProfilerResource {
   private files?: BoundedFiles;
   private removeRoute?: () => void;
   private window?: Promise<void>;
+  private readonly onDemandProfiles = new Set<AbortController>();
 
   constructor(
     @inject(SETTINGS) private readonly settings: SettingsView<ProfilerSettings>,
@@ -38,19 +39,34 @@ export class ProfilerResource {
 
   /** Where the `.cpuprofile` files go. */
   get directory(): string {
-    return outputDirectory(this.settings.value().directory, this.service.name);
+    return outputDirectory(this.settings.value().directory, this.service.name, this.service.env);
+  }
+
+  /** The route is added (or refused: see `addDebugRoute`) before any server listens. */
+  preStart(): void {
+    if (!this.settings.value().enabled) return;
+    this.removeRoute = this.reportServer.addDebugRoute('/debug/profile', (query, closed) =>
+      this.onDemand(query, closed),
+    );
   }
 
   async start(): Promise<void> {
-    const { enabled, interval_s, max_files } = this.settings.value();
+    const { enabled, interval_s, max_files, directory } = this.settings.value();
     if (!enabled) return;
-    this.files = new BoundedFiles(this.directory, `${this.service.name}-cpu`, '.cpuprofile', max_files);
+    this.files = new BoundedFiles(
+      this.directory,
+      `${this.service.name}-cpu`,
+      '.cpuprofile',
+      max_files,
+      directorySetting(this.settings.path, directory),
+    );
+    // Refused now, not at the first report, when the folder is unsafe.
+    await this.files.next();
     this.session = await this.startSession();
     this.timer = setInterval(() => {
       this.window ??= this.closeWindow().finally(() => (this.window = undefined));
     }, interval_s * 1000);
     this.timer.unref();
-    this.removeRoute = this.reportServer.addDebugRoute('/debug/profile', (query) => this.onDemand(query));
     this.log.info(
       { interval_s, directory: this.directory },
       `cpu profiler on, a report every ${interval_s} s`,
@@ -59,6 +75,8 @@ export class ProfilerResource {
 
   async stop(): Promise<void> {
     this.removeRoute?.();
+    this.removeRoute = undefined;
+    for (const profile of this.onDemandProfiles) profile.abort();
     clearInterval(this.timer);
     await this.window;
     const session = this.session;
@@ -68,11 +86,11 @@ export class ProfilerResource {
     session.disconnect();
   }
 
-  /** A profile of the next `seconds`, in its own inspector session. */
-  async profile(seconds: number): Promise<Profiler.Profile> {
+  /** A profile of the next `seconds`, in its own inspector session; `signal` stops it early (and rejects). */
+  async profile(seconds: number, signal?: AbortSignal): Promise<Profiler.Profile> {
     const session = await this.startSession();
     try {
-      await sleep(seconds * 1000);
+      await sleep(seconds * 1000, undefined, { signal });
       return (await session.post('Profiler.stop')).profile;
     } finally {
       session.disconnect();
@@ -113,11 +131,37 @@ export class ProfilerResource {
     }
   }
 
-  private async onDemand(query: URLSearchParams): Promise<DebugReply> {
+  /** At most `max_on_demand` at once; each stops when its request's connection closes, or the profiler stops. */
+  private async onDemand(query: URLSearchParams, closed: AbortSignal): Promise<DebugReply> {
     const seconds = Number(query.get('seconds') ?? '10');
     if (!(seconds > 0 && seconds <= MAX_ON_DEMAND_S)) {
       return { status: 400, body: { error: `seconds must be a number in (0, ${MAX_ON_DEMAND_S}]` } };
     }
-    return { status: 200, body: JSON.stringify(await this.profile(seconds)), type: 'application/json' };
+    const { max_on_demand } = this.settings.value();
+    if (this.onDemandProfiles.size >= max_on_demand) {
+      return {
+        status: 429,
+        body: {
+          error: `${this.onDemandProfiles.size} profile(s) already running, the most at once (max_on_demand)`,
+        },
+        headers: { 'Retry-After': String(Math.ceil(seconds)) },
+      };
+    }
+    const own = new AbortController();
+    const stop = () => own.abort();
+    closed.addEventListener('abort', stop, { once: true });
+    this.onDemandProfiles.add(own);
+    try {
+      const profile = await this.profile(seconds, own.signal);
+      return { status: 200, body: JSON.stringify(profile), type: 'application/json' };
+    } finally {
+      this.onDemandProfiles.delete(own);
+      closed.removeEventListener('abort', stop);
+    }
+  }
+
+  /** How many `/debug/profile` requests are profiling now. */
+  get onDemandCount(): number {
+    return this.onDemandProfiles.size;
   }
 }

@@ -9,7 +9,7 @@ const common = {
   interval_s: { doc: 'Seconds between two reports in the log', format: 'duration_seconds', default: 60 },
   top: { doc: 'Rows of each report', format: 'nat', default: 20 },
   directory: {
-    doc: 'Where files are written; empty: keel-<service> in the temp directory',
+    doc: 'Where files are written (created 0700; refused when a link, not ours or writable by others); empty: keel-<service> in the temp directory',
     format: String,
     default: '',
   },
@@ -23,6 +23,11 @@ export const profilerSchema = defineSettings({
     doc: 'Microseconds between two CPU samples (V8 default 1000): smaller sees more, costs more',
     format: 'nat',
     default: 1000,
+  },
+  max_on_demand: {
+    doc: 'Most /debug/profile requests profiling at once (each costs a second inspector session); more get 429',
+    format: 'nat',
+    default: 2,
   },
 });
 

@@ -10,7 +10,7 @@ import type { Counter, Histogram, MeterFactory } from '../../metrics';
 import type { SettingsView } from '../../settings/types';
 import { Discovery } from '../registry/discovery';
 import type { RegistryEntry } from '../registry/entry';
-import { currentRequestId, enableRequestContext } from './context';
+import { contextRequestId, REQUEST_ID_HEADER } from '../../context';
 import type { HttpMethod } from './decorators';
 import { HttpClientError } from './errors';
 import { httpClientSchema, type HttpClientSettings } from './settings';
@@ -57,7 +57,8 @@ export class HttpClientResource {
     @inject(SERVICE) private readonly service: ServiceHandle,
     @inject(RESOURCE_NAME) private readonly name: string,
   ) {
-    enableRequestContext();
+    // The id of the request being served goes out with each request: read from the request context.
+    service.useRequestContext();
     this.requests = meters.counter('http_client_requests_total', {
       help: 'HTTP client attempts, by target host, method and status (timeout or network when none came)',
       labelNames: ['host', 'method', 'status'],
@@ -195,8 +196,9 @@ export class HttpClientResource {
     options: HttpRequestOptions,
   ): { method: string; headers: Record<string, string>; body?: string | Uint8Array } {
     const headers: Record<string, string> = { ...options.headers };
-    const requestId = options.requestId ?? currentRequestId();
-    if (requestId !== undefined && !hasHeader(headers, 'x-request-id')) headers['x-request-id'] = requestId;
+    const requestId = options.requestId ?? contextRequestId();
+    if (requestId !== undefined && !hasHeader(headers, REQUEST_ID_HEADER))
+      headers[REQUEST_ID_HEADER] = requestId;
     const { body } = options;
     if (body === undefined || typeof body === 'string' || body instanceof Uint8Array)
       return { method, headers, body };

@@ -27,12 +27,6 @@ export class HttpClientError extends KeelError {
   }
 }
 
-/** `currentRequestId()` called while the request context is off (Node 20 and 22 by default). */
-export class RequestContextError extends KeelError {
-  override readonly name = 'RequestContextError';
-  readonly code = 'REQUEST_CONTEXT_OFF';
-}
-
 export type HttpBodyErrorCode = CodesOf<'HttpBodyError'>;
 
 /** A request body refused while read or parsed; answered with `status` and the message (`expose`). */

@@ -2,20 +2,12 @@ export { HttpServerResource } from './server';
 export { HttpClientResource, type HttpRequestOptions } from './client';
 export { http, type HttpMethod, type HttpRouteOptions } from './decorators';
 export { HttpReply, reply } from './reply';
-export {
-  currentRequestId,
-  enableRequestContext,
-  requestContextByDefault,
-  type HttpContext,
-  type HttpHandler,
-  type HttpState,
-} from './context';
+export type { HttpContext, HttpHandler, HttpState } from './context';
 export { parseBody, parseForm, parseJson, CONTENT_CODINGS, type FormFields } from './body';
 export {
   HttpBodyError,
   HttpClientError,
   HttpRouteError,
-  RequestContextError,
   type HttpBodyErrorCode,
   type HttpClientErrorCode,
   type HttpRouteErrorCode,

@@ -4,8 +4,9 @@ import { performance } from 'node:perf_hooks';
 import type { Middleware } from 'koa';
 import type { Log } from '../../lifecycle/log';
 import type { Counter, Histogram, MeterFactory } from '../../metrics';
+import { REQUEST_ID_HEADER, withRequestId } from '../../context';
 import { contentCodings, decodeContent, parseBody } from './body';
-import { withRequestId, type HttpState } from './context';
+import type { HttpState } from './context';
 import { turnAway } from './drain';
 import type { CorsSettings } from './settings';
 
@@ -123,10 +124,10 @@ export function observe({
   return (ctx, next) => {
     const began = performance.now();
     // Node's request and response, not koa's delegating getters: this runs for every request.
-    const header = ctx.req.headers['x-request-id'];
+    const header = ctx.req.headers[REQUEST_ID_HEADER];
     const requestId = typeof header === 'string' && REQUEST_ID.test(header) ? header : nextRequestId();
     ctx.state = new RequestState(requestId, log);
-    ctx.res.setHeader('x-request-id', requestId);
+    ctx.res.setHeader(REQUEST_ID_HEADER, requestId);
     const finish = (): void => {
       if (isDraining()) ctx.set('Connection', 'close');
       const { method, path } = ctx.request;

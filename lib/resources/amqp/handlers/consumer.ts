@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { Channel, ConsumeMessage, MessagePropertyHeaders, Options } from 'amqplib';
 import type { Log } from '../../../lifecycle/log';
 import type { Counter, Histogram } from '../../../metrics';
-import { withRequestId } from '../../http/context';
+import { REQUEST_ID_HEADER, withRequestId } from '../../../context';
 import { decodeMessage, encodeWith, type Codec } from '../codecs/codec';
 import { deadLetterQueue, type Link, type Session } from '../connection/link';
 import { ERROR_CODE_HEADER, ERROR_HEADER } from '../connection/requester';
@@ -12,7 +12,6 @@ import type { MessageMeta, MessagePattern } from './decorators';
 
 export const ATTEMPT_HEADER = 'x-keel-attempt';
 export const DEAD_REASON_HEADER = 'x-keel-dead-reason';
-export const REQUEST_ID_HEADER = 'x-request-id';
 
 export interface QueueMeters {
   consumed: Counter;

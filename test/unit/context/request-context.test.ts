@@ -1,13 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 
-type ContextModule = typeof import('../../../lib/resources/http/context');
+type ContextModule = typeof import('../../../lib/context');
 
 /** A fresh copy of the module: the request context is process-wide state, switched on once. */
 function freshContext(): ContextModule {
   let loaded: ContextModule | undefined;
   jest.isolateModules(() => {
-    loaded = jest.requireActual<ContextModule>('../../../lib/resources/http/context');
+    loaded = jest.requireActual<ContextModule>('../../../lib/context');
   });
   return loaded!;
 }
@@ -26,7 +26,7 @@ function defaultInChild(flags: readonly string[]): boolean {
       '-r',
       '@swc-node/register',
       '-e',
-      "process.stdout.write(String(require('./lib/resources/http/context').requestContextByDefault))",
+      "process.stdout.write(String(require('./lib/context').requestContextByDefault))",
     ],
     { cwd: path.resolve(__dirname, '../../..'), env: { ...process.env, NODE_OPTIONS: '' }, encoding: 'utf8' },
   );
@@ -77,5 +77,49 @@ describe('the request context behind currentRequestId()', () => {
     });
     expect(seen).toBe('r-2');
     expect(context.currentRequestId()).toBeUndefined();
+  });
+});
+
+describe('values of the request context', () => {
+  it('carries typed values by key across awaits, each key its own, kept when the request id is set', async () => {
+    const context = freshContext();
+    context.enableRequestContext();
+    const tenant = new context.ContextKey<string>('tenant');
+    const attempt = new context.ContextKey<number>('attempt');
+    const seen = await context.withContextValue(tenant, 'acme', () =>
+      context.withContextValue(attempt, 2, () =>
+        context.withRequestId('r-3', async () => {
+          await new Promise((resolve) => setImmediate(resolve));
+          return [context.contextValue(tenant), context.contextValue(attempt), context.contextRequestId()];
+        }),
+      ),
+    );
+    expect(seen).toEqual(['acme', 2, 'r-3']);
+    expect(context.contextValue(tenant)).toBeUndefined();
+  });
+
+  it('continues a captured context in a callback that lost it', async () => {
+    const context = freshContext();
+    context.enableRequestContext();
+    const captured = context.withRequestId('r-4', () => context.currentContext())!;
+    const later = await new Promise<string | undefined>((resolve) =>
+      setImmediate(() => resolve(context.withContext(captured, () => context.currentRequestId()))),
+    );
+    expect(later).toBe('r-4');
+  });
+});
+
+describe('holding the request context on', () => {
+  it(`${frameByDefault ? 'changes nothing where it is on by default' : 'turns it on until the last hold is released'}`, () => {
+    const context = freshContext();
+    const first = context.holdRequestContext();
+    const second = context.holdRequestContext();
+    expect(context.withRequestId('r-5', context.currentRequestId)).toBe('r-5');
+    first();
+    first(); // a release counts once
+    expect(context.requestContextOn()).toBe(true);
+    second();
+    expect(context.requestContextOn()).toBe(frameByDefault);
+    if (!frameByDefault) expect(() => context.currentRequestId()).toThrow(context.RequestContextError);
   });
 });

@@ -1,0 +1,17 @@
+export {
+  ContextKey,
+  RequestContext,
+  RequestContextError,
+  REQUEST_ID_HEADER,
+  contextRequestId,
+  contextValue,
+  currentContext,
+  currentRequestId,
+  enableRequestContext,
+  holdRequestContext,
+  requestContextByDefault,
+  requestContextOn,
+  withContext,
+  withContextValue,
+  withRequestId,
+} from './request-context';
