@@ -24,7 +24,7 @@ class Postgres {
 
 @resource()
 class Users {
-  constructor(readonly db: Postgres) {}
+  constructor(private readonly db: Postgres) {}
   find(id: number): string {
     return this.db.query(`select ${id}`);
   }
