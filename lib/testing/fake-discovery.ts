@@ -1,4 +1,9 @@
-import { pickInstance, type Discovery, type InstancesListener } from '../resources/registry/discovery';
+import {
+  InstancesListeners,
+  pickInstance,
+  type Discovery,
+  type InstancesListener,
+} from '../resources/registry/discovery';
 import type { RegistryEntry } from '../resources/registry/entry';
 import type { Replacement } from './harness';
 
@@ -20,7 +25,7 @@ export interface FakeInstance {
  */
 export class FakeDiscovery implements Replacement<Discovery> {
   private readonly services = new Map<string, RegistryEntry[]>();
-  private readonly listeners = new Map<string, Set<InstancesListener>>();
+  private readonly listeners = new InstancesListeners();
   private readonly turns = new Map<string, number>();
 
   constructor(instances: Record<string, readonly (FakeInstance | RegistryEntry)[]> = {}) {
@@ -32,7 +37,7 @@ export class FakeDiscovery implements Replacement<Discovery> {
     const entries = instances.map((instance, index) => entryOf(service, instance, index));
     if (entries.length === 0) this.services.delete(service);
     else this.services.set(service, entries);
-    for (const listener of this.listeners.get(service) ?? []) listener(this.instances(service));
+    for (const listener of this.listeners.of(service)) listener(this.instances(service));
   }
 
   instances(service: string): RegistryEntry[] {
@@ -44,10 +49,7 @@ export class FakeDiscovery implements Replacement<Discovery> {
   }
 
   watch(service: string, listener: InstancesListener): () => void {
-    let set = this.listeners.get(service);
-    if (set === undefined) this.listeners.set(service, (set = new Set()));
-    set.add(listener);
-    return () => set.delete(listener);
+    return this.listeners.add(service, listener);
   }
 
   pick(service: string, exclude?: ReadonlySet<string>): RegistryEntry | undefined {

@@ -64,8 +64,8 @@ export class TestingModuleBuilder {
     return this;
   }
 
-  /** Builds the app without starting it. */
-  compile(): Promise<App> {
+  /** Builds the app without starting it; a graph or settings error rejects. */
+  async compile(): Promise<App> {
     return createMicroservice(this.Service, {
       ...this.options,
       settings: deepMerge(this.fastStops(), this.settings),

@@ -13,6 +13,22 @@ import { discoverySchema, type DiscoverySettings } from './settings';
 
 export type InstancesListener = (instances: readonly RegistryEntry[]) => void;
 
+/** Listeners of each service's instances: a `watch` adds one and returns its removal. */
+export class InstancesListeners {
+  private readonly byService = new Map<string, Set<InstancesListener>>();
+
+  add(service: string, listener: InstancesListener): () => void {
+    let set = this.byService.get(service);
+    if (set === undefined) this.byService.set(service, (set = new Set()));
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  of(service: string): Iterable<InstancesListener> {
+    return this.byService.get(service) ?? [];
+  }
+}
+
 /** Round robin over `all` by `turns` of `service`, skipping `exclude` unless nothing else is left. */
 export function pickInstance(
   all: readonly RegistryEntry[],
@@ -37,7 +53,7 @@ export function pickInstance(
 export class Discovery {
   private source?: EtcdSettingsSource;
   private readonly services = new Map<string, Map<string, RegistryEntry>>();
-  private readonly listeners = new Map<string, Set<InstancesListener>>();
+  private readonly listeners = new InstancesListeners();
   private readonly turns = new Map<string, number>();
 
   constructor(
@@ -89,10 +105,7 @@ export class Discovery {
 
   /** Calls `listener` with the instances of `service` after every change to them; returns the unsubscribe. */
   watch(service: string, listener: InstancesListener): () => void {
-    let set = this.listeners.get(service);
-    if (set === undefined) this.listeners.set(service, (set = new Set()));
-    set.add(listener);
-    return () => set.delete(listener);
+    return this.listeners.add(service, listener);
   }
 
   /**
@@ -115,7 +128,7 @@ export class Discovery {
     }
     for (const service of touched) {
       const instances = this.instances(service);
-      for (const listener of this.listeners.get(service) ?? []) {
+      for (const listener of this.listeners.of(service)) {
         try {
           listener(instances);
         } catch (error) {
