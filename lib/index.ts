@@ -109,6 +109,8 @@ export {
   type LogProfile,
 } from './logging';
 export * from './context';
+export * from './contracts';
 export * from './resources/http';
 export * from './resources/amqp';
 export * from './resources/postgres';
+export * from './tracing';

@@ -515,6 +515,40 @@ export const ERROR_CODES = {
     meaning: '`keel new` was given a name that is not a valid service name.',
     action: 'Use lowercase letters, digits and `_`, starting with a letter (or choose one with `--name`).',
   },
+  CLI_NO_HTTP_SERVER: {
+    raisedBy: ['CliError'],
+    meaning: '`keel openapi` was given a service that has no `HttpServerResource`.',
+    action: 'Point it at the service that serves the routes.',
+  },
+  CONTRACT_MISSING_DEPENDENCY: {
+    raisedBy: ['ContractError'],
+    meaning: 'A schema was declared but ajv or ajv-formats (dependencies of Keel) cannot be loaded.',
+    action: '`npm install ajv ajv-formats`; check that the install is complete.',
+  },
+  CONTRACT_INVALID_SCHEMA: {
+    raisedBy: ['ContractError'],
+    meaning:
+      'A route or message schema is not valid JSON Schema; the message names the route or handler and part.',
+    action: 'Fix the schema (ajv names the keyword it refused).',
+  },
+  CONTRACT_INVALID_MESSAGE: {
+    raisedBy: ['ContractError'],
+    meaning:
+      'A message to publish, push or request does not match its schema (checked outside production); `problems` lists each pointer.',
+    action: 'Send a message the schema accepts, or change the schema.',
+  },
+  HTTP_RESPONSE_MISMATCH: {
+    raisedBy: ['ResponseContractError'],
+    meaning:
+      "A route answered with a body that does not match its status's response schema (checked outside production); the client got a 500.",
+    action: 'Read the logged route and pointers; fix the handler or the schema.',
+  },
+  TRACING_MISSING_PACKAGE: {
+    raisedBy: ['TracingError'],
+    meaning:
+      '`system.tracing.enabled` is true, but an OpenTelemetry package it needs (the SDK, or the chosen exporter) is not installed.',
+    action: 'Install the package the message names (`npm install @opentelemetry/...`), or turn tracing off.',
+  },
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 export type KeelErrorCode = keyof typeof ERROR_CODES;

@@ -62,6 +62,26 @@ export const httpServerSchema = {
     format: ['auto', 'always', 'never'],
     default: 'auto',
   },
+  validation: {
+    unknown_properties: {
+      doc: 'What a body property its route schema does not name does, unless the route says: strip (removed before the handler), reject (a 400) or allow',
+      format: ['strip', 'reject', 'allow'],
+      default: 'strip',
+    },
+    responses: {
+      doc: "Check answers against their route's response schemas (a mismatch is a 500, logged with the route and pointer): auto (not when NODE_ENV is production), on or off",
+      format: ['auto', 'on', 'off'],
+      default: 'auto',
+    },
+  },
+  openapi: {
+    enabled: {
+      doc: "Serve the OpenAPI 3.1 document of this server's routes at openapi.path: auto (not when NODE_ENV is production), on or off",
+      format: ['auto', 'on', 'off'],
+      default: 'auto',
+    },
+    path: { doc: 'Path of the OpenAPI document', format: String, default: '/openapi.json' },
+  },
   cors: {
     enabled: { doc: 'Answer cross-origin requests', format: Boolean, default: false },
     origins: {
@@ -121,6 +141,8 @@ export interface HttpServerSettings {
   retry_after_s: number;
   access_log: boolean;
   expose_errors: 'auto' | 'always' | 'never';
+  validation: { unknown_properties: 'strip' | 'reject' | 'allow'; responses: 'auto' | 'on' | 'off' };
+  openapi: { enabled: 'auto' | 'on' | 'off'; path: string };
   cors: CorsSettings;
 }
 
