@@ -52,8 +52,12 @@ export class FakeDiscovery implements Replacement<Discovery> {
     return this.listeners.add(service, listener);
   }
 
-  pick(service: string, exclude?: ReadonlySet<string>): RegistryEntry | undefined {
-    return pickInstance(this.instances(service), service, this.turns, exclude);
+  pick(
+    service: string,
+    exclude?: ReadonlySet<string>,
+    accept?: (entry: RegistryEntry) => boolean,
+  ): RegistryEntry | undefined {
+    return pickInstance(this.instances(service), service, this.turns, exclude, accept);
   }
 }
 

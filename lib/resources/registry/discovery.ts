@@ -29,15 +29,17 @@ export class InstancesListeners {
   }
 }
 
-/** Round robin over `all` by `turns` of `service`, skipping `exclude` unless nothing else is left. */
+/** Round robin over those of `all` that `accept` takes, by `turns` of `service`, skipping `exclude` unless nothing else is left. */
 export function pickInstance(
   all: readonly RegistryEntry[],
   service: string,
   turns: Map<string, number>,
   exclude?: ReadonlySet<string>,
+  accept?: (entry: RegistryEntry) => boolean,
 ): RegistryEntry | undefined {
-  const fresh = exclude === undefined ? all : all.filter((entry) => !exclude.has(entry.instance_id));
-  const choices = fresh.length > 0 ? fresh : all;
+  const open = accept === undefined ? all : all.filter(accept);
+  const fresh = exclude === undefined ? open : open.filter((entry) => !exclude.has(entry.instance_id));
+  const choices = fresh.length > 0 ? fresh : open;
   if (choices.length === 0) return undefined;
   const turn = turns.get(service) ?? 0;
   turns.set(service, turn + 1);
@@ -109,11 +111,16 @@ export class Discovery {
   }
 
   /**
-   * The next instance of `service` in round robin, skipping those in `exclude` (the ones a retry
-   * already tried) unless nothing else is left; undefined when none is registered.
+   * The next instance of `service` in round robin among those `accept` takes (an open circuit
+   * breaker refuses its instance), skipping those in `exclude` (the ones a retry already tried)
+   * unless nothing else is left; undefined when none is registered or accepted.
    */
-  pick(service: string, exclude?: ReadonlySet<string>): RegistryEntry | undefined {
-    return pickInstance(this.instances(service), service, this.turns, exclude);
+  pick(
+    service: string,
+    exclude?: ReadonlySet<string>,
+    accept?: (entry: RegistryEntry) => boolean,
+  ): RegistryEntry | undefined {
+    return pickInstance(this.instances(service), service, this.turns, exclude, accept);
   }
 
   private apply(changes: readonly EtcdChange[]): void {
