@@ -104,6 +104,11 @@ export class Logging {
       this.threshold ?? (this.currentProfile ? PROFILE_LEVELS[this.currentProfile] : this.gate.level);
   }
 
+  /** Every record logged from now on also carries what `fields` returns where it is written (trace ids). */
+  correlate(fields: () => Record<string, unknown> | undefined): void {
+    this.gate.correlate = fields;
+  }
+
   setDeployName(deployName: string): void {
     this.identity.deployName = deployName;
   }
