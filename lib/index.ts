@@ -115,3 +115,24 @@ export * from './resources/amqp';
 export * from './resources/postgres';
 export * from './resources/redis';
 export * from './tracing';
+export {
+  Backoff,
+  CircuitBreaker,
+  Policy,
+  PolicyError,
+  type Attempt,
+  type AttemptOutcome,
+  type BackoffOptions,
+  type BreakerOptions,
+  type BreakerReport,
+  type BreakerState,
+  type BreakerTransition,
+  type BulkheadOptions,
+  type CallOptions,
+  type FailureRules,
+  type PolicyErrorCode,
+  type PolicyObserver,
+  type PolicyOptions,
+  type RejectionReason,
+  type RetryOptions,
+} from './resilience';

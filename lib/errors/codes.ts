@@ -245,6 +245,31 @@ export const ERROR_CODES = {
       'Discovery knows no live instance of the service (not yet tried by this request, with that HTTP server).',
     action: 'Check that the service is running and registered under that name.',
   },
+  POLICY_TIMEOUT: {
+    raisedBy: ['PolicyError'],
+    meaning:
+      'A call through a resilience policy (an `HttpClientResource` request) found no result within its total timeout, retries and waits included.',
+    action: 'Check the remote side, or raise `total_timeout_ms` (per call: `totalTimeoutMs`).',
+  },
+  POLICY_BREAKER_OPEN: {
+    raisedBy: ['PolicyError'],
+    meaning:
+      "The target's circuit breaker is open (with `service:`, every instance's): the call was refused without an attempt.",
+    action:
+      'Look at `/status` for the failing target; a probe after `breaker.half_open_after_ms` brings it back.',
+  },
+  POLICY_BULKHEAD_FULL: {
+    raisedBy: ['PolicyError'],
+    meaning:
+      'The bulkhead had `max_concurrent` calls running and `max_queued` waiting: the call was refused at once.',
+    action: 'Send fewer calls at once, or raise `bulkhead.max_concurrent` / `bulkhead.max_queued`.',
+  },
+  POLICY_RETRIES_EXHAUSTED: {
+    raisedBy: ['PolicyError'],
+    meaning:
+      "Every attempt failed; `error.cause` is the last attempt's error, `error.attempts` how many were made.",
+    action: 'Read `error.cause`; check the remote side, or raise `retries`.',
+  },
   BODY_INVALID_JSON: {
     raisedBy: ['HttpBodyError'],
     meaning: 'A JSON request body that does not parse; answered 400.',

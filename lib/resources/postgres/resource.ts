@@ -8,7 +8,7 @@ import type { ResourceHealth } from '../../lifecycle/manager';
 import type { ServiceHandle } from '../../lifecycle/service-handle';
 import { ResourceStatus } from '../../lifecycle/status';
 import type { Counter, Gauge, Histogram, MeterFactory } from '../../metrics';
-import { sleep } from '../../settings/backoff';
+import { sleep } from '../../resilience/backoff';
 import { maskText } from '../../settings/redact';
 import type { SettingsView } from '../../settings/types';
 import { contextRequestId } from '../../context';
