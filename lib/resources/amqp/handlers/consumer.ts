@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Channel, ConsumeMessage, MessagePropertyHeaders, Options } from 'amqplib';
+import { ContractError } from '../../../contracts/errors';
+import type { MessageCheck } from '../../../contracts/message';
 import type { Log } from '../../../lifecycle/log';
 import type { Counter, Histogram } from '../../../metrics';
 import { REQUEST_ID_HEADER, withRequestId } from '../../../context';
@@ -17,6 +19,8 @@ export interface QueueMeters {
   consumed: Counter;
   failed: Counter;
   deadLettered: Counter;
+  /** Decoded but refused by the handler's schema (each is also dead-lettered). */
+  invalid: Counter;
   duration: Histogram;
 }
 
@@ -27,6 +31,8 @@ export interface ConsumerSpec {
   topic?: string;
   /** `service.method`, for logs. */
   owner: string;
+  /** The handler's message schema, compiled: a message it refuses is dead-lettered, never handled. */
+  check?: MessageCheck;
   handler(message: unknown, meta: MessageMeta): unknown;
 }
 
@@ -145,6 +151,25 @@ export class Consumer {
       if (spec.pattern === 'respond') await this.reply(message, undefined, error as Error);
       await this.deadLetter(channel, message, reason);
       return;
+    }
+    if (spec.check !== undefined) {
+      const checked = spec.check(value);
+      if (!checked.ok) {
+        this.meters.invalid.inc();
+        context.log.warn(
+          { queue: spec.queue, request_id: requestId, problems: checked.problems },
+          `${spec.owner}: the message ${checked.reason}`,
+        );
+        if (spec.pattern === 'respond') {
+          const refusal = new ContractError('CONTRACT_INVALID_MESSAGE', `the request ${checked.reason}`, {
+            problems: checked.problems,
+          });
+          await this.reply(message, undefined, refusal);
+        }
+        await this.deadLetter(channel, message, checked.reason);
+        return;
+      }
+      value = checked.value;
     }
     const meta = new Meta(
       spec.pattern,
