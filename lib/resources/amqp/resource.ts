@@ -17,6 +17,7 @@ import { Link, type Session } from './connection/link';
 import { ERROR_CODE_HEADER, ERROR_HEADER, Requester } from './connection/requester';
 import { AmqpError, AmqpRequestError } from './errors';
 import { Consumer, type ConsumerContext, type QueueMeters } from './handlers/consumer';
+import { tracedSend } from './tracing';
 import {
   handlersOfPrototype,
   type DeclaredHandler,
@@ -120,6 +121,7 @@ export class AmqpResource {
       settings: settings.value(),
       codec: this.codec,
       log,
+      tracing: service.tracing,
       meters: (queue) => this.metersOf(queue),
       began: () => this.inFlight++,
       ended: () => {
@@ -197,7 +199,9 @@ export class AmqpResource {
   ): Promise<void> {
     const link = this.requireLink();
     const [content, properties] = this.encode(message, options, `publish('${topic}')`);
-    await link.send(this.settings.value().exchange, topic, content, properties);
+    await tracedSend(this.service.tracing, 'publish', topic, properties, (traced) =>
+      link.send(this.settings.value().exchange, topic, content, traced),
+    );
     this.published(topic).inc();
   }
 
@@ -210,7 +214,9 @@ export class AmqpResource {
     const link = this.requireLink();
     const [content, properties] = this.encode(message, options, `push('${queue}')`);
     await (await link.session()).workQueue(queue);
-    await link.send('', queue, content, properties);
+    await tracedSend(this.service.tracing, 'push', queue, properties, (traced) =>
+      link.send('', queue, content, traced),
+    );
     this.published(queue).inc();
   }
 
@@ -224,7 +230,9 @@ export class AmqpResource {
     const [content, properties] = this.encode(message, options, `request('${routingKey}')`);
     const timeout = options.timeout_ms ?? this.settings.value().request_timeout_ms;
     this.published(routingKey).inc();
-    const reply = await this.requester!.request(routingKey, content, properties, timeout);
+    const reply = await tracedSend(this.service.tracing, 'request', routingKey, properties, (traced) =>
+      this.requester!.request(routingKey, content, traced, timeout),
+    );
     return this.readReply(routingKey, reply) as R;
   }
 
