@@ -21,7 +21,8 @@ import {
   type MessageMeta,
   type MessagePattern,
 } from './handlers/decorators';
-import { amqpSchema, redactUrl, type AmqpSettings } from './settings';
+import { redactUrl } from '../../settings/redact';
+import { amqpSchema, type AmqpSettings } from './settings';
 
 export interface SendOptions {
   /** A registered codec's name; the resource's `codec` setting by default. */

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Channel, ConsumeMessage, MessagePropertyHeaders, Options } from 'amqplib';
 import type { Log } from '../../../lifecycle/log';
+import { maskText } from '../../../settings/redact';
 import type { Counter, Histogram } from '../../../metrics';
 import { REQUEST_ID_HEADER, withRequestId } from '../../../context';
 import { decodeMessage, encodeWith, type Codec } from '../codecs/codec';
@@ -223,7 +224,8 @@ export class Consumer {
       content = Buffer.alloc(0);
       const code = (error as { code?: unknown }).code;
       options.headers = {
-        [ERROR_HEADER]: error.message,
+        // It crosses the service boundary: what the responder's logs would mask, the caller must not get.
+        [ERROR_HEADER]: maskText(error.message),
         ...(typeof code === 'string' && { [ERROR_CODE_HEADER]: code }),
       };
     }
