@@ -112,3 +112,5 @@ export {
 export * from './context';
 export * from './resources/http';
 export * from './resources/amqp';
+export * from './resources/postgres';
+export * from './tracing';

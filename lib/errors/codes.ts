@@ -365,6 +365,38 @@ export const ERROR_CODES = {
     action: 'Register each codec once, under its own name and content type.',
   },
 
+  // PostgreSQL
+  POSTGRES_MISSING_DEPENDENCY: {
+    raisedBy: ['PostgresError'],
+    meaning: 'pg is not installed.',
+    action: '`npm install pg`.',
+  },
+  POSTGRES_CONNECT_FAILED: {
+    raisedBy: ['PostgresError'],
+    meaning: 'The server could not be reached or refused the login (`sqlState` says why, e.g. 28P01).',
+    action: "Check the resource's `url` (or host, port, user, password) and that the server is up.",
+  },
+  POSTGRES_NOT_STARTED: {
+    raisedBy: ['PostgresError'],
+    meaning: 'A query before the `PostgresResource` started.',
+    action: 'Query from a start hook of a resource that depends on it, or later.',
+  },
+  POSTGRES_STOPPED: {
+    raisedBy: ['PostgresError'],
+    meaning: 'A query after the `PostgresResource` began to stop.',
+    action: 'Stop querying once the service stops.',
+  },
+  POSTGRES_POOL_TIMEOUT: {
+    raisedBy: ['PostgresError'],
+    meaning: 'Every connection of the pool stayed in use for `pool.acquire_timeout_ms`.',
+    action: "Raise `pool.max` (within the server's max_connections), or shorten what holds connections.",
+  },
+  POSTGRES_QUERY_FAILED: {
+    raisedBy: ['PostgresError'],
+    meaning: 'The server refused a statement; `sqlState` is its SQLSTATE, `query` the name given.',
+    action: 'Read the SQLSTATE (23505 unique violation, 57014 cancelled, ...).',
+  },
+
   // Registry and discovery
   REGISTRY_NO_ETCD: {
     raisedBy: ['RegistryError'],
@@ -482,6 +514,12 @@ export const ERROR_CODES = {
     raisedBy: ['CliError'],
     meaning: '`keel new` was given a name that is not a valid service name.',
     action: 'Use lowercase letters, digits and `_`, starting with a letter (or choose one with `--name`).',
+  },
+  TRACING_MISSING_PACKAGE: {
+    raisedBy: ['TracingError'],
+    meaning:
+      '`system.tracing.enabled` is true, but an OpenTelemetry package it needs (the SDK, or the chosen exporter) is not installed.',
+    action: 'Install the package the message names (`npm install @opentelemetry/...`), or turn tracing off.',
   },
 } as const satisfies Record<string, ErrorCodeInfo>;
 

@@ -15,6 +15,7 @@ import {
   SETTINGS,
 } from '../container/tokens';
 import { Meters } from '../metrics';
+import { Gauge } from '../metrics/prom-client';
 import { SettingsProvider } from '../settings';
 import type { SettingsScope } from '../settings/types';
 import { HookTimeoutError, LifecycleError, messageOf, type HookFailure } from './errors';
@@ -40,6 +41,9 @@ import {
   type StatusReport,
 } from './status';
 import { checkTaskDeclarations, TaskRunner } from './tasks';
+import { instanceIdentity } from '../identity/instance';
+import { Tracing } from '../tracing/tracing';
+import { TRACING_SETTINGS_PATH, tracingSchema, type TracingSettings } from '../tracing/settings';
 
 export interface CreateOptions {
   /** Settings given in code: the highest layer, above file, etcd and environment. */
@@ -108,6 +112,7 @@ export function settingsScopes(graph: ResourceGraph): SettingsScope[] {
   const scopes: SettingsScope[] = [
     { path: LIFECYCLE_SETTINGS_PATH, owner: 'keel', schema: lifecycleSchema },
     loggingScope,
+    { path: TRACING_SETTINGS_PATH, owner: 'keel', schema: tracingSchema },
   ];
   for (const node of graph.nodes) {
     if (node.kind !== 'resource') continue;
@@ -146,6 +151,9 @@ export class App {
   private readonly manager: LifecycleManager;
   private readonly tasks: TaskRunner;
   private readonly lifecycle: LifecycleSettings;
+  /** Off unless `system.tracing.enabled`; then the start, the stop and every edge make spans. */
+  readonly tracing: Tracing;
+  private readonly tracingSettings: TracingSettings;
   private readonly phasesRun = new Set<Phase>();
   private readonly stopFailures: HookFailure[] = [];
   private readonly stoppingWork: (() => Promise<void> | void)[] = [];
@@ -180,9 +188,18 @@ export class App {
     this.name = graph.serviceName;
     this.log = output.root;
     this.lifecycle = settings.view(LIFECYCLE_SETTINGS_PATH).value() as unknown as LifecycleSettings;
+    this.tracingSettings = settings.view<TracingSettings>(TRACING_SETTINGS_PATH).value();
+    this.tracing = new Tracing({
+      serviceName: this.name,
+      deployName: deployNameOf(settings) ?? '',
+      identity: instanceIdentity(),
+      settings: this.tracingSettings,
+      log: this.log,
+    });
     this.handle = this.serviceHandle();
     this.meters = new Meters({ serviceName: this.name, processMetrics: 'deferred' });
     output.instrument(this.meters);
+    instrumentTracing(this.meters, this.tracing);
     instrumentSettings(this.meters, settings);
     this.instances = this.construct(graph);
     this.service = this.instances[graph.service.index] as Microservice;
@@ -236,7 +253,7 @@ export class App {
       throw new LifecycleError('INVALID_STATE', `${this.name} cannot start: it is ${this.state}`);
     }
     this.state = 'starting';
-    this.manager.markOrigin();
+    const origin = this.manager.markOrigin();
     const began = performance.now();
     try {
       for (const phase of START_PHASES) {
@@ -262,9 +279,11 @@ export class App {
         );
       }
     } catch (error) {
+      this.traceLifecycle('start', origin, began, START_PHASES, error);
       this.rollbackRun = this.rollBack(error);
       throw await this.rollbackRun;
     }
+    const traceId = this.traceLifecycle('start', origin, began, START_PHASES);
     this.state = 'running';
     // Off the start's path: setting up prom-client's process metrics (their modules, the event-loop
     // monitor, the GC observer) took 9 ms of a fresh process's start. A scrape before then registers them.
@@ -273,7 +292,7 @@ export class App {
     });
     if (this.requested === undefined) await this.runAnnouncements(this.readyWork, 'ready');
     this.log.info(
-      { ms: round(performance.now() - began) },
+      { ms: round(performance.now() - began), ...(traceId !== undefined && { trace_id: traceId }) },
       `${this.name} ready in ${round(performance.now() - began)} ms`,
     );
   }
@@ -429,6 +448,7 @@ export class App {
       name: this.name,
       graph: this.graph,
       env: this.settings.env,
+      tracing: this.tracing,
       deployName: () => deployNameOf(this.settings) ?? this.name,
       state: () => this.state,
       status: () => this.status(),
@@ -509,11 +529,45 @@ export class App {
     }
   }
 
-  /** Last of all: no more settings changes, and every record logged so far reaches its streams. */
-  private async release(): Promise<void> {
+  /**
+   * Last of all: the spans still queued are sent, within `export_timeout_ms` and what is left of the
+   * stop timeout; no more settings changes, and every record logged so far reaches its streams.
+   */
+  private async release(stopBegan = performance.now()): Promise<void> {
+    if (this.tracing.enabled) {
+      const left = this.lifecycle.stop_timeout_ms - (performance.now() - stopBegan);
+      const budget = Math.max(0, Math.min(this.tracingSettings.export_timeout_ms, left * 0.8));
+      if ((await this.tracing.shutdown(budget)) === 'timeout')
+        this.log.warn(
+          { budgetMs: Math.round(budget) },
+          `tracing: the last spans were not all exported within ${Math.round(budget)} ms`,
+        );
+    }
     this.releaseRequestContext();
     await this.settings.close();
     await this.output.close();
+  }
+
+  private traceLifecycle(
+    kind: 'start' | 'stop',
+    originMs: number,
+    beganMs: number,
+    phases: readonly Phase[],
+    error?: unknown,
+  ): string | undefined {
+    if (!this.tracing.enabled) return undefined;
+    return this.tracing.recordLifecycle(
+      {
+        kind,
+        originMs,
+        beganMs,
+        endedMs: performance.now(),
+        phases,
+        resources: this.manager.report(),
+        error,
+      },
+      this.name,
+    );
   }
 
   private async rollBack(error: unknown): Promise<LifecycleError> {
@@ -590,11 +644,21 @@ export class App {
       if (!this.phasesRun.has(phase)) await this.stopForgottenPhase(phase);
     }
     const failures = this.stopFailures;
+    const traceId = this.traceLifecycle(
+      'stop',
+      this.manager.originMs,
+      began,
+      STOP_PHASES,
+      failures.length > 0 ? failures[0].error : undefined,
+    );
     if (failures.length === 0) {
       const ms = round(performance.now() - began);
-      this.log.info({ ms }, `${this.name} stopped in ${ms} ms`);
+      this.log.info(
+        { ms, ...(traceId !== undefined && { trace_id: traceId }) },
+        `${this.name} stopped in ${ms} ms`,
+      );
     }
-    await this.release();
+    await this.release(began);
     this.state = 'stopped';
     const requested = this.requested ?? { exitCode: 0, reason: 'stopped' };
     this.resolveStopped(
@@ -623,6 +687,22 @@ function startFailure(service: string, failures: readonly HookFailure[]): Lifecy
     `${service} failed to start: resource '${first.resource}' failed in ${first.phase}: ${messageOf(first.error)}`,
     failures,
   );
+}
+
+/** `<prefix>tracing_dropped_spans`, while tracing is on: spans the export queue or a failed export lost. */
+function instrumentTracing(meters: Meters, tracing: Tracing): void {
+  if (!tracing.enabled) return;
+  const name = `${meters.prefix}tracing_dropped_spans`;
+  meters.addCollector(name, (registry) => {
+    new Gauge({
+      name,
+      help: 'Spans dropped since start: the export queue (system.tracing.max_queue) was full, or their export failed',
+      registers: [registry],
+      collect() {
+        this.set(tracing.droppedSpans());
+      },
+    });
+  });
 }
 
 function round(ms: number): number {

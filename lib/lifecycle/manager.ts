@@ -60,8 +60,14 @@ export class LifecycleManager {
     this.started = new Array<boolean>(count).fill(false);
   }
 
-  markOrigin(): void {
+  /** From now on hook offsets count from here (`performance.now()`, which it returns). */
+  markOrigin(): number {
     this.origin = performance.now();
+    return this.origin;
+  }
+
+  get originMs(): number {
+    return this.origin;
   }
 
   /**

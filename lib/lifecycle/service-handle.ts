@@ -1,4 +1,5 @@
 import type { ResourceGraph } from '../container/graph';
+import type { Tracing } from '../tracing/tracing';
 import type { ServiceState, StatusReport } from './status';
 
 /**
@@ -14,6 +15,8 @@ export interface ServiceHandle {
    * its settings layers were read from, and where Keel's resources read `KEEL_ETCD_*`.
    */
   readonly env: NodeJS.ProcessEnv;
+  /** The service's tracing (`system.tracing`): what Keel's edges make their spans with. */
+  readonly tracing: Tracing;
   /** `system.deploy_name`, or the service name when unset. */
   deployName(): string;
   state(): ServiceState;
