@@ -110,7 +110,30 @@ export {
   type LogProfile,
 } from './logging';
 export * from './context';
+export * from './contracts';
 export * from './resources/http';
 export * from './resources/amqp';
 export * from './resources/postgres';
+export * from './resources/redis';
 export * from './tracing';
+export {
+  Backoff,
+  CircuitBreaker,
+  Policy,
+  PolicyError,
+  type Attempt,
+  type AttemptOutcome,
+  type BackoffOptions,
+  type BreakerOptions,
+  type BreakerReport,
+  type BreakerState,
+  type BreakerTransition,
+  type BulkheadOptions,
+  type CallOptions,
+  type FailureRules,
+  type PolicyErrorCode,
+  type PolicyObserver,
+  type PolicyOptions,
+  type RejectionReason,
+  type RetryOptions,
+} from './resilience';

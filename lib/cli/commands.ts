@@ -4,6 +4,7 @@ import { usageOf, type Command } from './command';
 import { graphCommand } from './graph-command';
 import { CliError, UsageError, type CliIo } from './io';
 import { newCommand } from './new-command';
+import { openApiCommand } from './openapi-command';
 import { keelPackage } from './package-info';
 import { runCommand } from './run-command';
 import { registryCommands } from './registry-commands';
@@ -15,6 +16,7 @@ export const COMMANDS: readonly Command[] = [
   newCommand,
   runCommand,
   graphCommand,
+  openApiCommand,
   statusCommand,
   ...settingsCommands,
   ...registryCommands,

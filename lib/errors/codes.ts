@@ -245,6 +245,31 @@ export const ERROR_CODES = {
       'Discovery knows no live instance of the service (not yet tried by this request, with that HTTP server).',
     action: 'Check that the service is running and registered under that name.',
   },
+  POLICY_TIMEOUT: {
+    raisedBy: ['PolicyError'],
+    meaning:
+      'A call through a resilience policy (an `HttpClientResource` request) found no result within its total timeout, retries and waits included.',
+    action: 'Check the remote side, or raise `total_timeout_ms` (per call: `totalTimeoutMs`).',
+  },
+  POLICY_BREAKER_OPEN: {
+    raisedBy: ['PolicyError'],
+    meaning:
+      "The target's circuit breaker is open (with `service:`, every instance's): the call was refused without an attempt.",
+    action:
+      'Look at `/status` for the failing target; a probe after `breaker.half_open_after_ms` brings it back.',
+  },
+  POLICY_BULKHEAD_FULL: {
+    raisedBy: ['PolicyError'],
+    meaning:
+      'The bulkhead had `max_concurrent` calls running and `max_queued` waiting: the call was refused at once.',
+    action: 'Send fewer calls at once, or raise `bulkhead.max_concurrent` / `bulkhead.max_queued`.',
+  },
+  POLICY_RETRIES_EXHAUSTED: {
+    raisedBy: ['PolicyError'],
+    meaning:
+      "Every attempt failed; `error.cause` is the last attempt's error, `error.attempts` how many were made.",
+    action: 'Read `error.cause`; check the remote side, or raise `retries`.',
+  },
   BODY_INVALID_JSON: {
     raisedBy: ['HttpBodyError'],
     meaning: 'A JSON request body that does not parse; answered 400.',
@@ -397,6 +422,42 @@ export const ERROR_CODES = {
     action: 'Read the SQLSTATE (23505 unique violation, 57014 cancelled, ...).',
   },
 
+  // Redis
+  REDIS_MISSING_DEPENDENCY: {
+    raisedBy: ['RedisError'],
+    meaning: 'ioredis is not installed (a `RedisResource`, or `system.logging.redis`).',
+    action: '`npm install ioredis`.',
+  },
+  REDIS_CONNECT_FAILED: {
+    raisedBy: ['RedisError'],
+    meaning:
+      'The server (sentinels, cluster nodes) could not be reached or refused the login at start, or `nodes` is malformed.',
+    action:
+      "Check the resource's `mode`, `url` or `host`/`port`/`nodes`, the password, and that the servers are up.",
+  },
+  REDIS_NOT_STARTED: {
+    raisedBy: ['RedisError'],
+    meaning: 'A command before the `RedisResource` started, or after it stopped.',
+    action: 'Send commands from a start hook of a resource that depends on it, or later, and not after stop.',
+  },
+  REDIS_TIMEOUT: {
+    raisedBy: ['RedisError'],
+    meaning: 'A command got no reply within `command_timeout_ms` (also one queued while disconnected).',
+    action: 'Check the server and the connection (`/status`); raise `command_timeout_ms` for slow commands.',
+  },
+  REDIS_UNAVAILABLE: {
+    raisedBy: ['RedisError'],
+    meaning:
+      'A command failed for want of a connection (closed, or `offline_queue: false` while disconnected).',
+    action: 'Retry once the resource is `STARTED` again in `/status`.',
+  },
+  REDIS_COMMAND_FAILED: {
+    raisedBy: ['RedisError'],
+    meaning:
+      'The server answered the command with an error; `reply` is its first word (`WRONGTYPE`, `NOAUTH`, ...).',
+    action: 'Read the message: the command or its key is wrong.',
+  },
+
   // Registry and discovery
   REGISTRY_NO_ETCD: {
     raisedBy: ['RegistryError'],
@@ -514,6 +575,34 @@ export const ERROR_CODES = {
     raisedBy: ['CliError'],
     meaning: '`keel new` was given a name that is not a valid service name.',
     action: 'Use lowercase letters, digits and `_`, starting with a letter (or choose one with `--name`).',
+  },
+  CLI_NO_HTTP_SERVER: {
+    raisedBy: ['CliError'],
+    meaning: '`keel openapi` was given a service that has no `HttpServerResource`.',
+    action: 'Point it at the service that serves the routes.',
+  },
+  CONTRACT_MISSING_DEPENDENCY: {
+    raisedBy: ['ContractError'],
+    meaning: 'A schema was declared but ajv or ajv-formats (dependencies of Keel) cannot be loaded.',
+    action: '`npm install ajv ajv-formats`; check that the install is complete.',
+  },
+  CONTRACT_INVALID_SCHEMA: {
+    raisedBy: ['ContractError'],
+    meaning:
+      'A route or message schema is not valid JSON Schema; the message names the route or handler and part.',
+    action: 'Fix the schema (ajv names the keyword it refused).',
+  },
+  CONTRACT_INVALID_MESSAGE: {
+    raisedBy: ['ContractError'],
+    meaning:
+      'A message to publish, push or request does not match its schema (checked outside production); `problems` lists each pointer.',
+    action: 'Send a message the schema accepts, or change the schema.',
+  },
+  HTTP_RESPONSE_MISMATCH: {
+    raisedBy: ['ResponseContractError'],
+    meaning:
+      "A route answered with a body that does not match its status's response schema (checked outside production); the client got a 500.",
+    action: 'Read the logged route and pointers; fix the handler or the schema.',
   },
   TRACING_MISSING_PACKAGE: {
     raisedBy: ['TracingError'],

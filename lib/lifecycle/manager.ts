@@ -1,4 +1,5 @@
 import type { GraphNode, ResourceGraph } from '../container/graph';
+import type { BreakerReport } from '../resilience/breaker';
 import { HookTimeoutError, messageOf, type HookFailure } from './errors';
 import {
   ResourceStatus,
@@ -26,7 +27,15 @@ interface PhasePlan {
  * What a resource's `status()` returns: a status, or a status with its text; `ready: false` turns
  * readiness to 503 while the resource says so (an AMQP connection being re-established, say).
  */
-export type ResourceHealth = ResourceStatus | { status: ResourceStatus; text?: string; ready?: boolean };
+export type ResourceHealth =
+  | ResourceStatus
+  | {
+      status: ResourceStatus;
+      text?: string;
+      ready?: boolean;
+      /** The circuit breakers of what the resource calls, shown in `/status`. */
+      breakers?: readonly BreakerReport[];
+    };
 
 /**
  * Drives one hook per resource per phase over the dependency graph. A hook runs as soon as the hooks
@@ -140,12 +149,13 @@ export class LifecycleManager {
     const reports: ResourceReport[] = [];
     for (const node of this.graph.nodes) {
       if (node.kind === 'service') continue;
-      const { status, text, ready } = this.currentStatus(node.index);
+      const { status, text, ready, breakers } = this.currentStatus(node.index);
       reports.push({
         name: node.name,
         status,
         ...(text !== undefined && { statusText: text }),
         ...(ready === false && { ready }),
+        ...(breakers !== undefined && { breakers }),
         phases: { ...this.timings[node.index] },
         dependsOn: node.dependsOn.map((index) => this.graph.nodes[index].name),
       });
@@ -157,7 +167,7 @@ export class LifecycleManager {
    * The lifecycle's status, or, once a resource is STARTED, what its own `status()` says: that is
    * how a resource reports FAILED at run time. A `status()` that throws counts as FAILED.
    */
-  private currentStatus(index: number): { status: ResourceStatus; text?: string; ready?: boolean } {
+  private currentStatus(index: number): Exclude<ResourceHealth, ResourceStatus> {
     const status = this.statuses[index];
     const own = (this.instances[index] as { status?: unknown } | null | undefined)?.status;
     if (status !== ResourceStatus.STARTED || typeof own !== 'function')

@@ -1,4 +1,5 @@
 import type { SettingsHealth } from '../settings/provider';
+import type { BreakerReport } from '../resilience/breaker';
 export enum ResourceStatus {
   NOT_STARTED = 'NOT_STARTED',
   CONNECTING = 'CONNECTING',
@@ -44,6 +45,8 @@ export interface ResourceReport {
   statusText?: string;
   /** Present, and false, while the resource's own `status()` holds readiness down. */
   ready?: false;
+  /** The circuit breakers of what the resource calls (an HTTP client's origins or instances). */
+  breakers?: readonly BreakerReport[];
   phases: Partial<Record<Phase, HookTiming>>;
   dependsOn: string[];
 }

@@ -3,10 +3,11 @@ import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
 import type { PeerCertificate } from 'node:tls';
 import type { Etcd3, IOptions } from 'etcd3';
-import { CappedBackoff } from './backoff';
+import { backoffSteps } from '../resilience/backoff';
 import type { EtcdConnectionOptions } from './etcd-options';
 import { SettingsError } from './errors';
 
+/** etcd3's watch reconnect delays stay under this, so a restarted etcd is found again within a second. */
 const WATCH_RECONNECT_MAX_MS = 1000;
 
 /**
@@ -17,7 +18,7 @@ export async function createEtcdClient(options: EtcdConnectionOptions): Promise<
   const { Etcd3 } = loadEtcd3(options);
   const clientOptions: IOptions = {
     hosts: options.hosts,
-    faultHandling: { watchBackoff: new CappedBackoff(0, WATCH_RECONNECT_MAX_MS) },
+    faultHandling: { watchBackoff: backoffSteps({ initialMs: 100, maxMs: WATCH_RECONNECT_MAX_MS }) },
   };
   if (options.tls) {
     clientOptions.credentials = {

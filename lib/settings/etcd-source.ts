@@ -1,5 +1,5 @@
 import type { Etcd3, IWatchResponse, Watcher } from 'etcd3';
-import { NOT_YET, retryUntil } from './backoff';
+import { NOT_YET, retryUntil } from '../resilience/retry-until';
 import { callDeadline, createEtcdClient, describeHosts } from './etcd-client';
 import { decodeValue, MALFORMED, malformedKeyMessage, pathOfKey, treeFromEntries } from './etcd-keys';
 import type { EtcdConnectionOptions } from './etcd-options';

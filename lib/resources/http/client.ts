@@ -1,12 +1,14 @@
 import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { inject } from '../../container/inversify';
 import type { Agent, Response } from 'undici';
 import { resource } from '../../container/decorators';
 import { LOGGER, METRICS, RESOURCE_NAME, SERVICE, SETTINGS } from '../../container/tokens';
 import type { Log } from '../../lifecycle/log';
 import type { ServiceHandle } from '../../lifecycle/service-handle';
-import type { Counter, Histogram, MeterFactory } from '../../metrics';
+import type { ResourceHealth } from '../../lifecycle/manager';
+import { ResourceStatus } from '../../lifecycle/status';
+import type { Counter, Gauge, Histogram, MeterFactory } from '../../metrics';
+import { Policy, type BreakerReport, type BreakerTransition } from '../../resilience';
 import type { SettingsView } from '../../settings/types';
 import { Discovery } from '../registry/discovery';
 import type { RegistryEntry } from '../registry/entry';
@@ -20,10 +22,16 @@ export interface HttpRequestOptions {
   /** A string or bytes as they are; anything else is sent as JSON. */
   body?: unknown;
   query?: Record<string, string | number | boolean>;
-  /** Overrides the `timeout_ms` setting for this request. */
+  /** Overrides the `timeout_ms` setting (one attempt) for this request. */
   timeoutMs?: number;
-  /** Overrides the `retries` setting; only idempotent methods are ever retried. */
+  /** Overrides the `total_timeout_ms` setting (every attempt and the delays between) for this request. */
+  totalTimeoutMs?: number;
+  /** Overrides the `retries` setting; only idempotent requests are ever retried. */
   retries?: number;
+  /** Whether the request may be sent twice; default: by its method (GET, HEAD, OPTIONS, PUT, DELETE). */
+  idempotent?: boolean;
+  /** The response to use when the request fails (its error as argument), instead of the rejection. */
+  fallback?: (error: Error) => Response | Promise<Response>;
   /** Sent as `x-request-id`; defaults to the id of the HTTP request being served, if any. */
   requestId?: string;
   signal?: AbortSignal;
@@ -31,15 +39,20 @@ export interface HttpRequestOptions {
 
 /** Methods a retry cannot apply twice (RFC 9110 §9.2.2). */
 const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
-/** Answers of a proxy or a server that did not handle the request: worth another attempt. */
+/** Answers of a proxy or a server that did not handle the request: a failure, worth another attempt. */
 const RETRIED_STATUSES: ReadonlySet<number> = new Set([502, 503, 504]);
+/** Attempt errors the breaker counts and a retry may repeat. */
+const FAILURES: ReadonlySet<string> = new Set(['HTTP_CLIENT_TIMEOUT', 'HTTP_CLIENT_NETWORK']);
+const BREAKER_STATES = { closed: 0, half_open: 1, open: 2 } as const;
 
 type Undici = typeof import('undici');
 
 /**
- * An HTTP client on undici's fetch: base URL, a timeout per attempt, retries with exponential
- * backoff for idempotent methods, the current request id passed on, and meters per target host.
- * Its connections are closed on stop.
+ * An HTTP client on undici's fetch, every request through a resilience `Policy`: a bulkhead, a
+ * total timeout, a timeout per attempt, retries of idempotent requests on the jittered schedule
+ * (or after `Retry-After`), and a circuit breaker per origin, or per instance with `service`, where
+ * an instance whose breaker is open is not picked. The current request id is passed on; meters
+ * per target host and per breaker. Its connections are closed on stop.
  */
 @resource({ settings: httpClientSchema, name: 'http_client' })
 export class HttpClientResource {
@@ -49,6 +62,13 @@ export class HttpClientResource {
   private discovery?: Discovery;
   private readonly requests: Counter;
   private readonly durations: Histogram;
+  private readonly breakerState: Gauge;
+  private readonly transitions: Counter;
+  private readonly rejections: Counter;
+  private readonly attempts: Counter;
+  private policy?: Policy<Response>;
+  private policySettings?: HttpClientSettings;
+  private unwatch?: () => void;
 
   constructor(
     @inject(SETTINGS) private readonly settings: SettingsView<HttpClientSettings>,
@@ -67,11 +87,35 @@ export class HttpClientResource {
       help: 'Time from an attempt to its response headers, by target host and method',
       labelNames: ['host', 'method'],
     });
+    this.breakerState = meters.gauge('http_client_breaker_state', {
+      help: 'Circuit breaker of each target (origin, or instance id with service): 0 closed, 1 half-open, 2 open',
+      labelNames: ['target'],
+    });
+    this.transitions = meters.counter('http_client_breaker_transitions_total', {
+      help: 'Circuit breaker changes, by target and the state entered',
+      labelNames: ['target', 'state'],
+    });
+    this.rejections = meters.counter('http_client_rejections_total', {
+      help: 'Requests the policy ended without an attempt or a result: breaker_open, bulkhead_full, timeout',
+      labelNames: ['target', 'reason'],
+    });
+    this.attempts = meters.counter('http_client_attempts_total', {
+      help: 'Attempts through a circuit breaker, by target and outcome: success, failure, rejected',
+      labelNames: ['target', 'outcome'],
+    });
   }
 
   /** undici is loaded here rather than at import: services without a client do not pay for it. */
   async start(): Promise<void> {
-    if (this.settings.value().service !== '') this.discovery = this.findDiscovery();
+    const { service } = this.settings.value();
+    if (service !== '') {
+      const discovery = this.findDiscovery();
+      this.discovery = discovery;
+      // The breakers of instances that left the registry go with them.
+      this.unwatch = discovery.watch(service, (instances) =>
+        this.policy?.retain(new Set(instances.map((instance) => instance.instance_id))),
+      );
+    }
     // `require`, not `import()`: jest's vm refuses a dynamic import inside Keel's bundle.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     this.undici ??= require('undici') as Undici;
@@ -82,8 +126,32 @@ export class HttpClientResource {
   /** Waits for requests in flight (each bounded by its timeout), then closes every connection. */
   async stop(): Promise<void> {
     this.closed = true;
+    this.unwatch?.();
     await this.agent?.close();
     this.agent = undefined;
+  }
+
+  /**
+   * STARTED, with every breaker's state; the text names the open ones. Readiness is held down only
+   * with `breaker.affects_readiness`, and only while every breaker is open.
+   */
+  status(): ResourceHealth {
+    const breakers = this.breakers();
+    const open = breakers.filter((breaker) => breaker.state !== 'closed');
+    if (open.length === 0)
+      return breakers.length === 0 ? ResourceStatus.STARTED : { status: ResourceStatus.STARTED, breakers };
+    const allOpen = open.length === breakers.length;
+    return {
+      status: ResourceStatus.STARTED,
+      text: `circuit breaker ${open.map((breaker) => `${breaker.target} ${breaker.state}`).join(', ')}`,
+      ...(allOpen && this.settings.value().breaker.affects_readiness && { ready: false }),
+      breakers,
+    };
+  }
+
+  /** The state of each target's circuit breaker. */
+  breakers(): BreakerReport[] {
+    return this.policy?.report() ?? [];
   }
 
   get(path: string, options?: HttpRequestOptions): Promise<Response> {
@@ -104,44 +172,109 @@ export class HttpClientResource {
 
   /**
    * Resolves with the response, whatever its status, once an attempt gets one that is not retried;
-   * rejects with HttpClientError when the last attempt got none.
+   * rejects with HttpClientError when the only attempt got none, with PolicyError when the policy
+   * gave up (`POLICY_RETRIES_EXHAUSTED` with the last attempt's error as cause, `POLICY_TIMEOUT`, `POLICY_BREAKER_OPEN`,
+   * `POLICY_BULKHEAD_FULL`).
    */
-  async request(method: HttpMethod, path: string, options: HttpRequestOptions = {}): Promise<Response> {
+  request(method: HttpMethod, path: string, options: HttpRequestOptions = {}): Promise<Response> {
     const settings = this.settings.value();
+    const policy = this.policyOf(settings);
     const tried = new Set<string>();
-    const attempts = 1 + (IDEMPOTENT.has(method) ? (options.retries ?? settings.retries) : 0);
     const timeoutMs = options.timeoutMs ?? settings.timeout_ms;
     const init = this.requestInit(method, options);
-    for (let attempt = 1; ; attempt++) {
-      const { fetch, agent } = this.open();
-      let url: URL;
-      try {
-        url = this.url(path, options.query, this.baseUrl(settings, tried));
-      } catch (error) {
-        if (attempt === attempts || !(error instanceof HttpClientError)) throw error;
-        this.log.debug({ err: error, attempt }, `${error.message}: retrying`);
-        await sleep(this.backoffMs(attempt, settings));
-        continue;
-      }
-      const began = performance.now();
-      const signals = [AbortSignal.timeout(timeoutMs), ...(options.signal ? [options.signal] : [])];
-      try {
-        const response = await fetch(url, { ...init, dispatcher: agent, signal: AbortSignal.any(signals) });
-        this.record(url.host, method, response.status, began);
-        if (attempt === attempts || !RETRIED_STATUSES.has(response.status)) return response;
-        await response.body?.cancel();
-        this.log.debug(
-          { url: url.href, status: response.status, attempt },
-          `${method} ${url.href}: retrying`,
-        );
-      } catch (error) {
-        if (options.signal?.aborted === true) throw error;
-        const failure = this.failure(error, method, url, timeoutMs);
-        this.record(url.host, method, failure.code === 'HTTP_CLIENT_TIMEOUT' ? 'timeout' : 'network', began);
-        if (attempt === attempts || this.closed) throw failure;
-        this.log.debug({ url: url.href, err: failure, attempt }, `${failure.message}: retrying`);
-      }
-      await sleep(this.backoffMs(attempt, settings));
+    return policy.execute(
+      async ({ signal }) => {
+        const { fetch, agent } = this.open();
+        const target = this.target(settings, tried, policy, path);
+        const url = this.url(path, options.query, target.baseUrl);
+        return policy.guard(target.key, async () => {
+          const began = performance.now();
+          try {
+            const response = await fetch(url, { ...init, dispatcher: agent, signal });
+            this.record(url.host, method, response.status, began);
+            return response;
+          } catch (error) {
+            if (options.signal?.aborted === true) throw error;
+            const failure = this.failure(error, method, url, timeoutMs);
+            this.record(
+              url.host,
+              method,
+              failure.code === 'HTTP_CLIENT_TIMEOUT' ? 'timeout' : 'network',
+              began,
+            );
+            throw failure;
+          }
+        });
+      },
+      {
+        signal: options.signal,
+        retry: (options.idempotent ?? IDEMPOTENT.has(method)) && !this.closed,
+        retries: options.retries,
+        timeoutMs: options.timeoutMs,
+        totalTimeoutMs: options.totalTimeoutMs,
+        fallback: options.fallback,
+      },
+    );
+  }
+
+  /** The policy of these settings: made again, with new breakers, only when the settings change. */
+  private policyOf(settings: HttpClientSettings): Policy<Response> {
+    if (this.policy !== undefined && this.policySettings === settings) return this.policy;
+    const { breaker, bulkhead } = settings;
+    this.policySettings = settings;
+    this.policy = new Policy<Response>({
+      name: this.name,
+      timeoutMs: settings.timeout_ms,
+      totalTimeoutMs: settings.total_timeout_ms,
+      retry: {
+        retries: settings.retries,
+        backoffMs: settings.backoff_ms,
+        maxBackoffMs: settings.max_backoff_ms,
+      },
+      breaker: breaker.enabled
+        ? {
+            consecutiveFailures: breaker.consecutive_failures,
+            failureRatio: breaker.failure_ratio,
+            windowMs: breaker.window_ms,
+            minCalls: breaker.min_calls,
+            halfOpenAfterMs: breaker.half_open_after_ms,
+          }
+        : undefined,
+      bulkhead: { maxConcurrent: bulkhead.max_concurrent, maxQueued: bulkhead.max_queued },
+      isFailure: (error) => error instanceof HttpClientError && FAILURES.has(error.code),
+      isRetryable: (error) =>
+        error instanceof HttpClientError &&
+        (FAILURES.has(error.code) || error.code === 'HTTP_CLIENT_NO_INSTANCE'),
+      isFailedResult: (response) => RETRIED_STATUSES.has(response.status),
+      retryAfterMs: (response) => retryAfterMs(response.headers.get('retry-after')),
+      discard: (response) => void response.body?.cancel().catch(() => undefined),
+      observer: {
+        transition: (transition) => this.transition(transition),
+        rejected: (target, reason) => this.rejections.labels({ target, reason }).inc(),
+        attempt: (target, outcome) => this.attempts.labels({ target, outcome }).inc(),
+        retrying: (attempt, delayMs) =>
+          this.log.debug(
+            { attempt, delay_ms: delayMs },
+            `${this.name}: attempt ${attempt} failed, retrying in ${delayMs} ms`,
+          ),
+      },
+    });
+    return this.policy;
+  }
+
+  /** Each outage is logged once as it begins and once as it ends; the probes between at debug. */
+  private transition({ target, from, to, cause }: BreakerTransition): void {
+    this.breakerState.labels({ target }).set(BREAKER_STATES[to]);
+    this.transitions.labels({ target, state: to }).inc();
+    if (to === 'open' && from === 'closed') {
+      this.log.warn(
+        { target, err: cause instanceof Error ? cause : undefined },
+        `${this.name}: circuit breaker of ${target} opened${cause instanceof Error ? ` (${cause.message})` : ''}; a probe in ${this.settings.value().breaker.half_open_after_ms} ms`,
+      );
+    } else if (to === 'closed') {
+      this.log.info({ target }, `${this.name}: circuit breaker of ${target} closed: the probe succeeded`);
+    } else {
+      this.log.debug({ target }, `${this.name}: circuit breaker of ${target} ${to}`);
     }
   }
 
@@ -156,10 +289,34 @@ export class HttpClientResource {
     return { fetch: this.undici.fetch, agent: this.agent };
   }
 
-  /** `base_url`, or with `service` an instance Discovery picks, preferring one this request has not tried. */
-  private baseUrl(settings: HttpClientSettings, tried: Set<string>): string {
-    if (settings.service === '') return settings.base_url;
-    const instance = this.discovery?.pick(settings.service, tried);
+  /**
+   * The breaker key and base URL of this attempt: the origin of `base_url` (or of an absolute
+   * path), or with `service` an instance Discovery picks among those whose breaker admits a call,
+   * preferring one this request has not tried.
+   */
+  private target(
+    settings: HttpClientSettings,
+    tried: Set<string>,
+    policy: Policy<Response>,
+    path: string,
+  ): { key: string; baseUrl: string } {
+    if (settings.service === '') {
+      const baseUrl = settings.base_url;
+      return { key: this.url(path, undefined, baseUrl).origin, baseUrl };
+    }
+    const discovery = this.discovery!;
+    const instance = discovery.pick(settings.service, tried, (entry) => policy.admits(entry.instance_id));
+    if (instance === undefined) {
+      const known = discovery.instances(settings.service).length;
+      if (known > 0) {
+        throw policy.rejection(
+          'POLICY_BREAKER_OPEN',
+          settings.service,
+          tried.size,
+          `${this.name}: the circuit breaker of every instance of ${settings.service} (${known}) is open`,
+        );
+      }
+    }
     const address = instance === undefined ? undefined : serverAddress(instance, settings.server);
     if (instance === undefined || address === undefined) {
       throw new HttpClientError(
@@ -168,7 +325,8 @@ export class HttpClientResource {
       );
     }
     tried.add(instance.instance_id);
-    return `http://${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`;
+    const host = address.host.includes(':') ? `[${address.host}]` : address.host;
+    return { key: instance.instance_id, baseUrl: `http://${host}:${address.port}` };
   }
 
   private findDiscovery(): Discovery {
@@ -223,12 +381,6 @@ export class HttpClientResource {
     this.requests.labels({ host, method, status }).inc();
     this.durations.labels({ host, method }).observe((performance.now() - began) / 1000);
   }
-
-  /** Exponential, capped, with jitter over its upper half so that clients retrying together spread out. */
-  private backoffMs(attempt: number, settings: HttpClientSettings): number {
-    const ceiling = Math.min(settings.max_backoff_ms, settings.backoff_ms * 2 ** (attempt - 1));
-    return ceiling / 2 + Math.random() * (ceiling / 2);
-  }
 }
 
 function serverAddress(
@@ -242,4 +394,12 @@ function serverAddress(
 
 function hasHeader(headers: Record<string, string>, name: string): boolean {
   return Object.keys(headers).some((key) => key.toLowerCase() === name);
+}
+
+/** `Retry-After` as delay-seconds or an HTTP date (RFC 9110 §10.2.3), in ms from now. */
+function retryAfterMs(header: string | null): number | undefined {
+  if (header === null) return undefined;
+  if (/^\d+$/.test(header.trim())) return Number(header.trim()) * 1000;
+  const at = Date.parse(header);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }

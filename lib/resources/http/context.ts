@@ -1,4 +1,3 @@
-import type { RouterContext } from '@koa/router';
 import type { Log } from '../../lifecycle/log';
 
 /** What the default middleware puts in `ctx.state` for every request. */
@@ -11,7 +10,8 @@ export interface HttpState {
   body?: unknown;
 }
 
-export type HttpContext = RouterContext<HttpState>;
+export type { HttpContext } from './contracts/types';
+import type { HttpContext } from './contracts/types';
 
 /**
  * What a route handler returns: a body, `reply(status, body)`, or nothing: 204 unless it

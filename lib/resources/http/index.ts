@@ -1,6 +1,18 @@
 export { HttpServerResource } from './server';
 export { HttpClientResource, type HttpRequestOptions } from './client';
-export { http, type HttpMethod, type HttpRouteOptions } from './decorators';
+export { http, defineRoute, type HttpMethod, type RouteDefinition } from './decorators';
+export type {
+  HttpRouteOptions,
+  PathParams,
+  RouteContext,
+  RouteDocumentation,
+  RouteHandler,
+  RouteResult,
+  RouteSchemas,
+  TypedContext,
+} from './contracts/types';
+export { ResponseContractError } from './contracts/validation';
+export { openApi, type OpenApiDocument, type OpenApiInfo } from './contracts/openapi';
 export { HttpReply, reply } from './reply';
 export type { HttpContext, HttpHandler, HttpState } from './context';
 export { parseBody, parseForm, parseJson, CONTENT_CODINGS, type FormFields } from './body';

@@ -9,7 +9,17 @@ import type { Log } from '../../lifecycle/log';
 import type { ServiceHandle } from '../../lifecycle/service-handle';
 import type { MeterFactory } from '../../metrics';
 import type { SettingsView } from '../../settings/types';
+import { SchemaCompiler } from '../../contracts/validator';
 import type { HttpContext, HttpHandler, HttpState } from './context';
+import { instanceIdentity } from '../../identity/instance';
+import {
+  openApiDocument,
+  openApiInfoFor,
+  type DocumentedRoute,
+  type OpenApiDocument,
+} from './contracts/openapi';
+import { compileRouteChecks, type RouteChecks, type ValidationDefaults } from './contracts/validation';
+import type { HttpRouteOptions, NoOptions, RouteHandler } from './contracts/types';
 import { decoratedRoutes, type DecoratedRoute, type HttpMethod } from './decorators';
 import { DirectRoutes } from './direct-routes';
 import { Drain } from './drain';
@@ -29,6 +39,10 @@ export class HttpServerResource {
   /** Routes added here (before or after start) are served with the default middleware around them. */
   readonly router = new Router<HttpState>();
   private readonly directRoutes = new DirectRoutes(this.router);
+  /** Compiles the routes' schemas; ajv is loaded only once a route has one. */
+  private readonly schemas = new SchemaCompiler();
+  private readonly documented: DocumentedRoute[] = [];
+  private document?: OpenApiDocument;
   private server?: Server;
   private drainer?: Drain;
   private routesMounted = false;
@@ -81,15 +95,66 @@ export class HttpServerResource {
     return typeof address === 'object' && address !== null ? address : undefined;
   }
 
-  /** A route whose handler returns its body or `reply(status, body)`, like an `@http` method. */
-  route(method: HttpMethod, path: string, handler: HttpHandler): void {
+  /**
+   * A route whose handler returns its body or `reply(status, body)`, like an `@http` method, with
+   * the same options: schemas (compiled here, once) and documentation.
+   */
+  route<const Path extends string, const O extends HttpRouteOptions = NoOptions>(
+    method: HttpMethod,
+    path: Path,
+    handler: RouteHandler<Path, O>,
+    options?: O,
+  ): void {
+    this.addRoute(method, path, handler as HttpHandler, options, `${this.name}_${method}_${path}`);
+  }
+
+  /**
+   * The OpenAPI 3.1 document of the routes this server serves (what `GET /openapi.json` answers
+   * with while `openapi.enabled`), `@openApi` declarations of the service's classes included.
+   */
+  openApiDocument(): OpenApiDocument {
+    this.document ??= openApiDocument(
+      { name: this.service.name, version: instanceIdentity().version },
+      this.documented,
+      openApiInfoFor(
+        this.service.graph.nodes.map(
+          (node) => (this.service.instance(node.name) as object | undefined)?.constructor,
+        ),
+        this.name,
+      ),
+    );
+    return this.document;
+  }
+
+  private addRoute(
+    method: HttpMethod,
+    path: string,
+    handler: HttpHandler,
+    options: HttpRouteOptions | undefined,
+    owner: string,
+  ): void {
+    if (options !== undefined) {
+      this.documented.push({ method, path, owner, options });
+      this.document = undefined;
+    }
+    const checks =
+      options === undefined
+        ? undefined
+        : compileRouteChecks(this.schemas, `${method} ${path}`, options, this.validationDefaults());
+    const serve = handler;
     // A handler that answers synchronously is not awaited: one promise and one tick less per request.
-    const layer = this.router.register(path, [method], (ctx) => {
-      const result = handler(ctx);
-      return isPromiseLike(result)
-        ? Promise.resolve(result).then((body) => respond(ctx, body))
-        : respond(ctx, result);
-    });
+    const layer = this.router.register(
+      path,
+      [method],
+      checks === undefined
+        ? (ctx) => {
+            const result = serve(ctx);
+            return isPromiseLike(result)
+              ? Promise.resolve(result).then((body) => respond(ctx, body))
+              : respond(ctx, result);
+          }
+        : (ctx) => serveChecked(ctx, serve, checks),
+    );
     // A string path gives one layer; only a list of paths gives the router back.
     if (!(layer instanceof Router)) this.directRoutes.add(layer);
   }
@@ -98,6 +163,12 @@ export class HttpServerResource {
   async postStart(): Promise<void> {
     if (!this.routesMounted) {
       this.bindDecoratedRoutes();
+      const { enabled, path } = this.settings.value().openapi;
+      if (enabled === 'on' || (enabled === 'auto' && this.service.env.NODE_ENV !== 'production')) {
+        this.router.register(path, ['GET'], (ctx) => {
+          ctx.body = this.openApiDocument();
+        });
+      }
       // Last, so that middleware the service adds with `app.use` runs before its routes.
       this.app.use(this.directRoutes.middleware());
       this.routesMounted = true;
@@ -175,9 +246,23 @@ export class HttpServerResource {
       for (const declared of decoratedRoutes(owner)) {
         if (!this.serves(declared, servers, node.name)) continue;
         const handler = (owner as Record<string | symbol, HttpHandler>)[declared.key];
-        this.route(declared.method, declared.path, (ctx) => handler.call(owner, ctx));
+        this.addRoute(
+          declared.method,
+          declared.path,
+          (ctx) => handler.call(owner, ctx),
+          declared.options,
+          `${node.name}.${String(declared.key)}`,
+        );
       }
     }
+  }
+
+  private validationDefaults(): ValidationDefaults {
+    const { unknown_properties, responses } = this.settings.value().validation;
+    return {
+      unknownProperties: unknown_properties,
+      responses: responses === 'on' || (responses === 'auto' && this.service.env.NODE_ENV !== 'production'),
+    };
   }
 
   private serves(declared: DecoratedRoute, servers: readonly string[], owner: string): boolean {
@@ -200,6 +285,21 @@ export class HttpServerResource {
     }
     return true;
   }
+}
+
+/** A route with schemas: its parts checked first (400 without running the handler), its answer after. */
+function serveChecked(ctx: HttpContext, handler: HttpHandler, checks: RouteChecks): unknown {
+  if (!checks.request(ctx)) return undefined;
+  const result = handler(ctx);
+  if (isPromiseLike(result)) {
+    return Promise.resolve(result).then((body) => {
+      respond(ctx, body);
+      checks.response?.(ctx);
+    });
+  }
+  respond(ctx, result);
+  checks.response?.(ctx);
+  return undefined;
 }
 
 function respond(ctx: HttpContext, result: unknown): void {

@@ -62,6 +62,26 @@ export const httpServerSchema = {
     format: ['auto', 'always', 'never'],
     default: 'auto',
   },
+  validation: {
+    unknown_properties: {
+      doc: 'What a body property its route schema does not name does, unless the route says: strip (removed before the handler), reject (a 400) or allow',
+      format: ['strip', 'reject', 'allow'],
+      default: 'strip',
+    },
+    responses: {
+      doc: "Check answers against their route's response schemas (a mismatch is a 500, logged with the route and pointer): auto (not when NODE_ENV is production), on or off",
+      format: ['auto', 'on', 'off'],
+      default: 'auto',
+    },
+  },
+  openapi: {
+    enabled: {
+      doc: "Serve the OpenAPI 3.1 document of this server's routes at openapi.path: auto (not when NODE_ENV is production), on or off",
+      format: ['auto', 'on', 'off'],
+      default: 'auto',
+    },
+    path: { doc: 'Path of the OpenAPI document', format: String, default: '/openapi.json' },
+  },
   cors: {
     enabled: { doc: 'Answer cross-origin requests', format: Boolean, default: false },
     origins: {
@@ -121,6 +141,8 @@ export interface HttpServerSettings {
   retry_after_s: number;
   access_log: boolean;
   expose_errors: 'auto' | 'always' | 'never';
+  validation: { unknown_properties: 'strip' | 'reject' | 'allow'; responses: 'auto' | 'on' | 'off' };
+  openapi: { enabled: 'auto' | 'on' | 'off'; path: string };
   cors: CorsSettings;
 }
 
@@ -141,19 +163,79 @@ export const httpClientSchema = {
     format: 'duration',
     default: 10_000,
   },
+  total_timeout_ms: {
+    doc: 'Time a whole request may take: waiting in the bulkhead, every attempt and the delays between them (0: no limit)',
+    format: 'duration',
+    default: 30_000,
+  },
   retries: {
     doc: 'Further attempts of an idempotent request after a network error, a timeout or a 502/503/504',
     format: 'nat',
     default: 2,
   },
   backoff_ms: {
-    doc: 'Delay before the first retry; doubled for each next one',
+    doc: 'Ceiling of the delay before the first retry (full jitter under it); doubled for each next one',
     format: 'duration',
     default: 100,
   },
-  max_backoff_ms: { doc: 'Longest delay between two attempts', format: 'duration', default: 2000 },
+  max_backoff_ms: {
+    doc: 'Longest delay between two attempts; a Retry-After asking for more (with no total timeout) is not waited for',
+    format: 'duration',
+    default: 2000,
+  },
   connections: { doc: 'Most open connections per origin', format: 'nat', default: 64 },
+  breaker: {
+    enabled: {
+      doc: 'A circuit breaker per origin (per instance with service): a network error, a timeout and a 502/503/504 count as failures',
+      format: Boolean,
+      default: true,
+    },
+    consecutive_failures: {
+      doc: 'Failures in a row that open the breaker (when failure_ratio is 0)',
+      format: 'nat',
+      default: 5,
+    },
+    failure_ratio: {
+      doc: 'Above 0: the breaker opens instead when this share of the calls within window_ms failed',
+      format: ratio,
+      default: 0,
+    },
+    window_ms: { doc: 'With failure_ratio: the sliding window', format: 'duration', default: 10_000 },
+    min_calls: {
+      doc: 'With failure_ratio: calls the window must hold before the ratio is judged',
+      format: 'nat',
+      default: 10,
+    },
+    half_open_after_ms: {
+      doc: 'How long an open breaker refuses calls before one probe is let through',
+      format: 'duration',
+      default: 5000,
+    },
+    affects_readiness: {
+      doc: 'While every breaker of this client is open, /health/ready answers 503 (a broken dependency of a dependency takes the service out of rotation)',
+      format: Boolean,
+      default: false,
+    },
+  },
+  bulkhead: {
+    max_concurrent: {
+      doc: 'Requests of this client running at once (0: no bulkhead)',
+      format: 'nat',
+      default: 128,
+    },
+    max_queued: {
+      doc: 'Requests waiting for one of those to end; beyond them a request fails at once with POLICY_BULKHEAD_FULL',
+      format: 'nat',
+      default: 512,
+    },
+  },
 };
+
+/** A share from 0 to 1. */
+function ratio(value: unknown): void {
+  if (typeof value !== 'number' || !(value >= 0 && value <= 1))
+    throw new Error('must be a number from 0 to 1');
+}
 
 export interface HttpClientSettings {
   base_url: string;
@@ -162,6 +244,17 @@ export interface HttpClientSettings {
   timeout_ms: number;
   retries: number;
   backoff_ms: number;
+  total_timeout_ms: number;
   max_backoff_ms: number;
   connections: number;
+  breaker: {
+    enabled: boolean;
+    consecutive_failures: number;
+    failure_ratio: number;
+    window_ms: number;
+    min_calls: number;
+    half_open_after_ms: number;
+    affects_readiness: boolean;
+  };
+  bulkhead: { max_concurrent: number; max_queued: number };
 }

@@ -8,7 +8,7 @@ import type { ResourceHealth } from '../../lifecycle/manager';
 import type { ServiceHandle } from '../../lifecycle/service-handle';
 import { ResourceStatus } from '../../lifecycle/status';
 import type { Counter, Gauge, Histogram, MeterFactory } from '../../metrics';
-import { sleep } from '../../settings/backoff';
+import { sleep } from '../../resilience/backoff';
 import { maskText } from '../../settings/redact';
 import type { SettingsView } from '../../settings/types';
 import { contextRequestId } from '../../context';
@@ -560,9 +560,7 @@ export class PostgresResource implements Queryable {
         ? error.message || (error as NodeJS.ErrnoException).code || error.name
         : String(error);
     const masked = maskText(message);
-    const { password } = this.settings.value();
-    const clean = password.length > 0 ? masked.split(password).join('[redacted]') : masked;
-    return state === undefined ? clean : `${clean} (SQLSTATE ${state})`;
+    return state === undefined ? masked : `${masked} (SQLSTATE ${state})`;
   }
 }
 

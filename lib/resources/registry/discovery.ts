@@ -81,13 +81,19 @@ export class Discovery {
   }
 
   /**
-   * The next instance of `service` in round robin, skipping those in `exclude` (the ones a retry
-   * already tried) unless nothing else is left; undefined when none is registered.
+   * The next instance of `service` in round robin among those `accept` takes (an open circuit
+   * breaker refuses its instance), skipping those in `exclude` (the ones a retry already tried)
+   * unless nothing else is left; undefined when none is registered or accepted.
    */
-  pick(service: string, exclude?: ReadonlySet<string>): RegistryEntry | undefined {
+  pick(
+    service: string,
+    exclude?: ReadonlySet<string>,
+    accept?: (entry: RegistryEntry) => boolean,
+  ): RegistryEntry | undefined {
     const all = this.instances(service);
-    const fresh = exclude === undefined ? all : all.filter((entry) => !exclude.has(entry.instance_id));
-    const choices = fresh.length > 0 ? fresh : all;
+    const open = accept === undefined ? all : all.filter(accept);
+    const fresh = exclude === undefined ? open : open.filter((entry) => !exclude.has(entry.instance_id));
+    const choices = fresh.length > 0 ? fresh : open;
     if (choices.length === 0) return undefined;
     const turn = this.turns.get(service) ?? 0;
     this.turns.set(service, turn + 1);

@@ -79,6 +79,7 @@ beforeAll(async () => {
       tarball,
       TYPESCRIPT,
       `ts5@npm:${TYPESCRIPT_5}`,
+      `@sinclair/typebox@${readDevDependency('@sinclair/typebox')}`,
       '@types/jest@30',
     ],
     { cwd: project, maxBuffer: 16 * 1024 * 1024 },

@@ -1,35 +1,8 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Microservice, microservice, ReportServerResource, Test, type App } from '../../../lib';
+import { Microservice, microservice, PolicyError, ReportServerResource, Test, type App } from '../../../lib';
 import { http, HttpClientError, HttpClientResource, HttpServerResource } from '../../../lib/resources/http';
 import { quietLog } from '../../support/async';
 import { send } from './requests';
-
-type Behaviour = (request: IncomingMessage, response: ServerResponse, attempt: number) => void;
-
-/** A real local upstream: `behaviour` decides each answer; every request is recorded. */
-class Upstream {
-  readonly seen: IncomingMessage[] = [];
-  private readonly server: Server;
-  behaviour: Behaviour = (_request, response) => response.end('ok');
-
-  constructor() {
-    this.server = createServer((request, response) => {
-      this.seen.push(request);
-      this.behaviour(request, response, this.seen.length);
-    });
-  }
-
-  async listen(): Promise<string> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  close(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-}
+import { Upstream } from './upstream';
 
 @microservice({ name: 'caller', resources: { http: HttpServerResource, http_client: HttpClientResource } })
 class Caller extends Microservice {
@@ -98,14 +71,25 @@ describe('HttpClientResource', () => {
     expect(upstream.seen[0].headers['content-type']).toBe('application/json');
   });
 
-  it('gives up with an HTTP_CLIENT_TIMEOUT error when no answer comes in time', async () => {
+  it('gives up with POLICY_RETRIES_EXHAUSTED, caused by an HTTP_CLIENT_TIMEOUT, when no answer comes in time', async () => {
     upstream.behaviour = () => undefined;
     const failure = await client
       .get('/sheep', { timeoutMs: 100, retries: 1 })
       .catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(PolicyError);
+    expect(failure).toMatchObject({ code: 'POLICY_RETRIES_EXHAUSTED', attempts: 2 });
+    expect((failure as PolicyError).cause).toBeInstanceOf(HttpClientError);
+    expect((failure as PolicyError).cause).toMatchObject({ code: 'HTTP_CLIENT_TIMEOUT' });
+    expect(upstream.seen).toHaveLength(2);
+  });
+
+  it("gives up with the attempt's own TIMEOUT error when only one attempt was allowed", async () => {
+    upstream.behaviour = () => undefined;
+    const failure = await client
+      .get('/sheep', { timeoutMs: 100, retries: 0 })
+      .catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(HttpClientError);
     expect(failure).toMatchObject({ code: 'HTTP_CLIENT_TIMEOUT' });
-    expect(upstream.seen).toHaveLength(2);
   });
 
   it('passes on the id of the request being served', async () => {

@@ -19,9 +19,9 @@ import {
 import { ConsumerService, Greeter, type GreeterSettings } from './service';
 
 type IsAny<T> = 0 extends 1 & T ? true : false;
-type Equal<A, B> = (<X>() => X extends A ? 1 : 2) extends <X>() => X extends B ? 1 : 2 ? true : false;
+export type Equal<A, B> = (<X>() => X extends A ? 1 : 2) extends <X>() => X extends B ? 1 : 2 ? true : false;
 type Real<T> = IsAny<T> extends true ? false : unknown extends T ? false : true;
-function expectType<T extends true>(): T | undefined {
+export function expectType<T extends true>(): T | undefined {
   return undefined;
 }
 

@@ -1,6 +1,8 @@
+import { Backoff, sleep } from './backoff';
+
 export const NOT_YET: unique symbol = Symbol('not yet');
 
-export interface BackoffOptions {
+export interface RetryUntilOptions {
   initialDelayMs?: number;
   maxDelayMs?: number;
   /** An error no retry can fix (bad credentials): stop at once. */
@@ -20,21 +22,22 @@ export type DeadlineOutcome<T> =
 
 /**
  * Calls `attempt` until it returns something other than NOT_YET or `deadlineAt` passes, sleeping
- * with exponential backoff between calls. A thrown error counts as "not yet" and is kept as the cause.
+ * on the jittered schedule (`Backoff`) between calls. A thrown error counts as "not yet" and is
+ * kept as the cause.
  */
 export async function retryUntil<T>(
   deadlineAt: number,
   attempt: () => Promise<T | typeof NOT_YET>,
   {
-    initialDelayMs = 50,
+    initialDelayMs = 100,
     maxDelayMs = 1000,
     isFatal = () => false,
     isNoAttempt = () => false,
     onRetry = () => undefined,
     signal,
-  }: BackoffOptions = {},
+  }: RetryUntilOptions = {},
 ): Promise<DeadlineOutcome<T>> {
-  let delay = initialDelayMs;
+  const backoff = new Backoff({ initialMs: initialDelayMs, maxMs: maxDelayMs });
   let lastError: unknown;
   let answered = false;
   for (let tries = 1; ; tries++) {
@@ -50,33 +53,8 @@ export async function retryUntil<T>(
     }
     const remaining = deadlineAt - Date.now();
     if (remaining <= 0 || signal?.aborted) return { done: false, lastError, answered };
-    onRetry(tries, Math.min(delay, remaining), lastError);
-    await sleep(Math.min(delay, remaining), signal);
-    delay = Math.min(delay * 2, maxDelayMs);
-  }
-}
-
-/** Resolves after `ms`, or as soon as `signal` aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-    function done(): void {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-  });
-}
-
-/** etcd3's watch reconnect backoff, capped so a restarted etcd is found again within a second. */
-export class CappedBackoff {
-  constructor(
-    readonly duration: number,
-    private readonly maxMs: number,
-  ) {}
-
-  next(): CappedBackoff {
-    return new CappedBackoff(Math.min(Math.max(this.duration * 2, 50), this.maxMs), this.maxMs);
+    const delay = Math.min(backoff.next(), remaining);
+    onRetry(tries, delay, lastError);
+    await sleep(delay, signal);
   }
 }

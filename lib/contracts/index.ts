@@ -1,0 +1,15 @@
+export {
+  toJsonSchema,
+  type Infer,
+  type JsonSchemaObject,
+  type Schema,
+  type StandardJsonSchema,
+} from './schema';
+export { ContractError, type ContractErrorCode, type Problem } from './errors';
+export { MAX_LISTED_PROBLEMS, type UnknownProperties } from './validator';
+export {
+  PROBLEM_CONTENT_TYPE,
+  type RequestPart,
+  type RequestProblem,
+  type ValidationProblemDocument,
+} from './problem';
