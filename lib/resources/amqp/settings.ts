@@ -32,6 +32,11 @@ export const amqpSchema = {
     format: Boolean,
     default: true,
   },
+  validate_outgoing: {
+    doc: 'Check a message sent with a schema before sending it (a mismatch throws a ContractError): auto (not when NODE_ENV is production), on or off',
+    format: ['auto', 'on', 'off'],
+    default: 'auto',
+  },
   request_timeout_ms: { doc: 'Default timeout of request()', format: 'duration', default: 5000 },
   drain_timeout_ms: {
     doc: 'On stop, how long in-flight handlers may take; those still running are not acked',
@@ -62,6 +67,7 @@ export interface AmqpSettings {
   codec: string;
   reconnect: { min_ms: number; max_ms: number; start_attempts: number };
   affects_readiness: boolean;
+  validate_outgoing: 'auto' | 'on' | 'off';
   request_timeout_ms: number;
   drain_timeout_ms: number;
   retry: { attempts: number; backoff_ms: number; max_backoff_ms: number };

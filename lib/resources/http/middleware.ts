@@ -6,6 +6,8 @@ import type { Log } from '../../lifecycle/log';
 import { maskText } from '../../settings/redact';
 import type { Counter, Histogram, MeterFactory } from '../../metrics';
 import { REQUEST_ID_HEADER, withRequestId } from '../../context';
+import type { Tracing } from '../../tracing';
+import { endServerSpan, startServerSpan } from './tracing';
 import { contentCodings, decodeContent, parseBody } from './body';
 import type { HttpState } from './context';
 import { turnAway } from './drain';
@@ -32,6 +34,8 @@ export interface ObserveOptions {
    * the router saw it (a body too large or not JSON): it is counted under that route.
    */
   routeOf(method: string, path: string): string | undefined;
+  /** The service's tracing: while enabled, each request is a server span. */
+  tracing: Tracing;
 }
 
 // Unique across processes by the random prefix, and far cheaper per request than a UUID.
@@ -119,6 +123,7 @@ export function observe({
   turnsAway,
   retryAfterSeconds,
   routeOf,
+  tracing,
 }: ObserveOptions): Middleware<HttpState> {
   const routeMeters = new RouteMeters(meters);
   // Not an async function: chaining on what `next` returns makes one promise fewer per request.
@@ -129,6 +134,8 @@ export function observe({
     const requestId = typeof header === 'string' && REQUEST_ID.test(header) ? header : nextRequestId();
     ctx.state = new RequestState(requestId, log);
     ctx.res.setHeader(REQUEST_ID_HEADER, requestId);
+    const span = tracing.enabled ? startServerSpan(tracing, ctx.req) : undefined;
+    let thrown: unknown;
     const finish = (): void => {
       if (isDraining()) ctx.set('Connection', 'close');
       const { method, path } = ctx.request;
@@ -143,14 +150,19 @@ export function observe({
         matched !== undefined ? String(matched) : (status >= 400 && routeOf(method, path)) || UNMATCHED_ROUTE;
       const seconds = (performance.now() - began) / 1000;
       routeMeters.record(method, route, status, seconds);
+      if (span !== undefined)
+        endServerSpan(tracing, span, ctx.req, route === UNMATCHED_ROUTE ? undefined : route, status, thrown);
       if (!accessLog) return;
       const ms = Math.round(seconds * 10_000) / 10;
+      // Written after the handler's context is gone: the span's ids are given here.
+      const ids = span === undefined ? undefined : tracing.logFieldsOf(span);
       log.info(
-        { request_id: requestId, method, path, route, status, ms, remote: ctx.request.ip },
+        { request_id: requestId, method, path, route, status, ms, remote: ctx.request.ip, ...ids },
         `${method} ${path} ${status} ${ms} ms`,
       );
     };
     const fail = (error: unknown): void => {
+      thrown = error;
       respondWithError(ctx, error, exposeStack, ctx.state.log);
       finish();
     };
@@ -160,7 +172,7 @@ export function observe({
     }
     let handled: Promise<unknown>;
     try {
-      handled = withRequestId(requestId, next);
+      handled = span === undefined ? withRequestId(requestId, next) : tracing.run(span, next, requestId);
     } catch (error) {
       return fail(error);
     }

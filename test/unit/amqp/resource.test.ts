@@ -41,7 +41,7 @@ class Unreachable extends Microservice {}
 
 describe('AMQP handler decorators', () => {
   it('declare handlers on a class and the classes it extends, base classes first', () => {
-    expect(handlersOfPrototype(Derived.prototype)).toEqual([
+    expect(handlersOfPrototype(Derived.prototype)).toMatchObject([
       { pattern: 'subscribe', target: 'orders.*', key: 'onOrder', resource: undefined, queue: 'audit' },
       { pattern: 'respond', target: 'price.quote', key: 'quote', resource: undefined, queue: undefined },
       { pattern: 'pull', target: 'jobs', key: 'job', resource: 'west', queue: undefined },
