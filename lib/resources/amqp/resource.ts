@@ -26,7 +26,8 @@ import {
   type MessageMeta,
   type MessagePattern,
 } from './handlers/decorators';
-import { amqpSchema, redactUrl, type AmqpSettings } from './settings';
+import { redactUrl } from '../../settings/redact';
+import { amqpSchema, type AmqpSettings } from './settings';
 
 /** What a send method accepts as the message: anything, or what its `schema` says. */
 type MessageOf<S> = [S] extends [never] ? unknown : Infer<S>;

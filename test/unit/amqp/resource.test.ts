@@ -114,7 +114,7 @@ describe('AmqpResource without a broker', () => {
     const failure = await app.start().catch((error: unknown) => error);
     await app.stop();
     expect(String(failure)).toContain(
-      `amqp 'amqp' cannot connect to amqp://***@127.0.0.1:${port} after 2 attempt(s)`,
+      `amqp 'amqp' cannot connect to amqp://[redacted]@127.0.0.1:${port} after 2 attempt(s)`,
     );
     expect(String(failure)).not.toContain('hunter2');
     await expect(app.get<AmqpResource>('amqp').publish('x', {})).rejects.toThrow(

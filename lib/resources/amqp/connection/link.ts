@@ -2,7 +2,7 @@ import { Socket } from 'node:net';
 import type { Channel, ChannelModel, ConfirmChannel, Options, RecoveringChannelModel } from 'amqplib';
 import type { Log } from '../../../lifecycle/log';
 import { AmqpError } from '../errors';
-import { redactUrl } from '../settings';
+import { redactUrl } from '../../../settings/redact';
 import type { AmqpTransport } from './amqplib';
 
 export interface LinkOptions {
