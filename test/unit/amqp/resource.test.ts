@@ -87,7 +87,7 @@ describe('AmqpResource replaced or extended in a test', () => {
         .compile();
       const amqp = app.get<AmqpResource>('amqp');
       expect(amqp).toBeInstanceOf(Subclass);
-      expect(amqp.url).toBe('amqp://***@127.0.0.1:1');
+      expect(amqp.url).toBe('amqp://[redacted]@127.0.0.1:1');
     }
   });
 });
