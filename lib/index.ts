@@ -84,6 +84,7 @@ export {
   SettingsProvider,
   SettingsError,
   redact,
+  redactUrl,
   maskText,
   isSecretKey,
   MAX_TIMER_MS,
