@@ -13,6 +13,7 @@ import type { Infer, Schema } from '../../contracts/schema';
 import { SchemaCompiler } from '../../contracts/validator';
 import { contextRequestId, REQUEST_ID_HEADER } from '../../context';
 import { codecNamed, decodeMessage, encodeWith, type Codec } from './codecs/codec';
+import { transportOf } from './connection/amqplib';
 import { Link, type Session } from './connection/link';
 import { ERROR_CODE_HEADER, ERROR_HEADER, Requester } from './connection/requester';
 import { AmqpError, AmqpRequestError } from './errors';
@@ -25,7 +26,8 @@ import {
   type MessageMeta,
   type MessagePattern,
 } from './handlers/decorators';
-import { amqpSchema, redactUrl, type AmqpSettings } from './settings';
+import { redactUrl } from '../../settings/redact';
+import { amqpSchema, type AmqpSettings } from './settings';
 
 /** What a send method accepts as the message: anything, or what its `schema` says. */
 type MessageOf<S> = [S] extends [never] ? unknown : Infer<S>;
@@ -144,6 +146,7 @@ export class AmqpResource {
       exchange: settings.exchange,
       reconnect: settings.reconnect,
       log: this.log,
+      transport: transportOf(this, this.name),
       onConnect: (session) => this.resume(session),
     });
     Object.assign(this.consumerContext, { link, settings, codec: this.codec });

@@ -3,6 +3,7 @@ import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Middleware } from 'koa';
 import type { Log } from '../../lifecycle/log';
+import { maskText } from '../../settings/redact';
 import type { Counter, Histogram, MeterFactory } from '../../metrics';
 import { REQUEST_ID_HEADER, withRequestId } from '../../context';
 import type { Tracing } from '../../tracing';
@@ -207,14 +208,15 @@ function respondWithError(
     for (const [field, value] of Object.entries(shape.headers)) ctx.set(field, String(value));
   }
   ctx.status = status;
+  // Masked as a log line is: `ctx.throw(400, \`cannot use ${dsn}\`)` must not answer the DSN's password.
   ctx.body = {
     ...errorBody(
       status,
-      expose && typeof shape.message === 'string' ? shape.message : statusText(status),
+      expose && typeof shape.message === 'string' ? maskText(shape.message) : statusText(status),
       ctx.state.requestId,
     ),
     // A 4xx is the client's doing: its stack would tell the client nothing and show the server's code.
-    ...(exposeStack && status >= 500 && typeof shape.stack === 'string' && { stack: shape.stack }),
+    ...(exposeStack && status >= 500 && typeof shape.stack === 'string' && { stack: maskText(shape.stack) }),
   };
 }
 

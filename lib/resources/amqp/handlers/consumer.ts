@@ -4,6 +4,7 @@ import type { Channel, ConsumeMessage, MessagePropertyHeaders, Options } from 'a
 import { ContractError } from '../../../contracts/errors';
 import type { MessageCheck } from '../../../contracts/message';
 import type { Log } from '../../../lifecycle/log';
+import { maskText } from '../../../settings/redact';
 import type { Counter, Histogram } from '../../../metrics';
 import { REQUEST_ID_HEADER } from '../../../context';
 import type { Tracing } from '../../../tracing';
@@ -55,7 +56,7 @@ export interface ConsumerContext {
 const ID_PREFIX = randomBytes(6).toString('hex');
 let sequence = 0;
 
-class Meta implements MessageMeta {
+export class Meta implements MessageMeta {
   private child?: Log;
   constructor(
     readonly pattern: MessagePattern,
@@ -254,7 +255,8 @@ export class Consumer {
       content = Buffer.alloc(0);
       const code = (error as { code?: unknown }).code;
       options.headers = {
-        [ERROR_HEADER]: error.message,
+        // It crosses the service boundary: what the responder's logs would mask, the caller must not get.
+        [ERROR_HEADER]: maskText(error.message),
         ...(typeof code === 'string' && { [ERROR_CODE_HEADER]: code }),
       };
     }
