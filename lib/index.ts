@@ -86,6 +86,7 @@ export {
   SettingsProvider,
   SettingsError,
   redact,
+  redactUrl,
   maskText,
   isSecretKey,
   MAX_TIMER_MS,

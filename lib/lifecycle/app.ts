@@ -20,6 +20,7 @@ import { SettingsProvider } from '../settings';
 import type { SettingsScope } from '../settings/types';
 import { HookTimeoutError, LifecycleError, messageOf, type HookFailure } from './errors';
 import type { Logging } from '../logging';
+import { LOG_LEVELS, type LevelName } from '../logging/levels';
 import type { Log } from './log';
 import { fixedOutput, loggingOutput, loggingScope, provisionalOutput, type LogOutput } from './log-output';
 import { LifecycleManager } from './manager';
@@ -104,7 +105,19 @@ export async function createMicroservice(
 function outputFor(serviceName: string, options: CreateOptions): LogOutput {
   if (options.log !== undefined) return fixedOutput(options.log);
   if (options.logging !== undefined) return loggingOutput(options.logging, false);
-  return provisionalOutput(serviceName);
+  return provisionalOutput(serviceName, earlyLogLevel(options));
+}
+
+/**
+ * `system.logging.level` from the settings given in code, else from the environment: both are known
+ * before any layer is read, so the settings load's own records obey it too.
+ */
+function earlyLogLevel(options: CreateOptions): LevelName | undefined {
+  const system = options.settings?.system as { logging?: { level?: unknown } } | undefined;
+  const level = system?.logging?.level ?? (options.env ?? process.env).KEEL__SYSTEM__LOGGING__LEVEL;
+  return typeof level === 'string' && (LOG_LEVELS as readonly string[]).includes(level)
+    ? (level as LevelName)
+    : undefined;
 }
 
 /** The scopes a service validates: Keel's own and one per resource; also what `keel settings push --service` checks. */
@@ -197,6 +210,11 @@ export class App {
       log: this.log,
     });
     this.handle = this.serviceHandle();
+    if (this.tracing.enabled) {
+      // The span active in a request follows its code in the request context, which must be on.
+      this.handle.useRequestContext();
+      output.correlate(() => this.tracing.logFields());
+    }
     this.meters = new Meters({ serviceName: this.name, processMetrics: 'deferred' });
     output.instrument(this.meters);
     instrumentTracing(this.meters, this.tracing);
@@ -205,8 +223,10 @@ export class App {
     this.service = this.instances[graph.service.index] as Microservice;
     this.manager = new LifecycleManager(graph, this.instances, this.lifecycle.hook_timeout_ms);
     this.followSettingsChanges();
-    this.tasks = new TaskRunner(this.log, (taskName, error) =>
-      this.requestStop(`critical task ${taskName} failed: ${messageOf(error)}`, 2),
+    this.tasks = new TaskRunner(
+      this.log,
+      (taskName, error) => this.requestStop(`critical task ${taskName} failed: ${messageOf(error)}`, 2),
+      this.tracing,
     );
     this.stopping = new Promise((resolve) => (this.resolveStopping = resolve));
     this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
@@ -253,6 +273,7 @@ export class App {
       throw new LifecycleError('INVALID_STATE', `${this.name} cannot start: it is ${this.state}`);
     }
     this.state = 'starting';
+    this.tracing.register();
     const origin = this.manager.markOrigin();
     const began = performance.now();
     try {

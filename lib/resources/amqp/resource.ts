@@ -13,10 +13,12 @@ import type { Infer, Schema } from '../../contracts/schema';
 import { SchemaCompiler } from '../../contracts/validator';
 import { contextRequestId, REQUEST_ID_HEADER } from '../../context';
 import { codecNamed, decodeMessage, encodeWith, type Codec } from './codecs/codec';
+import { transportOf } from './connection/amqplib';
 import { Link, type Session } from './connection/link';
 import { ERROR_CODE_HEADER, ERROR_HEADER, Requester } from './connection/requester';
 import { AmqpError, AmqpRequestError } from './errors';
 import { Consumer, type ConsumerContext, type QueueMeters } from './handlers/consumer';
+import { tracedSend } from './tracing';
 import {
   handlersOfPrototype,
   type DeclaredHandler,
@@ -24,7 +26,8 @@ import {
   type MessageMeta,
   type MessagePattern,
 } from './handlers/decorators';
-import { amqpSchema, redactUrl, type AmqpSettings } from './settings';
+import { redactUrl } from '../../settings/redact';
+import { amqpSchema, type AmqpSettings } from './settings';
 
 /** What a send method accepts as the message: anything, or what its `schema` says. */
 type MessageOf<S> = [S] extends [never] ? unknown : Infer<S>;
@@ -120,6 +123,7 @@ export class AmqpResource {
       settings: settings.value(),
       codec: this.codec,
       log,
+      tracing: service.tracing,
       meters: (queue) => this.metersOf(queue),
       began: () => this.inFlight++,
       ended: () => {
@@ -142,6 +146,7 @@ export class AmqpResource {
       exchange: settings.exchange,
       reconnect: settings.reconnect,
       log: this.log,
+      transport: transportOf(this, this.name),
       onConnect: (session) => this.resume(session),
     });
     Object.assign(this.consumerContext, { link, settings, codec: this.codec });
@@ -197,7 +202,9 @@ export class AmqpResource {
   ): Promise<void> {
     const link = this.requireLink();
     const [content, properties] = this.encode(message, options, `publish('${topic}')`);
-    await link.send(this.settings.value().exchange, topic, content, properties);
+    await tracedSend(this.service.tracing, 'publish', topic, properties, (traced) =>
+      link.send(this.settings.value().exchange, topic, content, traced),
+    );
     this.published(topic).inc();
   }
 
@@ -210,7 +217,9 @@ export class AmqpResource {
     const link = this.requireLink();
     const [content, properties] = this.encode(message, options, `push('${queue}')`);
     await (await link.session()).workQueue(queue);
-    await link.send('', queue, content, properties);
+    await tracedSend(this.service.tracing, 'push', queue, properties, (traced) =>
+      link.send('', queue, content, traced),
+    );
     this.published(queue).inc();
   }
 
@@ -224,7 +233,9 @@ export class AmqpResource {
     const [content, properties] = this.encode(message, options, `request('${routingKey}')`);
     const timeout = options.timeout_ms ?? this.settings.value().request_timeout_ms;
     this.published(routingKey).inc();
-    const reply = await this.requester!.request(routingKey, content, properties, timeout);
+    const reply = await tracedSend(this.service.tracing, 'request', routingKey, properties, (traced) =>
+      this.requester!.request(routingKey, content, traced, timeout),
+    );
     return this.readReply(routingKey, reply) as R;
   }
 

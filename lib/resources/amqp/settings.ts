@@ -1,8 +1,9 @@
 export const amqpSchema = {
   url: {
-    doc: 'Broker URL, amqp:// or amqps://; its credentials are redacted wherever Keel shows it',
+    doc: 'Broker URL, amqp:// or amqps://; sensitive: its credentials are redacted wherever Keel shows it',
     format: String,
     default: 'amqp://guest:guest@127.0.0.1:5672',
+    sensitive: true,
   },
   heartbeat_s: { doc: 'AMQP heartbeat interval (0: none)', format: 'nat', default: 10 },
   prefetch: { doc: 'Unacked deliveries each consumer holds at most', format: 'nat', default: 32 },
@@ -70,18 +71,4 @@ export interface AmqpSettings {
   request_timeout_ms: number;
   drain_timeout_ms: number;
   retry: { attempts: number; backoff_ms: number; max_backoff_ms: number };
-}
-
-/** The URL with its user and password replaced, for logs, errors and /status. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.username !== '' || parsed.password !== '') {
-      parsed.username = '***';
-      parsed.password = '';
-    }
-    return parsed.toString();
-  } catch {
-    return '[unparsable url]';
-  }
 }

@@ -4,13 +4,16 @@ import type { Channel, ConsumeMessage, MessagePropertyHeaders, Options } from 'a
 import { ContractError } from '../../../contracts/errors';
 import type { MessageCheck } from '../../../contracts/message';
 import type { Log } from '../../../lifecycle/log';
+import { maskText } from '../../../settings/redact';
 import type { Counter, Histogram } from '../../../metrics';
-import { REQUEST_ID_HEADER, withRequestId } from '../../../context';
+import { REQUEST_ID_HEADER } from '../../../context';
+import type { Tracing } from '../../../tracing';
 import { decodeMessage, encodeWith, type Codec } from '../codecs/codec';
 import { deadLetterQueue, type Link, type Session } from '../connection/link';
 import { ERROR_CODE_HEADER, ERROR_HEADER } from '../connection/requester';
 import type { AmqpSettings } from '../settings';
 import type { MessageMeta, MessagePattern } from './decorators';
+import { tracedConsume } from '../tracing';
 
 export const ATTEMPT_HEADER = 'x-keel-attempt';
 export const DEAD_REASON_HEADER = 'x-keel-dead-reason';
@@ -42,6 +45,8 @@ export interface ConsumerContext {
   settings: AmqpSettings;
   codec: Codec;
   log: Log;
+  /** The service's tracing: while enabled, each handler run is a consumer span. */
+  tracing: Tracing;
   meters(queue: string): QueueMeters;
   /** Counts handlers in flight, for the drain. */
   began(): void;
@@ -51,7 +56,7 @@ export interface ConsumerContext {
 const ID_PREFIX = randomBytes(6).toString('hex');
 let sequence = 0;
 
-class Meta implements MessageMeta {
+export class Meta implements MessageMeta {
   private child?: Log;
   constructor(
     readonly pattern: MessagePattern,
@@ -186,7 +191,9 @@ export class Consumer {
     let result: unknown;
     let failure: Error | undefined;
     try {
-      result = withRequestId(requestId, () => spec.handler(value, meta));
+      result = tracedConsume(context.tracing, spec.pattern, spec.queue, message, requestId, () =>
+        spec.handler(value, meta),
+      );
       // A handler that answers synchronously is not awaited: one turn less per message.
       if (isPromiseLike(result)) result = await result;
     } catch (error) {
@@ -248,7 +255,8 @@ export class Consumer {
       content = Buffer.alloc(0);
       const code = (error as { code?: unknown }).code;
       options.headers = {
-        [ERROR_HEADER]: error.message,
+        // It crosses the service boundary: what the responder's logs would mask, the caller must not get.
+        [ERROR_HEADER]: maskText(error.message),
         ...(typeof code === 'string' && { [ERROR_CODE_HEADER]: code }),
       };
     }
