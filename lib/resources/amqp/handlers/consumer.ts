@@ -4,6 +4,7 @@ import type { Channel, ConsumeMessage, MessagePropertyHeaders, Options } from 'a
 import type { Log } from '../../../lifecycle/log';
 import type { Counter, Histogram } from '../../../metrics';
 import { REQUEST_ID_HEADER, withRequestId } from '../../../context';
+import { backoffDelay, sleep } from '../../../resilience/backoff';
 import { decodeMessage, encodeWith, type Codec } from '../codecs/codec';
 import { deadLetterQueue, type Link, type Session } from '../connection/link';
 import { ERROR_CODE_HEADER, ERROR_HEADER } from '../connection/requester';
@@ -201,7 +202,7 @@ export class Consumer {
       await this.deadLetter(channel, message, `handler failed ${attempt + 1} time(s): ${failure.message}`);
       return;
     }
-    await sleep(Math.min(max_backoff_ms, backoff_ms * 2 ** attempt));
+    await sleep(backoffDelay({ initialMs: backoff_ms, maxMs: max_backoff_ms }, attempt + 1));
     // Interrupted by a drain that ran out of time: the broker redelivers the original instead.
     if (channel !== this.channel) return;
     await this.resend(channel, message, spec.queue, { ...headers, [ATTEMPT_HEADER]: attempt + 1 });
@@ -284,8 +285,4 @@ export class Consumer {
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
