@@ -39,7 +39,7 @@ export {
 } from './container/tokens';
 export { registerDefaultResource, registerGraphCheck, type GraphCheck } from './container/defaults';
 export type { ServiceHandle } from './lifecycle/service-handle';
-export type { ResourceHealth } from './lifecycle/manager';
+export type { ResourceHealth, ResourceHealthReport } from './lifecycle/manager';
 export { createMicroservice, App, type CreateOptions, type StopOutcome } from './lifecycle/app';
 export { MicroserviceContext, type ContextOptions } from './lifecycle/context';
 export {
@@ -86,6 +86,7 @@ export {
   SettingsProvider,
   SettingsError,
   redact,
+  redactUrl,
   maskText,
   isSecretKey,
   MAX_TIMER_MS,
@@ -112,6 +113,7 @@ export * from './context';
 export * from './contracts';
 export * from './resources/http';
 export * from './resources/amqp';
+export * from './resources/kafka';
 export * from './resources/postgres';
 export * from './resources/redis';
 export * from './tracing';

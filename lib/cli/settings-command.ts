@@ -14,6 +14,7 @@ import { issuesError, SettingsError } from '../settings/errors';
 import { parseSettingsFile } from '../settings/file-layer';
 import { checkSettings, describeUnknown } from '../settings/provider';
 import { maskText, redact, showValue } from '../settings/redact';
+import { ScopeSet } from '../settings/scopes';
 import type { SettingsScope } from '../settings/types';
 import { getAt, isPlainObject, splitPath } from '../settings/tree';
 import { parseCommandArgs } from './command';
@@ -63,7 +64,8 @@ export async function settingsPush(args: string[], io: CliIo): Promise<number> {
         return 1;
       }
     }
-    for (const line of describePlan(plan)) io.out.write(`${line}\n`);
+    const sensitive = sensitiveSettings(service?.scopes ?? []);
+    for (const line of describePlan(plan, options.prefix, sensitive)) io.out.write(`${line}\n`);
     if (values['dry-run'] === true) {
       io.out.write(
         `dry run: would write ${plan.writes.length} keys and delete ${plan.deletes.length} under "${options.prefix}" on ${describeHosts(options)}; nothing written\n`,
@@ -123,11 +125,14 @@ function planPush(
   return { writes, deletes, unchanged: entries.length - writes.length, result: [...result], before };
 }
 
-/** One line per change, `+` new, `~` changed (old → new), `-` deleted; secrets redacted. */
-function describePlan(plan: PushPlan): string[] {
+/**
+ * One line per change, `+` new, `~` changed (old → new), `-` deleted; secrets redacted, by name and
+ * by what the schemas mark `sensitive`.
+ */
+function describePlan(plan: PushPlan, prefix: string, sensitive: SensitiveAt): string[] {
   const shown = (key: string, text: string | undefined): string => {
-    const path = key.split('/');
-    return text === undefined ? '(absent)' : showValue(path, decodeValue(text));
+    const path = key.startsWith(prefix) ? splitKey(key.slice(prefix.length)) : key.split('/');
+    return text === undefined ? '(absent)' : showValue(path, decodeValue(text), sensitive(path));
   };
   return [
     ...plan.writes.map(([key, value]) => {
@@ -164,8 +169,37 @@ function loadServiceScopes(modulePath: string): { name: string; scopes: Settings
   return { name: graph.serviceName, scopes: settingsScopes(graph) };
 }
 
+/** Whether the value at a settings path is one a schema marks `sensitive: true`. */
+type SensitiveAt = (path: readonly string[]) => boolean;
+
+/**
+ * What the schemas of `scopes` mark sensitive, at its own path or under `system.microservices.<service>`,
+ * which overrides it for one service.
+ */
+function sensitiveSettings(scopes: readonly SettingsScope[]): SensitiveAt {
+  if (scopes.length === 0) return () => false;
+  const paths = new Set(new ScopeSet(scopes).sensitivePaths().map((path) => path.join('.')));
+  return (path) => {
+    const general = path[0] === 'system' && path[1] === 'microservices' ? ['system', ...path.slice(3)] : path;
+    return paths.has(general.join('.'));
+  };
+}
+
+function splitKey(relative: string): string[] {
+  return relative === '' ? [] : relative.split('/');
+}
+
+/**
+ * `keel settings get [path] [--service <module>]`: the stored tree or one value, secrets redacted by
+ * name and, with `--service`, by what that service's schemas mark `sensitive`.
+ */
 export async function settingsGet(args: string[], io: CliIo): Promise<number> {
-  const path = singleOptionalPath(args, 'get');
+  const { positionals, values } = parseCommandArgs(args, { service: { type: 'string' } });
+  if (positionals.length > 1) throw new UsageError('settings get takes at most one path');
+  const path = splitPath(positionals[0] ?? '');
+  const sensitive = sensitiveSettings(
+    values.service === undefined ? [] : loadServiceScopes(values.service).scopes,
+  );
   const options = requireEtcd(io.env);
   return withClient(options, async (client) => {
     const kvs = await client.getAll().prefix(options.prefix).options(callDeadline(options)).strings();
@@ -174,7 +208,11 @@ export async function settingsGet(args: string[], io: CliIo): Promise<number> {
       io.err.write(`keel: nothing stored at "${path.join('.')}" under "${options.prefix}"\n`);
       return 1;
     }
-    io.out.write(isPlainObject(value) ? stringify(redact(value)) : `${showValue(path, value)}\n`);
+    io.out.write(
+      isPlainObject(value)
+        ? stringify(redact(value, (below) => sensitive([...path, ...below])))
+        : `${showValue(path, value, sensitive(path))}\n`,
+    );
     return 0;
   });
 }

@@ -27,9 +27,13 @@ export const settingsCommands: readonly Command[] = [
   },
   {
     words: ['settings', 'get'],
-    synopsis: '[path]',
+    synopsis: '[path] [--service <module>]',
     summary: 'print the settings stored in etcd (secrets redacted)',
-    details: ETCD_ENV,
+    details: [
+      '  --service <module>  also redact what the schemas of the @microservice the module exports mark sensitive',
+      '',
+      ETCD_ENV,
+    ].join('\n'),
     run: (args, io) => settings().settingsGet(args, io),
   },
   {

@@ -13,3 +13,11 @@ export {
   type RequestProblem,
   type ValidationProblemDocument,
 } from './problem';
+export {
+  compileMessageCheck,
+  describeProblems,
+  requireValidMessage,
+  type MessageCheck,
+  type MessageCheckResult,
+} from './message';
+export { SchemaCompiler, type Check, type CheckMode, type CheckResult } from './validator';

@@ -82,6 +82,11 @@ export const ERROR_CODES = {
       'A class declares `@subscribe`/`@respond`/`@pull` handlers but the service has no `AmqpResource`.',
     action: "List an `AmqpResource` in the service's resources.",
   },
+  KAFKA_NO_RESOURCE: {
+    raisedBy: ['GraphError'],
+    meaning: 'A class declares `@consume` handlers but the service has no `KafkaResource`.',
+    action: "List a `KafkaResource` in the service's resources.",
+  },
 
   // LifecycleError: starting, stopping, restarting.
   HOOK_FAILED: {
@@ -363,6 +368,42 @@ export const ERROR_CODES = {
     raisedBy: ['AmqpRequestError'],
     meaning: 'The connection closed while a request waited for its reply.',
     action: 'Retry once the resource reconnects; the request may or may not have been handled.',
+  },
+  // Kafka
+  KAFKA_MISSING_DEPENDENCY: {
+    raisedBy: ['KafkaError'],
+    meaning: 'kafkajs is not installed.',
+    action: '`npm install kafkajs`.',
+  },
+  KAFKA_NOT_STARTED: {
+    raisedBy: ['KafkaError'],
+    meaning: 'A publish before the `KafkaResource` started or after it stopped.',
+    action: 'Publish from a start hook of a resource that depends on it, or later, and not after the stop.',
+  },
+  KAFKA_PUBLISH_FAILED: {
+    raisedBy: ['KafkaError'],
+    meaning: 'The cluster refused a produce request.',
+    action: 'Read `error.cause`; the record was not written.',
+  },
+  KAFKA_PUBLISH_TIMEOUT: {
+    raisedBy: ['KafkaError'],
+    meaning: 'The cluster did not acknowledge a record within `producer.publish_timeout_ms`.',
+    action: 'Check the cluster; the record may still be written, so a retry may duplicate it.',
+  },
+  KAFKA_UNKNOWN_RESOURCE: {
+    raisedBy: ['KafkaError'],
+    meaning: "A `@consume` handler's `resource` names no `KafkaResource` of the service.",
+    action: 'Name one of the Kafka resources the message lists.',
+  },
+  KAFKA_AMBIGUOUS_RESOURCE: {
+    raisedBy: ['KafkaError'],
+    meaning: 'A `@consume` handler names no `resource` while the service has several `KafkaResource`s.',
+    action: 'Add `{ resource: name }` to the handler.',
+  },
+  KAFKA_HANDLER_TIMEOUT: {
+    raisedBy: ['KafkaError'],
+    meaning: 'A `@consume` handler did not settle within `consumer.handler_timeout_ms`.',
+    action: 'The run counts as failed (retried, then dead-lettered); make the handler honour `meta.signal`.',
   },
   CODEC_UNKNOWN: {
     raisedBy: ['CodecError'],

@@ -197,6 +197,11 @@ export class App {
       log: this.log,
     });
     this.handle = this.serviceHandle();
+    if (this.tracing.enabled) {
+      // The span active in a request follows its code in the request context, which must be on.
+      this.handle.useRequestContext();
+      output.correlate(() => this.tracing.logFields());
+    }
     this.meters = new Meters({ serviceName: this.name, processMetrics: 'deferred' });
     output.instrument(this.meters);
     instrumentTracing(this.meters, this.tracing);
@@ -205,8 +210,10 @@ export class App {
     this.service = this.instances[graph.service.index] as Microservice;
     this.manager = new LifecycleManager(graph, this.instances, this.lifecycle.hook_timeout_ms);
     this.followSettingsChanges();
-    this.tasks = new TaskRunner(this.log, (taskName, error) =>
-      this.requestStop(`critical task ${taskName} failed: ${messageOf(error)}`, 2),
+    this.tasks = new TaskRunner(
+      this.log,
+      (taskName, error) => this.requestStop(`critical task ${taskName} failed: ${messageOf(error)}`, 2),
+      this.tracing,
     );
     this.stopping = new Promise((resolve) => (this.resolveStopping = resolve));
     this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
@@ -253,6 +260,7 @@ export class App {
       throw new LifecycleError('INVALID_STATE', `${this.name} cannot start: it is ${this.state}`);
     }
     this.state = 'starting';
+    this.tracing.register();
     const origin = this.manager.markOrigin();
     const began = performance.now();
     try {

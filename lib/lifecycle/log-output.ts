@@ -24,6 +24,8 @@ export interface LogOutput {
   forResource(name: string): Log;
   /** Once settings are loaded: configures streams and follows profile changes. */
   configure(settings: SettingsProvider, deployName: string): Promise<void>;
+  /** Every record written while `fields` returns fields carries them too (the trace and span ids). */
+  correlate(fields: () => Record<string, unknown> | undefined): void;
   /** Counts the records the streams dropped, as `<service>_logging_dropped_records{stream}`. */
   instrument(meters: Meters): void;
   /** Delivers every record logged so far; called last when the service stops. */
@@ -40,6 +42,7 @@ export function loggingOutput(logging: Logging, owned: boolean): LogOutput {
       await applyLoggingSettings(logging, validated, { deployName });
       settings.watch(`${LOGGING_SETTINGS_PATH}.profile`, (profile) => logging.setProfile(profile));
     },
+    correlate: (fields) => logging.correlate(fields),
     instrument: (meters) => {
       const name = `${meters.prefix}logging_dropped_records`;
       meters.addCollector(name, (registry) => {
@@ -60,14 +63,38 @@ export function loggingOutput(logging: Logging, owned: boolean): LogOutput {
   };
 }
 
-/** A `Log` given in code (tests): records go there as they are, nothing to configure or flush. */
+/**
+ * A `Log` given in code (tests): records go there as they are, nothing to configure or flush; with
+ * `correlate`, each call's fields also get the trace ids, as the configured streams' records do.
+ */
 export function fixedOutput(log: Log): LogOutput {
+  const extra: { fields?: () => Record<string, unknown> | undefined } = {};
+  const root = correlating(log, extra);
   return {
-    root: log,
-    forResource: (name) => log.child({ resource: name }),
+    root,
+    forResource: (name) => root.child({ resource: name }),
     configure: async () => undefined,
+    correlate: (fields) => {
+      extra.fields = fields;
+    },
     instrument: () => undefined,
     close: async () => undefined,
+  };
+}
+
+function correlating(log: Log, extra: { fields?: () => Record<string, unknown> | undefined }): Log {
+  const call =
+    (level: 'debug' | 'info' | 'warn' | 'error') =>
+    (fields: Record<string, unknown>, message: string): void => {
+      const added = extra.fields?.();
+      log[level](added === undefined ? fields : { ...fields, ...added }, message);
+    };
+  return {
+    debug: call('debug'),
+    info: call('info'),
+    warn: call('warn'),
+    error: call('error'),
+    child: (fields) => correlating(log.child(fields), extra),
   };
 }
 

@@ -27,15 +27,17 @@ interface PhasePlan {
  * What a resource's `status()` returns: a status, or a status with its text; `ready: false` turns
  * readiness to 503 while the resource says so (an AMQP connection being re-established, say).
  */
-export type ResourceHealth =
-  | ResourceStatus
-  | {
-      status: ResourceStatus;
-      text?: string;
-      ready?: boolean;
-      /** The circuit breakers of what the resource calls, shown in `/status`. */
-      breakers?: readonly BreakerReport[];
-    };
+export type ResourceHealth = ResourceStatus | ResourceHealthReport;
+
+/** `details`: what the resource shows of itself in `/status` (a consumer's partitions and lag, say). */
+export interface ResourceHealthReport {
+  status: ResourceStatus;
+  text?: string;
+  ready?: boolean;
+  /** The circuit breakers of what the resource calls, shown in `/status`. */
+  breakers?: readonly BreakerReport[];
+  details?: Readonly<Record<string, unknown>>;
+}
 
 /**
  * Drives one hook per resource per phase over the dependency graph. A hook runs as soon as the hooks
@@ -149,13 +151,14 @@ export class LifecycleManager {
     const reports: ResourceReport[] = [];
     for (const node of this.graph.nodes) {
       if (node.kind === 'service') continue;
-      const { status, text, ready, breakers } = this.currentStatus(node.index);
+      const { status, text, ready, breakers, details } = this.currentStatus(node.index);
       reports.push({
         name: node.name,
         status,
         ...(text !== undefined && { statusText: text }),
         ...(ready === false && { ready }),
         ...(breakers !== undefined && { breakers }),
+        ...(details !== undefined && { details }),
         phases: { ...this.timings[node.index] },
         dependsOn: node.dependsOn.map((index) => this.graph.nodes[index].name),
       });
@@ -167,7 +170,7 @@ export class LifecycleManager {
    * The lifecycle's status, or, once a resource is STARTED, what its own `status()` says: that is
    * how a resource reports FAILED at run time. A `status()` that throws counts as FAILED.
    */
-  private currentStatus(index: number): Exclude<ResourceHealth, ResourceStatus> {
+  private currentStatus(index: number): ResourceHealthReport {
     const status = this.statuses[index];
     const own = (this.instances[index] as { status?: unknown } | null | undefined)?.status;
     if (status !== ResourceStatus.STARTED || typeof own !== 'function')

@@ -2,6 +2,7 @@ import { microserviceOptionsOf } from '../container/decorators';
 import type { ResourceClass } from '../container/provider';
 import { createMicroservice, type App, type CreateOptions } from './app';
 import { createProvisionalLogging } from '../logging';
+import { retainSecretValues } from '../settings/redact';
 import { LifecycleError, messageOf } from './errors';
 import type { Microservice } from './microservice';
 import { lifecycleSchema } from './settings';
@@ -112,6 +113,10 @@ export async function run(
   }
 
   const running = app;
+  // The rollback of a failed start closes the settings, which stops masking their secrets: the
+  // failure is logged after that, and its text may quote one (a DSN in a connection error). Held
+  // until the process exits: run() owns it.
+  retainSecretValues();
   // A signal while the settings loaded: the app stops before it starts.
   if (signalled !== undefined)
     running.requestStop(`${signalled} received: stopping gracefully`, ExitCode.CLEAN);

@@ -47,6 +47,8 @@ export interface ResourceReport {
   ready?: false;
   /** The circuit breakers of what the resource calls (an HTTP client's origins or instances). */
   breakers?: readonly BreakerReport[];
+  /** What the resource's own `status()` shows of itself. */
+  details?: Readonly<Record<string, unknown>>;
   phases: Partial<Record<Phase, HookTiming>>;
   dependsOn: string[];
 }

@@ -3,6 +3,7 @@ import { CHAIN_ARROW, GraphError } from '../container/errors';
 import { declaredPrototype, type ResourceGraph } from '../container/graph';
 import { messageOf } from './errors';
 import type { Log } from './log';
+import type { Tracing } from '../tracing/tracing';
 
 export interface TaskOptions {
   name?: string;
@@ -113,13 +114,18 @@ export class TaskRunner {
   constructor(
     private readonly log: Log,
     private readonly onCriticalFailure: (taskName: string, error: unknown) => void,
+    private readonly tracing: Tracing,
   ) {}
 
   launch(service: object): void {
     this.controller = new AbortController();
     const { signal } = this.controller;
     for (const definition of definitionsOf(service)) {
-      const fn = (service as Record<string | symbol, TaskFunction>)[definition.method].bind(service);
+      const fn = traced(
+        this.tracing,
+        definition.name,
+        (service as Record<string | symbol, TaskFunction>)[definition.method].bind(service),
+      );
       const body = definition.timer
         ? () => runOnSchedule(fn, definition, signal, this.log)
         : () => fn(signal);
@@ -159,6 +165,20 @@ export class TaskRunner {
     );
     if (definition.critical) this.onCriticalFailure(definition.name, error);
   }
+}
+
+/** Each run of a task (each tick of a timer) as the root span of a trace of its own. */
+function traced(tracing: Tracing, name: string, fn: TaskFunction): TaskFunction {
+  if (!tracing.enabled) return fn;
+  return (signal) =>
+    tracing.runAndEnd(
+      tracing.startSpan(`task ${name}`, { parent: 'root', attributes: { 'keel.task': name } }),
+      // Aborted by the stop as it should be: not a failed run.
+      () =>
+        Promise.resolve(fn(signal)).catch((error: unknown) => {
+          if (!(signal.aborted && isAbort(error))) throw error;
+        }),
+    );
 }
 
 async function runOnSchedule(

@@ -16,6 +16,8 @@ export type LogArguments =
 /** The level every logger of one `Logging` obeys; a profile change moves it for loggers already handed out. */
 export interface LevelGate {
   level: number;
+  /** Fields every record takes from where it is written (the trace and span ids), if any there. */
+  correlate?: () => LogFields | undefined;
 }
 
 type BunyanMethod = (...args: unknown[]) => void;
@@ -94,9 +96,11 @@ export class Logger {
     return new Logger(this.gate, this.target.child(fields), this.sink);
   }
 
-  private log(level: LevelName, args: LogArguments): void {
+  private log(level: LevelName, given: LogArguments): void {
     const levelNumber = LEVELS[level];
     if (this.gate.level > levelNumber) return;
+    const correlated = this.gate.correlate?.();
+    const args = correlated === undefined ? given : withFields(given, correlated);
     if (isPlainShape(args)) {
       const fields = args[0] as LogFields;
       const message = args[1] as string;
@@ -134,6 +138,14 @@ export class Logger {
     record.v = RECORD_VERSION;
     return record;
   }
+}
+
+/** The call with `extra` among its fields: the fields object copied, a message or an error given a fields object. */
+function withFields(args: LogArguments, extra: LogFields): LogArguments {
+  const [first, ...rest] = args;
+  if (typeof first === 'string') return [extra, first, ...rest];
+  if (first instanceof Error) return [{ err: first, ...extra }, ...rest];
+  return [{ ...first, ...extra }, ...rest];
 }
 
 /**

@@ -92,6 +92,11 @@ export class Logging {
     this.gate.level = PROFILE_LEVELS[profile];
   }
 
+  /** Every record logged from now on also carries what `fields` returns where it is written (trace ids). */
+  correlate(fields: () => Record<string, unknown> | undefined): void {
+    this.gate.correlate = fields;
+  }
+
   setDeployName(deployName: string): void {
     this.identity.deployName = deployName;
   }

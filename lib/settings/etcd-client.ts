@@ -40,9 +40,12 @@ export async function createEtcdClient(options: EtcdConnectionOptions): Promise<
  * an IP address is not a valid one (RFC 6066): Node 20-24 warned (DEP0123), Node 26 throws, so
  * every attempt failed until KEEL_ETCD_WAIT_MS ran out. grpc's `ssl_target_name_override` replaces
  * that name, but grpc-js then checks the certificate against the override too, so the check is
- * given back its real subject: the certificate must be valid for one of the configured hosts.
- * etcd3 builds its gRPC credentials in its constructor with no way to pass that check, hence
- * createSsl wrapped for the span of that synchronous call only, on etcd3's own copy of grpc-js.
+ * given back its real subject: the host each channel dials. etcd3 builds one set of gRPC
+ * credentials in its constructor, for every host, with no way to pass that check: createSsl is
+ * wrapped for the span of that synchronous call (on etcd3's own copy of grpc-js), which is exact
+ * with one host; with several, each host of etcd3's pool is then given credentials of its own
+ * (`pinDialledHosts`), and a client whose pool does not have the shape this reads is refused rather
+ * than let a certificate for one member pass for another.
  */
 function withIpIdentity(hosts: string[], clientOptions: IOptions, build: () => Etcd3): Etcd3 {
   const grpc = createRequire(require.resolve('etcd3'))('@grpc/grpc-js') as typeof import('@grpc/grpc-js');
@@ -50,21 +53,49 @@ function withIpIdentity(hosts: string[], clientOptions: IOptions, build: () => E
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { checkServerIdentity } = require('node:tls') as typeof import('node:tls');
   const createSsl = grpc.credentials.createSsl;
-  const checkIdentity = (_override: string, cert: PeerCertificate): Error | undefined => {
-    const failures = hosts.map((host) => checkServerIdentity(host, cert));
-    return failures.includes(undefined) ? undefined : failures[0];
+  const credentialsFor = (host: string) => {
+    const { rootCertificate, privateKey, certChain } = clientOptions.credentials!;
+    return createSsl(rootCertificate, privateKey ?? null, certChain ?? null, {
+      checkServerIdentity: (_override: string, cert: PeerCertificate) => checkServerIdentity(host, cert),
+    });
   };
   clientOptions.grpcOptions = {
     ...clientOptions.grpcOptions,
     'grpc.ssl_target_name_override': TLS_SERVER_NAME,
   };
-  grpc.credentials.createSsl = (rootCerts, privateKey, certChain, verifyOptions) =>
-    createSsl(rootCerts, privateKey, certChain, { ...verifyOptions, checkServerIdentity: checkIdentity });
+  grpc.credentials.createSsl = () => credentialsFor(hosts[0]);
+  let client: Etcd3;
   try {
-    return build();
+    client = build();
   } finally {
     grpc.credentials.createSsl = createSsl;
   }
+  if (hosts.length > 1 && !pinDialledHosts(client, (address) => credentialsFor(hostOf(address)))) {
+    client.close();
+    throw new SettingsError(
+      'SETTINGS_ETCD_OPTIONS',
+      `KEEL_ETCD_HOSTS lists ${hosts.length} etcd members by IP address over TLS, and the installed etcd3 does not let Keel check each member's certificate against the address it dials: list one member, or name them by DNS`,
+    );
+  }
+  return client;
+}
+
+/** What `pinDialledHosts` reads of etcd3 1.1's `ConnectionPool`: one `Host` per member, made in its constructor. */
+interface PoolShape {
+  pool?: { hosts?: Array<{ host?: unknown; channelCredentials?: unknown }> };
+}
+
+/**
+ * Gives each member of etcd3's pool the credentials `credentialsFor` makes for its address, before
+ * any channel exists (etcd3 makes them on first call). False when the pool is not as expected.
+ */
+export function pinDialledHosts(client: Etcd3, credentialsFor: (address: string) => unknown): boolean {
+  const hosts = (client as unknown as PoolShape).pool?.hosts;
+  if (!Array.isArray(hosts) || hosts.length === 0) return false;
+  if (!hosts.every((host) => typeof host.host === 'string' && host.channelCredentials !== undefined))
+    return false;
+  for (const host of hosts) host.channelCredentials = credentialsFor(host.host as string);
+  return true;
 }
 
 /** The name sent for SNI when etcd is reached by IP address: any DNS name; etcd serves one certificate. */

@@ -3,7 +3,7 @@ export type { EtcdWatchHealth } from './etcd-source';
 export { MAX_TIMER_MS } from './formats';
 export { defineSettings, type SettingsOf, type SettingsLeafSchema, type SettingsSchemaShape } from './schema';
 export { SettingsError, type SettingsErrorCode, type SettingsIssue } from './errors';
-export { isSecretKey, maskText, redact, REDACTED, SECRET_KEY } from './redact';
+export { isSecretKey, maskText, redact, redactUrl, REDACTED, SECRET_KEY } from './redact';
 export { etcdOptionsFromEnv, type EtcdConnectionOptions } from './etcd-options';
 export type {
   SettingsLoadOptions,

@@ -254,13 +254,15 @@ export class SettingsProvider {
     );
   }
 
-  /** The string values of sensitive settings (by schema or by name), for `maskText`. */
+  /** The string values of sensitive settings (by schema or by name) and the etcd password, for `maskText`. */
   private collectSecrets(): void {
     this.secretValues.clear();
     const sensitive = this.scopes.sensitivePaths();
     for (const path of sensitive) addSecret(this.secretValues, getAt(this.tree, path));
     for (const [path, value] of leavesOf(this.tree))
       if (isSecretPath(path)) addSecret(this.secretValues, value);
+    // Not a setting, but printed nowhere either: an etcd error that quoted it would show it.
+    addSecret(this.secretValues, this.etcd?.options.auth?.password);
   }
 
   private warn(message: string): void {

@@ -41,8 +41,13 @@ export function isSecretPath(segments: readonly string[]): boolean {
 
 /** Values of sensitive settings, by the provider that holds them; masked in every text printed. */
 const secretSets: ReadonlySet<string>[] = [];
-/** Shorter values would mask ordinary words and numbers all over a log line. */
-const MIN_SECRET_LENGTH = 4;
+/** Sets kept masking after their owner unregistered them (`retainSecretValues`). */
+const retainedSets: ReadonlySet<string>[] = [];
+/**
+ * A shorter value is masked only where it stands alone (no letter or digit touching it): inside
+ * other words, `abc` or `42` would mask half of every log line, and as a whole word it still goes.
+ */
+const SHORT_SECRET_LENGTH = 4;
 
 /** Registers a live set of secret values (the caller keeps it current); returns the unregister. */
 export function registerSecretValues(values: ReadonlySet<string>): () => void {
@@ -53,21 +58,73 @@ export function registerSecretValues(values: ReadonlySet<string>): () => void {
   };
 }
 
+/**
+ * Keeps every secret value registered now masked for the rest of the process, even once its owner
+ * unregisters it: `run()`, which owns the process, logs a failed start after the rollback closed the
+ * settings.
+ */
+export function retainSecretValues(): void {
+  for (const values of secretSets) if (!retainedSets.includes(values)) retainedSets.push(values);
+}
+
+/** Whether a value can be a secret to mask: any non-empty string (a short one as a whole word only). */
 export function isSecretValueLength(value: string): boolean {
-  return value.length >= MIN_SECRET_LENGTH;
+  return value.trim().length > 0;
 }
 
 /** `scheme://user:password@host`: everything between `//` and `@` goes. */
 const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"'<>]+@/gi;
+
+/**
+ * A URL as Keel shows it: with user and password replaced (`amqp://[redacted]@rabbit:5672/prod`),
+ * the rest kept; `[redacted]` whole when it does not parse, since then nothing tells what is secret.
+ */
+export function redactUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return REDACTED;
+  }
+  if (parsed.username === '' && parsed.password === '') return url;
+  return `${parsed.protocol}//${REDACTED}@${parsed.host}${parsed.pathname}${parsed.search}${parsed.hash}`;
+}
+
+const shortSecretPatterns = new Map<string, RegExp>();
+
+/** `secret` standing alone: no letter or digit right before or after it. */
+function shortSecretPattern(secret: string): RegExp {
+  let pattern = shortSecretPatterns.get(secret);
+  if (pattern === undefined) {
+    const escaped = secret.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    pattern = new RegExp(`(?<![\\p{L}\\p{N}])${escaped}(?![\\p{L}\\p{N}])`, 'gu');
+    if (shortSecretPatterns.size < 256) shortSecretPatterns.set(secret, pattern);
+  }
+  pattern.lastIndex = 0;
+  return pattern;
+}
+
+function holds(text: string, secret: string): boolean {
+  if (!text.includes(secret)) return false;
+  return secret.length >= SHORT_SECRET_LENGTH || shortSecretPattern(secret).test(text);
+}
+
+function maskSecret(text: string, secret: string): string {
+  if (!text.includes(secret)) return text;
+  if (secret.length >= SHORT_SECRET_LENGTH) return text.split(secret).join(REDACTED);
+  return text.replace(shortSecretPattern(secret), REDACTED);
+}
 
 /** `text` with URL credentials and known secret values replaced by `[redacted]`. */
 export function maskText(text: string): string {
   let masked = text;
   if (masked.includes('@') && masked.includes('://'))
     masked = masked.replace(URL_CREDENTIALS, `$1${REDACTED}@`);
-  for (const values of secretSets) {
-    for (const secret of values) {
-      if (masked.includes(secret)) masked = masked.split(secret).join(REDACTED);
+  for (const sets of [secretSets, retainedSets]) {
+    for (const values of sets) {
+      // Longest first: a secret that contains a shorter one is masked whole.
+      for (const secret of values.size > 1 ? [...values].sort((a, b) => b.length - a.length) : values)
+        masked = maskSecret(masked, secret);
     }
   }
   return masked;
@@ -91,35 +148,46 @@ export function holdsSecretValue(text: string): boolean {
   for (let index = 0; index < secretSets.length; index++) {
     const values = secretSets[index];
     if (values.size === 0) continue;
-    for (const secret of values) if (text.includes(secret)) return true;
+    for (const secret of values) if (holds(text, secret)) return true;
   }
+  for (const values of retainedSets) for (const secret of values) if (holds(text, secret)) return true;
   return false;
 }
 
 /**
  * A deep copy of `value` with every value under a secret key replaced by `[redacted]` and every
- * string masked (`maskText`); an Error becomes `{ name, message, stack }`, masked too.
+ * string masked (`maskText`); an Error becomes `{ name, message, stack }`, masked too. `sensitive`,
+ * given a path below `value`, tells what a schema marks `sensitive: true`, which no key name shows.
  */
-export function redact<T>(value: T): T {
-  return redactValue(value, new WeakSet()) as T;
+export function redact<T>(value: T, sensitive?: (path: readonly string[]) => boolean): T {
+  return redactValue(value, new WeakSet(), [], sensitive) as T;
 }
 
-function redactValue(value: unknown, seen: WeakSet<object>): unknown {
+function redactValue(
+  value: unknown,
+  seen: WeakSet<object>,
+  path: string[],
+  sensitive: ((path: readonly string[]) => boolean) | undefined,
+): unknown {
   if (typeof value === 'string') return needsMasking(value) ? maskText(value) : value;
   if (value === null || typeof value !== 'object') return value;
   if (seen.has(value)) return '[circular]';
   seen.add(value);
-  if (Array.isArray(value)) return value.map((item) => redactValue(item, seen));
+  if (Array.isArray(value)) return value.map((item) => redactValue(item, seen, path, sensitive));
   const copy: Record<string, unknown> = {};
   const source: Record<string, unknown> =
     value instanceof Error
       ? { ...value, name: value.name, message: value.message, stack: value.stack }
       : (value as Record<string, unknown>);
   for (const [key, inner] of Object.entries(source)) {
+    const innerPath = sensitive === undefined ? path : [...path, key];
     copy[key] =
-      isSecretKey(key) && inner !== undefined && inner !== null && inner !== ''
+      (isSecretKey(key) || sensitive?.(innerPath) === true) &&
+      inner !== undefined &&
+      inner !== null &&
+      inner !== ''
         ? REDACTED
-        : redactValue(inner, seen);
+        : redactValue(inner, seen, innerPath, sensitive);
   }
   return copy;
 }

@@ -1,3 +1,13 @@
-export { Tracing, type FlushOutcome, type LifecycleRun, type TracingOptions } from './tracing';
+export {
+  Tracing,
+  TRACE_CONTEXT,
+  type FlushOutcome,
+  type HeaderCarrier,
+  type KeelSpanOptions,
+  type LifecycleRun,
+  type SpanKindName,
+  type TraceLogFields,
+  type TracingOptions,
+} from './tracing';
 export { TracingError, type TracingErrorCode } from './errors';
 export { tracingSchema, type TracingExporter, type TracingSettings } from './settings';

@@ -1,4 +1,15 @@
-import type { Attributes, HrTime, Span, Tracer } from '@opentelemetry/api';
+import type * as OtelApi from '@opentelemetry/api';
+import type {
+  Attributes,
+  Context,
+  ContextManager,
+  HrTime,
+  Span,
+  SpanContext,
+  SpanKind,
+  Tracer,
+} from '@opentelemetry/api';
+import { ContextKey, contextValue, currentContext, RequestContext, withContext } from '../context';
 import type { InstanceIdentity } from '../identity/instance';
 import type { Log } from '../lifecycle/log';
 import type { Phase, ResourceReport } from '../lifecycle/status';
@@ -7,6 +18,48 @@ import type { TracingSettings } from './settings';
 
 /** OpenTelemetry's `SpanStatusCode.ERROR`, fixed by the API's spec: the API itself is loaded only when tracing is on. */
 const STATUS_ERROR = 2;
+
+/** The OpenTelemetry context of the work under way, in Keel's request context: what follows the code through `await`. */
+export const TRACE_CONTEXT = new ContextKey<Context>('opentelemetry');
+
+/** OpenTelemetry's span kinds by name: Keel's edges name them without loading the API while tracing is off. */
+export type SpanKindName = 'internal' | 'server' | 'client' | 'producer' | 'consumer';
+const KINDS: Readonly<Record<SpanKindName, SpanKind>> = {
+  internal: 0,
+  server: 1,
+  client: 2,
+  producer: 3,
+  consumer: 4,
+};
+
+export interface KeelSpanOptions {
+  kind?: SpanKindName;
+  attributes?: Attributes;
+  /**
+   * The parent: a context `extract()` read from a request or a message (a server or a consumer
+   * continues the caller's trace, or starts one), `'root'` for a new trace (a task run), else the
+   * span active where it is called.
+   */
+  parent?: Context | 'root';
+}
+
+/** Headers as they come (node's `IncomingHttpHeaders`, AMQP message headers) or go (a plain object). */
+export type HeaderCarrier = Record<string, unknown>;
+
+/** The fields a log record written inside a span carries (a type, not an interface: it is a record's fields). */
+export type TraceLogFields = {
+  trace_id: string;
+  span_id: string;
+  trace_sampled: boolean;
+};
+
+/**
+ * W3C limits, applied before parsing: a `tracestate` keeps at most 32 members in 512 characters and
+ * `baggage` at most 8192 bytes, so the parsers never split a header of a hundred kilobytes.
+ */
+const MAX_TRACESTATE_READ = 1024;
+const MAX_BAGGAGE_READ = 8192;
+const MAX_TRACEPARENT = 256;
 
 /** How a flush ended: every span exported, an export failed (its spans counted as dropped), or out of time. */
 export type FlushOutcome = 'done' | 'failed' | 'timeout';
@@ -39,9 +92,16 @@ export interface LifecycleRun {
  */
 export class Tracing {
   private readonly pipeline: TracingPipeline | undefined;
+  private readonly log: Log;
+  private readonly baggageKeys: readonly string[];
+  private unregister?: () => void;
+  /** The context a span was started on when that was not the active one (a server's, a consumer's): its baggage goes on with it. */
+  private readonly startedOn = new WeakMap<Span, Context>();
 
   constructor(options: TracingOptions) {
     this.pipeline = options.settings.enabled ? pipelineFor(options) : undefined;
+    this.log = options.log;
+    this.baggageKeys = options.settings.baggage_attributes;
   }
 
   get enabled(): boolean {
@@ -51,6 +111,172 @@ export class Tracing {
   /** The tracer Keel's own spans come from; undefined while tracing is off. */
   get tracer(): Tracer | undefined {
     return this.pipeline?.tracer;
+  }
+
+  /**
+   * The trace context carried by `headers` (`traceparent`, `tracestate`, `baggage`); a malformed or
+   * absent `traceparent` gives a context without a parent, so the span started on it is a new root.
+   * Undefined while tracing is off.
+   */
+  extract(headers: HeaderCarrier): Context | undefined {
+    const pipeline = this.pipeline;
+    if (pipeline === undefined) return undefined;
+    const { api } = pipeline;
+    const traceparent = firstValue(headers.traceparent);
+    if (traceparent === undefined) return api.ROOT_CONTEXT;
+    const bounded: Record<string, string> = { traceparent: traceparent.slice(0, MAX_TRACEPARENT) };
+    const tracestate = firstValue(headers.tracestate);
+    if (tracestate !== undefined) bounded.tracestate = cutList(tracestate, MAX_TRACESTATE_READ);
+    const baggage = firstValue(headers.baggage);
+    if (baggage !== undefined) bounded.baggage = cutList(baggage, MAX_BAGGAGE_READ);
+    const context = pipeline.propagator.extract(api.ROOT_CONTEXT, bounded, api.defaultTextMapGetter);
+    if (api.trace.getSpanContext(context) === undefined)
+      this.log.debug(
+        { traceparent: traceparent.slice(0, 64) },
+        'ignored a malformed traceparent header: the span starts a new trace',
+      );
+    return context;
+  }
+
+  /**
+   * Writes the trace context of `span` (else of the span active here) into `headers`, for the next
+   * service to continue: `traceparent`, `tracestate` and the `baggage` that came in. Nothing while
+   * tracing is off.
+   */
+  inject(headers: Record<string, unknown>, span?: Span): void {
+    const pipeline = this.pipeline;
+    if (pipeline === undefined) return;
+    const { api } = pipeline;
+    const active = this.activeContext(pipeline);
+    const context = span === undefined ? active : api.trace.setSpan(active, span);
+    pipeline.propagator.inject(context, headers, api.defaultTextMapSetter);
+  }
+
+  /**
+   * A span of Keel's tracer, under `options.parent` (by default the span active here); undefined while
+   * tracing is off. A server or consumer span also takes the `baggage_attributes` the caller sent.
+   */
+  startSpan(name: string, options: KeelSpanOptions = {}): Span | undefined {
+    const pipeline = this.pipeline;
+    if (pipeline === undefined) return undefined;
+    const { api, tracer } = pipeline;
+    const parent =
+      options.parent === 'root' ? api.ROOT_CONTEXT : (options.parent ?? this.activeContext(pipeline));
+    const kind = options.kind ?? 'internal';
+    let attributes = options.attributes;
+    if (this.baggageKeys.length > 0 && (kind === 'server' || kind === 'consumer')) {
+      const baggage = api.propagation.getBaggage(parent);
+      for (const key of this.baggageKeys) {
+        const entry = baggage?.getEntry(key);
+        if (entry !== undefined) attributes = { ...attributes, [`baggage.${key}`]: entry.value };
+      }
+    }
+    const span = tracer.startSpan(
+      name,
+      { kind: KINDS[kind], attributes, root: options.parent === 'root' },
+      parent,
+    );
+    if (options.parent !== undefined) this.startedOn.set(span, parent);
+    return span;
+  }
+
+  /**
+   * Runs `work` with `span` active, so that the spans and log records made inside (through every
+   * `await`) are its children; with `requestId`, also as the request id. Without a span (tracing
+   * off), runs it as it is, or with the request id only.
+   */
+  run<T>(span: Span | undefined, work: () => T, requestId?: string): T {
+    const pipeline = this.pipeline;
+    if (pipeline === undefined || span === undefined) {
+      if (requestId === undefined) return work();
+      return withContext((currentContext() ?? RequestContext.EMPTY).withRequestId(requestId), work);
+    }
+    let context = (currentContext() ?? RequestContext.EMPTY).with(
+      TRACE_CONTEXT,
+      pipeline.api.trace.setSpan(this.startedOn.get(span) ?? this.activeContext(pipeline), span),
+    );
+    if (requestId !== undefined) context = context.withRequestId(requestId);
+    return withContext(context, work);
+  }
+
+  /**
+   * `run(span, work, requestId)`, then ends `span` when `work` settles (at once if it returns no
+   * promise), as failed if it throws or rejects. Returns what `work` returns.
+   */
+  runAndEnd<T>(span: Span | undefined, work: () => T, requestId?: string): T {
+    if (span === undefined) return this.run(span, work, requestId);
+    let result: T;
+    try {
+      result = this.run(span, work, requestId);
+    } catch (error) {
+      this.end(span, error);
+      throw error;
+    }
+    if (!isPromiseLike(result)) {
+      this.end(span);
+      return result;
+    }
+    return Promise.resolve(result).then(
+      (value) => {
+        this.end(span);
+        return value;
+      },
+      (error: unknown) => {
+        this.end(span, error);
+        throw error;
+      },
+    ) as T;
+  }
+
+  /** Ends `span`; with `error`, first as failed (its status and an exception event). */
+  end(span: Span | undefined, error?: unknown): void {
+    if (span === undefined) return;
+    if (error !== undefined) markFailed(span, error);
+    span.end();
+  }
+
+  /** The trace and span ids a log record written here carries; undefined outside a span or while off. */
+  logFields(): TraceLogFields | undefined {
+    const pipeline = this.pipeline;
+    if (pipeline === undefined) return undefined;
+    const context = contextValue(TRACE_CONTEXT);
+    const spanContext = context === undefined ? undefined : pipeline.api.trace.getSpanContext(context);
+    return spanContext === undefined ? undefined : idsOf(spanContext);
+  }
+
+  /** What a log record about `span` carries, for a record written outside it (an access log line). */
+  logFieldsOf(span: Span): TraceLogFields {
+    return idsOf(span.spanContext());
+  }
+
+  /**
+   * Makes this service's tracer provider, context and propagators those of `@opentelemetry/api`, so
+   * that a user's `trace.getTracer(...)` spans nest under Keel's, unless something else registered
+   * them first (then they stay, with a warning). Undone by `shutdown`.
+   */
+  register(): void {
+    const pipeline = this.pipeline;
+    if (pipeline === undefined || this.unregister !== undefined) return;
+    const { api } = pipeline;
+    const manager = keelContextManager(api);
+    const registered = {
+      provider: api.trace.setGlobalTracerProvider(pipeline.provider),
+      context: api.context.setGlobalContextManager(manager),
+      propagator: api.propagation.setGlobalPropagator(pipeline.propagator),
+    };
+    const taken = Object.entries(registered)
+      .filter(([, done]) => !done)
+      .map(([what]) => what);
+    if (taken.length > 0)
+      this.log.warn(
+        { taken },
+        `tracing: @opentelemetry/api already has a global ${taken.join(', ')}: spans made through it do not nest under Keel's`,
+      );
+    this.unregister = () => {
+      if (registered.provider) api.trace.disable();
+      if (registered.context) api.context.disable();
+      if (registered.propagator) api.propagation.disable();
+    };
   }
 
   /** Spans lost since the start: the export queue was full, or their export failed. */
@@ -66,9 +292,15 @@ export class Tracing {
     return this.pipeline?.flush(timeoutMs) ?? Promise.resolve('done');
   }
 
-  /** Flushes and releases the exporter: called last when the service stops. */
+  /** Flushes and releases the exporter, and gives `@opentelemetry/api` its globals back: called last when the service stops. */
   shutdown(timeoutMs: number): Promise<FlushOutcome> {
+    this.unregister?.();
+    this.unregister = undefined;
     return this.pipeline?.shutdown(timeoutMs) ?? Promise.resolve('done');
+  }
+
+  private activeContext(pipeline: TracingPipeline): Context {
+    return contextValue(TRACE_CONTEXT) ?? pipeline.api.ROOT_CONTEXT;
   }
 
   /**
@@ -141,6 +373,51 @@ export function markFailed(span: Span, error: unknown): void {
   if (error instanceof Error) span.recordException(error);
   else span.addEvent('exception', { 'exception.message': message });
   span.setStatus({ code: STATUS_ERROR, message });
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
+}
+
+function idsOf({ traceId, spanId, traceFlags }: SpanContext): TraceLogFields {
+  return { trace_id: traceId, span_id: spanId, trace_sampled: (traceFlags & 1) === 1 };
+}
+
+function firstValue(value: unknown): string | undefined {
+  const first = Array.isArray(value) ? (value as unknown[])[0] : value;
+  if (typeof first === 'string') return first;
+  return Buffer.isBuffer(first) ? first.toString('latin1') : undefined;
+}
+
+/** The list members of `header` that fit in `max` characters: a cut never splits a member. */
+function cutList(header: string, max: number): string {
+  if (header.length <= max) return header;
+  const cut = header.lastIndexOf(',', max);
+  return cut < 0 ? '' : header.slice(0, cut);
+}
+
+/**
+ * `@opentelemetry/api`'s context, kept in Keel's request context: `context.active()` inside a
+ * request is the context of Keel's span for it, and `context.with()` sets it for what it runs.
+ */
+function keelContextManager(api: typeof OtelApi): ContextManager {
+  const manager: ContextManager = {
+    active: () => contextValue(TRACE_CONTEXT) ?? api.ROOT_CONTEXT,
+    with: (context, fn, thisArg, ...args) =>
+      withContext((currentContext() ?? RequestContext.EMPTY).with(TRACE_CONTEXT, context), () =>
+        fn.apply(thisArg, args),
+      ),
+    bind: (context, target) => {
+      if (typeof target !== 'function') return target;
+      const fn = target as unknown as (...args: unknown[]) => unknown;
+      return function bound(this: unknown, ...args: unknown[]) {
+        return manager.with(context, fn, this, ...args);
+      } as unknown as typeof target;
+    },
+    enable: () => manager,
+    disable: () => manager,
+  };
+  return manager;
 }
 
 function pipelineFor({ serviceName, deployName, identity, settings, log }: TracingOptions): TracingPipeline {

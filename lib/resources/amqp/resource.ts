@@ -8,12 +8,16 @@ import { ResourceStatus } from '../../lifecycle/status';
 import type { ResourceHealth } from '../../lifecycle/manager';
 import type { Counter, Histogram, MeterFactory } from '../../metrics';
 import type { SettingsView } from '../../settings/types';
+import { compileMessageCheck, requireValidMessage, type MessageCheck } from '../../contracts/message';
+import type { Infer, Schema } from '../../contracts/schema';
+import { SchemaCompiler } from '../../contracts/validator';
 import { contextRequestId, REQUEST_ID_HEADER } from '../../context';
 import { codecNamed, decodeMessage, encodeWith, type Codec } from './codecs/codec';
 import { Link, type Session } from './connection/link';
 import { ERROR_CODE_HEADER, ERROR_HEADER, Requester } from './connection/requester';
 import { AmqpError, AmqpRequestError } from './errors';
 import { Consumer, type ConsumerContext, type QueueMeters } from './handlers/consumer';
+import { tracedSend } from './tracing';
 import {
   handlersOfPrototype,
   type DeclaredHandler,
@@ -21,9 +25,18 @@ import {
   type MessageMeta,
   type MessagePattern,
 } from './handlers/decorators';
-import { amqpSchema, redactUrl, type AmqpSettings } from './settings';
+import { redactUrl } from '../../settings/redact';
+import { amqpSchema, type AmqpSettings } from './settings';
 
-export interface SendOptions {
+/** What a send method accepts as the message: anything, or what its `schema` says. */
+type MessageOf<S> = [S] extends [never] ? unknown : Infer<S>;
+
+export interface SendOptions<S extends Schema = Schema> {
+  /**
+   * The message's schema: it types the message, and outside production (`validate_outgoing`) a
+   * message that does not match is refused with a ContractError before anything is sent.
+   */
+  schema?: S;
   /** A registered codec's name; the resource's `codec` setting by default. */
   codec?: string;
   headers?: Record<string, string | number | boolean>;
@@ -31,7 +44,7 @@ export interface SendOptions {
   requestId?: string;
 }
 
-export interface RequestOptions extends SendOptions {
+export interface RequestOptions<S extends Schema = Schema> extends SendOptions<S> {
   /** The resource's `request_timeout_ms` by default. */
   timeout_ms?: number;
 }
@@ -40,6 +53,7 @@ interface Meters {
   consumed: Counter;
   failed: Counter;
   deadLettered: Counter;
+  invalid: Counter;
   duration: Histogram;
   published: Counter;
 }
@@ -58,6 +72,9 @@ export class AmqpResource {
   private readonly consumers: Consumer[] = [];
   private readonly queueMeters = new Map<string, QueueMeters>();
   private readonly publishedBy = new Map<string, Counter>();
+  /** Compiles message schemas; ajv is loaded only once a handler or a send has one. */
+  private readonly schemas = new SchemaCompiler();
+  private readonly outgoingChecks = new WeakMap<object, MessageCheck>();
   private readonly meters: Meters;
   private readonly consumerContext: ConsumerContext;
   private handlersBound = false;
@@ -87,6 +104,10 @@ export class AmqpResource {
         help: 'Messages moved to the dead-letter queue (undecodable, or out of retries), by queue',
         labelNames: byQueue,
       }),
+      invalid: meterFactory.counter('amqp_messages_invalid_total', {
+        help: "Messages refused by their handler's schema (and dead-lettered), by queue",
+        labelNames: byQueue,
+      }),
       duration: meterFactory.histogram('amqp_handler_duration_seconds', {
         help: 'Time from delivery to the handler settling, by queue',
         labelNames: byQueue,
@@ -101,6 +122,7 @@ export class AmqpResource {
       settings: settings.value(),
       codec: this.codec,
       log,
+      tracing: service.tracing,
       meters: (queue) => this.metersOf(queue),
       began: () => this.inFlight++,
       ended: () => {
@@ -171,45 +193,85 @@ export class AmqpResource {
   }
 
   /** To every queue bound to a matching pattern on the resource's topic exchange. */
-  async publish(topic: string, message: unknown, options: SendOptions = {}): Promise<void> {
+  async publish<const S extends Schema = never>(
+    topic: string,
+    message: MessageOf<S>,
+    options: SendOptions<S> = {},
+  ): Promise<void> {
     const link = this.requireLink();
     const [content, properties] = this.encode(message, options, `publish('${topic}')`);
-    await link.send(this.settings.value().exchange, topic, content, properties);
+    await tracedSend(this.service.tracing, 'publish', topic, properties, (traced) =>
+      link.send(this.settings.value().exchange, topic, content, traced),
+    );
     this.published(topic).inc();
   }
 
   /** To the durable work queue `queue` (declared here if need be), for one of its consumers. */
-  async push(queue: string, message: unknown, options: SendOptions = {}): Promise<void> {
+  async push<const S extends Schema = never>(
+    queue: string,
+    message: MessageOf<S>,
+    options: SendOptions<S> = {},
+  ): Promise<void> {
     const link = this.requireLink();
     const [content, properties] = this.encode(message, options, `push('${queue}')`);
     await (await link.session()).workQueue(queue);
-    await link.send('', queue, content, properties);
+    await tracedSend(this.service.tracing, 'push', queue, properties, (traced) =>
+      link.send('', queue, content, traced),
+    );
     this.published(queue).inc();
   }
 
   /** The reply of the `@respond(routingKey)` handler; rejects with its error, or on timeout. */
-  async request<R = unknown>(routingKey: string, message: unknown, options: RequestOptions = {}): Promise<R> {
+  async request<R = unknown, const S extends Schema = never>(
+    routingKey: string,
+    message: MessageOf<S>,
+    options: RequestOptions<S> = {},
+  ): Promise<R> {
     this.requireLink();
     const [content, properties] = this.encode(message, options, `request('${routingKey}')`);
     const timeout = options.timeout_ms ?? this.settings.value().request_timeout_ms;
     this.published(routingKey).inc();
-    const reply = await this.requester!.request(routingKey, content, properties, timeout);
+    const reply = await tracedSend(this.service.tracing, 'request', routingKey, properties, (traced) =>
+      this.requester!.request(routingKey, content, traced, timeout),
+    );
     return this.readReply(routingKey, reply) as R;
   }
 
   /** Like `@subscribe`; before start or at any time after. */
-  subscribe<T>(pattern: string, handler: MessageHandler<T>, options: { queue?: string } = {}): Promise<void> {
-    return this.addConsumer('subscribe', pattern, options.queue, `${this.name}.subscribe`, handler);
+  subscribe<T>(
+    pattern: string,
+    handler: MessageHandler<T>,
+    options: { queue?: string; schema?: Schema } = {},
+  ): Promise<void> {
+    return this.addConsumer(
+      'subscribe',
+      pattern,
+      options.queue,
+      `${this.name}.subscribe`,
+      handler,
+      options.schema,
+    );
   }
 
   /** Like `@respond`. */
-  respond<T>(routingKey: string, handler: MessageHandler<T>): Promise<void> {
-    return this.addConsumer('respond', routingKey, undefined, `${this.name}.respond`, handler);
+  respond<T>(
+    routingKey: string,
+    handler: MessageHandler<T>,
+    options: { schema?: Schema } = {},
+  ): Promise<void> {
+    return this.addConsumer(
+      'respond',
+      routingKey,
+      undefined,
+      `${this.name}.respond`,
+      handler,
+      options.schema,
+    );
   }
 
   /** Like `@pull`. */
-  pull<T>(queue: string, handler: MessageHandler<T>): Promise<void> {
-    return this.addConsumer('pull', queue, undefined, `${this.name}.pull`, handler);
+  pull<T>(queue: string, handler: MessageHandler<T>, options: { schema?: Schema } = {}): Promise<void> {
+    return this.addConsumer('pull', queue, undefined, `${this.name}.pull`, handler, options.schema);
   }
 
   private async addConsumer<T>(
@@ -218,9 +280,15 @@ export class AmqpResource {
     queue: string | undefined,
     owner: string,
     handler: MessageHandler<T>,
+    schema: Schema | undefined,
   ): Promise<void> {
-    const consumer = this.consumerFor(pattern, target, queue, owner, (message, meta) =>
-      handler(message as T, meta),
+    const consumer = this.consumerFor(
+      pattern,
+      target,
+      queue,
+      owner,
+      (message, meta) => handler(message as T, meta),
+      schema,
     );
     if (this.handlersBound && this.link !== undefined) await consumer.attach(await this.link.session());
   }
@@ -231,6 +299,7 @@ export class AmqpResource {
     queue: string | undefined,
     owner: string,
     handler: (message: unknown, meta: MessageMeta) => unknown,
+    schema: Schema | undefined,
   ): Consumer {
     const consumer = new Consumer(
       {
@@ -239,6 +308,9 @@ export class AmqpResource {
         topic: pattern === 'subscribe' ? target : undefined,
         owner,
         handler,
+        ...(schema !== undefined && {
+          check: compileMessageCheck(this.schemas, schema, `@${pattern}('${target}') on ${owner}`),
+        }),
       },
       this.consumerContext,
     );
@@ -289,12 +361,25 @@ export class AmqpResource {
   }
 
   private encode(message: unknown, options: SendOptions, what: string): [Buffer, Options.Publish] {
+    if (options.schema !== undefined && this.validatesOutgoing()) {
+      let check = this.outgoingChecks.get(options.schema);
+      if (check === undefined) {
+        check = compileMessageCheck(this.schemas, options.schema, `${what} on amqp '${this.name}'`);
+        this.outgoingChecks.set(options.schema, check);
+      }
+      message = requireValidMessage(check, message, `${what} on amqp '${this.name}'`);
+    }
     const codec = options.codec === undefined ? this.codec : codecNamed(options.codec);
     const content = encodeWith(codec, message, `${what} on amqp '${this.name}'`);
     const requestId = options.requestId ?? contextRequestId();
     const headers =
       requestId === undefined ? options.headers : { ...options.headers, [REQUEST_ID_HEADER]: requestId };
     return [content, { contentType: codec.contentType, persistent: true, headers }];
+  }
+
+  private validatesOutgoing(): boolean {
+    const setting = this.settings.value().validate_outgoing;
+    return setting === 'on' || (setting === 'auto' && this.service.env.NODE_ENV !== 'production');
   }
 
   private readReply(routingKey: string, reply: ConsumeMessage): unknown {
@@ -326,6 +411,7 @@ export class AmqpResource {
         consumed: this.meters.consumed.labels(labels),
         failed: this.meters.failed.labels(labels),
         deadLettered: this.meters.deadLettered.labels(labels),
+        invalid: this.meters.invalid.labels(labels),
         duration: this.meters.duration.labels(labels),
       };
       this.queueMeters.set(queue, meters);
@@ -359,6 +445,7 @@ export class AmqpResource {
           declared.queue,
           `${node.name}.${String(declared.key)}`,
           (message, meta) => method.call(owner, message, meta),
+          declared.options.schema,
         );
       }
     }

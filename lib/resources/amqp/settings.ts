@@ -1,8 +1,9 @@
 export const amqpSchema = {
   url: {
-    doc: 'Broker URL, amqp:// or amqps://; its credentials are redacted wherever Keel shows it',
+    doc: 'Broker URL, amqp:// or amqps://; sensitive: its credentials are redacted wherever Keel shows it',
     format: String,
     default: 'amqp://guest:guest@127.0.0.1:5672',
+    sensitive: true,
   },
   heartbeat_s: { doc: 'AMQP heartbeat interval (0: none)', format: 'nat', default: 10 },
   prefetch: { doc: 'Unacked deliveries each consumer holds at most', format: 'nat', default: 32 },
@@ -30,6 +31,11 @@ export const amqpSchema = {
     doc: 'While the connection is being re-established, /health/ready answers 503 (false: readiness ignores it)',
     format: Boolean,
     default: true,
+  },
+  validate_outgoing: {
+    doc: 'Check a message sent with a schema before sending it (a mismatch throws a ContractError): auto (not when NODE_ENV is production), on or off',
+    format: ['auto', 'on', 'off'],
+    default: 'auto',
   },
   request_timeout_ms: { doc: 'Default timeout of request()', format: 'duration', default: 5000 },
   drain_timeout_ms: {
@@ -61,21 +67,8 @@ export interface AmqpSettings {
   codec: string;
   reconnect: { min_ms: number; max_ms: number; start_attempts: number };
   affects_readiness: boolean;
+  validate_outgoing: 'auto' | 'on' | 'off';
   request_timeout_ms: number;
   drain_timeout_ms: number;
   retry: { attempts: number; backoff_ms: number; max_backoff_ms: number };
-}
-
-/** The URL with its user and password replaced, for logs, errors and /status. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.username !== '' || parsed.password !== '') {
-      parsed.username = '***';
-      parsed.password = '';
-    }
-    return parsed.toString();
-  } catch {
-    return '[unparsable url]';
-  }
 }

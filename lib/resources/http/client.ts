@@ -15,6 +15,7 @@ import type { RegistryEntry } from '../registry/entry';
 import { contextRequestId, REQUEST_ID_HEADER } from '../../context';
 import type { HttpMethod } from './decorators';
 import { HttpClientError } from './errors';
+import { tracedAttempt } from './tracing';
 import { httpClientSchema, type HttpClientSettings } from './settings';
 
 export interface HttpRequestOptions {
@@ -183,14 +184,21 @@ export class HttpClientResource {
     const timeoutMs = options.timeoutMs ?? settings.timeout_ms;
     const init = this.requestInit(method, options);
     return policy.execute(
-      async ({ signal }) => {
+      async ({ signal, number: attempt }) => {
         const { fetch, agent } = this.open();
         const target = this.target(settings, tried, policy, path);
         const url = this.url(path, options.query, target.baseUrl);
         return policy.guard(target.key, async () => {
           const began = performance.now();
           try {
-            const response = await fetch(url, { ...init, dispatcher: agent, signal });
+            const response = await tracedAttempt(
+              this.service.tracing,
+              method,
+              url,
+              attempt - 1,
+              init.headers,
+              (headers) => fetch(url, { ...init, headers, dispatcher: agent, signal }),
+            );
             this.record(url.host, method, response.status, began);
             return response;
           } catch (error) {

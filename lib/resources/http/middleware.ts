@@ -3,8 +3,11 @@ import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Middleware } from 'koa';
 import type { Log } from '../../lifecycle/log';
+import { maskText } from '../../settings/redact';
 import type { Counter, Histogram, MeterFactory } from '../../metrics';
 import { REQUEST_ID_HEADER, withRequestId } from '../../context';
+import type { Tracing } from '../../tracing';
+import { endServerSpan, startServerSpan } from './tracing';
 import { contentCodings, decodeContent, parseBody } from './body';
 import type { HttpState } from './context';
 import { turnAway } from './drain';
@@ -31,6 +34,8 @@ export interface ObserveOptions {
    * the router saw it (a body too large or not JSON): it is counted under that route.
    */
   routeOf(method: string, path: string): string | undefined;
+  /** The service's tracing: while enabled, each request is a server span. */
+  tracing: Tracing;
 }
 
 // Unique across processes by the random prefix, and far cheaper per request than a UUID.
@@ -118,6 +123,7 @@ export function observe({
   turnsAway,
   retryAfterSeconds,
   routeOf,
+  tracing,
 }: ObserveOptions): Middleware<HttpState> {
   const routeMeters = new RouteMeters(meters);
   // Not an async function: chaining on what `next` returns makes one promise fewer per request.
@@ -128,6 +134,8 @@ export function observe({
     const requestId = typeof header === 'string' && REQUEST_ID.test(header) ? header : nextRequestId();
     ctx.state = new RequestState(requestId, log);
     ctx.res.setHeader(REQUEST_ID_HEADER, requestId);
+    const span = tracing.enabled ? startServerSpan(tracing, ctx.req) : undefined;
+    let thrown: unknown;
     const finish = (): void => {
       if (isDraining()) ctx.set('Connection', 'close');
       const { method, path } = ctx.request;
@@ -142,14 +150,19 @@ export function observe({
         matched !== undefined ? String(matched) : (status >= 400 && routeOf(method, path)) || UNMATCHED_ROUTE;
       const seconds = (performance.now() - began) / 1000;
       routeMeters.record(method, route, status, seconds);
+      if (span !== undefined)
+        endServerSpan(tracing, span, ctx.req, route === UNMATCHED_ROUTE ? undefined : route, status, thrown);
       if (!accessLog) return;
       const ms = Math.round(seconds * 10_000) / 10;
+      // Written after the handler's context is gone: the span's ids are given here.
+      const ids = span === undefined ? undefined : tracing.logFieldsOf(span);
       log.info(
-        { request_id: requestId, method, path, route, status, ms, remote: ctx.request.ip },
+        { request_id: requestId, method, path, route, status, ms, remote: ctx.request.ip, ...ids },
         `${method} ${path} ${status} ${ms} ms`,
       );
     };
     const fail = (error: unknown): void => {
+      thrown = error;
       respondWithError(ctx, error, exposeStack, ctx.state.log);
       finish();
     };
@@ -159,7 +172,7 @@ export function observe({
     }
     let handled: Promise<unknown>;
     try {
-      handled = withRequestId(requestId, next);
+      handled = span === undefined ? withRequestId(requestId, next) : tracing.run(span, next, requestId);
     } catch (error) {
       return fail(error);
     }
@@ -195,14 +208,15 @@ function respondWithError(
     for (const [field, value] of Object.entries(shape.headers)) ctx.set(field, String(value));
   }
   ctx.status = status;
+  // Masked as a log line is: `ctx.throw(400, \`cannot use ${dsn}\`)` must not answer the DSN's password.
   ctx.body = {
     ...errorBody(
       status,
-      expose && typeof shape.message === 'string' ? shape.message : statusText(status),
+      expose && typeof shape.message === 'string' ? maskText(shape.message) : statusText(status),
       ctx.state.requestId,
     ),
     // A 4xx is the client's doing: its stack would tell the client nothing and show the server's code.
-    ...(exposeStack && status >= 500 && typeof shape.stack === 'string' && { stack: shape.stack }),
+    ...(exposeStack && status >= 500 && typeof shape.stack === 'string' && { stack: maskText(shape.stack) }),
   };
 }
 

@@ -75,6 +75,7 @@ export class HttpServerResource {
         isDraining: () => this.drainer?.isDraining === true,
         turnsAway: () => this.drainer?.turnsAway === true,
         retryAfterSeconds: retry_after_s,
+        tracing: service.tracing,
         routeOf: (method, path) => {
           const layer = this.router
             .match(path, method)

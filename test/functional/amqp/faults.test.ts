@@ -90,7 +90,7 @@ describeWithRabbitmq('AMQP faults: two brokers, SIGTERM with jobs in flight, a b
       [1, 'east'],
       [2, 'west'],
     ]);
-    expect(app.get<AmqpResource>('east').url).toBe(`amqp://***@127.0.0.1:${east.port}`);
+    expect(app.get<AmqpResource>('east').url).toBe(`amqp://[redacted]@127.0.0.1:${east.port}`);
     const failure = await start(Unsure, { east: { url: east.url }, west: { url: west.url } }).catch(
       (error: unknown) => error,
     );

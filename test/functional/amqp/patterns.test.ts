@@ -49,6 +49,8 @@ class Shop extends Microservice {
   @respond('quote.price')
   quote(request: { sku: string }): { sku: string; price: number } {
     if (request.sku === 'nope') throw Object.assign(new Error('unknown sku nope'), { code: 'UNKNOWN_SKU' });
+    // An error that quotes a secret (here the broker URL, a sensitive setting) as a careless handler would.
+    if (request.sku.startsWith('amqp:')) throw new Error(`no price for ${request.sku}`);
     return { sku: request.sku, price: 42 };
   }
 
@@ -191,6 +193,11 @@ describeWithRabbitmq('AmqpResource against a real RabbitMQ', () => {
     expect(failure).toBeInstanceOf(AmqpRequestError);
     expect(failure).toMatchObject({ code: 'AMQP_REMOTE_ERROR', remoteCode: 'UNKNOWN_SKU' });
     expect((failure as Error).message).toContain('unknown sku nope');
+    const leaked = await amqp(ledger)
+      .request('quote.price', { sku: broker.url })
+      .catch((error: unknown) => error);
+    expect((leaked as Error).message).toContain('no price for amqp://[redacted]@127.0.0.1');
+    expect((leaked as Error).message).not.toContain(broker.url);
 
     await expect(amqp(ledger).request('nobody.home', {}, { timeout_ms: 2000 })).rejects.toMatchObject({
       code: 'AMQP_NO_RESPONDER',

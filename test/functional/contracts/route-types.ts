@@ -1,6 +1,16 @@
 // Type-level checks of route typing (compiled by `npm run typecheck`; nothing here runs).
 import { Type } from '@sinclair/typebox';
-import { defineRoute, http, reply, type HttpContext, type RouteContext } from '../../../lib';
+import {
+  defineRoute,
+  http,
+  pull,
+  reply,
+  respond,
+  type AmqpResource,
+  type HttpContext,
+  type MessageMeta,
+  type RouteContext,
+} from '../../../lib';
 
 import { expectType, type Equal } from '../../support/type-checks';
 
@@ -60,4 +70,32 @@ export class Routes {
   wrongBody() {
     return reply(201, { name: 'x' });
   }
+}
+
+const Job = Type.Object({ id: Type.Integer() });
+
+export class Handlers {
+  @pull('jobs', { schema: Job })
+  job(job: { id: number }, meta: MessageMeta): void {
+    expectType<Equal<typeof job.id, number>>();
+    void meta;
+  }
+
+  // @ts-expect-error the schema's id is a number
+  @pull('jobs', { schema: Job })
+  wrong(job: { id: string }): void {
+    void job;
+  }
+
+  // @ts-expect-error the reply's schema wants a total
+  @respond('quote', { schema: Job, reply: Type.Object({ total: Type.Number() }) })
+  quote() {
+    return { sum: 1 };
+  }
+}
+
+export async function sends(amqp: AmqpResource): Promise<void> {
+  await amqp.push('jobs', { id: 1 }, { schema: Job });
+  // @ts-expect-error not the schema's message
+  await amqp.push('jobs', { id: 'one' }, { schema: Job });
 }

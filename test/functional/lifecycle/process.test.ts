@@ -48,6 +48,18 @@ describe('a service under run()', () => {
     expect(service.output()).toContain('database stopped');
   });
 
+  it('masks a secret that the start failure quotes, though the rollback closed the settings first', async () => {
+    const service = start('test/functional/lifecycle/fixtures/start-fails-secret.ts', {
+      KEEL__SYSTEM__RESOURCES__VAULT__WORD: 'zebra-horse-42',
+      KEEL__SYSTEM__RESOURCES__REPORT_SERVER__PORT: '0',
+    });
+    expect(await service.exited).toEqual({ code: 1, signal: null });
+    expect(service.output()).toContain(
+      "resource 'vault' failed in start: cannot open the vault with [redacted]",
+    );
+    expect(service.output()).not.toContain('zebra-horse-42');
+  });
+
   it('exits 3 when the stop outlives stop_timeout_ms, naming what was still stopping', async () => {
     const service = start('test/functional/lifecycle/fixtures/slow-stop.ts', { STOP_TIMEOUT_MS: '300' });
     await service.waitFor(/ready in/);

@@ -200,6 +200,36 @@ describeWithEtcd('keel settings', () => {
       expect(again.stdout).toContain('(3 unchanged)');
     });
 
+    it('redacts what the schema alone marks sensitive: push, --dry-run and get --service', async () => {
+      await client.delete().prefix('svc/');
+      await client.put('svc/system/resources/catalog/vault_word').value('"old-sesame"');
+      const file = fileWith(
+        `${GOOD}      vault_word: open-sesame\n  microservices:\n    catalog_api:\n      resources:\n        catalog:\n          vault_word: per-service-sesame\n`,
+      );
+      const dry = await keelHere(['settings', 'push', file, '--service', SERVICE, '--dry-run']);
+      expect(dry.stdout).toContain('~ svc/system/resources/catalog/vault_word: [redacted] -> [redacted]\n');
+      expect(dry.stdout).toContain(
+        '+ svc/system/microservices/catalog_api/resources/catalog/vault_word = [redacted]\n',
+      );
+      const pushed = await keelHere(['settings', 'push', file, '--service', SERVICE]);
+      expect(pushed.code).toBe(0);
+      const leaf = await keelHere([
+        'settings',
+        'get',
+        'system.resources.catalog.vault_word',
+        '--service',
+        SERVICE,
+      ]);
+      expect(leaf).toMatchObject({ code: 0, stdout: '[redacted]\n' });
+      const tree = await keelHere(['settings', 'get', 'system', '--service', SERVICE]);
+      expect(parse(tree.stdout)).toMatchObject({
+        resources: { catalog: { vault_word: '[redacted]', mode: 'fast' } },
+        microservices: { catalog_api: { resources: { catalog: { vault_word: '[redacted]' } } } },
+      });
+      for (const output of [dry.stdout, pushed.stdout, leaf.stdout, tree.stdout])
+        expect(output).not.toContain('sesame');
+    });
+
     it('refuses a pushed file with a __proto__ key, naming it', async () => {
       const result = await keelHere([
         'settings',

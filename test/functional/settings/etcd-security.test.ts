@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import type { Etcd3 } from 'etcd3';
-import { SettingsProvider, type SettingsError } from '../../../lib/settings';
+import { maskText, SettingsProvider, type SettingsError } from '../../../lib/settings';
 import { until } from '../../support/async';
 import { describeWithEtcd, EtcdCluster } from '../../support/etcd';
 import { etcdClient, putSetting } from '../../support/etcd-client';
@@ -49,6 +49,8 @@ describeWithEtcd('etcd access options', () => {
         KEEL_ETCD_PASSWORD: 'root-secret',
       });
       expect(settings.get(PORT)).toBe(7000);
+      // Not a setting, but masked as one is, wherever Keel prints text.
+      expect(maskText('etcd refused root-secret')).toBe('etcd refused [redacted]');
       await putSetting(admin, 'keel/', PORT, 7001);
       await until(() => settings.get(PORT) === 7001, 10_000, 'the update');
       await settings.close();

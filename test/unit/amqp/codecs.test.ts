@@ -1,6 +1,6 @@
 import { CodecError, jsonCodec, rawCodec, registerCodec, yamlCodec, type Codec } from '../../../lib';
 import { codecFor, codecNamed, decodeMessage, encodeWith } from '../../../lib/resources/amqp/codecs/codec';
-import { redactUrl } from '../../../lib/resources/amqp/settings';
+import { redactUrl } from '../../../lib/settings/redact';
 
 describe('codecs', () => {
   it('JSON, YAML and raw bytes encode and decode', () => {
@@ -53,9 +53,10 @@ describe('codecs', () => {
 describe('redactUrl', () => {
   it('hides user and password, keeps the rest', () => {
     expect(redactUrl('amqp://app:s3cret@rabbit.internal:5672/prod?heartbeat=5')).toBe(
-      'amqp://***@rabbit.internal:5672/prod?heartbeat=5',
+      'amqp://[redacted]@rabbit.internal:5672/prod?heartbeat=5',
     );
     expect(redactUrl('amqp://127.0.0.1')).toBe('amqp://127.0.0.1');
-    expect(redactUrl('not a url s3cret')).toBe('[unparsable url]');
+    expect(redactUrl('amqp://app:p@ss@rabbit.internal')).toBe('amqp://[redacted]@rabbit.internal');
+    expect(redactUrl('not a url s3cret')).toBe('[redacted]');
   });
 });

@@ -41,7 +41,7 @@ class Unreachable extends Microservice {}
 
 describe('AMQP handler decorators', () => {
   it('declare handlers on a class and the classes it extends, base classes first', () => {
-    expect(handlersOfPrototype(Derived.prototype)).toEqual([
+    expect(handlersOfPrototype(Derived.prototype)).toMatchObject([
       { pattern: 'subscribe', target: 'orders.*', key: 'onOrder', resource: undefined, queue: 'audit' },
       { pattern: 'respond', target: 'price.quote', key: 'quote', resource: undefined, queue: undefined },
       { pattern: 'pull', target: 'jobs', key: 'job', resource: 'west', queue: undefined },
@@ -80,7 +80,7 @@ describe('AmqpResource without a broker', () => {
     const failure = await app.start().catch((error: unknown) => error);
     await app.stop();
     expect(String(failure)).toContain(
-      `amqp 'amqp' cannot connect to amqp://***@127.0.0.1:${port} after 2 attempt(s)`,
+      `amqp 'amqp' cannot connect to amqp://[redacted]@127.0.0.1:${port} after 2 attempt(s)`,
     );
     expect(String(failure)).not.toContain('hunter2');
     await expect(app.get<AmqpResource>('amqp').publish('x', {})).rejects.toThrow(

@@ -6,7 +6,7 @@ import { quietLog } from '../../support/async';
 import { readmeErrorTable, renderErrorTable } from '../../../scripts/error-table';
 
 const PREFIXED =
-  /^(SETTINGS|KEEL_LOGGING|METRIC|HTTP|BODY|REQUEST_CONTEXT|AMQP|CODEC|POSTGRES|REDIS|REGISTRY|DISCOVERY|DIAGNOSTICS|WORKER|CLI|TRACING|CONTRACT|POLICY)_/;
+  /^(SETTINGS|KEEL_LOGGING|METRIC|HTTP|BODY|REQUEST_CONTEXT|AMQP|KAFKA|CODEC|POSTGRES|REDIS|REGISTRY|DISCOVERY|DIAGNOSTICS|WORKER|CLI|TRACING|CONTRACT|POLICY)_/;
 // The graph and lifecycle codes keep the names users have matched on since the first release.
 const CORE = new Set(['GraphError', 'LifecycleError', 'HookTimeoutError']);
 

@@ -3,7 +3,7 @@ import type { Channel, ChannelModel, ConfirmChannel, Options, RecoveringChannelM
 import type { Log } from '../../../lifecycle/log';
 import { backoffDelay } from '../../../resilience/backoff';
 import { AmqpError } from '../errors';
-import { redactUrl } from '../settings';
+import { redactUrl } from '../../../settings/redact';
 import { loadAmqplib } from './amqplib';
 
 export interface LinkOptions {

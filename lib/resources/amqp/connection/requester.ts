@@ -37,7 +37,7 @@ export class Requester {
   async request(
     routingKey: string,
     content: Buffer,
-    properties: Pick<Options.Publish, 'contentType' | 'headers'>,
+    properties: Pick<Options.Publish, 'contentType' | 'headers' | 'messageId'>,
     timeoutMs: number,
   ): Promise<ConsumeMessage> {
     const session = this.link.openSession ?? (await this.link.session());
@@ -67,6 +67,7 @@ export class Requester {
         channel.publish('', routingKey, content, {
           contentType: properties.contentType,
           headers: properties.headers,
+          messageId: properties.messageId,
           persistent: false,
           correlationId,
           replyTo: REPLY_TO,

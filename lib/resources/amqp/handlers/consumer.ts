@@ -1,15 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Channel, ConsumeMessage, MessagePropertyHeaders, Options } from 'amqplib';
+import { ContractError } from '../../../contracts/errors';
+import type { MessageCheck } from '../../../contracts/message';
 import type { Log } from '../../../lifecycle/log';
+import { maskText } from '../../../settings/redact';
 import type { Counter, Histogram } from '../../../metrics';
-import { REQUEST_ID_HEADER, withRequestId } from '../../../context';
+import { REQUEST_ID_HEADER } from '../../../context';
+import type { Tracing } from '../../../tracing';
 import { backoffDelay, sleep } from '../../../resilience/backoff';
 import { decodeMessage, encodeWith, type Codec } from '../codecs/codec';
 import { deadLetterQueue, type Link, type Session } from '../connection/link';
 import { ERROR_CODE_HEADER, ERROR_HEADER } from '../connection/requester';
 import type { AmqpSettings } from '../settings';
 import type { MessageMeta, MessagePattern } from './decorators';
+import { tracedConsume } from '../tracing';
 
 export const ATTEMPT_HEADER = 'x-keel-attempt';
 export const DEAD_REASON_HEADER = 'x-keel-dead-reason';
@@ -18,6 +23,8 @@ export interface QueueMeters {
   consumed: Counter;
   failed: Counter;
   deadLettered: Counter;
+  /** Decoded but refused by the handler's schema (each is also dead-lettered). */
+  invalid: Counter;
   duration: Histogram;
 }
 
@@ -28,6 +35,8 @@ export interface ConsumerSpec {
   topic?: string;
   /** `service.method`, for logs. */
   owner: string;
+  /** The handler's message schema, compiled: a message it refuses is dead-lettered, never handled. */
+  check?: MessageCheck;
   handler(message: unknown, meta: MessageMeta): unknown;
 }
 
@@ -37,6 +46,8 @@ export interface ConsumerContext {
   settings: AmqpSettings;
   codec: Codec;
   log: Log;
+  /** The service's tracing: while enabled, each handler run is a consumer span. */
+  tracing: Tracing;
   meters(queue: string): QueueMeters;
   /** Counts handlers in flight, for the drain. */
   began(): void;
@@ -147,6 +158,25 @@ export class Consumer {
       await this.deadLetter(channel, message, reason);
       return;
     }
+    if (spec.check !== undefined) {
+      const checked = spec.check(value);
+      if (!checked.ok) {
+        this.meters.invalid.inc();
+        context.log.warn(
+          { queue: spec.queue, request_id: requestId, problems: checked.problems },
+          `${spec.owner}: the message ${checked.reason}`,
+        );
+        if (spec.pattern === 'respond') {
+          const refusal = new ContractError('CONTRACT_INVALID_MESSAGE', `the request ${checked.reason}`, {
+            problems: checked.problems,
+          });
+          await this.reply(message, undefined, refusal);
+        }
+        await this.deadLetter(channel, message, checked.reason);
+        return;
+      }
+      value = checked.value;
+    }
     const meta = new Meta(
       spec.pattern,
       spec.queue,
@@ -162,7 +192,9 @@ export class Consumer {
     let result: unknown;
     let failure: Error | undefined;
     try {
-      result = withRequestId(requestId, () => spec.handler(value, meta));
+      result = tracedConsume(context.tracing, spec.pattern, spec.queue, message, requestId, () =>
+        spec.handler(value, meta),
+      );
       // A handler that answers synchronously is not awaited: one turn less per message.
       if (isPromiseLike(result)) result = await result;
     } catch (error) {
@@ -224,7 +256,8 @@ export class Consumer {
       content = Buffer.alloc(0);
       const code = (error as { code?: unknown }).code;
       options.headers = {
-        [ERROR_HEADER]: error.message,
+        // It crosses the service boundary: what the responder's logs would mask, the caller must not get.
+        [ERROR_HEADER]: maskText(error.message),
         ...(typeof code === 'string' && { [ERROR_CODE_HEADER]: code }),
       };
     }

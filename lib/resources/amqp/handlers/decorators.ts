@@ -1,3 +1,4 @@
+import type { Infer, Schema } from '../../../contracts/schema';
 import type { Log } from '../../../lifecycle/log';
 
 export type MessagePattern = 'subscribe' | 'respond' | 'pull';
@@ -24,12 +25,21 @@ export interface MessageMeta {
 /** For `@respond` the return value is the reply; for the others it is ignored. */
 export type MessageHandler<T = never> = (message: T, meta: MessageMeta) => unknown;
 
-export interface HandlerOptions {
+export interface HandlerOptions<S extends Schema = Schema> {
+  /**
+   * The message's schema: a delivery that does not match is dead-lettered with the problems as its
+   * reason (a request gets an error reply), and the handler's message is typed from it.
+   */
+  schema?: S;
+  /** For `@respond`: the reply's schema (documented in the AsyncAPI document). */
+  reply?: Schema;
+  /** One line for the AsyncAPI document. */
+  summary?: string;
   /** Name of the AmqpResource that consumes; required when the service has several. */
   resource?: string;
 }
 
-export interface SubscribeOptions extends HandlerOptions {
+export interface SubscribeOptions<S extends Schema = Schema> extends HandlerOptions<S> {
   /** The queue's name; `<service>.<pattern>` by default, shared by the service's instances. */
   queue?: string;
 }
@@ -41,37 +51,59 @@ export interface DeclaredHandler {
   key: string | symbol;
   resource?: string;
   queue?: string;
+  options: SubscribeOptions;
 }
 
 const handlersByPrototype = new WeakMap<object, DeclaredHandler[]>();
 
-function declare(pattern: MessagePattern, target: string, options: SubscribeOptions) {
-  return <H extends MessageHandler>(
-    prototype: object,
-    key: string | symbol,
-    descriptor: TypedPropertyDescriptor<H>,
-  ): void => {
+/** The handler a decorator with options `O` accepts: its message typed from `schema`, its answer from `reply`. */
+export type HandlerFor<O> = (
+  message: O extends { schema: infer S } ? Infer<S> : never,
+  meta: MessageMeta,
+) => O extends { reply: infer R } ? Infer<R> | PromiseLike<Infer<R>> : unknown;
+
+type HandlerDecorator<O> = <H extends HandlerFor<O>>(
+  prototype: object,
+  key: string | symbol,
+  descriptor: TypedPropertyDescriptor<H>,
+) => void;
+
+function declare<O extends SubscribeOptions>(
+  pattern: MessagePattern,
+  target: string,
+  options: O,
+): HandlerDecorator<O> {
+  return (prototype, key, descriptor) => {
     if (typeof descriptor.value !== 'function') {
       throw new TypeError(`@${pattern}('${target}') must decorate a method, not ${String(key)}`);
     }
     const handlers = handlersByPrototype.get(prototype) ?? [];
-    handlers.push({ pattern, target, key, resource: options.resource, queue: options.queue });
+    handlers.push({ pattern, target, key, resource: options.resource, queue: options.queue, options });
     handlersByPrototype.set(prototype, handlers);
   };
 }
 
 /** Every message published to a topic matching `pattern` (`orders.*`, `#`), once per service. */
-export function subscribe(pattern: string, options: SubscribeOptions = {}) {
+export function subscribe<const O extends SubscribeOptions = SubscribeOptions<never>>(
+  pattern: string,
+  options: O = {} as O,
+): HandlerDecorator<O> {
   return declare('subscribe', pattern, options);
 }
 
 /** Answers `request(routingKey, …)`: the return value is the reply, a thrown error an error reply. */
-export function respond(routingKey: string, options: HandlerOptions = {}) {
+export function respond<const O extends HandlerOptions = HandlerOptions<never>>(
+  routingKey: string,
+  options: O = {} as O,
+): HandlerDecorator<O> {
   return declare('respond', routingKey, options);
 }
 
 /** Takes work from the durable queue `queue`, competing with other consumers; acked once it resolves. */
-export function pull(queue: string, options: HandlerOptions = {}) {
+export function pull<const O extends HandlerOptions = HandlerOptions<never>>(
+  queue: string,
+  options: O = {} as O,
+): HandlerDecorator<O> {
   return declare('pull', queue, options);
 }
 

@@ -1,4 +1,5 @@
 import type { Problem } from '../../../contracts/errors';
+import { describeProblems } from '../../../contracts/message';
 import { KeelError } from '../../../errors/keel-error';
 import {
   PROBLEM_CONTENT_TYPE,
@@ -105,9 +106,7 @@ export function compileRouteChecks(
         if (check === undefined || !isJsonValue(body)) return;
         const result = check(body);
         if (result.ok) return;
-        const shown = result.problems
-          .map((problem) => `${problem.pointer || '/'} ${problem.detail}`)
-          .join('; ');
+        const shown = describeProblems(result.problems);
         throw new ResponseContractError(
           `${route} answered ${ctx.status} with a body that does not match its schema: ${shown}`,
           result.problems,

@@ -1,0 +1,15 @@
+import { registerGraphCheck } from '../../container/defaults';
+import { requireKafkaForConsumers } from './check';
+
+export { KafkaResource, type PublishOptions } from './resource';
+export {
+  consume,
+  type ConsumeOptions,
+  type ConsumerState as KafkaConsumerState,
+  type KafkaHandler,
+  type KafkaMessageMeta,
+} from './decorators';
+export { KafkaError, type KafkaErrorCode } from './errors';
+export { kafkaSchema, type KafkaSettings } from './settings';
+
+registerGraphCheck(requireKafkaForConsumers);

@@ -1,0 +1,167 @@
+import { performance } from 'node:perf_hooks';
+import type { CompressionTypes, Message, Producer } from 'kafkajs';
+import { KafkaError } from './errors';
+import type { KafkaSettings } from './settings';
+
+interface Pending {
+  topic: string;
+  message: Message;
+  began: number;
+  resolve(): void;
+  reject(error: Error): void;
+  timer?: NodeJS.Timeout;
+  settled: boolean;
+}
+
+export interface PublisherHooks {
+  /** The cluster acknowledged `count` records of `topic`, `seconds` after each was published. */
+  acknowledged(topic: string, seconds: number): void;
+}
+
+/**
+ * One produce request in flight at a time (what an idempotent producer keeps ordered), and every
+ * record published meanwhile waits for the next one: under load the batches grow by themselves,
+ * with no linger added to a lone record. Records wait here too while the producer is not connected,
+ * each bounded by `publish_timeout_ms`.
+ */
+export class Publisher {
+  private readonly queue: Pending[] = [];
+  private producer?: Producer;
+  private sending = false;
+  private lingering?: NodeJS.Timeout;
+  private scheduled = false;
+
+  constructor(
+    private readonly resource: string,
+    private settings: KafkaSettings['producer'],
+    private readonly compression: CompressionTypes,
+    private readonly hooks: PublisherHooks,
+  ) {}
+
+  /** The connected producer, or undefined while there is none: records then wait in the queue. */
+  attach(producer: Producer | undefined): void {
+    this.producer = producer;
+    this.schedule();
+  }
+
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  enqueue(topic: string, message: Message): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const pending: Pending = { topic, message, began: performance.now(), resolve, reject, settled: false };
+      const timeoutMs = this.settings.publish_timeout_ms;
+      pending.timer = setTimeout(() => {
+        this.settle(
+          pending,
+          new KafkaError(
+            'KAFKA_PUBLISH_TIMEOUT',
+            `publish('${topic}') on kafka '${this.resource}' was not acknowledged within ${timeoutMs} ms (the record may still be written)`,
+          ),
+        );
+        const index = this.queue.indexOf(pending);
+        if (index >= 0) this.queue.splice(index, 1);
+      }, timeoutMs);
+      this.queue.push(pending);
+      this.schedule();
+    });
+  }
+
+  /** Rejects every record still waiting: the resource is stopping for good. */
+  abandon(why: string): void {
+    for (const pending of this.queue.splice(0)) {
+      this.settle(
+        pending,
+        new KafkaError(
+          'KAFKA_NOT_STARTED',
+          `publish('${pending.topic}') on kafka '${this.resource}': ${why}`,
+        ),
+      );
+    }
+  }
+
+  /** Resolves once nothing is queued or in flight, or after `timeoutMs`. */
+  async idle(timeoutMs: number): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    while ((this.sending || this.queue.length > 0) && performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  private schedule(): void {
+    if (
+      this.sending ||
+      this.producer === undefined ||
+      this.queue.length === 0 ||
+      this.lingering !== undefined
+    )
+      return;
+    const linger = this.settings.linger_ms;
+    if (linger > 0 && this.queue.length < this.settings.batch_max_records) {
+      this.lingering = setTimeout(() => {
+        this.lingering = undefined;
+        void this.send();
+      }, linger);
+    } else if (!this.scheduled) {
+      // After the current turn: the records published in it go together.
+      this.scheduled = true;
+      queueMicrotask(() => {
+        this.scheduled = false;
+        void this.send();
+      });
+    }
+  }
+
+  private async send(): Promise<void> {
+    const producer = this.producer;
+    if (this.sending || producer === undefined || this.queue.length === 0) return;
+    this.sending = true;
+    const batch = this.queue.splice(0, this.settings.batch_max_records);
+    const byTopic = new Map<string, Message[]>();
+    for (const pending of batch) {
+      let messages = byTopic.get(pending.topic);
+      if (messages === undefined) byTopic.set(pending.topic, (messages = []));
+      messages.push(pending.message);
+    }
+    try {
+      await producer.sendBatch({
+        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+        acks: ACKS[this.settings.acks],
+        compression: this.compression,
+      });
+      const now = performance.now();
+      for (const pending of batch) {
+        if (!pending.settled) this.hooks.acknowledged(pending.topic, (now - pending.began) / 1000);
+        this.settle(pending);
+      }
+    } catch (error) {
+      const reason = (error as Error).message;
+      for (const pending of batch) {
+        this.settle(
+          pending,
+          new KafkaError(
+            'KAFKA_PUBLISH_FAILED',
+            `publish('${pending.topic}') on kafka '${this.resource}' failed: ${reason}`,
+            {
+              cause: error,
+            },
+          ),
+        );
+      }
+    } finally {
+      this.sending = false;
+      this.schedule();
+    }
+  }
+
+  private settle(pending: Pending, error?: Error): void {
+    if (pending.settled) return;
+    pending.settled = true;
+    clearTimeout(pending.timer);
+    if (error === undefined) pending.resolve();
+    else pending.reject(error);
+  }
+}
+
+const ACKS = { all: -1, leader: 1, none: 0 } as const;

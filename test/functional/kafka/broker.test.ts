@@ -1,0 +1,253 @@
+import {
+  consume,
+  KafkaResource,
+  MetricsResource,
+  Microservice,
+  microservice,
+  resource,
+  Test,
+  type App,
+  type KafkaConsumerState,
+  type KafkaMessageMeta,
+} from '../../../lib';
+import { Kafka, logLevel } from 'kafkajs';
+import { quietLog, until } from '../../support/async';
+import { createTopics, describeWithKafka, KafkaCluster, readRecords } from '../../support/kafka';
+
+type LogRecord = { level: string; message: string; fields: object };
+interface Seen {
+  value: unknown;
+  meta: KafkaMessageMeta;
+}
+
+const seen = new Map<string, Seen[]>();
+const record = (topic: string, value: unknown, meta: KafkaMessageMeta) => {
+  const list = seen.get(topic) ?? [];
+  list.push({ value, meta });
+  seen.set(topic, list);
+};
+const of = (topic: string) => seen.get(topic) ?? [];
+
+let inFlight = 0;
+let mostInFlight = 0;
+let release!: () => void;
+const allFour = new Promise<void>((resolve) => (release = resolve));
+const failing: number[] = [];
+
+@resource()
+class Audit {
+  @consume('codecs', { fromBeginning: true })
+  onCodec(value: unknown, meta: KafkaMessageMeta): void {
+    record('codecs', value, meta);
+  }
+
+  @consume('keyed', { fromBeginning: true, concurrency: 3 })
+  async onKeyed(value: { key: string; n: number }, meta: KafkaMessageMeta): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    record('keyed', value, meta);
+  }
+}
+
+@microservice({ name: 'shop', resources: { kafka: KafkaResource, audit: Audit } })
+class Shop extends Microservice {
+  @consume('always-fails', { fromBeginning: true })
+  fails(_value: unknown, meta: KafkaMessageMeta): void {
+    failing.push(meta.attempt);
+    throw new Error('the handler always throws');
+  }
+
+  async wide(value: unknown, meta: KafkaMessageMeta): Promise<void> {
+    mostInFlight = Math.max(mostInFlight, ++inFlight);
+    // Held until four run at once: only concurrency across partitions lets that happen.
+    if (inFlight === 4) release();
+    await allFour;
+    inFlight--;
+    record('wide', value, meta);
+  }
+
+  @consume('poison', { fromBeginning: true })
+  poison(value: unknown, meta: KafkaMessageMeta): void {
+    record('poison', value, meta);
+  }
+}
+
+describeWithKafka('KafkaResource against a real Kafka broker (KRaft)', () => {
+  let cluster: KafkaCluster;
+  let shop: App;
+  const records: LogRecord[] = [];
+  const kafka = () => shop.get<KafkaResource>('kafka');
+  const metrics = () => shop.get<MetricsResource>('metrics').meters.render();
+  const untilMetric = async (pattern: RegExp) => {
+    const deadline = Date.now() + 20_000;
+    while (!pattern.test(await metrics())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}:\n${await metrics()}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+
+  beforeAll(async () => {
+    cluster = await KafkaCluster.start();
+    await createTopics(cluster.brokers, [
+      { topic: 'codecs', partitions: 1 },
+      { topic: 'keyed', partitions: 3 },
+      { topic: 'always-fails', partitions: 1 },
+      { topic: 'wide', partitions: 4 },
+      { topic: 'poison', partitions: 1 },
+    ]);
+    shop = await Test.createMicroservice(Shop, { log: quietLog(records) })
+      .withSettings({
+        system: {
+          resources: {
+            kafka: {
+              brokers: cluster.brokers,
+              health_interval_ms: 500,
+              consumer: {
+                max_wait_ms: 50,
+                max_value_bytes: 4096,
+                retry: { attempts: 2, backoff_ms: 10, max_backoff_ms: 20 },
+              },
+            },
+          },
+        },
+      })
+      .start();
+  }, 120_000);
+
+  afterAll(async () => {
+    await shop?.stop();
+    await cluster?.stop();
+  }, 60_000);
+
+  it('publishes with each codec and the headers given; the consumer decodes by content type', async () => {
+    await kafka().publish('codecs', { id: 1 }, { headers: { origin: 'test' }, requestId: 'req-json' });
+    await kafka().publish('codecs', { id: 2, tags: ['a'] }, { codec: 'yaml' });
+    await kafka().publish('codecs', Buffer.from([0, 1, 2]), { codec: 'raw', key: 'k1' });
+    await until(() => of('codecs').length === 3, 20_000, 'the three records');
+    const [json, yaml, raw] = of('codecs');
+    expect(json.value).toEqual({ id: 1 });
+    expect(json.meta).toMatchObject({
+      topic: 'codecs',
+      partition: 0,
+      offset: '0',
+      contentType: 'application/json',
+      requestId: 'req-json',
+      attempt: 0,
+      group: 'shop.codecs',
+      key: undefined,
+    });
+    expect(json.meta.headers).toMatchObject({ origin: 'test', 'x-request-id': 'req-json' });
+    expect(yaml.value).toEqual({ id: 2, tags: ['a'] });
+    expect(yaml.meta.contentType).toBe('application/yaml');
+    expect(yaml.meta.requestId).not.toBe('');
+    expect(raw.value).toEqual(Buffer.from([0, 1, 2]));
+    expect(raw.meta.key).toBe('k1');
+    const row = shop.status().resources.find((candidate) => candidate.name === 'kafka');
+    expect(row?.status).toBe('STARTED');
+    const consumers = (row?.details as { consumers: KafkaConsumerState[] }).consumers;
+    expect(consumers.find((state) => state.topic === 'keyed')).toMatchObject({
+      group: 'shop.keyed',
+      partitions: [0, 1, 2],
+      running: true,
+    });
+    await until(
+      () =>
+        (
+          shop.status().resources.find((candidate) => candidate.name === 'kafka')?.details as {
+            consumers: KafkaConsumerState[];
+          }
+        ).consumers.some((state) => state.topic === 'codecs' && state.lag['0'] === 0),
+      5000,
+      'lag 0 in /status',
+    );
+  });
+
+  it('keeps the order of each key across partitions handled concurrently', async () => {
+    const keys = ['a', 'b', 'c', 'd', 'e', 'f'];
+    await Promise.all(
+      Array.from({ length: 300 }, (_, n) => {
+        const key = keys[n % keys.length];
+        return kafka().publish('keyed', { key, n }, { key });
+      }),
+    );
+    await until(() => of('keyed').length === 300, 30_000, '300 keyed records');
+    for (const key of keys) {
+      const ns = of('keyed')
+        .filter(({ value }) => (value as { key: string }).key === key)
+        .map(({ value }) => (value as { n: number }).n);
+      expect(ns).toEqual([...ns].sort((a, b) => a - b));
+      expect(ns).toHaveLength(50);
+      // One key, one partition.
+      expect(
+        new Set(
+          of('keyed')
+            .filter(({ meta }) => meta.key === key)
+            .map(({ meta }) => meta.partition),
+        ).size,
+      ).toBe(1);
+    }
+    expect(new Set(of('keyed').map(({ meta }) => meta.partition)).size).toBeGreaterThan(1);
+    const text = await metrics();
+    expect(text).toMatch(/kafka_records_produced_total\{[^}]*topic="keyed"[^}]*\} 300/);
+    expect(text).toMatch(/kafka_records_consumed_total\{[^}]*topic="keyed"[^}]*\} 300/);
+    expect(text).toMatch(/kafka_produce_duration_seconds_count\{[^}]*topic="keyed"[^}]*\} 300/);
+    expect(text).toMatch(/kafka_consumer_lag\{[^}]*topic="keyed"/);
+    expect(text).toMatch(/kafka_rebalances_total\{[^}]*topic="keyed"[^}]*\} [1-9]/);
+  });
+
+  it('runs as many partitions at once as its concurrency', async () => {
+    await Promise.all([0, 1, 2, 3].map((partition) => kafka().publish('wide', { partition }, { partition })));
+    // Consumed only once all four are there, so that one fetch holds them all.
+    const service = shop.get<Shop>('shop');
+    await kafka().consume('wide', (value, meta) => service.wide(value, meta), {
+      concurrency: 4,
+      fromBeginning: true,
+    });
+    await until(() => of('wide').length === 4, 20_000, 'four records on four partitions');
+    expect(mostInFlight).toBe(4);
+    expect(new Set(of('wide').map(({ meta }) => meta.partition))).toEqual(new Set([0, 1, 2, 3]));
+  });
+
+  it('retries a failing handler with backoff, then dead-letters the record with the reason', async () => {
+    await kafka().publish('always-fails', { doomed: true }, { key: 'k', headers: { origin: 'test' } });
+    await untilMetric(/kafka_records_dead_lettered_total\{[^}]*topic="always-fails"[^}]*\} 1/);
+    const [dead] = await readRecords(cluster.brokers, 'always-fails.dead', 1);
+    expect(failing).toEqual([0, 1, 2]);
+    expect(JSON.parse(dead.value.toString())).toEqual({ doomed: true });
+    expect(dead.key).toBe('k');
+    expect(dead.headers).toMatchObject({
+      origin: 'test',
+      'content-type': 'application/json',
+      'x-keel-dead-reason': 'handler failed 3 time(s): the handler always throws',
+      'x-keel-dead-topic': 'always-fails',
+      'x-keel-dead-partition': '0',
+      'x-keel-dead-offset': '0',
+      'x-keel-dead-group': 'shop.always-fails',
+    });
+    expect(await metrics()).toMatch(/kafka_records_failed_total\{[^}]*topic="always-fails"[^}]*\} 3/);
+  });
+
+  it('dead-letters poison records (undecodable, oversized, unknown content type) and moves on', async () => {
+    const raw = new Kafka({ brokers: cluster.brokers, logLevel: logLevel.NOTHING }).producer();
+    await raw.connect();
+    await raw.send({
+      topic: 'poison',
+      messages: [
+        { value: '{not json', headers: { 'content-type': 'application/json' } },
+        { value: Buffer.alloc(5000, 1), headers: { 'content-type': 'application/octet-stream' } },
+        { value: 'x', headers: { 'content-type': 'text/x-nobody-knows' } },
+        { value: '{"fine":true}', headers: { 'content-type': 'application/json' } },
+      ],
+    });
+    await raw.disconnect();
+    await until(() => of('poison').length === 1, 20_000, 'the good record after the poison');
+    await untilMetric(/kafka_records_dead_lettered_total\{[^}]*topic="poison"[^}]*\} 3/);
+    expect(of('poison')[0].value).toEqual({ fine: true });
+    const dead = await readRecords(cluster.brokers, 'poison.dead', 3);
+    const reasons = dead.map((entry) => entry.headers['x-keel-dead-reason']);
+    expect(reasons[0]).toMatch(/^cannot decode it: application\/json cannot decode it/);
+    expect(reasons[1]).toBe('its value of 5000 bytes is over consumer.max_value_bytes (4096)');
+    expect(reasons[2]).toBe("cannot decode it: no codec registered for content type 'text/x-nobody-knows'");
+    expect(dead.map((entry) => entry.headers['x-keel-dead-offset'])).toEqual(['0', '1', '2']);
+    expect(dead[1].value).toHaveLength(5000);
+  });
+});
