@@ -6,6 +6,7 @@ import { chooseFormat, PrettySink } from './pretty';
 import { loadLoggingSettings, type LoggingSettings, type LoggingSettingsInput } from './schema';
 import { LogstashHttpSink } from './sinks/logstash-http';
 import { LogstashUdpSink } from './sinks/logstash-udp';
+import { RedisListSink } from './sinks/redis-list';
 import { RotatingFileSink, parsePeriod } from './sinks/rotating-file';
 import { STALLED_STREAM_MS, StreamSink } from './sinks/stream';
 import type { LogSink, SinkContext } from './sinks/types';
@@ -79,6 +80,26 @@ async function createSinks(
           backoffMs: http.backoff_seconds * 1000,
           maxBackoffMs: http.max_backoff_seconds * 1000,
           timeoutMs: http.timeout_seconds * 1000,
+          hostName: os.hostname(),
+        },
+        context,
+      ),
+    );
+  }
+  if (settings.redis.enabled) {
+    const redis = settings.redis;
+    sinks.push(
+      new RedisListSink(
+        {
+          url: redis.url,
+          password: redis.password,
+          key: redis.key,
+          maxRecords: redis.max_records,
+          maxTimeMs: redis.max_time_seconds * 1000,
+          maxQueueRecords: redis.max_queue_records,
+          backoffMs: redis.backoff_seconds * 1000,
+          maxBackoffMs: redis.max_backoff_seconds * 1000,
+          timeoutMs: redis.timeout_seconds * 1000,
           hostName: os.hostname(),
         },
         context,

@@ -43,6 +43,20 @@ export interface LoggingSettings {
     max_backoff_seconds: number;
     timeout_seconds: number;
   };
+  /** Tamarco's logstash Redis handler: each record's logstash JSON pushed onto a list. */
+  redis: {
+    enabled: boolean;
+    url: string;
+    password: string;
+    key: string;
+    max_time_seconds: number;
+    max_records: number;
+    /** Records held while Redis is slow or down; beyond it records are dropped and counted. */
+    max_queue_records: number;
+    backoff_seconds: number;
+    max_backoff_seconds: number;
+    timeout_seconds: number;
+  };
 }
 
 export type LoggingSettingsInput = { [K in keyof LoggingSettings]?: DeepPartial<LoggingSettings[K]> };
@@ -63,6 +77,12 @@ function httpUrl(value: unknown): void {
     throw new Error('must be an http or https URL');
   }
   acceptedUrl = value;
+}
+
+function redisUrl(value: unknown): void {
+  if (typeof value !== 'string' || !URL.canParse(value) || !/^rediss?:$/.test(new URL(value).protocol)) {
+    throw new Error('must be a redis:// or rediss:// URL');
+  }
 }
 
 export const loggingSchema = {
@@ -142,6 +162,38 @@ export const loggingSchema = {
     },
     max_backoff_seconds: { doc: 'Longest retry delay', default: 30, format: 'duration_seconds' },
     timeout_seconds: { doc: 'Request timeout', default: 10, format: 'duration_seconds' },
+  },
+  redis: {
+    enabled: {
+      doc: "Push each record's logstash JSON onto a Redis list (needs the package ioredis)",
+      default: false,
+      format: Boolean,
+    },
+    url: { doc: 'Redis URL, redis:// or rediss://', default: 'redis://127.0.0.1:6379', format: redisUrl },
+    password: { doc: 'Redis password (beside one in the URL)', default: '', format: String, sensitive: true },
+    key: { doc: 'The list records are pushed onto (RPUSH)', default: 'logstash', format: String },
+    max_time_seconds: {
+      doc: 'Longest a record waits before it is pushed',
+      default: 1,
+      format: 'duration_seconds',
+    },
+    max_records: {
+      doc: 'Records per RPUSH; a full batch is pushed at once',
+      default: 100,
+      format: positiveInt,
+    },
+    max_queue_records: {
+      doc: 'Records buffered while Redis is down; beyond it records are dropped and counted',
+      default: 10000,
+      format: positiveInt,
+    },
+    backoff_seconds: {
+      doc: 'First retry delay after a failed push',
+      default: 1,
+      format: 'duration_seconds',
+    },
+    max_backoff_seconds: { doc: 'Longest retry delay', default: 30, format: 'duration_seconds' },
+    timeout_seconds: { doc: 'Longest a push may wait for its reply', default: 5, format: 'duration_seconds' },
   },
 };
 

@@ -80,11 +80,6 @@ export abstract class BatchingSink implements LogSink {
     await this.release();
   }
 
-  /** Records queued or in flight: what a bounded queue holds now. */
-  get held(): number {
-    return this.queue.length + this.inFlight;
-  }
-
   private markDue(): void {
     this.dueThrough = this.enqueued;
     this.schedule();

@@ -37,7 +37,8 @@ describe('loggingSchema', () => {
     [{ http: { max_records: 0 } }, /http\.max_records: must be an integer of at least 1/],
     [{ http: { max_time_seconds: 0 } }, /http\.max_time_seconds: must be a number of seconds greater than 0/],
     [{ logstash: { version: 2 } }, /logstash\.version/],
-    [{ redis: { enabled: true } }, /redis/],
+    [{ redis: { url: 'http://cache:6379' } }, /redis\.url: must be a redis:\/\/ or rediss:\/\/ URL/],
+    [{ redis: { max_queue_records: 0 } }, /redis\.max_queue_records: must be an integer of at least 1/],
   ])('rejects %j', (input, message) => {
     expect(() => loadLoggingSettings(input as never)).toThrow(message);
   });
