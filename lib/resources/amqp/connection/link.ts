@@ -4,7 +4,7 @@ import type { Log } from '../../../lifecycle/log';
 import { backoffDelay } from '../../../resilience/backoff';
 import { AmqpError } from '../errors';
 import { redactUrl } from '../../../settings/redact';
-import { loadAmqplib } from './amqplib';
+import type { AmqpTransport } from './amqplib';
 
 export interface LinkOptions {
   resource: string;
@@ -14,6 +14,8 @@ export interface LinkOptions {
   exchange: string;
   reconnect: { min_ms: number; max_ms: number; start_attempts: number };
   log: Log;
+  /** amqplib, or what stands in for it. */
+  transport: AmqpTransport;
   /** Runs on every new connection before it is used: consumers and the reply queue attach here. */
   onConnect(session: Session): Promise<void>;
 }
@@ -108,13 +110,12 @@ export class Link {
   }
 
   async open(): Promise<void> {
-    const { url, heartbeatS, reconnect, resource, log } = this.options;
-    const amqplib = loadAmqplib(resource);
+    const { url, heartbeatS, reconnect, resource, log, transport } = this.options;
     const shown = redactUrl(url);
     const target = new URL(url);
     target.searchParams.set('heartbeat', String(heartbeatS));
     this.closing = false;
-    const recovering = await amqplib.connect(target.toString(), {
+    const recovering = await transport.connect(target.toString(), {
       // Nagle would hold a frame written while an earlier small one is unacknowledged. A consumer's
       // basic.ack gets no answer from the broker, so the broker ACKs it only on its delayed-ACK timer
       // (40 ms on Linux), and a request written in that window waited for it.

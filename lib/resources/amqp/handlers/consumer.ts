@@ -57,7 +57,7 @@ export interface ConsumerContext {
 const ID_PREFIX = randomBytes(6).toString('hex');
 let sequence = 0;
 
-class Meta implements MessageMeta {
+export class Meta implements MessageMeta {
   private child?: Log;
   constructor(
     readonly pattern: MessagePattern,
