@@ -1,3 +1,4 @@
+import { loadAmqplib } from '../../../lib/resources/amqp/connection/amqplib';
 import { Link } from '../../../lib/resources/amqp/connection/link';
 import { quietLog } from '../../support/async';
 import { closedPort } from '../../support/etcd';
@@ -22,6 +23,7 @@ describe('AMQP reconnect schedule', () => {
           reconnect: { min_ms: MIN_MS, max_ms: 5000, start_attempts: ATTEMPTS },
           log: quietLog(records),
           onConnect: async () => undefined,
+          transport: loadAmqplib(`amqp_${index}`),
         });
         await expect(link.open()).rejects.toMatchObject({ code: 'AMQP_CONNECT_FAILED' });
         return records
