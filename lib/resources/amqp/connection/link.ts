@@ -8,6 +8,7 @@ import type {
   RecoveringChannelModel,
 } from 'amqplib';
 import type { Log } from '../../../lifecycle/log';
+import { backoffDelay } from '../../../resilience/backoff';
 import { AmqpError } from '../errors';
 import { redactUrl } from '../../../settings/redact';
 import type { AmqpTransport } from './amqplib';
@@ -134,8 +135,9 @@ export class Link {
       // (40 ms on Linux), and a request written in that window waited for it.
       noDelay: true,
       recovery: {
-        initialDelay: reconnect.min_ms,
-        maxDelay: reconnect.max_ms,
+        // The policy module's jittered schedule rather than amqplib's ±20 % around the exponential one.
+        calculateDelay: (attempt: number) =>
+          backoffDelay({ initialMs: reconnect.min_ms, maxMs: reconnect.max_ms }, attempt),
         initialMaxRetries: Math.max(0, reconnect.start_attempts - 1),
         maxRetries: Infinity,
         waitForConnect: false,

@@ -8,6 +8,7 @@ import { maskText } from '../../../settings/redact';
 import type { Counter, Histogram } from '../../../metrics';
 import { REQUEST_ID_HEADER } from '../../../context';
 import type { Tracing } from '../../../tracing';
+import { backoffDelay, sleep } from '../../../resilience/backoff';
 import { decodeMessage, encodeWith, type Codec } from '../codecs/codec';
 import { deadLetterQueue, type Link, type Session } from '../connection/link';
 import { ERROR_CODE_HEADER, ERROR_HEADER } from '../connection/requester';
@@ -244,7 +245,7 @@ export class Consumer {
       );
       return;
     }
-    await sleep(Math.min(max_backoff_ms, backoff_ms * 2 ** attempt));
+    await sleep(backoffDelay({ initialMs: backoff_ms, maxMs: max_backoff_ms }, attempt + 1));
     // Interrupted by a drain that ran out of time: the broker redelivers the original instead.
     if (channel !== this.channel) return;
     await this.resend(channel, message, spec.queue, {
@@ -339,8 +340,4 @@ function stringHeader(value: unknown): string | undefined {
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
