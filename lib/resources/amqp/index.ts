@@ -4,6 +4,7 @@ export {
   subscribe,
   respond,
   pull,
+  permanent,
   type MessageMeta,
   type MessageHandler,
   type MessagePattern,
