@@ -202,6 +202,7 @@ export class AmqpResource {
   ): Promise<void> {
     const link = this.requireLink();
     const [content, properties] = this.encode(message, options, `publish('${topic}')`);
+    properties.mandatory = true;
     await tracedSend(this.service.tracing, 'publish', topic, properties, (traced) =>
       link.send(this.settings.value().exchange, topic, content, traced),
     );

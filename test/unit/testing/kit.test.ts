@@ -5,6 +5,7 @@ import {
   HttpClientResource,
   HttpServerResource,
   Microservice,
+  permanent,
   microservice,
   pull,
   resource,
@@ -80,9 +81,19 @@ class Notifier extends Microservice {
   job(message: { fail: number }): void {
     if (this.failures++ < message.fail) throw new Error(`failure ${this.failures}`);
   }
+
+  readonly flaky: MessageMeta[] = [];
+
+  @subscribe('flaky.*')
+  onFlaky(message: { permanent: boolean }, meta: MessageMeta): void {
+    this.flaky.push(meta);
+    if (message.permanent) throw permanent(new Error('404 from a dependency'));
+    if (meta.attempt === 0) throw new Error('a passing fault');
+  }
 }
 
 const FAST_RETRY = { retry: { attempts: 1, backoff_ms: 1, max_backoff_ms: 1 } };
+const notifierLog: { level: string; message: string; fields: object }[] = [];
 
 describe('the testing kit: an in-memory broker and a fake discovery', () => {
   const broker = new InMemoryBroker();
@@ -96,7 +107,7 @@ describe('the testing kit: an in-memory broker and a fake discovery', () => {
       .withSettings({ system: { resources: { http: { port: 0 } } } })
       .start();
     const port = inventory.get(HttpServerResource).address()!.port;
-    notifier = await Test.createMicroservice(Notifier, { log: quietLog() })
+    notifier = await Test.createMicroservice(Notifier, { log: quietLog(notifierLog) })
       .overrideResource(AmqpResource)
       .useClass(broker.AmqpResource)
       .overrideResource(Discovery)
@@ -148,6 +159,40 @@ describe('the testing kit: an in-memory broker and a fake discovery', () => {
     await broker.push('notifier.jobs', { fail: 5 });
     expect(notifier.get<Notifier>('notifier').failures).toBe(2);
     expect(broker.waiting('notifier.jobs.dead')).toEqual([{ fail: 5 }]);
+  });
+
+  it('keeps the routing key of a retried message, and one attempt number in meta, field and text', async () => {
+    await broker.publish('flaky.once', { permanent: false });
+    const [first, retry] = notifier.get<Notifier>('notifier').flaky;
+    expect([first.routingKey, first.attempt, retry.routingKey, retry.attempt]).toEqual([
+      'flaky.once',
+      0,
+      'flaky.once',
+      1,
+    ]);
+    const failed = notifierLog.find((record) => record.message.includes("from 'notifier.flaky.*'"))!;
+    expect(failed.fields).toMatchObject({ attempt: 0, routing_key: 'flaky.once' });
+    expect(failed.message).toContain('(attempt 0, the first delivery)');
+  });
+
+  it('dead-letters at once what a handler marks permanent', async () => {
+    const service = notifier.get<Notifier>('notifier');
+    service.flaky.length = 0;
+    await broker.publish('flaky.gone', { permanent: true });
+    expect(service.flaky.map((meta) => meta.attempt)).toEqual([0]);
+    expect(broker.waiting('notifier.flaky.*.dead')).toEqual([{ permanent: true }]);
+    const dead = broker.published.find((record) => record.routingKey === 'notifier.flaky.*.dead')!;
+    expect(dead.headers['x-keel-dead-routing-key']).toBe('flaky.gone');
+  });
+
+  it('says when a message published by an app reached no queue', async () => {
+    await notifier.get<AmqpResource>('amqp').publish('nobody.listens', { sku: 'x' });
+    await notifier.get<AmqpResource>('amqp').publish('nobody.listens', { sku: 'y' });
+    await broker.settled();
+    const warnings = notifierLog.filter((record) =>
+      record.message.includes("'nobody.listens' reached no queue"),
+    );
+    expect(warnings).toHaveLength(1);
   });
 
   it('makes a MessageMeta for calling a handler directly', async () => {
