@@ -24,6 +24,9 @@ const config: Config = {
   transformIgnorePatterns: ['/node_modules/(?!(inversify|@inversifyjs)/)'],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],
   setupFiles: ['<rootDir>/test/support/jest-setup.ts'],
+  // Functional tests start child processes and servers; jest's 5 s default is a wall-clock bound that a
+  // loaded 2-core machine misses (the OTLP start-up trace test did). Tests wait on conditions, not time.
+  testTimeout: 60_000,
 };
 
 export default config;

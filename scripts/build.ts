@@ -38,7 +38,11 @@ function build(): void {
   cpSync(path.join(STAGE, 'samples'), path.join(DIST, 'samples'), { recursive: true });
   writeFileSync(
     path.join(STAGE, 'keel.js'),
-    "exports.api = require('./lib/index.js');\nexports.cli = () => require('./lib/cli/main.js');\n",
+    "exports.api = require('./lib/index.js');\n" +
+      // keel/testing: in the same bundle, so a test and its service share one copy of Keel; required
+      // only by a test, so a service's start runs none of it.
+      "Object.defineProperty(exports, 'testing', { get: () => require('./lib/testing/index.js') });\n" +
+      "exports.cli = () => require('./lib/cli/main.js');\n",
   );
   bundle(path.join(STAGE, 'keel.js'), path.join(DIST, 'lib', 'keel.js'));
   compileModulesEagerly(path.join(DIST, 'lib', 'keel.js'));
@@ -55,6 +59,10 @@ function build(): void {
   writeFileSync(
     path.join(DIST, 'lib', 'index.js'),
     "'use strict';\nrequire('./compile-cache-on-load.js');\nmodule.exports = require('./keel.js').api;\n",
+  );
+  writeFileSync(
+    path.join(DIST, 'lib', 'testing', 'index.js'),
+    "'use strict';\nrequire('../compile-cache-on-load.js');\nmodule.exports = require('../keel.js').testing;\n",
   );
   mkdirSync(path.join(DIST, 'lib', 'cli'), { recursive: true });
   writeFileSync(
@@ -115,13 +123,18 @@ function compileModulesEagerly(file: string): void {
  * dual-package hazard). The names are read from the build itself, so none can be forgotten.
  */
 function writeEsmEntry(): void {
-  const built = createRequire(__filename)(path.join(DIST, 'lib', 'index.js')) as object;
-  const names = Object.keys(built).filter((name) => name !== '__esModule');
+  writeEsmModule('index', path.join(DIST, 'lib', 'index.js'), './lib/index.js');
+  writeEsmModule('testing', path.join(DIST, 'lib', 'testing', 'index.js'), './lib/testing/index.js');
+}
+
+function writeEsmModule(name: string, built: string, specifier: string): void {
+  const exported = createRequire(__filename)(built) as object;
+  const names = Object.keys(exported).filter((key) => key !== '__esModule');
   writeFileSync(
-    path.join(DIST, 'index.mjs'),
-    `import keel from './lib/index.js';\n\nexport const {\n${names.map((name) => `  ${name},`).join('\n')}\n} = keel;\n`,
+    path.join(DIST, `${name}.mjs`),
+    `import keel from '${specifier}';\n\nexport const {\n${names.map((key) => `  ${key},`).join('\n')}\n} = keel;\n`,
   );
-  writeFileSync(path.join(DIST, 'index.d.mts'), "export * from './lib/index.js';\n");
+  writeFileSync(path.join(DIST, `${name}.d.mts`), `export * from '${specifier}';\n`);
 }
 
 build();

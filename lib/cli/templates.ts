@@ -152,6 +152,7 @@ export class Greeter {
     'test/service.test.ts': `import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { HttpServerResource, Test, type App } from '${keelName}';
+import { Greeter } from '../src/greeter';
 import { ${Service} } from '../src/service';
 
 async function get(app: App, path: string): Promise<{ status: number; body: string }> {
@@ -173,7 +174,7 @@ test('GET /hello greets through the greeter, with its settings', async () => {
 
 test('a test swaps the greeter for a fake', async () => {
   const app = await Test.createMicroservice(${Service})
-    .overrideResource('greeter')
+    .overrideResource(Greeter)
     .useValue({ greet: (name: string) => \`fake greeting for \${name}\` })
     .withSettings({ system: { resources: { http: { port: 0 } } } })
     .start();

@@ -50,8 +50,21 @@ export function microservice(options: MicroserviceOptions): ClassDecorator {
   };
 }
 
+/**
+ * A class's own `@resource` options over those of the classes it extends: a subclass of a built-in
+ * resource keeps its schema, rules and name unless it declares its own.
+ */
 export function resourceOptionsOf(target: object): ResourceOptions | undefined {
-  return resourceOptions.get(target);
+  const own = resourceOptions.get(target);
+  const base: unknown = Object.getPrototypeOf(target);
+  const inherited =
+    typeof base === 'function' && base !== Function.prototype ? resourceOptionsOf(base) : undefined;
+  if (inherited === undefined) return own;
+  return own === undefined ? inherited : { ...inherited, ...definedOnly(own) };
+}
+
+function definedOnly(options: ResourceOptions): ResourceOptions {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
 }
 
 export function microserviceOptionsOf(target: object): MicroserviceOptions | undefined {

@@ -33,6 +33,8 @@ export interface GraphNode {
   name: string;
   kind: NodeKind;
   provision: Provision;
+  /** The class the module declared for this name, before a test's override replaced it. */
+  declaredClass?: ResourceClass;
   settings?: SettingsSchema;
   dependencies: Dependency[];
   /** Distinct nodes this one needs, and those that need it: the edges the lifecycle walks. */
@@ -239,6 +241,7 @@ class GraphBuilder {
       name,
       kind: registration.kind,
       provision: registration.provision,
+      declaredClass: registration.declaredClass,
       settings,
       dependencies,
       dependsOn: [...dependsOn],
@@ -386,7 +389,7 @@ function describeProvision(registration: Registration): {
   }
   const metadata = getClassMetadata(provision.useClass);
   const elements: { target: InjectionTarget; element: ElementRequest }[] = [];
-  metadata.constructorArguments.forEach((element, index) => {
+  constructorSource(provision.useClass, metadata).constructorArguments.forEach((element, index) => {
     const request = toRequest(element);
     if (request !== undefined) elements.push({ target: { kind: 'constructor', index }, element: request });
   });
@@ -400,6 +403,26 @@ function describeProvision(registration: Registration): {
     // A swapped-in value or factory brings no schema: a test's fake needs no settings of the real resource.
     settings: resourceOptionsOf(provision.useClass)?.settings,
   };
+}
+
+/**
+ * A subclass without a constructor of its own is built by its base's: inversify reads only the
+ * class's own parameter metadata, so `class MyAmqp extends AmqpResource {}` would get no arguments.
+ * A constructor of its own emits `design:paramtypes` (or carries `@inject`s) and is read as it is.
+ */
+function constructorSource(cls: ResourceClass, metadata: ReturnType<typeof getClassMetadata>) {
+  let current: unknown = cls;
+  let read = metadata;
+  while (
+    read.constructorArguments.length === 0 &&
+    Reflect.getOwnMetadata('design:paramtypes', current as object) === undefined
+  ) {
+    const base: unknown = Object.getPrototypeOf(current);
+    if (typeof base !== 'function' || base === Function.prototype) break;
+    current = base;
+    read = getClassMetadata(base as ResourceClass);
+  }
+  return read;
 }
 
 /**

@@ -20,6 +20,7 @@ import { SettingsProvider } from '../settings';
 import type { SettingsScope } from '../settings/types';
 import { HookTimeoutError, LifecycleError, messageOf, type HookFailure } from './errors';
 import type { Logging } from '../logging';
+import { LOG_LEVELS, type LevelName } from '../logging/levels';
 import type { Log } from './log';
 import { fixedOutput, loggingOutput, loggingScope, provisionalOutput, type LogOutput } from './log-output';
 import { LifecycleManager } from './manager';
@@ -104,7 +105,19 @@ export async function createMicroservice(
 function outputFor(serviceName: string, options: CreateOptions): LogOutput {
   if (options.log !== undefined) return fixedOutput(options.log);
   if (options.logging !== undefined) return loggingOutput(options.logging, false);
-  return provisionalOutput(serviceName);
+  return provisionalOutput(serviceName, earlyLogLevel(options));
+}
+
+/**
+ * `system.logging.level` from the settings given in code, else from the environment: both are known
+ * before any layer is read, so the settings load's own records obey it too.
+ */
+function earlyLogLevel(options: CreateOptions): LevelName | undefined {
+  const system = options.settings?.system as { logging?: { level?: unknown } } | undefined;
+  const level = system?.logging?.level ?? (options.env ?? process.env).KEEL__SYSTEM__LOGGING__LEVEL;
+  return typeof level === 'string' && (LOG_LEVELS as readonly string[]).includes(level)
+    ? (level as LevelName)
+    : undefined;
 }
 
 /** The scopes a service validates: Keel's own and one per resource; also what `keel settings push --service` checks. */

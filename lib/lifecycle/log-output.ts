@@ -9,6 +9,7 @@ import {
 import type { Meters } from '../metrics';
 import type { SettingsProvider } from '../settings';
 import type { SettingsScope } from '../settings/types';
+import type { LevelName } from '../logging/levels';
 import type { Log } from './log';
 
 export const LOGGING_SETTINGS_PATH = 'system.logging';
@@ -41,6 +42,7 @@ export function loggingOutput(logging: Logging, owned: boolean): LogOutput {
       const validated = settings.view<LoggingSettings>(LOGGING_SETTINGS_PATH).value();
       await applyLoggingSettings(logging, validated, { deployName });
       settings.watch(`${LOGGING_SETTINGS_PATH}.profile`, (profile) => logging.setProfile(profile));
+      settings.watch(`${LOGGING_SETTINGS_PATH}.level`, (level) => logging.setLevel(level as LevelName | ''));
     },
     correlate: (fields) => logging.correlate(fields),
     instrument: (meters) => {
@@ -98,6 +100,7 @@ function correlating(log: Log, extra: { fields?: () => Record<string, unknown> |
   };
 }
 
-export function provisionalOutput(serviceName: string): LogOutput {
-  return loggingOutput(createProvisionalLogging({ serviceName }), true);
+/** `level`: the threshold the code's settings give, obeyed from the first record (the settings load's). */
+export function provisionalOutput(serviceName: string, level?: LevelName): LogOutput {
+  return loggingOutput(createProvisionalLogging({ serviceName, level }), true);
 }

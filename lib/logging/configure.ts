@@ -44,6 +44,7 @@ export async function applyLoggingSettings(
   if (options.deployName !== undefined) logging.setDeployName(options.deployName);
   const context = logging.sinkContext;
   const sinks = await createSinks(settings, context, options.stdout ?? process.stdout);
+  logging.setLevel(settings.level);
   logging.setProfile(settings.profile);
   // The provisional stderr is flushed in the background: its last records are written within the
   // batch delay as any others, and the service's stop (a flush) waits for them.

@@ -12,7 +12,8 @@ export const PROFILE_LEVELS: Readonly<Record<LogProfile, number>> = {
   PRODUCTION: bunyan.INFO,
 };
 
-export type LevelName = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
+export type LevelName = (typeof LOG_LEVELS)[number];
 
 export function isLogProfile(value: unknown): value is LogProfile {
   return (LOG_PROFILES as readonly unknown[]).includes(value);

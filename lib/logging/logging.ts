@@ -11,7 +11,7 @@ export interface ProvisionalLoggingOptions {
   deployName?: string;
   /** The provisional stream, and where Keel's own warnings about log streams go; process.stderr by default. */
   stderr?: NodeJS.WritableStream;
-  /** Level until a profile is set; info by default. */
+  /** A threshold from the start (the inline `system.logging.level`); else info until a profile is set. */
   level?: LevelName;
 }
 
@@ -32,12 +32,16 @@ export class Logging {
   private readonly dispatcher: RecordDispatcher;
   private diagnosticsLogger?: Logger;
   private currentProfile: LogProfile | undefined;
+  /** `system.logging.level`: over the profile's level, and over Keel's own warnings about streams. */
+  private threshold: number | undefined;
+  private readonly diagnosticsGate: LevelGate = { level: bunyan.TRACE };
   /** Sinks being flushed and closed after a `replaceSinks`: a flush waits for them too. */
   private retiring: Promise<void> = Promise.resolve();
 
   constructor(options: ProvisionalLoggingOptions) {
     this.identity = { serviceName: options.serviceName, deployName: options.deployName ?? '' };
     this.gate = { level: bunyan.resolveLevel(options.level ?? 'info') };
+    if (options.level !== undefined) this.setLevel(options.level);
     this.stderr = new StreamSink('stderr', options.stderr ?? process.stderr, this.drops, {
       onDropsEnded: (dropped) =>
         this.diagnostics.warn({ stream: 'stderr', dropped }, droppedWhileUnread('stderr', dropped)),
@@ -58,7 +62,7 @@ export class Logging {
    */
   private get diagnostics(): Logger {
     this.diagnosticsLogger ??= createLogger(
-      { level: bunyan.TRACE },
+      this.diagnosticsGate,
       this.identity,
       'keel.logging',
       new RecordDispatcher(this.identity, [this.stderr], () => undefined),
@@ -89,7 +93,15 @@ export class Logging {
   setProfile(profile: unknown): void {
     assertLogProfile(profile);
     this.currentProfile = profile;
-    this.gate.level = PROFILE_LEVELS[profile];
+    this.gate.level = this.threshold ?? PROFILE_LEVELS[profile];
+  }
+
+  /** A threshold over the profile's level (`''`: none, the profile decides); for `system.logging.level`. */
+  setLevel(level: LevelName | ''): void {
+    this.threshold = level === '' ? undefined : bunyan.resolveLevel(level);
+    this.diagnosticsGate.level = this.threshold ?? bunyan.TRACE;
+    this.gate.level =
+      this.threshold ?? (this.currentProfile ? PROFILE_LEVELS[this.currentProfile] : this.gate.level);
   }
 
   /** Every record logged from now on also carries what `fields` returns where it is written (trace ids). */

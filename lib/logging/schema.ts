@@ -1,12 +1,21 @@
 import convict from 'convict';
 import { DEFAULT_MAX_QUEUE_BYTES } from './sinks/stream';
 import '../settings/formats';
-import { LOG_PROFILES, isLogProfile, unknownProfileMessage, type LogProfile } from './levels';
+import {
+  LOG_LEVELS,
+  LOG_PROFILES,
+  isLogProfile,
+  unknownProfileMessage,
+  type LevelName,
+  type LogProfile,
+} from './levels';
 import { LOG_FORMATS, type LogFormat } from './pretty';
 
 /** The validated `system.logging` subtree; keys follow Tamarco's (reference 3.3). */
 export interface LoggingSettings {
   profile: LogProfile;
+  /** A level threshold over the profile's (`warn` in tests); empty: the profile decides. */
+  level: LevelName | '';
   stdout: boolean;
   /** Bytes of log lines held for stdout while its reader does not keep up; beyond it records are dropped. */
   stdout_max_queue_bytes: number;
@@ -93,6 +102,11 @@ export const loggingSchema = {
     format: (value: unknown) => {
       if (!isLogProfile(value)) throw new Error(unknownProfileMessage(value));
     },
+  },
+  level: {
+    doc: `Lowest level written, over the profile's: ${LOG_LEVELS.join(', ')} (empty: the profile's)`,
+    default: '' as LevelName | '',
+    format: ['', ...LOG_LEVELS],
   },
   stdout: { doc: 'Write bunyan JSON lines to stdout', default: true, format: Boolean },
   stdout_max_queue_bytes: {

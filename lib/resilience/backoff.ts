@@ -15,16 +15,13 @@ export interface BackoffOptions {
  * same moment: their attempts land anywhere in the window rather than together at its edge.
  */
 export class Backoff {
-  private step?: IBackoff<unknown>;
   private attempts = 0;
 
   constructor(private readonly options: BackoffOptions) {}
 
   /** The delay before the next attempt; each call moves one step along the schedule. */
   next(): number {
-    this.step = this.step === undefined ? firstStep(this.options) : this.step.next(undefined);
-    this.attempts++;
-    return this.step.duration;
+    return backoffDelay(this.options, ++this.attempts);
   }
 
   /** Failed attempts since the last reset. */
@@ -34,9 +31,23 @@ export class Backoff {
 
   /** Back to the first step: the call succeeded. */
   reset(): void {
-    this.step = undefined;
     this.attempts = 0;
   }
+}
+
+/**
+ * The delay of the schedule before attempt `attempt` + 1 (after `attempt` failures, 1-based), for
+ * loops that count their attempts themselves (a message's attempt header, a library's callback).
+ */
+export function backoffDelay(options: BackoffOptions, attempt: number): number {
+  const { fullJitterGenerator } = cockatiel();
+  const [delay] = fullJitterGenerator(Math.max(0, attempt - 1), {
+    generator: fullJitterGenerator,
+    initialDelay: Math.max(1, options.initialMs),
+    maxDelay: Math.max(1, options.maxMs),
+    exponent: 2,
+  });
+  return delay;
 }
 
 /**
@@ -44,16 +55,11 @@ export class Backoff {
  * reconnect): a zero first step whose successors are the jittered ones.
  */
 export function backoffSteps(options: BackoffOptions): IBackoff<unknown> {
-  return { duration: 0, next: () => firstStep(options) };
-}
-
-function firstStep(options: BackoffOptions): IBackoff<unknown> {
-  const { ExponentialBackoff, fullJitterGenerator } = cockatiel();
-  return new ExponentialBackoff({
-    generator: fullJitterGenerator,
-    initialDelay: Math.max(1, options.initialMs),
-    maxDelay: Math.max(1, options.maxMs),
-  }).next();
+  const step = (attempt: number): IBackoff<unknown> => ({
+    duration: attempt === 0 ? 0 : backoffDelay(options, attempt),
+    next: () => step(attempt + 1),
+  });
+  return step(0);
 }
 
 /** Resolves after `ms`, or as soon as `signal` aborts. */

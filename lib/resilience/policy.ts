@@ -1,4 +1,5 @@
 import type { BulkheadPolicy, IBackoff, IBackoffFactory, IRetryBackoffContext, RetryPolicy } from 'cockatiel';
+import { backoffDelay } from './backoff';
 import { CircuitBreaker, type BreakerOptions, type BreakerReport, type BreakerTransition } from './breaker';
 import { cockatiel } from './cockatiel';
 import { messageOf } from '../lifecycle/errors';
@@ -306,26 +307,16 @@ export class Policy<T> {
  * Discards the failed result that is about to be retried.
  */
 class RetryBackoff<T> implements IBackoffFactory<IRetryBackoffContext<unknown>> {
-  constructor(
-    private readonly options: PolicyOptions<T>,
-    private readonly jitter?: IBackoff<unknown>,
-  ) {}
+  constructor(private readonly options: PolicyOptions<T>) {}
 
+  /** `context.attempt` is the attempt that just failed, 1-based. */
   next(context: IRetryBackoffContext<unknown>): IBackoff<IRetryBackoffContext<unknown>> {
     const { backoffMs, maxBackoffMs } = this.options.retry;
-    const { ExponentialBackoff, fullJitterGenerator } = cockatiel();
-    const jitter =
-      this.jitter?.next(undefined) ??
-      new ExponentialBackoff({
-        generator: fullJitterGenerator,
-        initialDelay: Math.max(1, backoffMs),
-        maxDelay: Math.max(1, maxBackoffMs),
-      }).next();
     const step = 'value' in context.result ? (context.result.value as Step<T>) : undefined;
     if (step !== undefined && 'value' in step) this.options.discard?.(step.value);
     const asked = step !== undefined && 'retryAfterMs' in step ? step.retryAfterMs : undefined;
-    const next = new RetryBackoff(this.options, jitter);
-    return { duration: asked ?? jitter.duration, next: (later) => next.next(later) };
+    const duration = asked ?? backoffDelay({ initialMs: backoffMs, maxMs: maxBackoffMs }, context.attempt);
+    return { duration, next: (later) => this.next(later) };
   }
 }
 

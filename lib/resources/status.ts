@@ -5,6 +5,7 @@ import { messageOf } from '../lifecycle/errors';
 import type { Log } from '../lifecycle/log';
 import type { ServiceHandle } from '../lifecycle/service-handle';
 import { ResourceStatus } from '../lifecycle/status';
+import { backoffDelay } from '../resilience/backoff';
 import type { SettingsView } from '../settings/types';
 
 export const statusSchema = {
@@ -27,6 +28,16 @@ export const statusSchema = {
       default: 3,
     },
     window_ms: { doc: 'Window over which restarts are counted', format: 'duration', default: 60_000 },
+    backoff_ms: {
+      doc: 'Ceiling of the wait before the second restart of a resource within window_ms (full jitter under it; the first is at once); doubled for each next one',
+      format: 'duration',
+      default: 1000,
+    },
+    max_backoff_ms: {
+      doc: 'Longest wait between two restarts of a resource',
+      format: 'duration',
+      default: 30_000,
+    },
   },
   check_interval_ms: { doc: 'How often resource statuses are checked', format: 'duration', default: 1000 },
 };
@@ -36,6 +47,8 @@ interface StatusSettings {
     resources: { restart_microservice_on_failure: string[]; restart_resource_on_failure: string[] };
     max_restarts: number;
     window_ms: number;
+    backoff_ms: number;
+    max_backoff_ms: number;
   };
   check_interval_ms: number;
 }
@@ -45,7 +58,7 @@ const RESTART_EXIT_CODE = 2;
 
 /**
  * Applies the restart policies: checks every resource's status while the service runs, restarts
- * the resources listed for it, and stops the service (exit 2) for those listed for that, or when
+ * the resources listed for it (a second restart within `window_ms` after a jittered, growing wait), and stops the service (exit 2) for those listed for that, or when
  * a resource keeps failing after its restarts.
  */
 @resource({ settings: statusSchema, name: 'status' })
@@ -53,6 +66,8 @@ export class StatusResource {
   private timer?: NodeJS.Timeout;
   private checking?: Promise<void>;
   private readonly restartTimes = new Map<string, number[]>();
+  /** When each resource restarted recently may be restarted again: the policy module's jittered schedule. */
+  private readonly restartDue = new Map<string, number>();
 
   constructor(
     @inject(SETTINGS) private readonly settings: SettingsView<StatusSettings>,
@@ -86,17 +101,24 @@ export class StatusResource {
         return;
       }
       if (!policy.resources.restart_resource_on_failure.includes(row.name)) continue;
-      if (this.recentRestarts(row.name, policy.window_ms) >= policy.max_restarts) {
+      const recent = this.recentRestarts(row.name, policy.window_ms);
+      if (recent >= policy.max_restarts) {
         this.service.requestStop(
           `${why} after ${policy.max_restarts} restarts within ${policy.window_ms} ms: restarting the service`,
           RESTART_EXIT_CODE,
         );
         return;
       }
+      if (recent > 0 && Date.now() < (this.restartDue.get(row.name) ?? 0)) continue;
       this.restartTimes.get(row.name)!.push(Date.now());
+      const waitMs = backoffDelay({ initialMs: policy.backoff_ms, maxMs: policy.max_backoff_ms }, recent + 1);
+      this.restartDue.set(row.name, Date.now() + waitMs);
       try {
         await this.service.restartResource(row.name);
-        this.log.info({ restarted: row.name }, `${why}: restarted`);
+        this.log.info(
+          { restarted: row.name, next_restart_after_ms: waitMs },
+          `${why}: restarted (should it fail again, the next restart waits ${waitMs} ms)`,
+        );
       } catch (error) {
         this.log.error({ err: error, restarted: row.name }, `${why}: restart failed: ${messageOf(error)}`);
       }

@@ -5,7 +5,7 @@ import {
   freePort,
   keelEnv,
   loadAverage,
-  loadHello,
+  loadInRounds,
   type LoadSample,
   spawnTs,
   terminate,
@@ -61,13 +61,7 @@ export async function main(): Promise<void> {
     }),
   );
   try {
-    for (const server of running) await loadHello(server.port, server.child.pid!, 1, CONNECTIONS);
-    for (let round = 0; round < ROUNDS; round++) {
-      // Each round starts with another server, so that no one always runs first or last.
-      const order = running.map((_, index) => running[(index + round) % running.length]);
-      for (const server of order)
-        server.samples.push(await loadHello(server.port, server.child.pid!, SECONDS, CONNECTIONS));
-    }
+    await loadInRounds(running, ROUNDS, SECONDS, CONNECTIONS);
   } finally {
     await Promise.all(running.map((server) => terminate(server.child)));
   }

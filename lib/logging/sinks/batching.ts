@@ -1,3 +1,4 @@
+import { Backoff } from '../../resilience/backoff';
 import { DeliveryTracker } from '../delivery';
 import { OutageReporter } from '../outage';
 import { safeJson, type LogEntry } from '../record';
@@ -21,7 +22,7 @@ export type Outcome = { ok: true } | { ok: false; retry: boolean; reason: string
 
 /**
  * Logstash v1 events sent in batches, one batch at a time so they arrive in order. A failed batch
- * stays at the head and is retried with exponential backoff; meanwhile new records queue up to the
+ * stays at the head and is retried on the policy module's jittered schedule; meanwhile new records queue up to the
  * bound, and what is beyond it is dropped and counted. A subclass says how a batch is sent.
  */
 export abstract class BatchingSink implements LogSink {
@@ -116,7 +117,7 @@ export abstract class BatchingSink implements LogSink {
   }
 
   private async deliver(batch: string[]): Promise<void> {
-    let backoff = this.batching.backoffMs;
+    const backoff = new Backoff({ initialMs: this.batching.backoffMs, maxMs: this.batching.maxBackoffMs });
     for (;;) {
       if (Date.now() >= this.deadline) {
         this.drop(batch.length);
@@ -136,8 +137,7 @@ export abstract class BatchingSink implements LogSink {
         outcome.reason,
         `records are queued up to ${this.batching.maxQueueRecords}, then dropped`,
       );
-      await this.pause(Math.min(backoff, this.deadline - Date.now()));
-      backoff = Math.min(backoff * 2, this.batching.maxBackoffMs);
+      await this.pause(Math.min(backoff.next(), this.deadline - Date.now()));
     }
   }
 

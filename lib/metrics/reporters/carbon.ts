@@ -1,4 +1,5 @@
 import * as net from 'node:net';
+import { Backoff } from '../../resilience/backoff';
 
 import type { LineSink, ReporterLogger } from './line-sink';
 
@@ -8,7 +9,7 @@ export interface CarbonSinkOptions {
   logger: ReporterLogger;
   /** Lines kept while carbon is unreachable; beyond it the oldest are dropped. Default 10,000. */
   maxBufferedLines?: number;
-  /** First reconnect delay, doubled after each failure. Default 100 ms. */
+  /** Ceiling of the first reconnect delay (full jitter under it), doubled after each failure. Default 100 ms. */
   initialRetryMs?: number;
   /** Cap of the reconnect delay. Default 10 s. */
   maxRetryMs?: number;
@@ -28,20 +29,19 @@ export interface CarbonSinkStats {
 
 /**
  * Carbon's plaintext protocol over one long-lived TCP connection. An unreachable carbon never
- * fails the service: lines wait in a bounded buffer, the connection is retried with exponential
- * backoff, and each outage is logged once (and once more when it ends).
+ * fails the service: lines wait in a bounded buffer, the connection is retried on the policy
+ * module's jittered schedule, and each outage is logged once (and once more when it ends).
  */
 export class CarbonSink implements LineSink {
   readonly description: string;
   private readonly maxBufferedLines: number;
-  private readonly initialRetryMs: number;
   private readonly maxRetryMs: number;
   private readonly connectTimeoutMs: number;
   private socket: net.Socket | undefined;
   private connected = false;
   private closing = false;
   private buffer: string[] = [];
-  private retryMs: number;
+  private readonly backoff: Backoff;
   private retryTimer: NodeJS.Timeout | undefined;
   private inOutage = false;
   private droppedSinceConnected = 0;
@@ -51,10 +51,9 @@ export class CarbonSink implements LineSink {
   constructor(private readonly options: CarbonSinkOptions) {
     this.description = `carbon ${options.host}:${options.port}`;
     this.maxBufferedLines = options.maxBufferedLines ?? 10_000;
-    this.initialRetryMs = options.initialRetryMs ?? 100;
     this.maxRetryMs = options.maxRetryMs ?? 10_000;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
-    this.retryMs = this.initialRetryMs;
+    this.backoff = new Backoff({ initialMs: options.initialRetryMs ?? 100, maxMs: this.maxRetryMs });
   }
 
   stats(): CarbonSinkStats {
@@ -111,7 +110,7 @@ export class CarbonSink implements LineSink {
     socket.once('connect', () => {
       socket.setTimeout(0);
       this.connected = true;
-      this.retryMs = this.initialRetryMs;
+      this.backoff.reset();
       this.endOutage();
       this.flush();
     });
@@ -124,9 +123,8 @@ export class CarbonSink implements LineSink {
       if (this.socket === socket) this.socket = undefined;
       if (this.closing) return;
       this.startOutage(failure?.message ?? 'connection closed by carbon');
-      this.retryTimer = setTimeout(() => this.connect(), this.retryMs);
+      this.retryTimer = setTimeout(() => this.connect(), this.backoff.next());
       this.retryTimer.unref();
-      this.retryMs = Math.min(this.retryMs * 2, this.maxRetryMs);
     });
   }
 

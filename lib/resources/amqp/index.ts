@@ -7,6 +7,7 @@ export {
   subscribe,
   respond,
   pull,
+  permanent,
   type MessageMeta,
   type MessageHandler,
   type MessagePattern,

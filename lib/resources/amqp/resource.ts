@@ -13,6 +13,7 @@ import type { Infer, Schema } from '../../contracts/schema';
 import { SchemaCompiler } from '../../contracts/validator';
 import { contextRequestId, REQUEST_ID_HEADER } from '../../context';
 import { codecNamed, decodeMessage, encodeWith, type Codec } from './codecs/codec';
+import { transportOf } from './connection/amqplib';
 import { Link, type Session } from './connection/link';
 import { ERROR_CODE_HEADER, ERROR_HEADER, Requester } from './connection/requester';
 import { AmqpError, AmqpRequestError } from './errors';
@@ -145,6 +146,7 @@ export class AmqpResource {
       exchange: settings.exchange,
       reconnect: settings.reconnect,
       log: this.log,
+      transport: transportOf(this, this.name),
       onConnect: (session) => this.resume(session),
     });
     Object.assign(this.consumerContext, { link, settings, codec: this.codec });
@@ -200,6 +202,7 @@ export class AmqpResource {
   ): Promise<void> {
     const link = this.requireLink();
     const [content, properties] = this.encode(message, options, `publish('${topic}')`);
+    properties.mandatory = true;
     await tracedSend(this.service.tracing, 'publish', topic, properties, (traced) =>
       link.send(this.settings.value().exchange, topic, content, traced),
     );

@@ -16,7 +16,7 @@ export const amqpSchema = {
   codec: { doc: 'Codec messages are encoded with, by registered name', format: String, default: 'json' },
   reconnect: {
     min_ms: {
-      doc: 'Delay before the first reconnect attempt; doubled each next one',
+      doc: 'Ceiling of the delay before the first reconnect attempt (full jitter under it); doubled each next one',
       format: 'duration',
       default: 100,
     },
@@ -50,7 +50,7 @@ export const amqpSchema = {
       default: 3,
     },
     backoff_ms: {
-      doc: 'Delay before the first retry; doubled for each next one',
+      doc: 'Ceiling of the delay before the first retry (full jitter under it); doubled for each next one',
       format: 'duration',
       default: 100,
     },

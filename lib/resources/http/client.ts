@@ -60,7 +60,7 @@ export class HttpClientResource {
   private undici?: Undici;
   private agent?: Agent;
   private closed = false;
-  private discovery?: Discovery;
+  private discovery?: Pick<Discovery, 'pick' | 'watch' | 'instances'>;
   private readonly requests: Counter;
   private readonly durations: Histogram;
   private readonly breakerState: Gauge;
@@ -337,7 +337,11 @@ export class HttpClientResource {
     return { key: instance.instance_id, baseUrl: `http://${host}:${address.port}` };
   }
 
-  private findDiscovery(): Discovery {
+  /** The node declared as Discovery (whatever a test put in its place), else an instance of a subclass. */
+  private findDiscovery(): Pick<Discovery, 'pick' | 'watch' | 'instances'> {
+    const declared = this.service.graph.byToken.get(Discovery);
+    if (declared !== undefined)
+      return this.service.instance(declared.name) as Pick<Discovery, 'pick' | 'watch' | 'instances'>;
     for (const node of this.service.graph.nodes) {
       const candidate = this.service.instance(node.name);
       if (candidate instanceof Discovery) return candidate;

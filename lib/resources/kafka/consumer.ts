@@ -158,7 +158,11 @@ export class GroupConsumer {
         `${spec.owner} still running after ${graceMs} ms on ${still || 'a fetch'}; not committed, the group gets it again`,
       );
     }
-    await consumer.disconnect().catch(() => undefined);
+    // kafkajs's disconnect first awaits the same stop: after a timed-out drain it would wait for
+    // the hung handler too. The group drops the member after its session timeout instead.
+    const disconnected = consumer.disconnect().catch(() => undefined);
+    if (timedOut) void disconnected;
+    else await disconnected;
     this.joined = false;
     this.partitions = [];
   }

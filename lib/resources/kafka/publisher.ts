@@ -16,6 +16,8 @@ interface Pending {
 export interface PublisherHooks {
   /** The cluster acknowledged `count` records of `topic`, `seconds` after each was published. */
   acknowledged(topic: string, seconds: number): void;
+  /** A send failed because the cluster went away: the records wait for `attach()` again. */
+  lost(error: Error): void;
 }
 
 /**
@@ -136,6 +138,13 @@ export class Publisher {
         this.settle(pending);
       }
     } catch (error) {
+      if (lostCluster(error)) {
+        // Kept, in order, for the producer the resource connects once the cluster answers again.
+        this.queue.unshift(...batch.filter((pending) => !pending.settled));
+        if (this.producer === producer) this.producer = undefined;
+        this.hooks.lost(error as Error);
+        return;
+      }
       const reason = (error as Error).message;
       for (const pending of batch) {
         this.settle(
@@ -162,6 +171,20 @@ export class Publisher {
     if (error === undefined) pending.resolve();
     else pending.reject(error);
   }
+}
+
+/** kafkajs gives up on a connection that stays refused: that is the cluster gone, not the records refused. */
+function lostCluster(error: unknown): boolean {
+  for (let cause = error as { name?: string; retriable?: boolean; cause?: unknown } | undefined; cause;) {
+    if (
+      cause.retriable === true ||
+      /Connection|Timeout|BrokerNotFound|NumberOfRetriesExceeded/.test(cause.name ?? '')
+    ) {
+      return true;
+    }
+    cause = cause.cause as typeof cause;
+  }
+  return false;
 }
 
 const ACKS = { all: -1, leader: 1, none: 0 } as const;

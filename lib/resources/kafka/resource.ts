@@ -147,7 +147,10 @@ export class KafkaResource {
       settings.producer.compression === 'gzip'
         ? kafkajs.CompressionTypes.GZIP
         : kafkajs.CompressionTypes.None,
-      { acknowledged: (topic, seconds) => this.acknowledged(topic, seconds) },
+      {
+        acknowledged: (topic, seconds) => this.acknowledged(topic, seconds),
+        lost: (error) => this.lost(error),
+      },
     );
     await this.probe();
     this.healthTimer = setInterval(() => void this.probe(), settings.health_interval_ms);
@@ -289,6 +292,17 @@ export class KafkaResource {
     this.unreachableWhy = '';
     this.log.info({}, `kafka '${this.name}': the cluster answers${wasDown ? ' again' : ''}`);
     if (this.consuming) await this.startConsumers();
+  }
+
+  /** A send found the cluster gone before the probe did. */
+  private lost(error: Error): void {
+    if (!this.reachable) return;
+    this.reachable = false;
+    this.unreachableWhy = error.message;
+    this.log.warn(
+      { err: error, brokers: this.settings.value().brokers },
+      `kafka '${this.name}': the cluster at ${this.settings.value().brokers.join(', ')} does not answer (${error.message}); publishes wait`,
+    );
   }
 
   private drain(): Promise<void> {

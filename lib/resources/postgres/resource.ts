@@ -8,7 +8,7 @@ import type { ResourceHealth } from '../../lifecycle/manager';
 import type { ServiceHandle } from '../../lifecycle/service-handle';
 import { ResourceStatus } from '../../lifecycle/status';
 import type { Counter, Gauge, Histogram, MeterFactory } from '../../metrics';
-import { sleep } from '../../resilience/backoff';
+import { Backoff, sleep } from '../../resilience/backoff';
 import { maskText } from '../../settings/redact';
 import type { SettingsView } from '../../settings/types';
 import { contextRequestId } from '../../context';
@@ -158,7 +158,7 @@ export class PostgresResource implements Queryable {
     pool.on('error', (error) => this.lost(error));
     this.pool = pool;
     const { start_attempts, min_ms, max_ms } = settings.reconnect;
-    let delay = min_ms;
+    const backoff = new Backoff({ initialMs: min_ms, maxMs: max_ms });
     for (let attempt = 1; ; attempt++) {
       try {
         const result = await pool.query<{ server_version: string }>('SHOW server_version');
@@ -179,12 +179,12 @@ export class PostgresResource implements Queryable {
             { cause: error, sqlState: sqlStateOf(error) },
           );
         }
+        const delay = backoff.next();
         this.log.info(
           { attempt, delay_ms: delay, reason: this.describe(error) },
           `postgres '${this.name}' cannot reach ${this.target} yet; next attempt in ${delay} ms`,
         );
         await sleep(delay);
-        delay = Math.min(delay * 2, max_ms);
       }
     }
   }
@@ -442,9 +442,9 @@ export class PostgresResource implements Queryable {
     const probe = new AbortController();
     this.probe = probe;
     const settings = this.settings.value();
-    let delay = settings.reconnect.min_ms;
+    const backoff = new Backoff({ initialMs: settings.reconnect.min_ms, maxMs: settings.reconnect.max_ms });
     while (!probe.signal.aborted && this.outage !== undefined) {
-      await sleep(delay, probe.signal);
+      await sleep(backoff.next(), probe.signal);
       if (probe.signal.aborted) return;
       // A client of its own, not one of the pool's: a pool full of stuck queries still says whether the server answers.
       const client = new this.pg!.Client(this.clientConfig(settings));
@@ -458,7 +458,6 @@ export class PostgresResource implements Queryable {
       } finally {
         await client.end().catch(() => undefined);
       }
-      delay = Math.min(delay * 2, settings.reconnect.max_ms);
     }
   }
 

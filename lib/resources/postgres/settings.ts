@@ -53,7 +53,7 @@ export const postgresSchema = {
   },
   reconnect: {
     min_ms: {
-      doc: 'Delay before the next connection check after a failed one; doubled each time',
+      doc: 'Ceiling of the delay before the next connection check after a failed one (full jitter under it); doubled each time',
       format: 'duration',
       default: 100,
     },

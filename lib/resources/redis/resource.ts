@@ -8,6 +8,7 @@ import type { ResourceHealth } from '../../lifecycle/manager';
 import { ResourceStatus } from '../../lifecycle/status';
 import type { Counter, Histogram, MeterFactory } from '../../metrics';
 import { maskText } from '../../settings/redact';
+import { backoffDelay } from '../../resilience/backoff';
 import type { SettingsView } from '../../settings/types';
 import { loadIoRedis } from './driver';
 import { RedisError } from './errors';
@@ -75,7 +76,7 @@ export class RedisResource {
         return null;
       }
       if (!this.starting) this.reconnects.inc();
-      return Math.min(settings.reconnect.min_ms * 2 ** (times - 1), settings.reconnect.max_ms);
+      return backoffDelay({ initialMs: settings.reconnect.min_ms, maxMs: settings.reconnect.max_ms }, times);
     };
     const redis = this.create(ioredis, settings, retry);
     this.redis = redis;

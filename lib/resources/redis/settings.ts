@@ -63,7 +63,7 @@ export const redisSchema = {
   },
   reconnect: {
     min_ms: {
-      doc: 'Delay before the first reconnect attempt; doubled each next one',
+      doc: 'Ceiling of the delay before the first reconnect attempt (full jitter under it); doubled each next one',
       format: 'duration',
       default: 100,
     },

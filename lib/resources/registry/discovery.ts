@@ -13,6 +13,39 @@ import { discoverySchema, type DiscoverySettings } from './settings';
 
 export type InstancesListener = (instances: readonly RegistryEntry[]) => void;
 
+/** Listeners of each service's instances: a `watch` adds one and returns its removal. */
+export class InstancesListeners {
+  private readonly byService = new Map<string, Set<InstancesListener>>();
+
+  add(service: string, listener: InstancesListener): () => void {
+    let set = this.byService.get(service);
+    if (set === undefined) this.byService.set(service, (set = new Set()));
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  of(service: string): Iterable<InstancesListener> {
+    return this.byService.get(service) ?? [];
+  }
+}
+
+/** Round robin over those of `all` that `accept` takes, by `turns` of `service`, skipping `exclude` unless nothing else is left. */
+export function pickInstance(
+  all: readonly RegistryEntry[],
+  service: string,
+  turns: Map<string, number>,
+  exclude?: ReadonlySet<string>,
+  accept?: (entry: RegistryEntry) => boolean,
+): RegistryEntry | undefined {
+  const open = accept === undefined ? all : all.filter(accept);
+  const fresh = exclude === undefined ? open : open.filter((entry) => !exclude.has(entry.instance_id));
+  const choices = fresh.length > 0 ? fresh : open;
+  if (choices.length === 0) return undefined;
+  const turn = turns.get(service) ?? 0;
+  turns.set(service, turn + 1);
+  return choices[turn % choices.length];
+}
+
 /**
  * The live instances of every service in the registry, from a local cache: one read of the prefix,
  * then a watch that resumes from the last revision it applied (the settings source's watch), so a
@@ -22,7 +55,7 @@ export type InstancesListener = (instances: readonly RegistryEntry[]) => void;
 export class Discovery {
   private source?: EtcdSettingsSource;
   private readonly services = new Map<string, Map<string, RegistryEntry>>();
-  private readonly listeners = new Map<string, Set<InstancesListener>>();
+  private readonly listeners = new InstancesListeners();
   private readonly turns = new Map<string, number>();
 
   constructor(
@@ -74,10 +107,7 @@ export class Discovery {
 
   /** Calls `listener` with the instances of `service` after every change to them; returns the unsubscribe. */
   watch(service: string, listener: InstancesListener): () => void {
-    let set = this.listeners.get(service);
-    if (set === undefined) this.listeners.set(service, (set = new Set()));
-    set.add(listener);
-    return () => set.delete(listener);
+    return this.listeners.add(service, listener);
   }
 
   /**
@@ -90,14 +120,7 @@ export class Discovery {
     exclude?: ReadonlySet<string>,
     accept?: (entry: RegistryEntry) => boolean,
   ): RegistryEntry | undefined {
-    const all = this.instances(service);
-    const open = accept === undefined ? all : all.filter(accept);
-    const fresh = exclude === undefined ? open : open.filter((entry) => !exclude.has(entry.instance_id));
-    const choices = fresh.length > 0 ? fresh : open;
-    if (choices.length === 0) return undefined;
-    const turn = this.turns.get(service) ?? 0;
-    this.turns.set(service, turn + 1);
-    return choices[turn % choices.length];
+    return pickInstance(this.instances(service), service, this.turns, exclude, accept);
   }
 
   private apply(changes: readonly EtcdChange[]): void {
@@ -112,7 +135,7 @@ export class Discovery {
     }
     for (const service of touched) {
       const instances = this.instances(service);
-      for (const listener of this.listeners.get(service) ?? []) {
+      for (const listener of this.listeners.of(service)) {
         try {
           listener(instances);
         } catch (error) {

@@ -9,6 +9,7 @@ import type { Log } from '../../lifecycle/log';
 import type { ResourceHealth } from '../../lifecycle/manager';
 import type { ServiceHandle } from '../../lifecycle/service-handle';
 import { ResourceStatus } from '../../lifecycle/status';
+import { Backoff } from '../../resilience/backoff';
 import { callDeadline, createEtcdClient, describeHosts } from '../../settings/etcd-client';
 import { etcdOptionsFromEnv, type EtcdConnectionOptions } from '../../settings/etcd-options';
 import type { SettingsView } from '../../settings/types';
@@ -166,7 +167,7 @@ export class RegistryResource {
     this.degraded = `degraded: ${reason}; registering again when etcd answers`;
     this.log.warn({ key: this.key }, this.degraded);
     const ttlMs = this.settings.value().ttl_s * 1000;
-    let delay = 100;
+    const backoff = new Backoff({ initialMs: 100, maxMs: Math.max(100, ttlMs / 2) });
     const attempt = (): void => {
       this.retry = setTimeout(() => {
         if (!this.active) return;
@@ -175,12 +176,9 @@ export class RegistryResource {
             this.retry = undefined;
             this.log.info({ key: this.key }, `registered again as ${this.key} with a new lease`);
           },
-          () => {
-            delay = Math.min(delay * 2, Math.max(100, ttlMs / 2));
-            attempt();
-          },
+          () => attempt(),
         );
-      }, delay);
+      }, backoff.next());
       this.retry.unref();
     };
     attempt();

@@ -115,7 +115,7 @@ describe('Keel installed from its tarball in a new project', () => {
     const files = stdout.trim().split('\n');
     const outside = files.filter(
       (file) =>
-        !/^package\/(dist\/lib\/.*\.(js|d\.ts)|dist\/index\.(mjs|d\.mts)|bin\/keel\.js|README\.md|LICENSE|package\.json)$/.test(
+        !/^package\/(dist\/lib\/.*\.(js|d\.ts)|dist\/(index|testing)\.(mjs|d\.mts)|bin\/keel\.js|README\.md|LICENSE|package\.json)$/.test(
           file,
         ),
     );
@@ -144,7 +144,19 @@ describe('Keel installed from its tarball in a new project', () => {
     }).catch((error: { stdout: string; stderr: string }) => {
       throw new Error(`the consumer's jest failed:\n${error.stdout}${error.stderr}`);
     });
-    expect(result.stderr).toMatch(/Tests:\s+3 passed, 3 total/);
+    expect(result.stderr).toMatch(/Tests:\s+5 passed, 5 total/);
+    // The kit's quiet logs: no record of the fleet's apps reached the output.
+    expect(`${result.stdout}${result.stderr}`).not.toMatch(/"service_name":"(inventory|notifier)"/);
+  });
+
+  it('runs the same kit under node --test', async () => {
+    const result = await run(process.execPath, ['--test', 'dist/fleet.node-test.js'], { cwd: project }).catch(
+      (error: { stdout: string; stderr: string }) => {
+        throw new Error(`node --test failed:\n${error.stdout}${error.stderr}`);
+      },
+    );
+    expect(result.stdout).toMatch(/^# pass 1$/m);
+    expect(result.stdout).toMatch(/^# fail 0$/m);
   });
 
   it('runs the compiled service with node, serves a route, exits 0 on SIGTERM', async () => {
@@ -160,7 +172,12 @@ describe('Keel installed from its tarball in a new project', () => {
 
   it('loads as an ES module, the same copy of Keel as require() gets', async () => {
     const { stdout } = await run(process.execPath, ['dist/esm.mjs'], { cwd: project });
-    expect(JSON.parse(stdout)).toEqual({ paramIsString: true, sameClass: true, started: 'STARTED' });
+    expect(JSON.parse(stdout)).toEqual({
+      paramIsString: true,
+      sameClass: true,
+      sameKit: true,
+      started: 'STARTED',
+    });
   });
 
   it('names the package to install when KEEL_ETCD_HOSTS is set without etcd3', async () => {
@@ -175,6 +192,29 @@ describe('the README examples, against the packed package', () => {
   it('type-check, every TypeScript block of README.md and of the samples', async () => {
     expect(readmeBlocks().length).toBeGreaterThan(5);
     await tsc('typescript', 'tsconfig.readme.json');
+  });
+
+  it("runs the testing section's tests with jest and with node --test", async () => {
+    const jest = path.join(PROJECT_ROOT, 'node_modules', 'jest', 'bin', 'jest.js');
+    writeFileSync(
+      path.join(project, 'readme-jest.config.js'),
+      "module.exports = { testEnvironment: 'node', roots: ['<rootDir>/readme-dist'], testMatch: ['**/*.test.js'], transform: {} };\n",
+    );
+    const failed = (runner: string) => (error: { stdout: string; stderr: string }) => {
+      throw new Error(`${runner} on the README's tests failed:\n${error.stdout}${error.stderr}`);
+    };
+    const env = { ...process.env, FORCE_COLOR: '0', NODE_ENV: 'test' };
+    const jestRun = await run(
+      process.execPath,
+      [jest, '--ci', '--rootDir', project, '--config', 'readme-jest.config.js'],
+      { cwd: project, env },
+    ).catch(failed('jest'));
+    expect(jestRun.stderr).toMatch(/Tests:\s+3 passed, 3 total/);
+    const nodeRun = await run(process.execPath, ['--test', 'readme-dist/root/fleet.node-test.js'], {
+      cwd: project,
+      env,
+    }).catch(failed('node --test'));
+    expect(nodeRun.stdout).toMatch(/^# pass 1$/m);
   });
 
   it.each(

@@ -1,5 +1,4 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
 import { context, trace } from '@opentelemetry/api';
 import {
   http,
@@ -13,25 +12,7 @@ import {
   type HttpContext,
 } from '../../../lib';
 import { quietLog, until } from '../../support/async';
-
-/** The next service along: it keeps the headers of every request it gets. */
-class Downstream {
-  readonly seen: IncomingHttpHeaders[] = [];
-  private readonly server: Server = createServer((request, response) => {
-    this.seen.push(request.headers);
-    response.end('ok');
-  });
-
-  async listen(): Promise<string> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  close(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-}
+import { Upstream } from '../../unit/http/upstream';
 
 let taskTraces: string[] = [];
 
@@ -62,14 +43,14 @@ const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
 const PARENT = 'b7ad6b7169203331';
 
 describe('tracing: W3C trace context through the HTTP server and client, hostile headers bounded', () => {
-  let downstream: Downstream;
+  let downstream: Upstream;
   let app: App;
   let port: number;
   const records: { level: string; message: string; fields: Record<string, unknown> }[] = [];
 
   beforeAll(async () => {
     taskTraces = [];
-    downstream = new Downstream();
+    downstream = new Upstream();
     const baseUrl = await downstream.listen();
     app = await Test.createMicroservice(Relay, { log: quietLog(records) })
       .withSettings({
@@ -95,7 +76,7 @@ describe('tracing: W3C trace context through the HTTP server and client, hostile
     const response = await fetch(`http://127.0.0.1:${port}/relay/7`, { headers });
     expect(response.status).toBe(200);
     expect(downstream.seen).toHaveLength(1);
-    return { sent: downstream.seen[0] };
+    return { sent: downstream.seen[0].headers };
   }
 
   const traceIdOf = (traceparent: unknown) => String(traceparent).split('-')[1];

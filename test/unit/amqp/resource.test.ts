@@ -11,6 +11,7 @@ import {
   resource,
   respond,
   subscribe,
+  Test,
 } from '../../../lib';
 import { handlersOfPrototype } from '../../../lib/resources/amqp/handlers/decorators';
 import { quietLog } from '../../support/async';
@@ -55,6 +56,39 @@ describe('AMQP handler decorators', () => {
     expect((failure as Error).message).toContain(
       "Derived declares @subscribe('orders.*'), @respond('price.quote'), @pull('jobs') but no_broker has no AmqpResource",
     );
+  });
+});
+
+describe('AmqpResource replaced or extended in a test', () => {
+  @microservice({ name: 'listener', resources: { amqp: AmqpResource } })
+  class Listener extends Microservice {
+    @subscribe('stock.low')
+    onLow(): void {}
+  }
+
+  it('takes a value in place of the AmqpResource its handlers need', async () => {
+    const fake = { publish: () => Promise.resolve() };
+    const app = await Test.createMicroservice(Listener, { log: quietLog() })
+      .overrideResource<Pick<AmqpResource, 'publish'>>('amqp')
+      .useValue(fake)
+      .compile();
+    expect(app.get('amqp')).toBe(fake);
+  });
+
+  it('builds a subclass without a constructor of its own with the injections and schema of its base', async () => {
+    @resource()
+    class Decorated extends AmqpResource {}
+    class Undecorated extends AmqpResource {}
+    for (const Subclass of [Decorated, Undecorated]) {
+      const app = await Test.createMicroservice(Listener, { log: quietLog() })
+        .overrideResource(AmqpResource)
+        .useClass(Subclass)
+        .withSettings({ system: { resources: { amqp: { url: 'amqp://u:p@127.0.0.1:1' } } } })
+        .compile();
+      const amqp = app.get<AmqpResource>('amqp');
+      expect(amqp).toBeInstanceOf(Subclass);
+      expect(amqp.url).toBe('amqp://[redacted]@127.0.0.1:1');
+    }
   });
 });
 

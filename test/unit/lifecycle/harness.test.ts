@@ -1,4 +1,5 @@
 import {
+  HttpServerResource,
   inject,
   Microservice,
   microservice,
@@ -15,7 +16,7 @@ const POOL = Symbol('Pool');
 
 @resource()
 class Postgres {
-  constructor(@inject(POOL) readonly pool: { query(sql: string): string }) {}
+  constructor(@inject(POOL) private readonly pool: { query(sql: string): string }) {}
   query(sql: string): string {
     return this.pool.query(sql);
   }
@@ -23,7 +24,7 @@ class Postgres {
 
 @resource()
 class Users {
-  constructor(readonly db: Postgres) {}
+  constructor(private readonly db: Postgres) {}
   find(id: number): string {
     return this.db.query(`select ${id}`);
   }
@@ -40,12 +41,21 @@ class BillingService extends Microservice {}
 describe('the test harness', () => {
   it('swaps a resource by name with a value, dropping what the real one needed', async () => {
     const app = await Test.createMicroservice(BillingService, { log: quietLog() })
-      .overrideResource('postgres')
+      .overrideResource<Postgres>('postgres')
       .useValue({ query: (sql: string) => `fake:${sql}` })
       .start();
     expect(app.get(Users).find(1)).toBe('fake:select 1');
     expect(app.graph.nodes.map((node) => node.name)).toEqual(['postgres', 'users', 'billing_api']);
     await app.stop();
+  });
+
+  it('keeps a listed resource whose only user was replaced: the rule is to replace it too', async () => {
+    const app = await Test.createMicroservice(BillingService, { log: quietLog() })
+      .overrideResource(Users)
+      .useValue({ find: () => 'fake' })
+      .compile();
+    expect(app.graph.nodes.map((node) => node.name)).toContain('postgres');
+    expect(app.get(Users).find(1)).toBe('fake');
   });
 
   it('swaps by class with another class', async () => {
@@ -76,7 +86,7 @@ describe('the test harness', () => {
   it('calls the hooks of a swapped-in value', async () => {
     const journal: string[] = [];
     const app = await Test.createMicroservice(BillingService, { log: quietLog() })
-      .overrideResource('postgres')
+      .overrideResource(Postgres)
       .useValue({
         query: () => '',
         start: () => journal.push('fake:start'),
@@ -89,7 +99,7 @@ describe('the test harness', () => {
 
   it('refuses to override a name the service does not have', async () => {
     await expect(
-      Test.createMicroservice(BillingService).overrideResource('postgress').useValue({}).start(),
+      Test.createMicroservice(BillingService).overrideResource<object>('postgress').useValue({}).start(),
     ).rejects.toMatchObject({
       code: 'MISSING_PROVIDER',
       message: expect.stringContaining("cannot override 'postgress'"),
@@ -161,5 +171,33 @@ describe('MicroserviceContext', () => {
     await Promise.all([first.start(), second.start()]);
     expect(first.get(Db)).toBeInstanceOf(Db);
     await Promise.all([first.close(), second.close()]);
+  });
+});
+
+describe('the test harness, for fast and quiet tests', () => {
+  @microservice({ name: 'api', resources: { http: HttpServerResource, admin: HttpServerResource } })
+  class Api extends Microservice {}
+
+  it('stops HTTP servers without waiting a grace for requests on their way, unless the test sets one', async () => {
+    const app = await Test.createMicroservice(Api, { log: quietLog() })
+      .withSettings({ system: { resources: { admin: { drain_idle_grace_ms: 250 } } } })
+      .compile();
+    expect(app.settings.get('system.resources.http.drain_idle_grace_ms')).toBe(0);
+    expect(app.settings.get('system.resources.admin.drain_idle_grace_ms')).toBe(250);
+  });
+
+  it('obeys system.logging.level from the first record of the settings load', async () => {
+    const stderr: string[] = [];
+    const write = process.stderr.write;
+    process.stderr.write = ((chunk: string | Uint8Array) => stderr.push(String(chunk)) > 0) as typeof write;
+    try {
+      const app = await Test.createMicroservice(Api)
+        .withSettings({ system: { logging: { level: 'error', stdout: false } } })
+        .compile();
+      await app.stop();
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(stderr.join('')).toBe('');
   });
 });

@@ -151,6 +151,30 @@ describe('Logging', () => {
     ]);
   });
 
+  it('obeys system.logging.level over the profile, and over its own warnings about streams', async () => {
+    await configure({ profile: 'DEVELOP', level: 'warn' });
+    logging.logger.info('hidden by the threshold');
+    logging.logger.warn('shown');
+    logging.setProfile('PRODUCTION');
+    logging.logger.info('still hidden');
+    await configure({ profile: 'DEVELOP', level: 'error', stdout: false });
+    logging.setLevel('');
+    logging.logger.debug('the profile decides again');
+    await logging.flush();
+
+    expect(stdout.records.map((record) => record.msg)).toEqual(['shown']);
+    expect(stderr.records.map((record) => record.msg)).toEqual([]);
+    expect(logging.level).toBe(bunyan.DEBUG);
+  });
+
+  it('obeys a threshold given to the provisional logging from its first record', async () => {
+    const early = createProvisionalLogging({ serviceName: 'quiet', stderr, level: 'warn' });
+    early.logger.info('No settings file');
+    early.logger.warn('kept');
+    await early.close();
+    expect(stderr.records.map((record) => record.msg)).toEqual(['kept']);
+  });
+
   it('changes the profile at run time for loggers already handed out, children included', async () => {
     await configure({ profile: 'PRODUCTION' });
     const resource = logging.forResource('cache');

@@ -3,7 +3,22 @@ import { AmqpError } from '../errors';
 
 export type AmqplibModule = typeof Amqplib;
 
+/** What an AmqpResource connects through: amqplib, or an in-memory broker's stand-in for it. */
+export type AmqpTransport = Pick<AmqplibModule, 'connect'>;
+
 let loaded: AmqplibModule | undefined;
+const transports = new WeakMap<object, AmqpTransport>();
+
+/** Makes `resource` connect through `transport` rather than amqplib (the testing kit's broker); returns it. */
+export function useTransport(resource: object, transport: AmqpTransport): AmqpTransport {
+  transports.set(resource, transport);
+  return transport;
+}
+
+/** The transport `useTransport` gave `resource`, else amqplib. */
+export function transportOf(resource: object, name: string): AmqpTransport {
+  return transports.get(resource) ?? loadAmqplib(name);
+}
 
 /**
  * amqplib is an optional peer dependency: a service without an AmqpResource never loads it, and

@@ -1,9 +1,17 @@
 import { Socket } from 'node:net';
-import type { Channel, ChannelModel, ConfirmChannel, Options, RecoveringChannelModel } from 'amqplib';
+import type {
+  Channel,
+  ChannelModel,
+  ConfirmChannel,
+  Message,
+  Options,
+  RecoveringChannelModel,
+} from 'amqplib';
 import type { Log } from '../../../lifecycle/log';
+import { backoffDelay } from '../../../resilience/backoff';
 import { AmqpError } from '../errors';
 import { redactUrl } from '../../../settings/redact';
-import { loadAmqplib } from './amqplib';
+import type { AmqpTransport } from './amqplib';
 
 export interface LinkOptions {
   resource: string;
@@ -13,6 +21,8 @@ export interface LinkOptions {
   exchange: string;
   reconnect: { min_ms: number; max_ms: number; start_attempts: number };
   log: Log;
+  /** amqplib, or what stands in for it. */
+  transport: AmqpTransport;
   /** Runs on every new connection before it is used: consumers and the reply queue attach here. */
   onConnect(session: Session): Promise<void>;
 }
@@ -63,9 +73,15 @@ export class Session {
   constructor(
     readonly model: ChannelModel,
     confirm: boolean,
+    onUnrouted: (message: Message) => void,
   ) {
     model.once('close', () => (this.closed = true));
-    this.publisher = new LazyChannel(() => (confirm ? model.createConfirmChannel() : model.createChannel()));
+    this.publisher = new LazyChannel(async () => {
+      const channel = await (confirm ? model.createConfirmChannel() : model.createChannel());
+      // A publish is mandatory: one that no queue is bound for comes back here instead of vanishing.
+      channel.on('return', onUnrouted);
+      return channel;
+    });
   }
 
   publishChannel(): LazyChannel {
@@ -95,6 +111,7 @@ export class Link {
   private current?: Session;
   private waiters: Array<{ resolve(session: Session): void; reject(error: Error): void }> = [];
   private closing = false;
+  private readonly unroutedTopics = new Set<string>();
 
   constructor(private readonly options: LinkOptions) {}
 
@@ -107,20 +124,20 @@ export class Link {
   }
 
   async open(): Promise<void> {
-    const { url, heartbeatS, reconnect, resource, log } = this.options;
-    const amqplib = loadAmqplib(resource);
+    const { url, heartbeatS, reconnect, resource, log, transport } = this.options;
     const shown = redactUrl(url);
     const target = new URL(url);
     target.searchParams.set('heartbeat', String(heartbeatS));
     this.closing = false;
-    const recovering = await amqplib.connect(target.toString(), {
+    const recovering = await transport.connect(target.toString(), {
       // Nagle would hold a frame written while an earlier small one is unacknowledged. A consumer's
       // basic.ack gets no answer from the broker, so the broker ACKs it only on its delayed-ACK timer
       // (40 ms on Linux), and a request written in that window waited for it.
       noDelay: true,
       recovery: {
-        initialDelay: reconnect.min_ms,
-        maxDelay: reconnect.max_ms,
+        // The policy module's jittered schedule rather than amqplib's ±20 % around the exponential one.
+        calculateDelay: (attempt: number) =>
+          backoffDelay({ initialMs: reconnect.min_ms, maxMs: reconnect.max_ms }, attempt),
         initialMaxRetries: Math.max(0, reconnect.start_attempts - 1),
         maxRetries: Infinity,
         waitForConnect: false,
@@ -218,13 +235,24 @@ export class Link {
 
   private async setUp(model: ChannelModel): Promise<void> {
     coalesceWrites(model);
-    const session = new Session(model, this.options.confirm);
+    const session = new Session(model, this.options.confirm, (message) => this.unrouted(message));
     model.on('error', () => undefined);
     const channel = await session.publishChannel().get();
     await channel.assertExchange(this.options.exchange, 'topic', { durable: true });
     await this.options.onConnect(session);
     this.current = session;
     for (const waiter of this.waiters.splice(0)) waiter.resolve(session);
+  }
+
+  /** Said once per topic: a service publishing before its consumers bind would say it on every message. */
+  private unrouted(message: Message): void {
+    const { exchange, routingKey } = message.fields;
+    if (this.unroutedTopics.has(routingKey)) return;
+    this.unroutedTopics.add(routingKey);
+    this.options.log.warn(
+      { exchange, routing_key: routingKey },
+      `amqp '${this.options.resource}': a message published to '${routingKey}' reached no queue (none is bound to it on '${exchange}'); it was dropped`,
+    );
   }
 
   private stoppedError(): AmqpError {

@@ -8,10 +8,10 @@ export function requireAmqpForHandlers(graph: ResourceGraph): void {
   const classes = graph.nodes.map((node) =>
     'useClass' in node.provision ? node.provision.useClass : undefined,
   );
+  // An AmqpResource a test replaced (a value, a factory) is still the one the service declared.
+  const amqp = [...classes, ...graph.nodes.map((node) => node.declaredClass)];
   if (
-    classes.some(
-      (cls) => cls !== undefined && (cls === AmqpResource || cls.prototype instanceof AmqpResource),
-    )
+    amqp.some((cls) => cls !== undefined && (cls === AmqpResource || cls.prototype instanceof AmqpResource))
   ) {
     return;
   }

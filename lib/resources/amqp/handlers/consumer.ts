@@ -8,6 +8,7 @@ import { maskText } from '../../../settings/redact';
 import type { Counter, Histogram } from '../../../metrics';
 import { REQUEST_ID_HEADER } from '../../../context';
 import type { Tracing } from '../../../tracing';
+import { backoffDelay, sleep } from '../../../resilience/backoff';
 import { decodeMessage, encodeWith, type Codec } from '../codecs/codec';
 import { deadLetterQueue, type Link, type Session } from '../connection/link';
 import { ERROR_CODE_HEADER, ERROR_HEADER } from '../connection/requester';
@@ -16,6 +17,9 @@ import type { MessageMeta, MessagePattern } from './decorators';
 import { tracedConsume } from '../tracing';
 
 export const ATTEMPT_HEADER = 'x-keel-attempt';
+/** Where a retried message was first published: a retry goes straight to the queue. */
+export const ROUTING_KEY_HEADER = 'x-keel-routing-key';
+export const EXCHANGE_HEADER = 'x-keel-exchange';
 export const DEAD_REASON_HEADER = 'x-keel-dead-reason';
 
 export interface QueueMeters {
@@ -56,7 +60,7 @@ export interface ConsumerContext {
 const ID_PREFIX = randomBytes(6).toString('hex');
 let sequence = 0;
 
-class Meta implements MessageMeta {
+export class Meta implements MessageMeta {
   private child?: Log;
   constructor(
     readonly pattern: MessagePattern,
@@ -142,6 +146,8 @@ export class Consumer {
     const { properties, fields, content } = message;
     const headers: MessagePropertyHeaders = properties.headers ?? {};
     const attempt = Number(headers[ATTEMPT_HEADER] ?? 0) || 0;
+    const routingKey = stringHeader(headers[ROUTING_KEY_HEADER]) ?? fields.routingKey;
+    const exchange = stringHeader(headers[EXCHANGE_HEADER]) ?? fields.exchange;
     const header = headers[REQUEST_ID_HEADER];
     const requestId =
       typeof header === 'string' && header !== '' ? header : `${ID_PREFIX}-${(++sequence).toString(36)}`;
@@ -179,8 +185,8 @@ export class Consumer {
     const meta = new Meta(
       spec.pattern,
       spec.queue,
-      fields.exchange,
-      fields.routingKey,
+      exchange,
+      routingKey,
       contentType ?? context.codec.contentType,
       headers,
       requestId,
@@ -205,13 +211,13 @@ export class Consumer {
     context.log.debug(
       {
         queue: spec.queue,
-        routing_key: fields.routingKey,
+        routing_key: routingKey,
         request_id: requestId,
         attempt,
         outcome: failure === undefined ? 'ok' : 'failed',
         duration_ms: seconds * 1000,
       },
-      `${spec.pattern} ${spec.queue} ${fields.routingKey} ${failure === undefined ? 'ok' : 'failed'}`,
+      `${spec.pattern} ${spec.queue} ${routingKey} ${failure === undefined ? 'ok' : 'failed'}`,
     );
     if (failure === undefined) {
       if (spec.pattern === 'respond') await this.reply(message, result);
@@ -219,24 +225,35 @@ export class Consumer {
       return;
     }
     this.meters.failed.inc();
+    const { attempts, backoff_ms, max_backoff_ms } = context.settings.retry;
+    const permanent = (failure as { permanent?: unknown }).permanent === true;
+    // The same attempt number as the field and `meta.attempt`: 0 is the first delivery.
     meta.log.error(
-      { err: failure, attempt, routing_key: fields.routingKey },
-      `${spec.owner} failed on a message from '${spec.queue}' (attempt ${attempt + 1}): ${failure.message}`,
+      { err: failure, attempt, routing_key: routingKey, ...(permanent && { permanent }) },
+      `${spec.owner} failed on a message from '${spec.queue}' (attempt ${attempt}, ${attempt === 0 ? 'the first delivery' : `retry ${attempt} of ${attempts}`}${permanent ? ', permanent: not retried' : ''}): ${failure.message}`,
     );
     if (spec.pattern === 'respond') {
       await this.reply(message, undefined, failure);
       this.ack(channel, message);
       return;
     }
-    const { attempts, backoff_ms, max_backoff_ms } = context.settings.retry;
-    if (attempt >= attempts) {
-      await this.deadLetter(channel, message, `handler failed ${attempt + 1} time(s): ${failure.message}`);
+    if (attempt >= attempts || permanent) {
+      await this.deadLetter(
+        channel,
+        message,
+        `handler failed ${attempt + 1} time(s)${permanent ? ' (permanent)' : ''}: ${failure.message}`,
+      );
       return;
     }
-    await sleep(Math.min(max_backoff_ms, backoff_ms * 2 ** attempt));
+    await sleep(backoffDelay({ initialMs: backoff_ms, maxMs: max_backoff_ms }, attempt + 1));
     // Interrupted by a drain that ran out of time: the broker redelivers the original instead.
     if (channel !== this.channel) return;
-    await this.resend(channel, message, spec.queue, { ...headers, [ATTEMPT_HEADER]: attempt + 1 });
+    await this.resend(channel, message, spec.queue, {
+      ...headers,
+      [ATTEMPT_HEADER]: attempt + 1,
+      [ROUTING_KEY_HEADER]: routingKey,
+      [EXCHANGE_HEADER]: exchange,
+    });
   }
 
   private async reply(message: ConsumeMessage, result: unknown, error?: Error): Promise<void> {
@@ -271,8 +288,10 @@ export class Consumer {
     const headers = {
       ...message.properties.headers,
       [DEAD_REASON_HEADER]: reason,
-      'x-keel-dead-routing-key': message.fields.routingKey,
-      'x-keel-dead-exchange': message.fields.exchange,
+      'x-keel-dead-routing-key':
+        stringHeader(message.properties.headers?.[ROUTING_KEY_HEADER]) ?? message.fields.routingKey,
+      'x-keel-dead-exchange':
+        stringHeader(message.properties.headers?.[EXCHANGE_HEADER]) ?? message.fields.exchange,
     };
     if (await this.resend(channel, message, deadLetterQueue(this.spec.queue), headers)) {
       this.meters.deadLettered.inc();
@@ -315,10 +334,10 @@ export class Consumer {
   }
 }
 
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
+function stringHeader(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
 }

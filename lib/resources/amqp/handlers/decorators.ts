@@ -117,3 +117,11 @@ export function handlersOfPrototype(prototype: object | null): DeclaredHandler[]
   }
   return chain.flat();
 }
+
+/**
+ * Marks an error a retry cannot fix (a 404 from a dependency, a refused value): a `@subscribe` or
+ * `@pull` handler that throws it has its message dead-lettered at once, not retried.
+ */
+export function permanent<E extends Error>(error: E): E & { readonly permanent: true } {
+  return Object.assign(error, { permanent: true as const });
+}

@@ -1,7 +1,9 @@
 // Type-level checks of Keel's declarations: each line fails to compile if a type degrades to any or
 // unknown (an unresolved import in Keel's .d.ts turns it into any without any other error).
 import {
+  AmqpResource,
   createMicroservice,
+  Discovery,
   HttpServerResource,
   inject,
   LazyServiceIdentifier,
@@ -12,10 +14,12 @@ import {
   type Counter,
   type HttpContext,
   type Log,
+  type MessageMeta,
   type MeterFactory,
   type ServiceIdentifier,
   type SettingsView,
 } from 'keel';
+import { FakeDiscovery, InMemoryBroker, messageMeta, Test as KitTest } from 'keel/testing';
 import { ConsumerService, Greeter, type GreeterSettings } from './service';
 
 type IsAny<T> = 0 extends 1 & T ? true : false;
@@ -63,8 +67,28 @@ export async function typeChecks(
   expectType<Real<LazyServiceIdentifier<Greeter>>>();
   new LazyServiceIdentifier(() => Greeter).unwrap();
 
-  const builder = Test.createMicroservice(ConsumerService).overrideResource('greeter');
+  const builder = Test.createMicroservice(ConsumerService).overrideResource(Greeter);
   expectType<Real<typeof builder>>();
   expectType<Real<ReturnType<typeof builder.useValue>>>();
+  builder.useValue({ greet: (who: string) => who });
+  // @ts-expect-error a replacement has the replaced resource's public members, typed as they are
+  builder.useValue({ greet: (who: number) => String(who) });
+  // @ts-expect-error a replacement without them is refused
+  builder.useValue({});
+  const byName = Test.createMicroservice(ConsumerService).overrideResource('greeter');
+  // @ts-expect-error by name, a replacement needs the type it stands for
+  byName.useValue({ greet: () => '' });
+  const typedByName = Test.createMicroservice(ConsumerService).overrideResource<Greeter>('greeter');
+  typedByName.useValue({ greet: () => '', stop: () => undefined });
+  const discovery = Test.createMicroservice(ConsumerService).overrideResource(Discovery);
+  // @ts-expect-error a fake Discovery must have what the HTTP client and users call
+  discovery.useValue({ pick: () => undefined });
+  Test.createMicroservice(ConsumerService).overrideResource(Discovery).useValue(new FakeDiscovery());
+  Test.createMicroservice(ConsumerService)
+    .overrideResource(AmqpResource)
+    .useClass(new InMemoryBroker().AmqpResource);
+  expectType<Equal<ReturnType<typeof messageMeta>, MessageMeta>>();
+  // The kit's Test is the entry's: one copy of Keel.
+  expectType<Equal<typeof KitTest, typeof Test>>();
   void asNumber;
 }

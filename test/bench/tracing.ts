@@ -1,0 +1,158 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { median } from './support/measure';
+import { fixed, markdownTable, times, verdict } from './support/table';
+import {
+  firstOk,
+  freePort,
+  keelEnv,
+  loadAverage,
+  loadInRounds,
+  PROJECT_ROOT,
+  terminate,
+  type LoadSample,
+} from './fixtures/http-processes';
+
+const SECONDS = Number(process.env.TRACING_BENCH_SECONDS ?? 5);
+const ROUNDS = Number(process.env.TRACING_BENCH_ROUNDS ?? 3);
+const CONNECTIONS = Number(process.env.TRACING_BENCH_CONNECTIONS ?? 50);
+/**
+ * Keel as it was before its edges had any tracing code (the tracing module itself, which does
+ * nothing per request, was there): the "no tracing code" side of the disabled-cost row.
+ */
+const BASELINE = process.env.TRACING_BENCH_BASELINE ?? 'fecb8ab';
+const ON_TARGET = 1.0;
+const OFF_TARGET = 1.01;
+
+/** An OTLP/HTTP endpoint that takes every export and answers 200: both tracers send it the same. */
+async function receiver(): Promise<{ server: Server; endpoint: string; bytes: () => number }> {
+  let bytes = 0;
+  const server = createServer((request, response) => {
+    request.on('data', (chunk: Buffer) => (bytes += chunk.length));
+    request.on('end', () => response.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { server, endpoint: `http://127.0.0.1:${port}/v1/traces`, bytes: () => bytes };
+}
+
+/** A server process whose stdout and stderr go through real pipes, drained here. */
+function spawnDrained(entry: string, cwd: string, env: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', entry], {
+    cwd,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.resume();
+  child.stderr!.resume();
+  return child;
+}
+
+/** `BASELINE`'s lib, samples and config in a scratch folder, on this checkout's node_modules. */
+function baselineCheckout(): string {
+  const folder = mkdtempSync(path.join(tmpdir(), 'keel-bench-baseline-'));
+  const archive = execFileSync(
+    'git',
+    ['archive', BASELINE, 'lib', 'samples', 'config', 'tsconfig.json', 'package.json'],
+    { cwd: PROJECT_ROOT, maxBuffer: 64 * 1024 * 1024 },
+  );
+  execFileSync('tar', ['-x', '-C', folder], { input: archive });
+  symlinkSync(path.join(PROJECT_ROOT, 'node_modules'), path.join(folder, 'node_modules'));
+  return folder;
+}
+
+/**
+ * GET /hello on the HTTP sample with tracing on (sample_ratio 1, batch export over OTLP/HTTP to a
+ * local receiver) against fastify-full traced by @fastify/otel with the same SDK and exporter; and
+ * the sample with tracing off against the same sample before any tracing code was on its path.
+ * Each server in its own process, rounds interleaved; CPU per request read from /proc.
+ */
+export async function main(): Promise<void> {
+  const loadBefore = loadAverage();
+  const otlp = await receiver();
+  const baseline = baselineCheckout();
+  const traced = {
+    KEEL__SYSTEM__TRACING__ENABLED: 'true',
+    KEEL__SYSTEM__TRACING__EXPORTER: 'otlp-http',
+    KEEL__SYSTEM__TRACING__ENDPOINT: otlp.endpoint,
+    KEEL__SYSTEM__TRACING__SAMPLE_RATIO: '1',
+  };
+  const sample = path.join(PROJECT_ROOT, 'samples/hello-http/main.ts');
+  const targets = [
+    {
+      name: 'fastify-full + @fastify/otel, OTLP/HTTP batch export',
+      entry: path.join(PROJECT_ROOT, 'test/bench/fixtures/fastify-otel-app.ts'),
+      cwd: PROJECT_ROOT,
+      env: (port: number) => ({ PORT: String(port), OTLP_ENDPOINT: otlp.endpoint }),
+    },
+    {
+      name: 'Keel HTTP sample, tracing on, OTLP/HTTP batch export',
+      entry: sample,
+      cwd: PROJECT_ROOT,
+      env: (port: number) => ({ ...keelEnv(port), ...traced }),
+    },
+    {
+      name: `Keel HTTP sample before any tracing code (${BASELINE})`,
+      entry: path.join(baseline, 'samples/hello-http/main.ts'),
+      cwd: baseline,
+      env: keelEnv,
+    },
+    { name: 'Keel HTTP sample, tracing off', entry: sample, cwd: PROJECT_ROOT, env: keelEnv },
+  ];
+  const running = await Promise.all(
+    targets.map(async (target) => {
+      const port = await freePort();
+      const child = spawnDrained(target.entry, target.cwd, target.env(port));
+      await firstOk(port, '/hello');
+      return { ...target, port, child, samples: [] as LoadSample[] };
+    }),
+  );
+  try {
+    await loadInRounds(running, ROUNDS, SECONDS, CONNECTIONS);
+  } finally {
+    await Promise.all(running.map((server) => terminate(server.child)));
+    await new Promise((resolve) => otlp.server.close(resolve));
+    rmSync(baseline, { recursive: true, force: true });
+  }
+  const rows = running.map((server) => ({
+    name: server.name,
+    rps: median(server.samples.map((sample) => sample.requestsPerSecond)),
+    p99: median(server.samples.map((sample) => sample.p99Ms)),
+    cpu: median(server.samples.map((sample) => sample.serverCpuMicrosecondsPerRequest)),
+    failed: server.samples.reduce((sum, sample) => sum + sample.failed, 0),
+  }));
+  const [fastifyOtel, keelOn, before, keelOff] = rows;
+  const judged = new Map([
+    [keelOn, { against: fastifyOtel, target: ON_TARGET, label: `CPU <= ${ON_TARGET}x fastify + otel` }],
+    [keelOff, { against: before, target: OFF_TARGET, label: `CPU <= ${OFF_TARGET}x before tracing` }],
+  ]);
+  console.log(
+    `## Tracing: GET /hello, ${CONNECTIONS} connections, ${ROUNDS} x ${SECONDS} s each, node ${process.version}\n`,
+  );
+  console.log(
+    markdownTable(
+      ['server', 'req/s (median)', 'p99 ms', 'failed', 'server CPU µs/request', 'ratio', 'target', 'verdict'],
+      rows.map((row) => {
+        const judge = judged.get(row);
+        const ratio = judge === undefined ? undefined : row.cpu / judge.against.cpu;
+        return [
+          row.name,
+          fixed(row.rps, 0),
+          fixed(row.p99, 1),
+          String(row.failed),
+          fixed(row.cpu, 1),
+          ratio === undefined ? '' : times(ratio),
+          judge?.label ?? '',
+          judge === undefined || ratio === undefined ? '' : verdict(ratio <= judge.target),
+        ];
+      }),
+    ),
+  );
+  console.log(
+    `\nOTLP bytes received: ${otlp.bytes()}; load average before / after: ${loadBefore} / ${loadAverage()} (2 cores)\n`,
+  );
+}
