@@ -5,6 +5,7 @@ import { graphCommand } from './graph-command';
 import { CliError, UsageError, type CliIo } from './io';
 import { newCommand } from './new-command';
 import { openApiCommand } from './openapi-command';
+import { asyncApiCommand } from './asyncapi-command';
 import { keelPackage } from './package-info';
 import { runCommand } from './run-command';
 import { registryCommands } from './registry-commands';
@@ -17,6 +18,7 @@ export const COMMANDS: readonly Command[] = [
   runCommand,
   graphCommand,
   openApiCommand,
+  asyncApiCommand,
   statusCommand,
   ...settingsCommands,
   ...registryCommands,

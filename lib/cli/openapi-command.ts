@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { parseCommandArgs, type Command } from './command';
-import { CliError, UsageError } from './io';
+import { CliError, UsageError, type CliIo } from './io';
 
 export const openApiCommand: Command = {
   words: ['openapi'],
@@ -36,12 +36,17 @@ Read from the @http routes and @openApi declarations of the classes; nothing is 
     if (!servers.includes(server)) {
       throw new UsageError(`${graph.serviceName} has no HTTP server '${server}'; its HTTP servers: ${shown}`);
     }
-    const text = `${JSON.stringify(documents.openApiOfGraph(graph, server), null, 2)}\n`;
-    if (values.out === undefined) io.out.write(text);
-    else writeFileSync(values.out, text);
+    writeDocument(documents.openApiOfGraph(graph, server), values.out, io);
     return 0;
   },
 };
+
+/** A document as indented JSON, to `out` or to stdout. */
+export function writeDocument(document: unknown, out: string | undefined, io: CliIo): void {
+  const text = `${JSON.stringify(document, null, 2)}\n`;
+  if (out === undefined) io.out.write(text);
+  else writeFileSync(out, text);
+}
 
 type Documents = typeof import('../resources/http/contracts/openapi-graph');
 

@@ -84,6 +84,8 @@ export class SchemaCompiler {
       const options: Options = {
         allErrors,
         strict: false,
+        // A schema with an $id used alone and inside another would otherwise be "already" registered.
+        addUsedSchema: false,
         useDefaults: true,
         coerceTypes: mode.coerce === 'none' ? false : mode.coerce === 'arrays' ? 'array' : true,
         removeAdditional: mode.unknown === 'strip' ? 'all' : false,

@@ -11,7 +11,13 @@ import {
   type KafkaMessageMeta,
 } from '../../../lib';
 import { Kafka, logLevel } from 'kafkajs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { quietLog, until } from '../../support/async';
+import { killAll, PROJECT_ROOT, spawnService, type ServiceProcess } from '../../support/process';
+import { json, send } from '../../unit/http/requests';
+import { readmeBlocks } from '../package/readme-blocks';
 import { createTopics, describeWithKafka, KafkaCluster, readRecords } from '../../support/kafka';
 
 type LogRecord = { level: string; message: string; fields: object };
@@ -93,6 +99,7 @@ describeWithKafka('KafkaResource against a real Kafka broker (KRaft)', () => {
       { topic: 'always-fails', partitions: 1 },
       { topic: 'wide', partitions: 4 },
       { topic: 'poison', partitions: 1 },
+      { topic: 'orders', partitions: 2 },
     ]);
     shop = await Test.createMicroservice(Shop, { log: quietLog(records) })
       .withSettings({
@@ -250,4 +257,102 @@ describeWithKafka('KafkaResource against a real Kafka broker (KRaft)', () => {
     expect(dead.map((entry) => entry.headers['x-keel-dead-offset'])).toEqual(['0', '1', '2']);
     expect(dead[1].value).toHaveLength(5000);
   });
+
+  it("runs README's Kafka example: the order placed is billed", async () => {
+    const block = readmeBlocks().find(
+      (candidate) => candidate.file === path.join('root', 'kafka-orders.ts'),
+    )!;
+    const folder = mkdtempSync(path.join(tmpdir(), 'keel-readme-kafka-'));
+    try {
+      const file = path.join(folder, 'kafka-orders.ts');
+      writeFileSync(
+        file,
+        block.code.replace(/from 'keel'/g, `from ${JSON.stringify(path.join(PROJECT_ROOT, 'lib'))}`),
+      );
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { Orders } = require(file) as {
+        Orders: new (...args: never[]) => {
+          billed: string[];
+          place(order: { id: string; total: number }): Promise<void>;
+        };
+      };
+      const app = await Test.createMicroservice(Orders as never, { log: quietLog() })
+        .withSettings({
+          system: { resources: { kafka: { brokers: cluster.brokers, consumer: { max_wait_ms: 50 } } } },
+        })
+        .start();
+      try {
+        const orders = app.get<InstanceType<typeof Orders>>('orders');
+        await orders.place({ id: 'o-1', total: 12 });
+        await until(() => orders.billed.includes('o-1'), 20_000, 'the order billed');
+      } finally {
+        await app.stop();
+      }
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('samples/kafka-orders: the API publishes an order, one of two workers of the group invoices it', async () => {
+    const spawned: ServiceProcess[] = [];
+    const spawn = (file: string) => {
+      const child = spawnService(`samples/kafka-orders/${file}`, {
+        KEEL__SYSTEM__RESOURCES__KAFKA__BROKERS: cluster.brokers.join(','),
+        KEEL__SYSTEM__RESOURCES__KAFKA__CONSUMER__MAX_WAIT_MS: '50',
+        KEEL__SYSTEM__RESOURCES__HTTP__PORT: '0',
+        KEEL__SYSTEM__MICROSERVICES__KAFKA_ORDERS_API__RESOURCES__REPORT_SERVER__PORT: '0',
+      });
+      spawned.push(child);
+      return child;
+    };
+    try {
+      const workers = [spawn('worker.ts'), spawn('worker.ts')];
+      const api = spawn('orders-api.ts');
+      await Promise.all(workers.map((child) => child.waitFor(/ ready in \d/, 60_000)));
+      // Both members hold one of the two partitions once the group has settled.
+      await until(
+        () =>
+          workers.every((child) =>
+            /joined group 'kafka_orders_workers' with partitions \[\d\] of/.test(
+              child
+                .output()
+                .split('\n')
+                .filter((line) => line.includes('joined group'))
+                .pop() ?? '',
+            ),
+          ),
+        30_000,
+        'both workers with a partition',
+      );
+      const port = Number(
+        /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(
+          await api.waitFor(/http server 'http' listening on http:\/\/127\.0\.0\.1:\d+/, 60_000),
+        )![1],
+      );
+      const created = await send(port, '/orders', {
+        method: 'POST',
+        body: JSON.stringify({ sku: 'sku-1', quantity: 2 }),
+        headers: { 'content-type': 'application/json', 'x-request-id': 'sample-order-1' },
+      });
+      expect(created.status).toBe(202);
+      expect(json(created)).toMatchObject({ sku: 'sku-1', quantity: 2 });
+      await until(
+        () => workers.some((child) => /invoiced 2 x sku-1/.test(child.output())),
+        30_000,
+        'the order invoiced',
+      );
+      const line = workers
+        .map((child) => child.output())
+        .join('')
+        .split('\n')
+        .find((text) => text.includes('invoiced 2 x sku-1'))!;
+      expect(line).toMatch(/"request_id":"sample-order-1"/);
+      for (const child of spawned) child.child.kill('SIGTERM');
+      expect(await Promise.all(spawned.map((child) => child.exited))).toEqual(
+        spawned.map(() => ({ code: 0, signal: null })),
+      );
+    } finally {
+      killAll(spawned);
+    }
+  }, 120_000);
 });
