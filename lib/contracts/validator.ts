@@ -49,8 +49,11 @@ export class SchemaCompiler {
     let first: ValidateFunction;
     let every: ValidateFunction;
     try {
-      first = this.ajv(mode, false).compile(json);
-      every = this.ajv(mode, true).compile(json);
+      // ajv keeps every `$id` it compiles: a schema with one, used alone and inside another (or
+      // twice in two forms), would be "already" registered, so such a schema gets ajv instances of its own.
+      const own = JSON.stringify(json).includes('"$id"');
+      first = this.ajv(mode, false, own).compile(json);
+      every = this.ajv(mode, true, own).compile(json);
     } catch (error) {
       throw new ContractError(
         'CONTRACT_INVALID_SCHEMA',
@@ -76,23 +79,21 @@ export class SchemaCompiler {
     };
   }
 
-  private ajv(mode: CheckMode, allErrors: boolean): Ajv2020 {
+  private ajv(mode: CheckMode, allErrors: boolean, own: boolean): Ajv2020 {
     const key = `${mode.coerce}/${mode.unknown}/${allErrors}`;
-    let ajv = this.instances.get(key);
+    let ajv = own ? undefined : this.instances.get(key);
     if (ajv === undefined) {
       const { Ajv, addFormats } = loadAjv();
       const options: Options = {
         allErrors,
         strict: false,
-        // A schema with an $id used alone and inside another would otherwise be "already" registered.
-        addUsedSchema: false,
         useDefaults: true,
         coerceTypes: mode.coerce === 'none' ? false : mode.coerce === 'arrays' ? 'array' : true,
         removeAdditional: mode.unknown === 'strip' ? 'all' : false,
       };
       ajv = new Ajv(options);
       addFormats(ajv);
-      this.instances.set(key, ajv);
+      if (!own) this.instances.set(key, ajv);
     }
     return ajv;
   }

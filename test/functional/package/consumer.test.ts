@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { packKeel } from '../../support/pack';
+import { describeWithPostgres, PostgresServer } from '../../support/postgres';
 import { killAll, PROJECT_ROOT, spawnNode, type ServiceProcess } from '../../support/process';
+import { RedisServer } from '../../support/redis';
 import { readmeBlocks, writeReadmeBlocks } from './readme-blocks';
 
 // A user's project, as the README builds it: Keel's packed tarball and TypeScript from npm, `tsc`
@@ -81,6 +83,9 @@ beforeAll(async () => {
       `ts5@npm:${TYPESCRIPT_5}`,
       `@sinclair/typebox@${readDevDependency('@sinclair/typebox')}`,
       '@types/jest@30',
+      // The optional peers the README's PostgreSQL and Redis examples run on.
+      `pg@${readDevDependency('pg')}`,
+      `ioredis@${readDevDependency('ioredis')}`,
     ],
     { cwd: project, maxBuffer: 16 * 1024 * 1024 },
   );
@@ -227,5 +232,88 @@ describe('the README examples, against the packed package', () => {
     service.child.kill('SIGTERM');
     expect(await service.exited).toEqual({ code: 0, signal: null });
     expect(service.output()).not.toMatch(/"level":50/);
+  });
+});
+
+/** Runs a README example's compiled module with `check`, a CommonJS script of the test's; its last line is JSON. */
+async function runExample(check: string, env: NodeJS.ProcessEnv): Promise<unknown> {
+  const file = path.join(project, 'readme-dist', `check-${process.pid}-${Date.now()}.js`);
+  writeFileSync(file, check);
+  const { stdout } = await run(process.execPath, [file], {
+    cwd: project,
+    env: { ...process.env, ...env },
+  }).catch((error: { stdout: string; stderr: string }) => {
+    throw new Error(`the example failed:\n${error.stdout}${error.stderr}`);
+  });
+  return JSON.parse(stdout.trim().split('\n').pop()!);
+}
+
+const QUIET = '{ logging: { stdout: false }, resources: { report_server: { port: 0 }';
+
+describeWithPostgres('the README PostgreSQL and Redis examples, run on real servers', () => {
+  it('PostgreSQL: Accounts opens, lists and transfers; an overdraft rolls back', async () => {
+    // readme-dist is what the README's type-check above compiled.
+    const server = await PostgresServer.start();
+    try {
+      const result = await runExample(
+        `const { createMicroservice, PostgresResource } = require('keel');
+const { Accounts, Bank } = require('./root/postgres.js');
+(async () => {
+  const app = await createMicroservice(Bank, { settings: { system: ${QUIET}, postgres: { url: process.env.PG_URL } } } } });
+  await app.start();
+  await app.get(PostgresResource).query('CREATE TABLE accounts (id int PRIMARY KEY, owner text NOT NULL, balance int NOT NULL)');
+  const accounts = app.get(Accounts);
+  const opened = [await accounts.open(1, 'ann'), await accounts.open(2, 'bob'), await accounts.open(1, 'eve')];
+  await app.get(PostgresResource).query('UPDATE accounts SET balance = 100 WHERE id = 1');
+  await accounts.transfer(1, 2, 30);
+  const overdraft = await accounts.transfer(1, 2, 500).catch((error) => error.message);
+  const balances = [...(await accounts.byOwner('ann')), ...(await accounts.byOwner('bob'))];
+  await app.stop();
+  console.log(JSON.stringify({ opened, overdraft, balances }));
+})();
+`,
+        { PG_URL: server.url },
+      );
+      expect(result).toEqual({
+        opened: ['opened', 'opened', 'exists'],
+        overdraft: 'account 1 cannot pay 500',
+        balances: [
+          { id: 1, owner: 'ann', balance: 70 },
+          { id: 2, owner: 'bob', balance: 30 },
+        ],
+      });
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('Redis: the rate limiter lets two calls a minute through, not a third', async () => {
+    const server = await RedisServer.start();
+    try {
+      const result = await runExample(
+        `const { createMicroservice } = require('keel');
+const { Gateway, RateLimiter } = require('./root/redis.js');
+(async () => {
+  const app = await createMicroservice(Gateway, { settings: { system: ${QUIET}, redis: { url: process.env.REDIS_URL, command_timeout_ms: 200, affects_readiness: false } } } } });
+  await app.start();
+  const limiter = app.get(RateLimiter);
+  let allowed;
+  // Its window is the clock's minute: three calls that straddle a minute's end are tried again.
+  for (let attempt = 0; ; attempt++) {
+    const minute = Math.floor(Date.now() / 60_000);
+    allowed = [];
+    for (let i = 0; i < 3; i++) allowed.push(await limiter.allow('ann' + attempt, 2));
+    if (Math.floor(Date.now() / 60_000) === minute) break;
+  }
+  await app.stop();
+  console.log(JSON.stringify({ allowed }));
+})();
+`,
+        { REDIS_URL: server.url },
+      );
+      expect(result).toEqual({ allowed: [true, true, false] });
+    } finally {
+      await server.stop();
+    }
   });
 });
