@@ -152,20 +152,44 @@ describe('diagnostics files', () => {
   });
   afterEach(() => rmSync(temp, { recursive: true, force: true }));
 
-  it('go to a folder created 0700, one heap snapshot at a time, each file 0600', async () => {
+  it('go to a folder created 0700', async () => {
+    const app = await start({ memory_analyzer: { enabled: true } }, env);
+    try {
+      const folder = path.join(temp, 'keel-lookout');
+      expect(app.get(MemoryAnalyzerResource).directory).toBe(folder);
+      expect(lstatSync(folder).mode & 0o777).toBe(0o700);
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it('are written one heap snapshot at a time (the second refused while the first is under way)', async () => {
     const app = await start({ memory_analyzer: { enabled: true } }, env);
     try {
       const analyzer = app.get(MemoryAnalyzerResource);
-      const folder = path.join(temp, 'keel-lookout');
-      expect(analyzer.directory).toBe(folder);
-      expect(lstatSync(folder).mode & 0o777).toBe(0o700);
-      const first = analyzer.writeHeapSnapshot();
+      // The folder made unsafe: the first snapshot is refused before V8 writes a byte, which keeps this cheap.
+      chmodSync(analyzer.directory, 0o777);
+      const first = analyzer.writeHeapSnapshot().catch((error: unknown) => error);
       await expect(analyzer.writeHeapSnapshot()).rejects.toMatchObject({
         code: 'DIAGNOSTICS_SNAPSHOT_IN_PROGRESS',
       });
-      const { file } = await first;
-      expect(path.dirname(file)).toBe(folder);
-      expect(lstatSync(file).mode & 0o777).toBe(0o600);
+      expect(await first).toMatchObject({ code: 'SETTINGS_INVALID' });
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it('are written 0600', async () => {
+    const app = await start({ profiler: { enabled: true, interval_s: 0.2 } }, env);
+    try {
+      const folder = app.get(ProfilerResource).directory;
+      await until(
+        () => readdirSync(folder).some((name) => name.endsWith('.cpuprofile')),
+        20_000,
+        'a profile',
+      );
+      const [file] = readdirSync(folder).filter((name) => name.endsWith('.cpuprofile'));
+      expect(lstatSync(path.join(folder, file)).mode & 0o777).toBe(0o600);
     } finally {
       await app.stop();
     }
