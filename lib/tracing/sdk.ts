@@ -4,6 +4,7 @@ import type * as OtelResources from '@opentelemetry/resources';
 import type * as OtelSdk from '@opentelemetry/sdk-trace-base';
 import type * as OtlpHttp from '@opentelemetry/exporter-trace-otlp-http';
 import type * as Zipkin from '@opentelemetry/exporter-zipkin';
+import { requirePeer as requireOptionalPeer } from '../errors/peer';
 import { TracingError } from './errors';
 import type { TracingSettings } from './settings';
 import type { FlushOutcome } from './tracing';
@@ -46,17 +47,15 @@ type Loaded = {
  * a service with tracing off loads none of them. A missing one is named, with the command to add it.
  */
 export function requirePeer<T>(name: string, why: string): T {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require(name) as T;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw error;
-    throw new TracingError(
-      'TRACING_MISSING_PACKAGE',
-      `system.tracing: ${why} needs the package ${name}, which is not installed: npm install ${name}`,
-      { cause: error },
-    );
-  }
+  return requireOptionalPeer<T>(
+    name,
+    (cause) =>
+      new TracingError(
+        'TRACING_MISSING_PACKAGE',
+        `system.tracing: ${why} needs the package ${name}, which is not installed: npm install ${name}`,
+        { cause },
+      ),
+  );
 }
 
 function loadCommon(): Loaded {

@@ -1,5 +1,5 @@
 import type * as Kafkajs from 'kafkajs';
-import { requirePeer } from '../peer';
+import { requirePeer } from '../../errors/peer';
 import { KafkaError } from './errors';
 
 export type KafkajsModule = typeof Kafkajs;

@@ -1,5 +1,5 @@
 import type * as Pg from 'pg';
-import { requirePeer } from '../peer';
+import { requirePeer } from '../../errors/peer';
 import { PostgresError } from './errors';
 
 export type PgModule = typeof Pg;

@@ -1,5 +1,5 @@
 import type * as IoRedis from 'ioredis';
-import { requirePeer } from '../peer';
+import { requirePeer } from '../../errors/peer';
 import { RedisError } from './errors';
 
 export type IoRedisModule = typeof IoRedis;
