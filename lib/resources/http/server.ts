@@ -23,7 +23,7 @@ import type { HttpRouteOptions, NoOptions, RouteHandler } from './contracts/type
 import { decoratedRoutes, type DecoratedRoute, type HttpMethod } from './decorators';
 import { DirectRoutes } from './direct-routes';
 import { Drain } from './drain';
-import { HttpRouteError } from './errors';
+import { HttpRouteError, listenFailure } from './errors';
 import { cors, declaresTooLarge, observe, readBody } from './middleware';
 import { HttpReply } from './reply';
 import { httpServerRules, httpServerSchema, type HttpServerSettings } from './settings';
@@ -201,8 +201,12 @@ export class HttpServerResource {
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error) =>
         reject(
-          new Error(
-            `http server '${this.name}' cannot listen on ${settings.host}:${settings.port}: ${error.message}`,
+          listenFailure(
+            `http server '${this.name}'`,
+            this.settings.path,
+            settings.host,
+            settings.port,
+            error,
           ),
         ),
       );
