@@ -45,6 +45,13 @@ export const ERROR_CODES = {
     meaning: 'Two resources, providers or tasks share one name.',
     action: 'Rename one of them.',
   },
+  INVALID_PROVIDER: {
+    raisedBy: ['GraphError'],
+    meaning:
+      'An override or a `providers` entry gives `useClass` or `useFactory` something that is not a function, or gives none of `useValue`, `useClass`, `useFactory`.',
+    action:
+      'Pass the class or factory itself; an import that resolved to `undefined` (a cycle of imports, a wrong name) is the usual cause.',
+  },
   CONSTRUCTOR_FAILED: {
     raisedBy: ['GraphError'],
     meaning: 'A constructor threw while the graph was built; nothing was started.',

@@ -209,8 +209,9 @@ export class ReportServerResource {
           },
         };
       case '/health/live': {
+        // The process's, not its resources': a long resource restart must not get the pod killed.
         const state = this.service.state();
-        const live = (state === 'starting' || state === 'running') && !this.service.isRestarting();
+        const live = state === 'starting' || state === 'running';
         return { status: live ? 200 : 503, body: { live, state } };
       }
       // `/health` is what a probe or a person tries first: readiness, the question it usually means.
