@@ -24,7 +24,7 @@ import { decoratedRoutes, type DecoratedRoute, type HttpMethod } from './decorat
 import { DirectRoutes } from './direct-routes';
 import { Drain } from './drain';
 import { claimDecorated, quotedList } from '../decorated';
-import { HttpRouteError } from './errors';
+import { HttpRouteError, listenFailure } from './errors';
 import { cors, declaresTooLarge, observe, readBody } from './middleware';
 import { HttpReply } from './reply';
 import { httpServerRules, httpServerSchema, type HttpServerSettings } from './settings';
@@ -202,8 +202,12 @@ export class HttpServerResource {
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error) =>
         reject(
-          new Error(
-            `http server '${this.name}' cannot listen on ${settings.host}:${settings.port}: ${error.message}`,
+          listenFailure(
+            `http server '${this.name}'`,
+            this.settings.path,
+            settings.host,
+            settings.port,
+            error,
           ),
         ),
       );

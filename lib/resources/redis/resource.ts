@@ -42,6 +42,8 @@ export class RedisResource {
   private readonly reconnects: Counter;
   private starting = false;
   private lastError?: string;
+  /** Commands sent through `command` and not yet answered: what a stop's QUIT waits behind. */
+  private awaiting = 0;
 
   constructor(
     @inject(SETTINGS) private readonly settings: SettingsView<RedisSettings>,
@@ -126,6 +128,10 @@ export class RedisResource {
       return;
     }
     const { stop_timeout_ms } = this.settings.value();
+    this.log.info(
+      { awaiting: this.awaiting, grace_ms: stop_timeout_ms },
+      `redis '${this.name}': QUIT after ${this.awaiting} command(s) awaiting their reply`,
+    );
     let timer: NodeJS.Timeout | undefined;
     const quit = redis.quit().then(
       () => true,
@@ -176,6 +182,7 @@ export class RedisResource {
     }
     const meters = this.metersOf(name.toLowerCase());
     const began = performance.now();
+    this.awaiting++;
     try {
       const reply = (await redis.call(name, ...args)) as T;
       meters.outcomes.ok.inc();
@@ -183,6 +190,8 @@ export class RedisResource {
       return reply;
     } catch (error) {
       throw this.commandError(name, error, meters);
+    } finally {
+      this.awaiting--;
     }
   }
 
