@@ -226,6 +226,18 @@ export const ERROR_CODES = {
     meaning: 'While a server starts: a route names no `server` while the service has several.',
     action: 'Add `{ server: name }` to the route.',
   },
+  HTTP_PORT_IN_USE: {
+    raisedBy: ['HttpListenError'],
+    meaning:
+      "An HTTP server's or the report server's port is taken by another process; the message names the setting.",
+    action: 'Stop what holds the port, or set the named `port` key to another one (0 picks a free port).',
+  },
+  HTTP_LISTEN_FAILED: {
+    raisedBy: ['HttpListenError'],
+    meaning:
+      'A server could not listen on its `host` and `port` for another reason (an address not of this machine, no permission).',
+    action: 'Fix the named `host` or `port` setting.',
+  },
   HTTP_CLIENT_NOT_STARTED: {
     raisedBy: ['HttpClientError'],
     meaning: 'A request before the `HttpClientResource` started.',

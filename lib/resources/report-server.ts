@@ -14,6 +14,7 @@ import { SettingsError } from '../settings/errors';
 import { redact, showValue } from '../settings/redact';
 import type { SettingsView } from '../settings/types';
 import { graphAsDot, graphAsMermaid } from './graph-render';
+import { listenFailure } from './http/errors';
 import { MetricsResource } from './metrics';
 
 export const reportServerSchema = {
@@ -115,7 +116,7 @@ export class ReportServerResource {
     await new Promise<void>((resolve, reject) => {
       server.once('listening', resolve);
       server.once('error', (error) =>
-        reject(new Error(`report server cannot listen on ${host}:${port}: ${error.message}`)),
+        reject(listenFailure('report server', this.settings.path, host, port, error)),
       );
     });
     this.server = server;
@@ -213,6 +214,8 @@ export class ReportServerResource {
         const live = state === 'starting' || state === 'running';
         return { status: live ? 200 : 503, body: { live, state } };
       }
+      // `/health` is what a probe or a person tries first: readiness, the question it usually means.
+      case '/health':
       case '/health/ready': {
         const ready = this.service.isReady();
         return { status: ready ? 200 : 503, body: { ready, state: this.service.state() } };

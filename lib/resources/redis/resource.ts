@@ -11,6 +11,7 @@ import { maskText } from '../../settings/redact';
 import { backoffDelay } from '../../resilience/backoff';
 import type { SettingsView } from '../../settings/types';
 import { loadIoRedis } from './driver';
+import { connectingHealth } from '../decorated';
 import { RedisError } from './errors';
 import { redisSchema, type RedisSettings } from './settings';
 
@@ -154,11 +155,10 @@ export class RedisResource {
   status(): ResourceHealth {
     const redis = this.redis;
     if (redis === undefined || redis.status === 'ready') return ResourceStatus.STARTED;
-    return {
-      status: ResourceStatus.CONNECTING,
-      text: `${redis.status}: ${this.target}${this.lastError === undefined ? '' : `: ${this.lastError}`}`,
-      ready: !this.settings.value().affects_readiness,
-    };
+    return connectingHealth(
+      `${redis.status}: ${this.target}${this.lastError === undefined ? '' : `: ${this.lastError}`}`,
+      this.settings.value().affects_readiness,
+    );
   }
 
   /** Where this resource connects, without the password. */
