@@ -48,7 +48,7 @@ export {
   type LifecycleErrorCode,
   messageOf,
 } from './lifecycle/errors';
-export type { Log } from './lifecycle/log';
+export { logMethod, type Log, type LogMethod } from './lifecycle/log';
 export { Microservice } from './lifecycle/microservice';
 export { run, ExitCode } from './lifecycle/run';
 export { enableCompileCache, type CompileCacheState } from './lifecycle/compile-cache';

@@ -14,6 +14,7 @@ import { SettingsError } from '../settings/errors';
 import { maskText, redact } from '../settings/redact';
 import type { SettingsView } from '../settings/types';
 import { graphAsDot, graphAsMermaid } from './graph-render';
+import { listenFailure } from './http/errors';
 import { MetricsResource } from './metrics';
 
 export const reportServerSchema = {
@@ -115,7 +116,7 @@ export class ReportServerResource {
     await new Promise<void>((resolve, reject) => {
       server.once('listening', resolve);
       server.once('error', (error) =>
-        reject(new Error(`report server cannot listen on ${host}:${port}: ${error.message}`)),
+        reject(listenFailure('report server', this.settings.path, host, port, error)),
       );
     });
     this.server = server;
@@ -208,10 +209,13 @@ export class ReportServerResource {
           },
         };
       case '/health/live': {
+        // The process's, not its resources': a long resource restart must not get the pod killed.
         const state = this.service.state();
-        const live = (state === 'starting' || state === 'running') && !this.service.isRestarting();
+        const live = state === 'starting' || state === 'running';
         return { status: live ? 200 : 503, body: { live, state } };
       }
+      // `/health` is what a probe or a person tries first: readiness, the question it usually means.
+      case '/health':
       case '/health/ready': {
         const ready = this.service.isReady();
         return { status: ready ? 200 : 503, body: { ready, state: this.service.state() } };
