@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Server } from 'node:http';
 import { BlockList, isIP, type AddressInfo } from 'node:net';
 import Koa from 'koa';
-import { inject } from '../container/inversify';
+import { inject } from '../container/injection';
 import { resource } from '../container/decorators';
 import { instanceIdentity } from '../identity/instance';
 import { LOGGER, METRICS_REGISTRY, SERVICE, SETTINGS } from '../container/tokens';
@@ -11,7 +11,7 @@ import type { ServiceHandle } from '../lifecycle/service-handle';
 import { ResourceStatus } from '../lifecycle/status';
 import type { Meters } from '../metrics';
 import { SettingsError } from '../settings/errors';
-import { redact, showValue } from '../settings/redact';
+import { maskText, redact } from '../settings/redact';
 import type { SettingsView } from '../settings/types';
 import { graphAsDot, graphAsMermaid } from './graph-render';
 import { listenFailure } from './http/errors';
@@ -148,7 +148,7 @@ export class ReportServerResource {
     const hostKey = `${this.settings.path}.host`;
     throw new SettingsError(
       'SETTINGS_INVALID',
-      `${key} is empty while the report server listens on ${showValue(['host'], host)} (${hostKey}), beyond loopback, and ${path} would be served to anyone who reaches it: set ${key}, or listen on 127.0.0.1`,
+      `${key} is empty while the report server listens on ${maskText(JSON.stringify(host))} (${hostKey}), beyond loopback, and ${path} would be served to anyone who reaches it: set ${key}, or listen on 127.0.0.1`,
       [
         {
           path: key,

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Router from '@koa/router';
-import { inject } from '../../container/inversify';
+import { inject } from '../../container/injection';
 import Koa from 'koa';
 import { resource } from '../../container/decorators';
 import { LOGGER, METRICS, RESOURCE_NAME, SERVICE, SETTINGS } from '../../container/tokens';

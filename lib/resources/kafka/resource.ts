@@ -1,6 +1,6 @@
 import type { Admin, Kafka, KafkaConfig, KafkaMessage, Producer, SASLOptions } from 'kafkajs';
 import { resource } from '../../container/decorators';
-import { inject, optional } from '../../container/inversify';
+import { inject, optional } from '../../container/injection';
 import { LOGGER, METRICS, RESOURCE_NAME, SERVICE, SETTINGS } from '../../container/tokens';
 import type { Log } from '../../lifecycle/log';
 import type { ResourceHealthReport } from '../../lifecycle/manager';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { ClientBase, Pool, PoolClient, PoolConfig } from 'pg';
 import { resource } from '../../container/decorators';
-import { inject } from '../../container/inversify';
+import { inject } from '../../container/injection';
 import { LOGGER, METRICS, RESOURCE_NAME, SERVICE, SETTINGS } from '../../container/tokens';
 import type { Log } from '../../lifecycle/log';
 import type { ResourceHealth } from '../../lifecycle/manager';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import { resource } from '../../container/decorators';
-import { inject } from '../../container/inversify';
+import { inject } from '../../container/injection';
 import { LOGGER, METRICS, RESOURCE_NAME, SETTINGS } from '../../container/tokens';
 import type { Log } from '../../lifecycle/log';
 import type { ResourceHealth } from '../../lifecycle/manager';
