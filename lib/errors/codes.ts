@@ -52,6 +52,12 @@ export const ERROR_CODES = {
     action:
       'Pass the class or factory itself; an import that resolved to `undefined` (a cycle of imports, a wrong name) is the usual cause.',
   },
+  INVALID_OPTION: {
+    raisedBy: ['GraphError'],
+    meaning:
+      'A decorator option has a value Keel cannot use: `@resource({ hookTimeoutMs })` not a whole number of ms from 1 to 2^31−1.',
+    action: 'Fix the option the message names.',
+  },
   CONSTRUCTOR_FAILED: {
     raisedBy: ['GraphError'],
     meaning: 'A constructor threw while the graph was built; nothing was started.',
@@ -103,7 +109,8 @@ export const ERROR_CODES = {
   },
   HOOK_TIMEOUT: {
     raisedBy: ['LifecycleError', 'HookTimeoutError'],
-    meaning: 'A hook did not finish within `system.lifecycle.hook_timeout_ms`.',
+    meaning:
+      'A hook did not finish within its timeout: `system.resources.<name>.hook_timeout_ms`, else `@resource({ hookTimeoutMs })`, else `system.lifecycle.hook_timeout_ms`.',
     action: 'Find why the named hook hangs, or raise the timeout if the work is legitimately slow.',
   },
   STOP_FAILED: {
