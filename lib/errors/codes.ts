@@ -129,6 +129,12 @@ export const ERROR_CODES = {
     meaning: 'A microservice override of a phase did not call `super`.',
     action: 'Call `await super.<phase>()` in the override.',
   },
+  SUPER_OUT_OF_PHASE: {
+    raisedBy: ['LifecycleError'],
+    meaning:
+      "A microservice override called another phase's `super` (`super.start()` in `postStart`) or its own twice; the start is rolled back.",
+    action: 'Call `await super.<phase>()` once, in the override of that phase only.',
+  },
   INVALID_STATE: {
     raisedBy: ['LifecycleError'],
     meaning: 'An action the app cannot take in its current state (start twice, restart an unknown resource).',
