@@ -1,6 +1,7 @@
 import { loadYaml } from '../../../settings/file-layer';
 import type { ServiceIdentifier } from '../../../container/injection';
 import { CodecError } from '../errors';
+import { parseJson } from '../../http/body';
 
 /**
  * Turns message values into bytes and back. A message carries its codec's content type, and a
@@ -16,7 +17,8 @@ export interface Codec<T = unknown> {
 export const jsonCodec: Codec = {
   contentType: 'application/json',
   encode: (value) => Buffer.from(JSON.stringify(value) ?? 'null'),
-  decode: (bytes) => JSON.parse(bytes.toString('utf8')) as unknown,
+  // A message is outside input as a request body is: `__proto__` keys refused the same way.
+  decode: (bytes) => parseJson(bytes, 'the message'),
 };
 
 export const yamlCodec: Codec = {

@@ -178,11 +178,27 @@ export class Link {
     return current !== undefined && !current.closed ? current : undefined;
   }
 
-  /** The current session, or the next one while reconnecting; rejects once the link is closed. */
-  session(): Promise<Session> {
+  /**
+   * The current session, or the next one while reconnecting; rejects once the link is closed, or
+   * with `signal`'s reason once it aborts (the wait then forgotten, so a long outage keeps none).
+   */
+  session(signal?: AbortSignal): Promise<Session> {
     if (this.current !== undefined && !this.current.closed) return Promise.resolve(this.current);
     if (this.closing) return Promise.reject(this.stoppedError());
-    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+    if (signal?.aborted === true) return Promise.reject(signal.reason as Error);
+    return new Promise((resolve, reject) => {
+      const waiter = { resolve, reject };
+      this.waiters.push(waiter);
+      signal?.addEventListener(
+        'abort',
+        () => {
+          const index = this.waiters.indexOf(waiter);
+          if (index !== -1) this.waiters.splice(index, 1);
+          reject(signal.reason as Error);
+        },
+        { once: true },
+      );
+    });
   }
 
   /**

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { Channel, ConsumeMessage, Message, Options } from 'amqplib';
 import { AmqpRequestError } from '../errors';
 import type { Link, Session } from './link';
@@ -18,6 +19,14 @@ interface Pending {
 
 const ID_PREFIX = randomBytes(6).toString('hex');
 
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', abort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
+  });
+}
+
 /**
  * The caller's side of request/response: one plain channel per connection consuming direct
  * reply-to, requests correlated by id, each bounded by its timeout.
@@ -34,31 +43,27 @@ export class Requester {
     private readonly resource: string,
   ) {}
 
+  /** `timeoutMs` bounds the whole call: the wait for a connection and a channel, then the reply. */
   async request(
     routingKey: string,
     content: Buffer,
     properties: Pick<Options.Publish, 'contentType' | 'headers' | 'messageId'>,
     timeoutMs: number,
   ): Promise<ConsumeMessage> {
-    const session = this.link.openSession ?? (await this.link.session());
-    let channel: Channel;
-    try {
-      channel = this.opened.get(session) ?? (await this.channelOf(session));
-    } catch (error) {
-      // The connection closing under the channel's opening: amqplib's "Channel closed" says less.
-      throw this.lost(routingKey, error as Error);
+    let session = this.link.openSession;
+    let channel = session === undefined ? undefined : this.opened.get(session);
+    let replyMs = timeoutMs;
+    if (session === undefined || channel === undefined) {
+      const began = performance.now();
+      [session, channel] = await this.connected(routingKey, timeoutMs);
+      replyMs = Math.max(0, timeoutMs - (performance.now() - began));
     }
     const correlationId = `${ID_PREFIX}-${(++this.sequence).toString(36)}`;
     return new Promise<ConsumeMessage>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(correlationId);
-        reject(
-          new AmqpRequestError(
-            'AMQP_REQUEST_TIMEOUT',
-            `request '${routingKey}' on amqp '${this.resource}' got no reply within ${timeoutMs} ms`,
-          ),
-        );
-      }, timeoutMs);
+        reject(this.timedOut(routingKey, timeoutMs));
+      }, replyMs);
       this.pending.set(correlationId, { routingKey, session, timer, resolve, reject });
       try {
         // Mandatory: with no responder's queue bound, the broker returns it at once rather than drop it.
@@ -72,12 +77,42 @@ export class Requester {
           correlationId,
           replyTo: REPLY_TO,
           mandatory: true,
-          expiration: String(timeoutMs),
+          expiration: String(Math.max(1, Math.ceil(replyMs))),
         });
       } catch (error) {
         this.settle(correlationId, undefined, this.lost(routingKey, error as Error));
       }
     });
+  }
+
+  /** The session and reply channel, waited for no longer than the request's timeout. */
+  private async connected(routingKey: string, timeoutMs: number): Promise<[Session, Channel]> {
+    const timeout = new AbortController();
+    const timer = setTimeout(
+      () => timeout.abort(this.timedOut(routingKey, timeoutMs, ' (no connection to the broker)')),
+      timeoutMs,
+    );
+    try {
+      const session = await this.link.session(timeout.signal);
+      let channel: Channel;
+      try {
+        channel = this.opened.get(session) ?? (await abortable(this.channelOf(session), timeout.signal));
+      } catch (error) {
+        if (timeout.signal.aborted) throw error;
+        // The connection closing under the channel's opening: amqplib's "Channel closed" says less.
+        throw this.lost(routingKey, error as Error);
+      }
+      return [session, channel];
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private timedOut(routingKey: string, timeoutMs: number, why = ''): AmqpRequestError {
+    return new AmqpRequestError(
+      'AMQP_REQUEST_TIMEOUT',
+      `request '${routingKey}' on amqp '${this.resource}' got no reply within ${timeoutMs} ms${why}`,
+    );
   }
 
   private channelOf(session: Session): Promise<Channel> {
