@@ -45,6 +45,13 @@ export const ERROR_CODES = {
     meaning: 'Two resources, providers or tasks share one name.',
     action: 'Rename one of them.',
   },
+  INVALID_PROVIDER: {
+    raisedBy: ['GraphError'],
+    meaning:
+      'An override or a `providers` entry gives `useClass` or `useFactory` something that is not a function, or gives none of `useValue`, `useClass`, `useFactory`.',
+    action:
+      'Pass the class or factory itself; an import that resolved to `undefined` (a cycle of imports, a wrong name) is the usual cause.',
+  },
   CONSTRUCTOR_FAILED: {
     raisedBy: ['GraphError'],
     meaning: 'A constructor threw while the graph was built; nothing was started.',
@@ -218,6 +225,18 @@ export const ERROR_CODES = {
     raisedBy: ['HttpRouteError'],
     meaning: 'While a server starts: a route names no `server` while the service has several.',
     action: 'Add `{ server: name }` to the route.',
+  },
+  HTTP_PORT_IN_USE: {
+    raisedBy: ['HttpListenError'],
+    meaning:
+      "An HTTP server's or the report server's port is taken by another process; the message names the setting.",
+    action: 'Stop what holds the port, or set the named `port` key to another one (0 picks a free port).',
+  },
+  HTTP_LISTEN_FAILED: {
+    raisedBy: ['HttpListenError'],
+    meaning:
+      'A server could not listen on its `host` and `port` for another reason (an address not of this machine, no permission).',
+    action: 'Fix the named `host` or `port` setting.',
   },
   HTTP_CLIENT_NOT_STARTED: {
     raisedBy: ['HttpClientError'],

@@ -1,6 +1,6 @@
 import type { ConsumeMessage, Options } from 'amqplib';
 import { resource } from '../../container/decorators';
-import { inject, optional } from '../../container/inversify';
+import { inject, optional } from '../../container/injection';
 import { LOGGER, METRICS, RESOURCE_NAME, SERVICE, SETTINGS } from '../../container/tokens';
 import type { Log } from '../../lifecycle/log';
 import type { ServiceHandle } from '../../lifecycle/service-handle';
@@ -28,6 +28,7 @@ import {
 } from './handlers/decorators';
 import { redactUrl } from '../../settings/redact';
 import { isTimerMs, MAX_TIMER_MS } from '../../settings/formats';
+import { claimDecorated, connectingHealth, quotedList } from '../decorated';
 import { amqpSchema, type AmqpSettings } from './settings';
 
 /** What a send method accepts as the message: anything, or what its `schema` says. */
@@ -185,11 +186,7 @@ export class AmqpResource {
   status(): ResourceHealth {
     if (this.link === undefined || this.link.isOpen) return ResourceStatus.STARTED;
     const { url, affects_readiness } = this.settings.value();
-    return {
-      status: ResourceStatus.CONNECTING,
-      text: `reconnecting to ${redactUrl(url)}`,
-      ready: !affects_readiness,
-    };
+    return connectingHealth(`reconnecting to ${redactUrl(url)}`, affects_readiness);
   }
 
   /** The URL this resource connects to, credentials redacted. */
@@ -441,45 +438,37 @@ export class AmqpResource {
   }
 
   private bindDecoratedHandlers(): void {
-    const { graph } = this.service;
-    const resources = graph.nodes
-      .filter((node) => this.service.instance(node.name) instanceof AmqpResource)
-      .map((node) => node.name);
-    for (const node of graph.nodes) {
-      const owner = this.service.instance(node.name);
-      if (typeof owner !== 'object' || owner === null) continue;
-      for (const declared of handlersOfPrototype(Object.getPrototypeOf(owner) as object)) {
-        if (!this.consumes(declared, resources, node.name)) continue;
-        const method = (owner as Record<string | symbol, MessageHandler<unknown>>)[declared.key];
-        this.consumerFor(
-          declared.pattern,
-          declared.target,
-          declared.queue,
-          `${node.name}.${String(declared.key)}`,
-          (message, meta) => method.call(owner, message, meta),
-          declared.options.schema,
-        );
-      }
-    }
-  }
-
-  private consumes(declared: DeclaredHandler, resources: readonly string[], owner: string): boolean {
-    const where = `@${declared.pattern}('${declared.target}') on ${owner}.${String(declared.key)}`;
-    if (declared.resource !== undefined) {
-      if (!resources.includes(declared.resource)) {
-        throw new AmqpError(
-          'AMQP_UNKNOWN_RESOURCE',
-          `${where} names AmqpResource '${declared.resource}', which ${this.service.name} does not have; its AMQP resources: ${resources.map((name) => `'${name}'`).join(', ')}`,
-        );
-      }
-      return declared.resource === this.name;
-    }
-    if (resources.length > 1) {
-      throw new AmqpError(
-        'AMQP_AMBIGUOUS_RESOURCE',
-        `${where} does not say which AmqpResource consumes it, and ${this.service.name} has ${resources.length}: add { resource: ${resources.map((name) => `'${name}'`).join(' | ')} }`,
+    const service = this.service.name;
+    const claimed = claimDecorated<DeclaredHandler>(
+      this.service,
+      this.name,
+      (instance) => instance instanceof AmqpResource,
+      (instance) => handlersOfPrototype(Object.getPrototypeOf(instance) as object),
+      {
+        named: (declared) => declared.resource,
+        where: (declared, owner) =>
+          `@${declared.pattern}('${declared.target}') on ${owner}.${String(declared.key)}`,
+        unknown: (where, named, choices) =>
+          new AmqpError(
+            'AMQP_UNKNOWN_RESOURCE',
+            `${where} names AmqpResource '${named}', which ${service} does not have; its AMQP resources: ${quotedList(choices)}`,
+          ),
+        ambiguous: (where, choices) =>
+          new AmqpError(
+            'AMQP_AMBIGUOUS_RESOURCE',
+            `${where} does not say which AmqpResource consumes it, and ${service} has ${choices.length}: add { resource: ${quotedList(choices, ' | ')} }`,
+          ),
+      },
+    );
+    for (const { declared, owner, call } of claimed) {
+      this.consumerFor(
+        declared.pattern,
+        declared.target,
+        declared.queue,
+        owner,
+        (message, meta) => call(message, meta),
+        declared.options.schema,
       );
     }
-    return true;
   }
 }

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Router from '@koa/router';
-import { inject } from '../../container/inversify';
+import { inject } from '../../container/injection';
 import Koa from 'koa';
 import { resource } from '../../container/decorators';
 import { LOGGER, METRICS, RESOURCE_NAME, SERVICE, SETTINGS } from '../../container/tokens';
@@ -23,7 +23,8 @@ import type { HttpRouteOptions, NoOptions, RouteHandler } from './contracts/type
 import { decoratedRoutes, type DecoratedRoute, type HttpMethod } from './decorators';
 import { DirectRoutes } from './direct-routes';
 import { Drain } from './drain';
-import { HttpRouteError } from './errors';
+import { claimDecorated, quotedList } from '../decorated';
+import { HttpRouteError, listenFailure } from './errors';
 import { cors, declaresTooLarge, observe, readBody } from './middleware';
 import { HttpReply } from './reply';
 import { httpServerRules, httpServerSchema, type HttpServerSettings } from './settings';
@@ -201,8 +202,12 @@ export class HttpServerResource {
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error) =>
         reject(
-          new Error(
-            `http server '${this.name}' cannot listen on ${settings.host}:${settings.port}: ${error.message}`,
+          listenFailure(
+            `http server '${this.name}'`,
+            this.settings.path,
+            settings.host,
+            settings.port,
+            error,
           ),
         ),
       );
@@ -237,24 +242,30 @@ export class HttpServerResource {
   }
 
   private bindDecoratedRoutes(): void {
-    const { graph } = this.service;
-    const servers = graph.nodes
-      .filter((node) => this.service.instance(node.name) instanceof HttpServerResource)
-      .map((node) => node.name);
-    for (const node of graph.nodes) {
-      const owner = this.service.instance(node.name);
-      if (typeof owner !== 'object' || owner === null) continue;
-      for (const declared of decoratedRoutes(owner)) {
-        if (!this.serves(declared, servers, node.name)) continue;
-        const handler = (owner as Record<string | symbol, HttpHandler>)[declared.key];
-        this.addRoute(
-          declared.method,
-          declared.path,
-          (ctx) => handler.call(owner, ctx),
-          declared.options,
-          `${node.name}.${String(declared.key)}`,
-        );
-      }
+    const service = this.service.name;
+    const claimed = claimDecorated<DecoratedRoute>(
+      this.service,
+      this.name,
+      (instance) => instance instanceof HttpServerResource,
+      decoratedRoutes,
+      {
+        named: (declared) => declared.server,
+        where: (declared, owner) =>
+          `@http('${declared.method}', '${declared.path}') on ${owner}.${String(declared.key)}`,
+        unknown: (where, named, choices) =>
+          new HttpRouteError(
+            'HTTP_ROUTE_UNKNOWN_SERVER',
+            `${where} names server '${named}', which ${service} does not have; its HTTP servers: ${quotedList(choices)}`,
+          ),
+        ambiguous: (where, choices) =>
+          new HttpRouteError(
+            'HTTP_ROUTE_AMBIGUOUS_SERVER',
+            `${where} does not say which HTTP server serves it, and ${service} has ${choices.length}: add { server: ${quotedList(choices, ' | ')} }`,
+          ),
+      },
+    );
+    for (const { declared, owner, call } of claimed) {
+      this.addRoute(declared.method, declared.path, (ctx) => call(ctx), declared.options, owner);
     }
   }
 
@@ -264,27 +275,6 @@ export class HttpServerResource {
       unknownProperties: unknown_properties,
       responses: responses === 'on' || (responses === 'auto' && this.service.env.NODE_ENV !== 'production'),
     };
-  }
-
-  private serves(declared: DecoratedRoute, servers: readonly string[], owner: string): boolean {
-    const where = `@http('${declared.method}', '${declared.path}') on ${owner}.${String(declared.key)}`;
-    const choices = servers.map((name) => `'${name}'`).join(', ');
-    if (declared.server !== undefined) {
-      if (!servers.includes(declared.server)) {
-        throw new HttpRouteError(
-          'HTTP_ROUTE_UNKNOWN_SERVER',
-          `${where} names server '${declared.server}', which ${this.service.name} does not have; its HTTP servers: ${choices}`,
-        );
-      }
-      return declared.server === this.name;
-    }
-    if (servers.length > 1) {
-      throw new HttpRouteError(
-        'HTTP_ROUTE_AMBIGUOUS_SERVER',
-        `${where} does not say which HTTP server serves it, and ${this.service.name} has ${servers.length}: add { server: ${servers.map((name) => `'${name}'`).join(' | ')} }`,
-      );
-    }
-    return true;
   }
 }
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import { resource } from '../../container/decorators';
-import { inject } from '../../container/inversify';
+import { inject } from '../../container/injection';
 import { LOGGER, METRICS, RESOURCE_NAME, SETTINGS } from '../../container/tokens';
 import type { Log } from '../../lifecycle/log';
 import type { ResourceHealth } from '../../lifecycle/manager';
@@ -11,6 +11,7 @@ import { maskText } from '../../settings/redact';
 import { backoffDelay } from '../../resilience/backoff';
 import type { SettingsView } from '../../settings/types';
 import { loadIoRedis } from './driver';
+import { connectingHealth } from '../decorated';
 import { RedisError } from './errors';
 import { redisSchema, type RedisSettings } from './settings';
 
@@ -41,6 +42,8 @@ export class RedisResource {
   private readonly reconnects: Counter;
   private starting = false;
   private lastError?: string;
+  /** Commands sent through `command` and not yet answered: what a stop's QUIT waits behind. */
+  private awaiting = 0;
 
   constructor(
     @inject(SETTINGS) private readonly settings: SettingsView<RedisSettings>,
@@ -125,6 +128,10 @@ export class RedisResource {
       return;
     }
     const { stop_timeout_ms } = this.settings.value();
+    this.log.info(
+      { awaiting: this.awaiting, grace_ms: stop_timeout_ms },
+      `redis '${this.name}': QUIT after ${this.awaiting} command(s) awaiting their reply`,
+    );
     let timer: NodeJS.Timeout | undefined;
     const quit = redis.quit().then(
       () => true,
@@ -148,11 +155,10 @@ export class RedisResource {
   status(): ResourceHealth {
     const redis = this.redis;
     if (redis === undefined || redis.status === 'ready') return ResourceStatus.STARTED;
-    return {
-      status: ResourceStatus.CONNECTING,
-      text: `${redis.status}: ${this.target}${this.lastError === undefined ? '' : `: ${this.lastError}`}`,
-      ready: !this.settings.value().affects_readiness,
-    };
+    return connectingHealth(
+      `${redis.status}: ${this.target}${this.lastError === undefined ? '' : `: ${this.lastError}`}`,
+      this.settings.value().affects_readiness,
+    );
   }
 
   /** Where this resource connects, without the password. */
@@ -176,6 +182,7 @@ export class RedisResource {
     }
     const meters = this.metersOf(name.toLowerCase());
     const began = performance.now();
+    this.awaiting++;
     try {
       const reply = (await redis.call(name, ...args)) as T;
       meters.outcomes.ok.inc();
@@ -183,6 +190,8 @@ export class RedisResource {
       return reply;
     } catch (error) {
       throw this.commandError(name, error, meters);
+    } finally {
+      this.awaiting--;
     }
   }
 

@@ -8,6 +8,7 @@ import {
   Test,
 } from '../../../lib';
 import { quietLog, until } from '../../support/async';
+import { killAll, spawnService, type ServiceProcess } from '../../support/process';
 import { describeWithRedis, RedisCluster, RedisSentinel, RedisServer } from '../../support/redis';
 
 @microservice({ name: 'sessions', resources: { redis: RedisResource } })
@@ -19,6 +20,7 @@ const FAST_RECONNECT = { min_ms: 20, max_ms: 200, start_attempts: 3 };
 describeWithRedis('RedisResource against real Redis servers', () => {
   let server: RedisServer;
   const apps: App[] = [];
+  const spawned: ServiceProcess[] = [];
   const records: { level: string; message: string; fields: object }[] = [];
 
   const start = async (redis: object): Promise<App> => {
@@ -40,6 +42,7 @@ describeWithRedis('RedisResource against real Redis servers', () => {
   }, 30_000);
 
   afterAll(async () => {
+    killAll(spawned);
     await Promise.all(apps.map((app) => app.stop()));
     await server?.stop();
   }, 30_000);
@@ -96,6 +99,37 @@ describeWithRedis('RedisResource against real Redis servers', () => {
     );
     await expect(redis.get('stop:count')).rejects.toMatchObject({ code: 'REDIS_NOT_STARTED' });
   }, 30_000);
+
+  it('SIGTERM with 20 commands unanswered: QUIT after them, every one answered, exit 0', async () => {
+    // Writes are held by the server until the test lets them go, after the signal.
+    await server.cli('client', 'pause', '30000', 'write');
+    let paused = true;
+    const worker = spawnService('test/functional/datastores/fixtures/redis-worker.ts', {
+      KEEL__SYSTEM__RESOURCES__REDIS__URL: server.url,
+      KEEL__SYSTEM__RESOURCES__REDIS__STOP_TIMEOUT_MS: '20000',
+      KEEL__SYSTEM__RESOURCES__REDIS__COMMAND_TIMEOUT_MS: '20000',
+    });
+    spawned.push(worker);
+    try {
+      await worker.waitFor(/ ready in [\d.]+ ms/, 30_000);
+      await worker.waitFor(/sent 20 commands/);
+      expect(worker.output()).not.toMatch(/^\{"command":/m);
+      worker.child.kill('SIGTERM');
+      await worker.waitFor(/QUIT after 20 command\(s\) awaiting their reply/);
+      await server.cli('client', 'unpause');
+      paused = false;
+      expect(await worker.exited).toEqual({ code: 0, signal: null });
+    } finally {
+      if (paused) await server.cli('client', 'unpause');
+    }
+    const replies = [...worker.output().matchAll(/^\{"command":.*$/gm)].map(
+      (match) => (JSON.parse(match[0]) as { reply?: number }).reply,
+    );
+    expect(replies.sort((a, b) => a! - b!)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    expect(worker.output()).not.toContain('no reply to QUIT');
+    expect(worker.output()).not.toContain(PASSWORD);
+    expect(await server.cli('get', 'sigterm:count')).toBe('20');
+  }, 60_000);
 
   it('server restarted: CONNECTING and not ready while it is down, commands time out, back to STARTED', async () => {
     const app = await start({ ...byFields(), command_timeout_ms: 300 });
