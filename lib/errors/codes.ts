@@ -364,6 +364,18 @@ export const ERROR_CODES = {
     meaning: 'The broker did not confirm a published message.',
     action: 'Read `error.cause`; the message may not have been routed.',
   },
+  AMQP_PUBLISH_TIMEOUT: {
+    raisedBy: ['AmqpError'],
+    meaning:
+      'A `publish()` or `push()` was not confirmed within `publish_timeout_ms` (the broker away, or not confirming); it is not sent again.',
+    action:
+      'Check the broker; answer the caller (a 503) or keep the message elsewhere. A message already written may still arrive.',
+  },
+  AMQP_NOT_CONNECTED: {
+    raisedBy: ['AmqpError'],
+    meaning: 'With `fail_fast` on, a send or request while the connection to the broker is down.',
+    action: 'Answer the caller at once (a 503), or turn `fail_fast` off to wait up to `publish_timeout_ms`.',
+  },
   AMQP_UNKNOWN_RESOURCE: {
     raisedBy: ['AmqpError'],
     meaning: "A handler's `resource` names no `AmqpResource` of the service.",

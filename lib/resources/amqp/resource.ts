@@ -14,7 +14,7 @@ import { SchemaCompiler } from '../../contracts/validator';
 import { contextRequestId, REQUEST_ID_HEADER } from '../../context';
 import { CODECS, Codecs, encodeWith, type Codec } from './codecs/codec';
 import { transportOf } from './connection/amqplib';
-import { Link, type Session } from './connection/link';
+import { Link, type SendBound, type Session } from './connection/link';
 import { ERROR_CODE_HEADER, ERROR_HEADER, Requester } from './connection/requester';
 import { AmqpError, AmqpRequestError } from './errors';
 import { Consumer, type ConsumerContext, type QueueMeters } from './handlers/consumer';
@@ -200,11 +200,13 @@ export class AmqpResource {
     message: MessageOf<S>,
     options: SendOptions<S> = {},
   ): Promise<void> {
-    const link = this.requireLink();
+    const link = this.requireConnected(`publish('${topic}')`);
     const [content, properties] = this.encode(message, options, `publish('${topic}')`);
     properties.mandatory = true;
     await tracedSend(this.service.tracing, 'publish', topic, properties, (traced) =>
-      link.send(this.settings.value().exchange, topic, content, traced),
+      link.within(this.publishBound(`publish('${topic}')`), (deadline) =>
+        link.send(this.settings.value().exchange, topic, content, traced, undefined, deadline),
+      ),
     );
     this.published(topic).inc();
   }
@@ -215,12 +217,14 @@ export class AmqpResource {
     message: MessageOf<S>,
     options: SendOptions<S> = {},
   ): Promise<void> {
-    const link = this.requireLink();
+    const link = this.requireConnected(`push('${queue}')`);
     const [content, properties] = this.encode(message, options, `push('${queue}')`);
-    await (await link.session()).workQueue(queue);
-    await tracedSend(this.service.tracing, 'push', queue, properties, (traced) =>
-      link.send('', queue, content, traced),
-    );
+    await link.within(this.publishBound(`push('${queue}')`), async (deadline) => {
+      await (await link.session(deadline)).workQueue(queue);
+      await tracedSend(this.service.tracing, 'push', queue, properties, (traced) =>
+        link.send('', queue, content, traced, undefined, deadline),
+      );
+    });
     this.published(queue).inc();
   }
 
@@ -230,7 +234,7 @@ export class AmqpResource {
     message: MessageOf<S>,
     options: RequestOptions<S> = {},
   ): Promise<R> {
-    this.requireLink();
+    this.requireConnected(`request('${routingKey}')`);
     const timeout = options.timeout_ms ?? this.settings.value().request_timeout_ms;
     if (!isTimerMs(timeout)) {
       throw new AmqpRequestError(
@@ -403,6 +407,30 @@ export class AmqpResource {
       );
     }
     return this.codecs.decode(reply.content, reply.properties.contentType as string | undefined, this.codec);
+  }
+
+  /** The link, refusing at once while it is down if `fail_fast` says so. */
+  private requireConnected(what: string): Link {
+    const link = this.requireLink();
+    if (!link.isOpen && this.settings.value().fail_fast) {
+      throw new AmqpError(
+        'AMQP_NOT_CONNECTED',
+        `${what} on amqp '${this.name}': not connected to ${this.url} (${this.settings.path}.fail_fast is on)`,
+      );
+    }
+    return link;
+  }
+
+  private publishBound(what: string): SendBound {
+    const timeoutMs = this.settings.value().publish_timeout_ms;
+    return {
+      timeoutMs,
+      timedOut: () =>
+        new AmqpError(
+          'AMQP_PUBLISH_TIMEOUT',
+          `${what} on amqp '${this.name}' was not confirmed within ${timeoutMs} ms (${this.settings.path}.publish_timeout_ms)${this.link?.isOpen === true ? '' : `: not connected to ${this.url}`}; it is not sent again`,
+        ),
+    };
   }
 
   private requireLink(): Link {

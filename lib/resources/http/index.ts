@@ -20,6 +20,7 @@ export {
   HttpBodyError,
   HttpClientError,
   HttpListenError,
+  listenFailure,
   HttpRouteError,
   type HttpBodyErrorCode,
   type HttpClientErrorCode,

@@ -19,14 +19,6 @@ interface Pending {
 
 const ID_PREFIX = randomBytes(6).toString('hex');
 
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const abort = () => reject(signal.reason as Error);
-    signal.addEventListener('abort', abort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
-  });
-}
-
 /**
  * The caller's side of request/response: one plain channel per connection consuming direct
  * reply-to, requests correlated by id, each bounded by its timeout.
@@ -85,33 +77,31 @@ export class Requester {
     });
   }
 
-  /** The session and reply channel, waited for no longer than the request's timeout. */
-  private async connected(routingKey: string, timeoutMs: number): Promise<[Session, Channel]> {
-    const timeout = new AbortController();
-    const timer = setTimeout(
-      () => timeout.abort(this.timedOut(routingKey, timeoutMs, ' (no connection to the broker)')),
+  /** The session and reply channel: while the broker is away the wait counts against the timeout. */
+  private connected(routingKey: string, timeoutMs: number): Promise<[Session, Channel]> {
+    const bound = {
       timeoutMs,
-    );
-    try {
-      const session = await this.link.session(timeout.signal);
-      let channel: Channel;
+      timedOut: () =>
+        new AmqpRequestError(
+          'AMQP_REQUEST_TIMEOUT',
+          `request '${routingKey}' on amqp '${this.resource}' got no connection to the broker within ${timeoutMs} ms`,
+        ),
+    };
+    return this.link.within(bound, async (deadline): Promise<[Session, Channel]> => {
+      const session = await this.link.session(deadline);
       try {
-        channel = this.opened.get(session) ?? (await abortable(this.channelOf(session), timeout.signal));
+        return [session, this.opened.get(session) ?? (await this.channelOf(session))];
       } catch (error) {
-        if (timeout.signal.aborted) throw error;
         // The connection closing under the channel's opening: amqplib's "Channel closed" says less.
         throw this.lost(routingKey, error as Error);
       }
-      return [session, channel];
-    } finally {
-      clearTimeout(timer);
-    }
+    });
   }
 
-  private timedOut(routingKey: string, timeoutMs: number, why = ''): AmqpRequestError {
+  private timedOut(routingKey: string, timeoutMs: number): AmqpRequestError {
     return new AmqpRequestError(
       'AMQP_REQUEST_TIMEOUT',
-      `request '${routingKey}' on amqp '${this.resource}' got no reply within ${timeoutMs} ms${why}`,
+      `request '${routingKey}' on amqp '${this.resource}' got no reply within ${timeoutMs} ms`,
     );
   }
 
