@@ -52,6 +52,12 @@ export const ERROR_CODES = {
     action:
       'Pass the class or factory itself; an import that resolved to `undefined` (a cycle of imports, a wrong name) is the usual cause.',
   },
+  INVALID_OPTION: {
+    raisedBy: ['GraphError'],
+    meaning:
+      'A decorator option has a value Keel cannot use: `@resource({ hookTimeoutMs })` not a whole number of ms from 1 to 2^31−1.',
+    action: 'Fix the option the message names.',
+  },
   CONSTRUCTOR_FAILED: {
     raisedBy: ['GraphError'],
     meaning: 'A constructor threw while the graph was built; nothing was started.',
@@ -103,7 +109,8 @@ export const ERROR_CODES = {
   },
   HOOK_TIMEOUT: {
     raisedBy: ['LifecycleError', 'HookTimeoutError'],
-    meaning: 'A hook did not finish within `system.lifecycle.hook_timeout_ms`.',
+    meaning:
+      'A hook did not finish within its timeout: `system.resources.<name>.hook_timeout_ms`, else `@resource({ hookTimeoutMs })`, else `system.lifecycle.hook_timeout_ms`.',
     action: 'Find why the named hook hangs, or raise the timeout if the work is legitimately slow.',
   },
   STOP_FAILED: {
@@ -184,6 +191,12 @@ export const ERROR_CODES = {
     meaning:
       'An etcd key under the prefix was refused (unsafe or malformed) and ignored; logged, not thrown.',
     action: 'Fix or delete the key the message names.',
+  },
+  SETTINGS_KEY_UNMAPPABLE: {
+    raisedBy: ['SettingsError'],
+    meaning:
+      'A key in a file given to `keel settings push` is empty or holds `/`, which an etcd key cannot tell from a nesting; nothing was written.',
+    action: 'Rename the key the message names, or nest it (`a: { b: 1 }` instead of `a/b: 1`).',
   },
   SETTINGS_CLOSED: {
     raisedBy: ['SettingsError'],
@@ -660,6 +673,24 @@ export const ERROR_CODES = {
     raisedBy: ['CliError'],
     meaning: '`keel new` was given a name that is not a valid service name.',
     action: 'Use lowercase letters, digits and `_`, starting with a letter (or choose one with `--name`).',
+  },
+  CLI_PUSH_TOO_LARGE: {
+    raisedBy: ['CliError'],
+    meaning:
+      "etcd refused `keel settings push`'s one transaction: more operations than its `--max-txn-ops` (128 by default) or bytes than `--max-request-bytes`; nothing was written.",
+    action: 'Raise those limits on etcd, push smaller files, or pass `--in-parts` (not atomic).',
+  },
+  CLI_PUSH_CONFLICT: {
+    raisedBy: ['CliError'],
+    meaning:
+      'Keys under the prefix changed between the read and the write of `keel settings push`; nothing was written.',
+    action: 'Run the push again.',
+  },
+  CLI_PUSH_PARTIAL: {
+    raisedBy: ['CliError'],
+    meaning:
+      '`keel settings push --in-parts` failed part way; the message says how many operations were written.',
+    action: 'Fix what etcd said and push again: it writes only what still differs.',
   },
   CLI_NO_HTTP_SERVER: {
     raisedBy: ['CliError'],

@@ -28,7 +28,9 @@ import { LifecycleManager } from './manager';
 import { attachRuntime, Microservice, type ServiceRuntime } from './microservice';
 import type { ServiceHandle } from './service-handle';
 import {
+  hookTimeouts,
   instrumentSettings,
+  resourceScopeSchema,
   LIFECYCLE_SETTINGS_PATH,
   lifecycleSchema,
   type LifecycleSettings,
@@ -135,7 +137,12 @@ export function settingsScopes(graph: ResourceGraph): SettingsScope[] {
       node.settings !== undefined && 'useClass' in node.provision
         ? resourceOptionsOf(node.provision.useClass)?.settingsRules
         : undefined;
-    scopes.push({ path: resourceSettingsPath(node.name), owner: node.name, schema: node.settings, rules });
+    scopes.push({
+      path: resourceSettingsPath(node.name),
+      owner: node.name,
+      schema: resourceScopeSchema(node.settings),
+      rules,
+    });
   }
   return scopes;
 }
@@ -202,6 +209,8 @@ export class App {
     this.name = graph.serviceName;
     this.log = output.root;
     this.lifecycle = settings.view(LIFECYCLE_SETTINGS_PATH).value() as unknown as LifecycleSettings;
+    // A bad value is a settings error, reported before any constructor runs.
+    const timeouts = hookTimeouts(graph, settings, this.lifecycle.hook_timeout_ms);
     this.tracingSettings = settings.view<TracingSettings>(TRACING_SETTINGS_PATH).value();
     this.tracing = new Tracing({
       serviceName: this.name,
@@ -222,7 +231,7 @@ export class App {
     instrumentSettings(this.meters, settings);
     this.instances = this.construct(graph);
     this.service = this.instances[graph.service.index] as Microservice;
-    this.manager = new LifecycleManager(graph, this.instances, this.lifecycle.hook_timeout_ms);
+    this.manager = new LifecycleManager(graph, this.instances, timeouts);
     this.followSettingsChanges();
     this.tasks = new TaskRunner(
       this.log,
