@@ -9,6 +9,7 @@ import type { ResourceHealth } from '../../lifecycle/manager';
 import { ResourceStatus } from '../../lifecycle/status';
 import type { Counter, Gauge, Histogram, MeterFactory } from '../../metrics';
 import { Policy, type BreakerReport, type BreakerTransition } from '../../resilience';
+import { breakerOptions } from '../../resilience/settings';
 import type { SettingsView } from '../../settings/types';
 import { isTimerMs, MAX_TIMER_MS } from '../../settings/formats';
 import { Discovery } from '../registry/discovery';
@@ -251,15 +252,7 @@ export class HttpClientResource {
         backoffMs: settings.backoff_ms,
         maxBackoffMs: settings.max_backoff_ms,
       },
-      breaker: breaker.enabled
-        ? {
-            consecutiveFailures: breaker.consecutive_failures,
-            failureRatio: breaker.failure_ratio,
-            windowMs: breaker.window_ms,
-            minCalls: breaker.min_calls,
-            halfOpenAfterMs: breaker.half_open_after_ms,
-          }
-        : undefined,
+      breaker: breakerOptions(breaker),
       bulkhead: { maxConcurrent: bulkhead.max_concurrent, maxQueued: bulkhead.max_queued },
       isFailure: (error) => error instanceof HttpClientError && FAILURES.has(error.code),
       isRetryable: (error) =>
