@@ -277,6 +277,12 @@ export const ERROR_CODES = {
     meaning: 'The connection failed or was reset before a response (after the retries).',
     action: 'Check the remote address and that it is up; `error.cause` has the socket error.',
   },
+  HTTP_CLIENT_INVALID_OPTION: {
+    raisedBy: ['HttpClientError'],
+    meaning:
+      'A per-request `timeoutMs` or `totalTimeoutMs` that is not an integer from 0 to 2147483647 (Node runs a longer timer after 1 ms).',
+    action: 'Pass whole milliseconds within that range.',
+  },
   HTTP_CLIENT_NO_DISCOVERY: {
     raisedBy: ['HttpClientError'],
     meaning: 'A client with `service:` in a service without a `Discovery` resource.',
@@ -403,6 +409,12 @@ export const ERROR_CODES = {
     raisedBy: ['AmqpRequestError'],
     meaning: '`request()` got no reply within its timeout.',
     action: 'Check that a responder consumes the queue, or raise the timeout.',
+  },
+  AMQP_INVALID_OPTION: {
+    raisedBy: ['AmqpRequestError'],
+    meaning:
+      "`request()`'s `timeout_ms` is not an integer from 0 to 2147483647 (Node runs a longer timer after 1 ms).",
+    action: 'Pass whole milliseconds within that range.',
   },
   AMQP_NO_RESPONDER: {
     raisedBy: ['AmqpRequestError'],

@@ -92,6 +92,7 @@ export async function createMicroservice(
     cwd: options.cwd,
     warn: (message) => log.warn({}, message),
     info: (message) => log.info({}, message),
+    onRead: (tree) => output.followRead(tree),
     onUpdateRejected: (error) => log.error({ err: error }, error.message),
     signal: options.signal,
   });
