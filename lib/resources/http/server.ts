@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { AddressInfo, Socket } from 'node:net';
 import Router from '@koa/router';
-import { inject } from '../../container/inversify';
+import { inject, optional } from '../../container/inversify';
 import Koa from 'koa';
 import { resource } from '../../container/decorators';
 import { LOGGER, METRICS, RESOURCE_NAME, SERVICE, SETTINGS } from '../../container/tokens';
@@ -20,13 +21,16 @@ import {
 } from './contracts/openapi';
 import { compileRouteChecks, type RouteChecks, type ValidationDefaults } from './contracts/validation';
 import type { HttpRouteOptions, NoOptions, RouteHandler } from './contracts/types';
-import { decoratedRoutes, type DecoratedRoute, type HttpMethod } from './decorators';
+import { decoratedRoutes, type HttpMethod } from './decorators';
 import { DirectRoutes } from './direct-routes';
 import { Drain } from './drain';
 import { HttpRouteError } from './errors';
 import { cors, declaresTooLarge, observe, readBody } from './middleware';
 import { HttpReply } from './reply';
 import { httpServerRules, httpServerSchema, type HttpServerSettings } from './settings';
+import { CODECS, Codecs } from '../amqp/codecs/codec';
+import { socketsOfPrototype, type WebSocketHandler, type WebSocketRouteOptions } from './websocket/decorator';
+import { WebSockets } from './websocket/sockets';
 
 /**
  * An HTTP server on koa. Routes come from `router`, `route()` and `@http` methods of the
@@ -46,6 +50,7 @@ export class HttpServerResource {
   private server?: Server;
   private drainer?: Drain;
   private routesMounted = false;
+  private readonly sockets: WebSockets;
 
   constructor(
     @inject(SETTINGS) private readonly settings: SettingsView<HttpServerSettings>,
@@ -53,6 +58,7 @@ export class HttpServerResource {
     @inject(LOGGER) private readonly log: Log,
     @inject(METRICS) meters: MeterFactory,
     @inject(RESOURCE_NAME) readonly name: string,
+    @optional() @inject(CODECS) codecs: Codecs = new Codecs(),
   ) {
     const {
       trust_proxy,
@@ -87,6 +93,16 @@ export class HttpServerResource {
     );
     if (corsSettings.enabled) this.app.use(cors(corsSettings));
     this.app.use(readBody(max_body_bytes));
+    this.sockets = new WebSockets({
+      serverName: name,
+      log,
+      meters,
+      codecs,
+      tracing: service.tracing,
+      settings: () => this.settings.value().websocket,
+      retryAfterSeconds: () => this.settings.value().retry_after_s,
+      hold: (socket) => this.drainer?.hold(socket as Socket),
+    });
     service.onStopping(() => this.drain());
   }
 
@@ -107,6 +123,23 @@ export class HttpServerResource {
     options?: O,
   ): void {
     this.addRoute(method, path, handler as HttpHandler, options, `${this.name}_${method}_${path}`);
+  }
+
+  /**
+   * WebSocket connections at `path` (a template: `/rooms/:room`), as `@websocket` serves them:
+   * `handler` runs once per accepted connection. Added before the server listens.
+   */
+  websocket<In = unknown, Out = In>(
+    path: string,
+    handler: WebSocketHandler<In, Out>,
+    options: WebSocketRouteOptions = {},
+  ): void {
+    this.sockets.add(path, handler as WebSocketHandler<unknown, unknown>, options, this.name);
+  }
+
+  /** WebSocket connections open now. */
+  get openWebSockets(): number {
+    return this.sockets.open;
   }
 
   /**
@@ -198,6 +231,11 @@ export class HttpServerResource {
       server.emit('request', request, response);
     });
     const drainer = new Drain(server);
+    if (this.sockets.size > 0) {
+      server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) =>
+        this.sockets.upgrade(request, socket, head),
+      );
+    }
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error) =>
         reject(
@@ -210,6 +248,7 @@ export class HttpServerResource {
     });
     this.server = server;
     this.drainer = drainer;
+    this.sockets.listen();
     const { address, port } = this.address()!;
     this.log.info(
       { host: address, port },
@@ -226,6 +265,9 @@ export class HttpServerResource {
     const drainer = this.drainer;
     if (drainer === undefined) return;
     const { shutdown_delay_ms, drain_idle_grace_ms, drain_timeout_ms } = this.settings.value();
+    const sockets = this.sockets.closeAll();
+    if (sockets > 0)
+      this.log.info({ websockets: sockets }, `closing ${sockets} WebSocket connection(s) with 1001`);
     await drainer.drain(
       { shutdownDelayMs: shutdown_delay_ms, idleGraceMs: drain_idle_grace_ms, timeoutMs: drain_timeout_ms },
       this.log,
@@ -244,8 +286,21 @@ export class HttpServerResource {
     for (const node of graph.nodes) {
       const owner = this.service.instance(node.name);
       if (typeof owner !== 'object' || owner === null) continue;
+      for (const declared of socketsOfPrototype(Object.getPrototypeOf(owner) as object)) {
+        const where = `@websocket('${declared.path}') on ${node.name}.${String(declared.key)}`;
+        if (!this.serves(where, declared.options.server, servers)) continue;
+        const handler = (owner as Record<string | symbol, WebSocketHandler>)[declared.key];
+        const upgrade = declared.options.upgrade;
+        this.sockets.add(
+          declared.path,
+          (connection) => handler.call(owner, connection),
+          { ...declared.options, upgrade: upgrade && ((request) => upgrade.call(owner, request)) },
+          `${node.name}.${String(declared.key)}`,
+        );
+      }
       for (const declared of decoratedRoutes(owner)) {
-        if (!this.serves(declared, servers, node.name)) continue;
+        const where = `@http('${declared.method}', '${declared.path}') on ${node.name}.${String(declared.key)}`;
+        if (!this.serves(where, declared.server, servers)) continue;
         const handler = (owner as Record<string | symbol, HttpHandler>)[declared.key];
         this.addRoute(
           declared.method,
@@ -266,17 +321,16 @@ export class HttpServerResource {
     };
   }
 
-  private serves(declared: DecoratedRoute, servers: readonly string[], owner: string): boolean {
-    const where = `@http('${declared.method}', '${declared.path}') on ${owner}.${String(declared.key)}`;
+  private serves(where: string, server: string | undefined, servers: readonly string[]): boolean {
     const choices = servers.map((name) => `'${name}'`).join(', ');
-    if (declared.server !== undefined) {
-      if (!servers.includes(declared.server)) {
+    if (server !== undefined) {
+      if (!servers.includes(server)) {
         throw new HttpRouteError(
           'HTTP_ROUTE_UNKNOWN_SERVER',
-          `${where} names server '${declared.server}', which ${this.service.name} does not have; its HTTP servers: ${choices}`,
+          `${where} names server '${server}', which ${this.service.name} does not have; its HTTP servers: ${choices}`,
         );
       }
-      return declared.server === this.name;
+      return server === this.name;
     }
     if (servers.length > 1) {
       throw new HttpRouteError(
