@@ -22,8 +22,9 @@ export {
   type CodesOf,
   type ErrorCodeInfo,
   type KeelErrorCode,
+  requirePeer,
 } from './errors';
-export { GraphError, type GraphErrorCode } from './container/errors';
+export { GraphError, CHAIN_ARROW, type GraphErrorCode } from './container/errors';
 export type { Provider, Provision, ResourceClass } from './container/provider';
 export {
   SETTINGS,
@@ -35,7 +36,7 @@ export {
   resourceToken,
 } from './container/tokens';
 export { addGraphCheck, type GraphCheck } from './container/checks';
-export type { GraphNode, ResourceGraph } from './container/graph';
+export { declaredPrototype, type GraphNode, type ResourceGraph } from './container/graph';
 export type { ServiceHandle } from './lifecycle/service-handle';
 export type { ResourceHealth, ResourceHealthReport } from './lifecycle/manager';
 export { createMicroservice, App, type CreateOptions, type StopOutcome } from './lifecycle/app';
@@ -45,8 +46,9 @@ export {
   HookTimeoutError,
   type HookFailure,
   type LifecycleErrorCode,
+  messageOf,
 } from './lifecycle/errors';
-export type { Log } from './lifecycle/log';
+export { logMethod, type Log, type LogMethod } from './lifecycle/log';
 export { Microservice } from './lifecycle/microservice';
 export { run, ExitCode } from './lifecycle/run';
 export { enableCompileCache, type CompileCacheState } from './lifecycle/compile-cache';
@@ -77,6 +79,10 @@ export {
   MetricConflictError,
   MetricLabelError,
   MetricValueError,
+  MetricsReporters,
+  metricsSchema,
+  type MetricsReportersContext,
+  type MetricsSettings,
 } from './metrics';
 export { CliError, UsageError, type CliErrorCode } from './cli/io';
 export {
@@ -88,6 +94,18 @@ export {
   maskText,
   isSecretKey,
   MAX_TIMER_MS,
+  createEtcdClient,
+  callDeadline,
+  describeHosts,
+  etcdOptionsFromEnv,
+  normalizePrefix,
+  DEFAULT_ETCD_PREFIX,
+  EtcdSettingsSource,
+  type EtcdChange,
+  type EtcdConnectionOptions,
+  type EtcdProgress,
+  type EtcdWatchHealth,
+  type EtcdWatchListener,
   type SettingsHealth,
   type SettingsOf,
   type SettingsRule,
@@ -117,6 +135,8 @@ export * from './resources/redis';
 export * from './tracing';
 export {
   Backoff,
+  backoffDelay,
+  sleep,
   CircuitBreaker,
   Policy,
   PolicyError,

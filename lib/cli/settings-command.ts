@@ -1,51 +1,53 @@
-import { resolve } from 'node:path';
-import type { Etcd3, IRequestOp } from 'etcd3';
+import type { Etcd3, IRequestOp, ITxnResponse } from 'etcd3';
 import { stringify } from 'yaml';
-import { microserviceOptionsOf } from '../container/decorators';
 import { buildGraph } from '../container/graph';
-import type { ResourceClass } from '../container/provider';
 import { settingsScopes } from '../lifecycle/app';
-import type { Microservice } from '../lifecycle/microservice';
 import { callDeadline, createEtcdClient, describeHosts } from '../settings/etcd-client';
 import { decodeValue, entriesOfTree, keyOfPath, treeFromEntries } from '../settings/etcd-keys';
 import { etcdOptionsFromEnv, type EtcdConnectionOptions } from '../settings/etcd-options';
 import { EtcdSettingsSource } from '../settings/etcd-source';
+import { KeelError } from '../errors';
 import { issuesError, SettingsError } from '../settings/errors';
 import { parseSettingsFile } from '../settings/file-layer';
 import { DEFAULT_RESOURCES } from '../resources/defaults';
 import { checkSettings, describeUnknown } from '../settings/provider';
-import { maskText, redact, showValue } from '../settings/redact';
+import { redact, showValue } from '../settings/redact';
 import { ScopeSet } from '../settings/scopes';
 import type { SettingsScope } from '../settings/types';
 import { getAt, isPlainObject, splitPath } from '../settings/tree';
 import { parseCommandArgs } from './command';
-import { UsageError, type CliIo } from './io';
+import { loadService } from './load-service';
+import { CliError, UsageError, type CliIo } from './io';
 
-/** etcd's default --max-txn-ops is 128; stay below it. */
-const OPS_PER_TXN = 100;
+/** etcd's default `--max-txn-ops`: one transaction of 128 operations is taken, 129 refused. */
+const ETCD_DEFAULT_MAX_TXN_OPS = 128;
 
 /**
- * `keel settings push <file> [--prune] [--service <module>] [--dry-run]`. Writes only the keys
- * whose value differs from what etcd holds, so watchers see real changes only. With `--service`,
- * the whole tree etcd would hold afterwards is validated against that service's schemas first, and
- * nothing is written when it is invalid. `--dry-run` prints what would change and writes nothing.
+ * `keel settings push <file> [--prune] [--service <module>] [--dry-run] [--in-parts]`. Writes only
+ * the keys whose value differs from what etcd holds, so watchers see real changes only, in one
+ * transaction: a push that fails (etcd refuses it, or keys changed since they were read) writes
+ * nothing. With `--service`, the whole tree etcd would hold afterwards is validated against that
+ * service's schemas first, and nothing is written when it is invalid. `--dry-run` prints what would
+ * change and writes nothing.
  */
 export async function settingsPush(args: string[], io: CliIo): Promise<number> {
   const { positionals, values } = parseCommandArgs(args, {
-    service: { type: 'string' },
+    service: { type: 'string', multiple: true },
     prune: { type: 'boolean' },
     'dry-run': { type: 'boolean' },
+    'in-parts': { type: 'boolean' },
   });
   if (positionals.length !== 1) throw new UsageError('settings push needs exactly one file');
   const [file] = positionals;
-  const servicePath = values.service;
   const options = requireEtcd(io.env);
-  const entries = entriesOfTree(options.prefix, parseSettingsFile(file));
-  const service = servicePath === undefined ? undefined : loadServiceScopes(servicePath);
+  const entries = entriesOfTree(options.prefix, parseSettingsFile(file), `file ${file}`);
+  const services = (values.service ?? []).map((module) => loadServiceScopes(module));
   return withClient(options, async (client) => {
-    const stored = await client.getAll().prefix(options.prefix).options(callDeadline(options)).strings();
+    const read = await client.getAll().prefix(options.prefix).options(callDeadline(options)).exec();
+    const stored: Record<string, string> = {};
+    for (const kv of read.kvs) stored[kv.key.toString()] = kv.value.toString();
     const plan = planPush(options, entries, stored, values.prune === true);
-    if (service) {
+    for (const service of services) {
       const { issues, unknown } = checkSettings({
         serviceName: service.name,
         scopes: service.scopes,
@@ -65,23 +67,29 @@ export async function settingsPush(args: string[], io: CliIo): Promise<number> {
         return 1;
       }
     }
-    const sensitive = sensitiveSettings(service?.scopes ?? []);
-    for (const line of describePlan(plan, options.prefix, sensitive)) io.out.write(`${line}\n`);
+    const sensitive = sensitiveSettings(services.flatMap((service) => service.scopes));
+    const printPlan = () => {
+      for (const line of describePlan(plan, options.prefix, sensitive)) io.out.write(`${line}\n`);
+    };
     if (values['dry-run'] === true) {
+      printPlan();
       io.out.write(
         `dry run: would write ${plan.writes.length} keys and delete ${plan.deletes.length} under "${options.prefix}" on ${describeHosts(options)}; nothing written\n`,
       );
       return 0;
     }
-    await inTransactions(client, options, [
+    const operations: IRequestOp[] = [
       ...plan.writes.map(([key, value]) => ({
         request_put: { key: Buffer.from(key), value: Buffer.from(value) },
       })),
       ...plan.deletes.map((key) => ({ request_delete_range: { key: Buffer.from(key) } })),
-    ]);
-    // Written last: services waiting on it then read a complete tree.
+    ];
+    // Last: services waiting on it then read a complete tree.
     if (options.checkKey !== undefined && stored[options.checkKey] !== 'true')
-      await client.put(options.checkKey).value('true').options(callDeadline(options));
+      operations.push({ request_put: { key: Buffer.from(options.checkKey), value: Buffer.from('true') } });
+    if (values['in-parts'] === true) await inParts(client, options, operations);
+    else await inOneTransaction(client, options, operations, read.header.revision);
+    printPlan();
     const checkKey =
       options.checkKey === undefined
         ? 'no check key (KEEL_ETCD_CHECK_KEY unset)'
@@ -146,27 +154,12 @@ function describePlan(plan: PushPlan, prefix: string, sensitive: SensitiveAt): s
   ];
 }
 
-/** `--name value` or `--name=value`, taken out of `args`. */
-
-/** The service a module exports (the class decorated with `@microservice`), and the scopes it validates. */
+/**
+ * The service a module exports and the scopes it validates, loaded as `keel run` loads it (a `.ts`
+ * file through the TypeScript loader).
+ */
 function loadServiceScopes(modulePath: string): { name: string; scopes: SettingsScope[] } {
-  const resolved = resolve(modulePath);
-  let exported: Record<string, unknown>;
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    exported = require(resolved) as Record<string, unknown>;
-  } catch (error) {
-    throw new UsageError(`--service ${modulePath}: cannot load it: ${maskText((error as Error).message)}`);
-  }
-  const services = Object.values(exported).filter(
-    (value): value is ResourceClass<Microservice> =>
-      typeof value === 'function' && microserviceOptionsOf(value) !== undefined,
-  );
-  if (services.length !== 1)
-    throw new UsageError(
-      `--service ${modulePath} must export exactly one class decorated with @microservice, found ${services.length}`,
-    );
-  const graph = buildGraph({ service: services[0], defaults: DEFAULT_RESOURCES });
+  const graph = buildGraph({ service: loadService(modulePath, process.cwd()), defaults: DEFAULT_RESOURCES });
   return { name: graph.serviceName, scopes: settingsScopes(graph) };
 }
 
@@ -195,11 +188,11 @@ function splitKey(relative: string): string[] {
  * name and, with `--service`, by what that service's schemas mark `sensitive`.
  */
 export async function settingsGet(args: string[], io: CliIo): Promise<number> {
-  const { positionals, values } = parseCommandArgs(args, { service: { type: 'string' } });
+  const { positionals, values } = parseCommandArgs(args, { service: { type: 'string', multiple: true } });
   if (positionals.length > 1) throw new UsageError('settings get takes at most one path');
   const path = splitPath(positionals[0] ?? '');
   const sensitive = sensitiveSettings(
-    values.service === undefined ? [] : loadServiceScopes(values.service).scopes,
+    (values.service ?? []).flatMap((module) => loadServiceScopes(module).scopes),
   );
   const options = requireEtcd(io.env);
   return withClient(options, async (client) => {
@@ -264,7 +257,7 @@ export async function withClient(
   try {
     return await use(client);
   } catch (error) {
-    if (error instanceof SettingsError) throw error;
+    if (error instanceof KeelError) throw error;
     throw new SettingsError(
       'SETTINGS_ETCD_UNREACHABLE',
       `etcd at ${describeHosts(options)} failed: ${(error as Error).message}`,
@@ -276,12 +269,86 @@ export async function withClient(
   }
 }
 
-async function inTransactions(
+/**
+ * Every change in one transaction, applied only if no key under the prefix was written since the
+ * plan read them (a key deleted meanwhile is not seen): services watching see all of the push or
+ * none of it. etcd refuses a transaction over `--max-txn-ops` or `--max-request-bytes` whole.
+ */
+async function inOneTransaction(
+  client: Etcd3,
+  options: EtcdConnectionOptions,
+  operations: IRequestOp[],
+  readRevision: string,
+): Promise<void> {
+  if (operations.length === 0) return;
+  let response: ITxnResponse;
+  try {
+    response = await client.kv.txn(
+      {
+        compare: [
+          {
+            key: Buffer.from(options.prefix),
+            range_end: prefixEnd(options.prefix),
+            target: 'Mod',
+            result: 'Less',
+            mod_revision: String(BigInt(readRevision) + 1n),
+          },
+        ],
+        success: operations,
+      },
+      callDeadline(options),
+    );
+  } catch (error) {
+    const refusal =
+      /too many operations in txn request|request is too large|received message larger than max/.exec(
+        (error as Error).message,
+      );
+    if (refusal === null) throw error;
+    throw new CliError(
+      'CLI_PUSH_TOO_LARGE',
+      `etcd refused the push as one transaction (${refusal[0]}: ${operations.length} operations; etcd's --max-txn-ops is ${ETCD_DEFAULT_MAX_TXN_OPS} by default, --max-request-bytes 1.5 MiB); nothing was written. Raise those limits on etcd, push smaller files, or pass --in-parts (not atomic)`,
+      { cause: error },
+    );
+  }
+  if (!response.succeeded)
+    throw new CliError(
+      'CLI_PUSH_CONFLICT',
+      `keys under "${options.prefix}" changed on etcd while the push was planned; nothing was written: run it again`,
+    );
+}
+
+/** `--in-parts`: transactions etcd takes by default, in order; a failure says how far it got. */
+async function inParts(
   client: Etcd3,
   options: EtcdConnectionOptions,
   operations: IRequestOp[],
 ): Promise<void> {
-  for (let start = 0; start < operations.length; start += OPS_PER_TXN) {
-    await client.kv.txn({ success: operations.slice(start, start + OPS_PER_TXN) }, callDeadline(options));
+  for (let start = 0; start < operations.length; start += ETCD_DEFAULT_MAX_TXN_OPS) {
+    try {
+      await client.kv.txn(
+        { success: operations.slice(start, start + ETCD_DEFAULT_MAX_TXN_OPS) },
+        callDeadline(options),
+      );
+    } catch (error) {
+      throw new CliError(
+        'CLI_PUSH_PARTIAL',
+        `etcd failed after ${start} of ${operations.length} operations were written (--in-parts writes ${ETCD_DEFAULT_MAX_TXN_OPS} at a time): ${(error as Error).message}; a push again writes what still differs`,
+        { cause: error },
+      );
+    }
   }
+}
+
+/** The end of etcd's range for every key that starts with `prefix`. */
+function prefixEnd(prefix: string): Buffer {
+  const bytes = Buffer.from(prefix);
+  for (let index = bytes.length - 1; index >= 0; index--) {
+    if (bytes[index] < 0xff) {
+      const end = bytes.subarray(0, index + 1);
+      end[index]++;
+      return end;
+    }
+  }
+  // Every key: etcd reads a range end of one zero byte as "to the end".
+  return Buffer.from([0]);
 }

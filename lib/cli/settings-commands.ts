@@ -13,13 +13,20 @@ const ETCD_ENV =
 export const settingsCommands: readonly Command[] = [
   {
     words: ['settings', 'push'],
-    synopsis: '<file.yml|file.json> [--prune] [--service <module>] [--dry-run]',
-    summary: 'write the changed leaves under KEEL_ETCD_PREFIX, then KEEL_ETCD_CHECK_KEY',
+    synopsis: '<file.yml|file.json> [--prune] [--service <module>]... [--dry-run] [--in-parts]',
+    summary: 'write the changed leaves under KEEL_ETCD_PREFIX, and KEEL_ETCD_CHECK_KEY, in one transaction',
     details: [
       '  --prune             delete the keys under the prefix that the file no longer holds',
-      '  --service <module>  validate the resulting tree against the schemas of the @microservice the module exports;',
-      '                      nothing is written when it is invalid',
+      '  --service <module>  validate the resulting tree against the schemas of the @microservice the module exports',
+      '                      (.ts through @swc-node/register, as keel run); repeat it for each service that reads the',
+      '                      tree; nothing is written when one of them finds it invalid',
       '  --dry-run           print what would change and write nothing',
+      "  --in-parts          write in transactions of 128 operations (etcd's default --max-txn-ops) when the push is",
+      '                      larger than etcd takes at once: not atomic, services may see part of it',
+      '',
+      'Every change goes in one transaction, applied only if no key under the prefix changed since it was read:',
+      'services see all of the push or none of it. A file key that is empty or holds "/" is refused before anything',
+      'is written.',
       '',
       ETCD_ENV,
     ].join('\n'),
@@ -27,10 +34,11 @@ export const settingsCommands: readonly Command[] = [
   },
   {
     words: ['settings', 'get'],
-    synopsis: '[path] [--service <module>]',
+    synopsis: '[path] [--service <module>]...',
     summary: 'print the settings stored in etcd (secrets redacted)',
     details: [
       '  --service <module>  also redact what the schemas of the @microservice the module exports mark sensitive',
+      '                      (repeatable)',
       '',
       ETCD_ENV,
     ].join('\n'),

@@ -132,6 +132,7 @@ class GraphBuilder {
     }
     this.serviceName = options.name;
     for (const override of input.overrides ?? []) {
+      checkProvision(override.provision, `the override of ${describeToken(override.target)}`);
       if (typeof override.target === 'string') this.overridesByName.set(override.target, override.provision);
       else this.overridesByToken.set(override.target, override.provision);
     }
@@ -153,6 +154,7 @@ class GraphBuilder {
     for (const provider of options.providers ?? []) {
       const { provide, ...declared } = provider;
       const name = describeToken(provide);
+      checkProvision(declared, `${this.serviceName}.providers entry ${name}`);
       const provision = this.overridesByToken.get(provide) ?? declared;
       this.register({
         name,
@@ -477,4 +479,24 @@ function describeRegistration(registration: Registration): string {
   const { provision } = registration;
   const what = 'useClass' in provision ? provision.useClass.name : registration.kind;
   return `${what} (${registration.origin})`;
+}
+
+/**
+ * A `useClass` or `useFactory` that is not a function (an import that resolved to undefined, most
+ * often) is named here, before construction would fail on it with a bare TypeError.
+ */
+function checkProvision(provision: Provision, what: string): void {
+  const key = 'useClass' in provision ? 'useClass' : 'useFactory' in provision ? 'useFactory' : undefined;
+  if (key === undefined) {
+    if ('useValue' in provision) return;
+    throw new GraphError('INVALID_PROVIDER', `${what} has none of useValue, useClass or useFactory`);
+  }
+  const given: unknown = (provision as Record<string, unknown>)[key];
+  if (typeof given === 'function') return;
+  const wanted = key === 'useClass' ? 'a class' : 'a function';
+  throw new GraphError('INVALID_PROVIDER', `${what}: ${key} must be ${wanted}, got ${describeValue(given)}`);
+}
+
+function describeValue(value: unknown): string {
+  return value === null || value === undefined ? String(value) : typeof value;
 }

@@ -9,6 +9,7 @@ export { ContractError, type ContractErrorCode, type Problem } from './errors';
 export { MAX_LISTED_PROBLEMS, type UnknownProperties } from './validator';
 export {
   PROBLEM_CONTENT_TYPE,
+  validationProblem,
   type RequestPart,
   type RequestProblem,
   type ValidationProblemDocument,

@@ -45,6 +45,13 @@ export const ERROR_CODES = {
     meaning: 'Two resources, providers or tasks share one name.',
     action: 'Rename one of them.',
   },
+  INVALID_PROVIDER: {
+    raisedBy: ['GraphError'],
+    meaning:
+      'An override or a `providers` entry gives `useClass` or `useFactory` something that is not a function, or gives none of `useValue`, `useClass`, `useFactory`.',
+    action:
+      'Pass the class or factory itself; an import that resolved to `undefined` (a cycle of imports, a wrong name) is the usual cause.',
+  },
   CONSTRUCTOR_FAILED: {
     raisedBy: ['GraphError'],
     meaning: 'A constructor threw while the graph was built; nothing was started.',
@@ -178,6 +185,12 @@ export const ERROR_CODES = {
       'An etcd key under the prefix was refused (unsafe or malformed) and ignored; logged, not thrown.',
     action: 'Fix or delete the key the message names.',
   },
+  SETTINGS_KEY_UNMAPPABLE: {
+    raisedBy: ['SettingsError'],
+    meaning:
+      'A key in a file given to `keel settings push` is empty or holds `/`, which an etcd key cannot tell from a nesting; nothing was written.',
+    action: 'Rename the key the message names, or nest it (`a: { b: 1 }` instead of `a/b: 1`).',
+  },
   SETTINGS_CLOSED: {
     raisedBy: ['SettingsError'],
     meaning: '`watch()` on a settings provider that is closed.',
@@ -224,6 +237,18 @@ export const ERROR_CODES = {
     meaning:
       'A `@websocket` route (or `HttpServerResource.websocket`) while the package ws is not installed.',
     action: '`npm install ws`.',
+  },
+  HTTP_PORT_IN_USE: {
+    raisedBy: ['HttpListenError'],
+    meaning:
+      "An HTTP server's or the report server's port is taken by another process; the message names the setting.",
+    action: 'Stop what holds the port, or set the named `port` key to another one (0 picks a free port).',
+  },
+  HTTP_LISTEN_FAILED: {
+    raisedBy: ['HttpListenError'],
+    meaning:
+      'A server could not listen on its `host` and `port` for another reason (an address not of this machine, no permission).',
+    action: 'Fix the named `host` or `port` setting.',
   },
   HTTP_CLIENT_NOT_STARTED: {
     raisedBy: ['HttpClientError'],
@@ -344,6 +369,18 @@ export const ERROR_CODES = {
     raisedBy: ['AmqpError'],
     meaning: 'The broker did not confirm a published message.',
     action: 'Read `error.cause`; the message may not have been routed.',
+  },
+  AMQP_PUBLISH_TIMEOUT: {
+    raisedBy: ['AmqpError'],
+    meaning:
+      'A `publish()` or `push()` was not confirmed within `publish_timeout_ms` (the broker away, or not confirming); it is not sent again.',
+    action:
+      'Check the broker; answer the caller (a 503) or keep the message elsewhere. A message already written may still arrive.',
+  },
+  AMQP_NOT_CONNECTED: {
+    raisedBy: ['AmqpError'],
+    meaning: 'With `fail_fast` on, a send or request while the connection to the broker is down.',
+    action: 'Answer the caller at once (a 503), or turn `fail_fast` off to wait up to `publish_timeout_ms`.',
   },
   AMQP_UNKNOWN_RESOURCE: {
     raisedBy: ['AmqpError'],
@@ -623,6 +660,24 @@ export const ERROR_CODES = {
     raisedBy: ['CliError'],
     meaning: '`keel new` was given a name that is not a valid service name.',
     action: 'Use lowercase letters, digits and `_`, starting with a letter (or choose one with `--name`).',
+  },
+  CLI_PUSH_TOO_LARGE: {
+    raisedBy: ['CliError'],
+    meaning:
+      "etcd refused `keel settings push`'s one transaction: more operations than its `--max-txn-ops` (128 by default) or bytes than `--max-request-bytes`; nothing was written.",
+    action: 'Raise those limits on etcd, push smaller files, or pass `--in-parts` (not atomic).',
+  },
+  CLI_PUSH_CONFLICT: {
+    raisedBy: ['CliError'],
+    meaning:
+      'Keys under the prefix changed between the read and the write of `keel settings push`; nothing was written.',
+    action: 'Run the push again.',
+  },
+  CLI_PUSH_PARTIAL: {
+    raisedBy: ['CliError'],
+    meaning:
+      '`keel settings push --in-parts` failed part way; the message says how many operations were written.',
+    action: 'Fix what etcd said and push again: it writes only what still differs.',
   },
   CLI_NO_HTTP_SERVER: {
     raisedBy: ['CliError'],

@@ -10,7 +10,7 @@ import type { Meters } from '../metrics';
 import type { SettingsProvider } from '../settings';
 import type { SettingsScope } from '../settings/types';
 import type { LevelName } from '../logging/levels';
-import type { Log } from './log';
+import { logMethod, type Log } from './log';
 
 export const LOGGING_SETTINGS_PATH = 'system.logging';
 export const loggingScope: SettingsScope = {
@@ -85,12 +85,11 @@ export function fixedOutput(log: Log): LogOutput {
 }
 
 function correlating(log: Log, extra: { fields?: () => Record<string, unknown> | undefined }): Log {
-  const call =
-    (level: 'debug' | 'info' | 'warn' | 'error') =>
-    (fields: Record<string, unknown>, message: string): void => {
+  const call = (level: 'debug' | 'info' | 'warn' | 'error') =>
+    logMethod((fields, message) => {
       const added = extra.fields?.();
       log[level](added === undefined ? fields : { ...fields, ...added }, message);
-    };
+    });
   return {
     debug: call('debug'),
     info: call('info'),

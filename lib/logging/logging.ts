@@ -1,6 +1,7 @@
 import { bunyan } from './bunyan';
 import { RecordDispatcher, type LoggingIdentity } from './dispatcher';
 import { DropCounter } from './drops';
+import { errorFields } from './error-fields';
 import { PROFILE_LEVELS, assertLogProfile, type LevelName, type LogProfile } from './levels';
 import { Logger, type LevelGate } from './logger';
 import { StreamSink } from './sinks/stream';
@@ -190,7 +191,7 @@ function createLogger(
     // Levels are enforced by the Logger gate; bunyan passes everything it is given.
     level: bunyan.TRACE,
     streams: [{ type: 'raw', stream: dispatcher, level: bunyan.TRACE }],
-    serializers: { ...bunyan.stdSerializers, error: bunyan.stdSerializers.err },
+    serializers: { ...bunyan.stdSerializers, err: errorFields, error: errorFields },
   });
   return new Logger(gate, target, dispatcher);
 }

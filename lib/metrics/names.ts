@@ -33,10 +33,20 @@ function sanitizeNewLabelName(name: string): string {
   return valid;
 }
 
-/** The prefix every metric of a service carries: `billing-api` → `billing_api_`. */
+/**
+ * A metric type's name as a word of a metric name (`_counter_`, or `_counter` at its end, in any
+ * case): what promtool's lint refuses for every metric, whatever its own type.
+ */
+const TYPE_WORD = /_+(counter|gauge|summary|histogram)(?=_|$)/gi;
+
+/**
+ * The prefix every metric of a service carries: `billing-api` → `billing_api_`. A type name as a
+ * word of the service name is joined to the word before it (`sheep_counter` → `sheepcounter_`),
+ * or promtool would refuse every metric of the service.
+ */
 export function servicePrefix(serviceName: string): string {
   if (serviceName === '') throw new MetricValueError('a service name is required to prefix metric names');
-  return `${sanitizeMetricName(serviceName)}_`;
+  return `${sanitizeMetricName(serviceName).replace(TYPE_WORD, '$1')}_`;
 }
 
 /** Prometheus requires counters to end in `_total`; Tamarco's did not, which promtool rejects. */

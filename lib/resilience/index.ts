@@ -1,4 +1,4 @@
-export { Backoff, backoffSteps, sleep, type BackoffOptions } from './backoff';
+export { Backoff, backoffDelay, backoffSteps, sleep, type BackoffOptions } from './backoff';
 export {
   CircuitBreaker,
   type BreakerOptions,

@@ -21,3 +21,11 @@ export {
 export { StatusResource, statusSchema } from './status';
 export * from './registry';
 export * from './diagnostics';
+export {
+  claimDecorated,
+  connectingHealth,
+  quotedList,
+  type Claimed,
+  type ClaimRules,
+  type Declared,
+} from './decorated';

@@ -1,4 +1,4 @@
-import { inject } from '../container/inversify';
+import { inject } from '../container/injection';
 import { resource } from '../container/decorators';
 import { LOGGER, METRICS_REGISTRY, SERVICE, SETTINGS } from '../container/tokens';
 import { instanceIdentity } from '../identity/instance';

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Server } from 'node:http';
 import { BlockList, isIP, type AddressInfo } from 'node:net';
 import Koa from 'koa';
-import { inject } from '../container/inversify';
+import { inject } from '../container/injection';
 import { resource } from '../container/decorators';
 import { instanceIdentity } from '../identity/instance';
 import { LOGGER, METRICS_REGISTRY, SERVICE, SETTINGS } from '../container/tokens';
@@ -11,9 +11,10 @@ import type { ServiceHandle } from '../lifecycle/service-handle';
 import { ResourceStatus } from '../lifecycle/status';
 import type { Meters } from '../metrics';
 import { SettingsError } from '../settings/errors';
-import { redact, showValue } from '../settings/redact';
+import { maskText, redact } from '../settings/redact';
 import type { SettingsView } from '../settings/types';
 import { graphAsDot, graphAsMermaid } from './graph-render';
+import { listenFailure } from './http/errors';
 import { MetricsResource } from './metrics';
 
 export const reportServerSchema = {
@@ -115,7 +116,7 @@ export class ReportServerResource {
     await new Promise<void>((resolve, reject) => {
       server.once('listening', resolve);
       server.once('error', (error) =>
-        reject(new Error(`report server cannot listen on ${host}:${port}: ${error.message}`)),
+        reject(listenFailure('report server', this.settings.path, host, port, error)),
       );
     });
     this.server = server;
@@ -147,7 +148,7 @@ export class ReportServerResource {
     const hostKey = `${this.settings.path}.host`;
     throw new SettingsError(
       'SETTINGS_INVALID',
-      `${key} is empty while the report server listens on ${showValue(['host'], host)} (${hostKey}), beyond loopback, and ${path} would be served to anyone who reaches it: set ${key}, or listen on 127.0.0.1`,
+      `${key} is empty while the report server listens on ${maskText(JSON.stringify(host))} (${hostKey}), beyond loopback, and ${path} would be served to anyone who reaches it: set ${key}, or listen on 127.0.0.1`,
       [
         {
           path: key,
@@ -208,10 +209,13 @@ export class ReportServerResource {
           },
         };
       case '/health/live': {
+        // The process's, not its resources': a long resource restart must not get the pod killed.
         const state = this.service.state();
-        const live = (state === 'starting' || state === 'running') && !this.service.isRestarting();
+        const live = state === 'starting' || state === 'running';
         return { status: live ? 200 : 503, body: { live, state } };
       }
+      // `/health` is what a probe or a person tries first: readiness, the question it usually means.
+      case '/health':
       case '/health/ready': {
         const ready = this.service.isReady();
         return { status: ready ? 200 : 503, body: { ready, state: this.service.state() } };

@@ -1,4 +1,4 @@
-import { inject } from '../container/inversify';
+import { inject } from '../container/injection';
 import { resource } from '../container/decorators';
 import { LOGGER, SERVICE, SETTINGS } from '../container/tokens';
 import { messageOf } from '../lifecycle/errors';

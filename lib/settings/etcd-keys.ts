@@ -1,3 +1,4 @@
+import { SettingsError } from './errors';
 import { parseJsonOr } from './schema';
 import { emptyTree, insertLeaf, leavesOf, type SettingsTree } from './tree';
 
@@ -47,6 +48,27 @@ export function treeFromEntries(
   return tree;
 }
 
-export function entriesOfTree(prefix: string, tree: SettingsTree): Array<[string, string]> {
-  return leavesOf(tree).map(([path, value]) => [keyOfPath(prefix, path), encodeValue(value)]);
+/**
+ * One etcd entry per leaf. A segment that is empty or holds `/` has no key of its own: `a/b` would be
+ * written as the nested `a.b`, and `""` as `a//b`, which readers refuse. Refused here, naming the key,
+ * before anything is written.
+ */
+export function entriesOfTree(prefix: string, tree: SettingsTree, origin: string): Array<[string, string]> {
+  return leavesOf(tree).map(([path, value]) => {
+    const bad = path.find((segment) => segment === '' || segment.includes('/'));
+    if (bad !== undefined) throw unmappableKeyError(path, bad, origin);
+    return [keyOfPath(prefix, path), encodeValue(value)];
+  });
+}
+
+function unmappableKeyError(path: readonly string[], segment: string, origin: string): SettingsError {
+  const shown = path.map((part) => (part === '' ? '""' : part)).join('.');
+  const why =
+    segment === ''
+      ? 'an empty key has no etcd key of its own (it would be written with a doubled "/")'
+      : `"${segment}" holds "/", which separates levels in etcd keys (it would be written as ${path.join('/').split('/').join('.')}); nest it instead`;
+  return new SettingsError(
+    'SETTINGS_KEY_UNMAPPABLE',
+    `Refused settings key "${shown}" (from ${origin}): ${why}`,
+  );
 }

@@ -106,13 +106,24 @@ export function deepMerge(base: SettingsTree, over: SettingsTree): SettingsTree 
   return merged;
 }
 
-/** Every leaf (scalar, array or empty object) with its path. */
+/**
+ * Every leaf (scalar, array or empty object) with its path, depth first in key order. A loop over
+ * an explicit stack: neither a wide tree (130k leaves spread into one `push`) nor a deep one may
+ * exhaust the call stack.
+ */
 export function leavesOf(tree: SettingsTree, prefix: readonly string[] = []): Array<[string[], unknown]> {
   const leaves: Array<[string[], unknown]> = [];
-  for (const [key, value] of Object.entries(tree)) {
-    const path = [...prefix, key];
-    if (isPlainObject(value) && Object.keys(value).length > 0) leaves.push(...leavesOf(value, path));
-    else leaves.push([path, value]);
+  const stack: Array<[string[], unknown]> = [];
+  const pushChildren = (path: readonly string[], node: SettingsTree) => {
+    const keys = Object.keys(node);
+    for (let index = keys.length - 1; index >= 0; index--)
+      stack.push([[...path, keys[index]], node[keys[index]]]);
+  };
+  pushChildren(prefix, tree);
+  for (let next = stack.pop(); next !== undefined; next = stack.pop()) {
+    const [path, value] = next;
+    if (isPlainObject(value) && Object.keys(value).length > 0) pushChildren(path, value);
+    else leaves.push(next);
   }
   return leaves;
 }

@@ -1,4 +1,4 @@
-import type { Log } from '../../lib';
+import { logMethod, type Log } from '../../lib';
 
 export interface Deferred<T> {
   promise: Promise<T>;
@@ -18,8 +18,7 @@ export function deferred<T>(): Deferred<T> {
 
 /** A Log that keeps records in memory, for tests that check what was logged. */
 export function quietLog(records: { level: string; message: string; fields: object }[] = []): Log {
-  const write = (level: string) => (fields: object, message: string) =>
-    records.push({ level, message, fields });
+  const write = (level: string) => logMethod((fields, message) => records.push({ level, message, fields }));
   const log: Log = {
     debug: write('debug'),
     info: write('info'),

@@ -52,6 +52,8 @@ export interface KafkaClusterOptions {
   nodes?: number;
   /** Extra broker properties, on every node. */
   properties?: Record<string, string | number>;
+  /** Each node's largest heap, in MiB (384 by default): three nodes beside a test suite on a small machine want less. */
+  heapMb?: number;
 }
 
 interface Node {
@@ -72,6 +74,7 @@ export class KafkaCluster {
   private constructor(
     private readonly nodes: Node[],
     private readonly root: string,
+    private readonly heapMb: number,
   ) {}
 
   static async start(options: KafkaClusterOptions = {}): Promise<KafkaCluster> {
@@ -87,7 +90,7 @@ export class KafkaCluster {
       dir: join(root, `node-${index + 1}`),
       output: '',
     }));
-    const cluster = new KafkaCluster(nodes, root);
+    const cluster = new KafkaCluster(nodes, root, options.heapMb ?? 384);
     const clusterId = randomBytes(16).toString('base64url');
     const replicas = Math.min(count, 3);
     const voters = nodes.map((node) => `${node.id}@127.0.0.1:${node.controllerPort}`).join(',');
@@ -178,7 +181,7 @@ export class KafkaCluster {
       'java',
       [
         '-Xms64m',
-        '-Xmx384m',
+        `-Xmx${this.heapMb}m`,
         '-XX:+UseSerialGC',
         '-XX:TieredStopAtLevel=1',
         `-Dlog4j2.configurationFile=${join(this.root, 'log4j2.properties')}`,

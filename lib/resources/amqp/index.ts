@@ -1,5 +1,5 @@
 export { AmqpResource, type SendOptions, type RequestOptions } from './resource';
-export { Codecs, CODECS, jsonCodec, yamlCodec, rawCodec, type Codec } from './codecs/codec';
+export { Codecs, CODECS, encodeWith, jsonCodec, yamlCodec, rawCodec, type Codec } from './codecs/codec';
 export {
   subscribe,
   respond,

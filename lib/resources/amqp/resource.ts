@@ -1,6 +1,6 @@
 import type { ConsumeMessage, Options } from 'amqplib';
 import { resource } from '../../container/decorators';
-import { inject, optional } from '../../container/inversify';
+import { inject, optional } from '../../container/injection';
 import { LOGGER, METRICS, RESOURCE_NAME, SERVICE, SETTINGS } from '../../container/tokens';
 import type { Log } from '../../lifecycle/log';
 import type { ServiceHandle } from '../../lifecycle/service-handle';
@@ -14,7 +14,7 @@ import { SchemaCompiler } from '../../contracts/validator';
 import { contextRequestId, REQUEST_ID_HEADER } from '../../context';
 import { CODECS, Codecs, encodeWith, type Codec } from './codecs/codec';
 import { transportOf } from './connection/amqplib';
-import { Link, type Session } from './connection/link';
+import { Link, type SendBound, type Session } from './connection/link';
 import { ERROR_CODE_HEADER, ERROR_HEADER, Requester } from './connection/requester';
 import { AmqpError, AmqpRequestError } from './errors';
 import { Consumer, type ConsumerContext, type QueueMeters } from './handlers/consumer';
@@ -27,6 +27,7 @@ import {
   type MessagePattern,
 } from './handlers/decorators';
 import { redactUrl } from '../../settings/redact';
+import { claimDecorated, connectingHealth, quotedList } from '../decorated';
 import { amqpSchema, type AmqpSettings } from './settings';
 
 /** What a send method accepts as the message: anything, or what its `schema` says. */
@@ -184,11 +185,7 @@ export class AmqpResource {
   status(): ResourceHealth {
     if (this.link === undefined || this.link.isOpen) return ResourceStatus.STARTED;
     const { url, affects_readiness } = this.settings.value();
-    return {
-      status: ResourceStatus.CONNECTING,
-      text: `reconnecting to ${redactUrl(url)}`,
-      ready: !affects_readiness,
-    };
+    return connectingHealth(`reconnecting to ${redactUrl(url)}`, affects_readiness);
   }
 
   /** The URL this resource connects to, credentials redacted. */
@@ -202,11 +199,13 @@ export class AmqpResource {
     message: MessageOf<S>,
     options: SendOptions<S> = {},
   ): Promise<void> {
-    const link = this.requireLink();
+    const link = this.requireConnected(`publish('${topic}')`);
     const [content, properties] = this.encode(message, options, `publish('${topic}')`);
     properties.mandatory = true;
     await tracedSend(this.service.tracing, 'publish', topic, properties, (traced) =>
-      link.send(this.settings.value().exchange, topic, content, traced),
+      link.within(this.publishBound(`publish('${topic}')`), (deadline) =>
+        link.send(this.settings.value().exchange, topic, content, traced, undefined, deadline),
+      ),
     );
     this.published(topic).inc();
   }
@@ -217,12 +216,14 @@ export class AmqpResource {
     message: MessageOf<S>,
     options: SendOptions<S> = {},
   ): Promise<void> {
-    const link = this.requireLink();
+    const link = this.requireConnected(`push('${queue}')`);
     const [content, properties] = this.encode(message, options, `push('${queue}')`);
-    await (await link.session()).workQueue(queue);
-    await tracedSend(this.service.tracing, 'push', queue, properties, (traced) =>
-      link.send('', queue, content, traced),
-    );
+    await link.within(this.publishBound(`push('${queue}')`), async (deadline) => {
+      await (await link.session(deadline)).workQueue(queue);
+      await tracedSend(this.service.tracing, 'push', queue, properties, (traced) =>
+        link.send('', queue, content, traced, undefined, deadline),
+      );
+    });
     this.published(queue).inc();
   }
 
@@ -232,7 +233,7 @@ export class AmqpResource {
     message: MessageOf<S>,
     options: RequestOptions<S> = {},
   ): Promise<R> {
-    this.requireLink();
+    this.requireConnected(`request('${routingKey}')`);
     const [content, properties] = this.encode(message, options, `request('${routingKey}')`);
     const timeout = options.timeout_ms ?? this.settings.value().request_timeout_ms;
     this.published(routingKey).inc();
@@ -401,6 +402,30 @@ export class AmqpResource {
     return this.codecs.decode(reply.content, reply.properties.contentType as string | undefined, this.codec);
   }
 
+  /** The link, refusing at once while it is down if `fail_fast` says so. */
+  private requireConnected(what: string): Link {
+    const link = this.requireLink();
+    if (!link.isOpen && this.settings.value().fail_fast) {
+      throw new AmqpError(
+        'AMQP_NOT_CONNECTED',
+        `${what} on amqp '${this.name}': not connected to ${this.url} (${this.settings.path}.fail_fast is on)`,
+      );
+    }
+    return link;
+  }
+
+  private publishBound(what: string): SendBound {
+    const timeoutMs = this.settings.value().publish_timeout_ms;
+    return {
+      timeoutMs,
+      timedOut: () =>
+        new AmqpError(
+          'AMQP_PUBLISH_TIMEOUT',
+          `${what} on amqp '${this.name}' was not confirmed within ${timeoutMs} ms (${this.settings.path}.publish_timeout_ms)${this.link?.isOpen === true ? '' : `: not connected to ${this.url}`}; it is not sent again`,
+        ),
+    };
+  }
+
   private requireLink(): Link {
     if (this.link === undefined || this.link.isClosed) {
       throw new AmqpError('AMQP_NOT_STARTED', `amqp '${this.name}' is not started`);
@@ -434,45 +459,37 @@ export class AmqpResource {
   }
 
   private bindDecoratedHandlers(): void {
-    const { graph } = this.service;
-    const resources = graph.nodes
-      .filter((node) => this.service.instance(node.name) instanceof AmqpResource)
-      .map((node) => node.name);
-    for (const node of graph.nodes) {
-      const owner = this.service.instance(node.name);
-      if (typeof owner !== 'object' || owner === null) continue;
-      for (const declared of handlersOfPrototype(Object.getPrototypeOf(owner) as object)) {
-        if (!this.consumes(declared, resources, node.name)) continue;
-        const method = (owner as Record<string | symbol, MessageHandler<unknown>>)[declared.key];
-        this.consumerFor(
-          declared.pattern,
-          declared.target,
-          declared.queue,
-          `${node.name}.${String(declared.key)}`,
-          (message, meta) => method.call(owner, message, meta),
-          declared.options.schema,
-        );
-      }
-    }
-  }
-
-  private consumes(declared: DeclaredHandler, resources: readonly string[], owner: string): boolean {
-    const where = `@${declared.pattern}('${declared.target}') on ${owner}.${String(declared.key)}`;
-    if (declared.resource !== undefined) {
-      if (!resources.includes(declared.resource)) {
-        throw new AmqpError(
-          'AMQP_UNKNOWN_RESOURCE',
-          `${where} names AmqpResource '${declared.resource}', which ${this.service.name} does not have; its AMQP resources: ${resources.map((name) => `'${name}'`).join(', ')}`,
-        );
-      }
-      return declared.resource === this.name;
-    }
-    if (resources.length > 1) {
-      throw new AmqpError(
-        'AMQP_AMBIGUOUS_RESOURCE',
-        `${where} does not say which AmqpResource consumes it, and ${this.service.name} has ${resources.length}: add { resource: ${resources.map((name) => `'${name}'`).join(' | ')} }`,
+    const service = this.service.name;
+    const claimed = claimDecorated<DeclaredHandler>(
+      this.service,
+      this.name,
+      (instance) => instance instanceof AmqpResource,
+      (instance) => handlersOfPrototype(Object.getPrototypeOf(instance) as object),
+      {
+        named: (declared) => declared.resource,
+        where: (declared, owner) =>
+          `@${declared.pattern}('${declared.target}') on ${owner}.${String(declared.key)}`,
+        unknown: (where, named, choices) =>
+          new AmqpError(
+            'AMQP_UNKNOWN_RESOURCE',
+            `${where} names AmqpResource '${named}', which ${service} does not have; its AMQP resources: ${quotedList(choices)}`,
+          ),
+        ambiguous: (where, choices) =>
+          new AmqpError(
+            'AMQP_AMBIGUOUS_RESOURCE',
+            `${where} does not say which AmqpResource consumes it, and ${service} has ${choices.length}: add { resource: ${quotedList(choices, ' | ')} }`,
+          ),
+      },
+    );
+    for (const { declared, owner, call } of claimed) {
+      this.consumerFor(
+        declared.pattern,
+        declared.target,
+        declared.queue,
+        owner,
+        (message, meta) => call(message, meta),
+        declared.options.schema,
       );
     }
-    return true;
   }
 }

@@ -37,7 +37,21 @@ export const amqpSchema = {
     format: ['auto', 'on', 'off'],
     default: 'auto',
   },
-  request_timeout_ms: { doc: 'Default timeout of request()', format: 'duration', default: 5000 },
+  request_timeout_ms: {
+    doc: 'Default timeout of request(), the wait for a connection while the broker is away included',
+    format: 'duration',
+    default: 5000,
+  },
+  publish_timeout_ms: {
+    doc: 'Longest publish() or push() waits for the broker (a reconnect, its confirm); then it rejects with AMQP_PUBLISH_TIMEOUT',
+    format: 'duration',
+    default: 10_000,
+  },
+  fail_fast: {
+    doc: 'While the connection is down, publish(), push() and request() reject at once with AMQP_NOT_CONNECTED instead of waiting for it',
+    format: Boolean,
+    default: false,
+  },
   drain_timeout_ms: {
     doc: 'On stop, how long in-flight handlers may take; those still running are not acked',
     format: 'duration',
@@ -69,6 +83,8 @@ export interface AmqpSettings {
   affects_readiness: boolean;
   validate_outgoing: 'auto' | 'on' | 'off';
   request_timeout_ms: number;
+  publish_timeout_ms: number;
+  fail_fast: boolean;
   drain_timeout_ms: number;
   retry: { attempts: number; backoff_ms: number; max_backoff_ms: number };
 }

@@ -1,5 +1,5 @@
 import type { Session } from 'node:inspector/promises';
-import { inject } from '../../container/inversify';
+import { inject } from '../../container/injection';
 import { resource } from '../../container/decorators';
 import { LOGGER, METRICS, SERVICE, SETTINGS } from '../../container/tokens';
 import { messageOf } from '../../lifecycle/errors';

@@ -1,7 +1,7 @@
 import type { Profiler } from 'node:inspector';
 import type { Session } from 'node:inspector/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { inject } from '../../container/inversify';
+import { inject } from '../../container/injection';
 import { resource } from '../../container/decorators';
 import { LOGGER, SERVICE, SETTINGS } from '../../container/tokens';
 import { messageOf } from '../../lifecycle/errors';

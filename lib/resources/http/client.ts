@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { inject } from '../../container/inversify';
+import { inject } from '../../container/injection';
 import type { Agent, Response } from 'undici';
 import { resource } from '../../container/decorators';
 import { LOGGER, METRICS, RESOURCE_NAME, SERVICE, SETTINGS } from '../../container/tokens';

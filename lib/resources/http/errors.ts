@@ -44,3 +44,50 @@ export class HttpBodyError extends KeelError {
     this.headers = options?.headers;
   }
 }
+
+export type HttpListenErrorCode = CodesOf<'HttpListenError'>;
+
+/** A server that cannot listen; the message names the setting that chose the address. */
+export class HttpListenError extends KeelError {
+  override readonly name = 'HttpListenError';
+  constructor(
+    readonly code: HttpListenErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * Why `server` (`http server 'api'`) could not listen on `host:port`, told with the keys under
+ * `settingsPath` that chose them: a port in use is fixed in settings, not in code.
+ */
+export function listenFailure(
+  server: string,
+  settingsPath: string,
+  host: string,
+  port: number,
+  error: NodeJS.ErrnoException,
+): HttpListenError {
+  const where = `${server} cannot listen on ${host}:${port}`;
+  if (error.code === 'EADDRINUSE') {
+    return new HttpListenError(
+      'HTTP_PORT_IN_USE',
+      `${where}: port ${port} is in use (${settingsPath}.port); stop what holds it, or set ${settingsPath}.port to another port (0 picks a free one)`,
+      { cause: error },
+    );
+  }
+  if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND' || error.code === 'EAFNOSUPPORT') {
+    return new HttpListenError(
+      'HTTP_LISTEN_FAILED',
+      `${where}: ${error.message}; ${settingsPath}.host is not an address of this machine`,
+      { cause: error },
+    );
+  }
+  return new HttpListenError(
+    'HTTP_LISTEN_FAILED',
+    `${where} (${settingsPath}.host, ${settingsPath}.port): ${error.message}`,
+    { cause: error },
+  );
+}

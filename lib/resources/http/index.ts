@@ -19,9 +19,12 @@ export { parseBody, parseForm, parseJson, CONTENT_CODINGS, type FormFields } fro
 export {
   HttpBodyError,
   HttpClientError,
+  HttpListenError,
+  listenFailure,
   HttpRouteError,
   type HttpBodyErrorCode,
   type HttpClientErrorCode,
+  type HttpListenErrorCode,
   type HttpRouteErrorCode,
 } from './errors';
 export type { DrainOutcome } from './drain';

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Duplex } from 'node:stream';
 import type { AddressInfo, Socket } from 'node:net';
 import Router from '@koa/router';
-import { inject, optional } from '../../container/inversify';
+import { inject, optional } from '../../container/injection';
 import Koa from 'koa';
 import { resource } from '../../container/decorators';
 import { LOGGER, METRICS, RESOURCE_NAME, SERVICE, SETTINGS } from '../../container/tokens';
@@ -21,15 +21,21 @@ import {
 } from './contracts/openapi';
 import { compileRouteChecks, type RouteChecks, type ValidationDefaults } from './contracts/validation';
 import type { HttpRouteOptions, NoOptions, RouteHandler } from './contracts/types';
-import { decoratedRoutes, type HttpMethod } from './decorators';
+import { decoratedRoutes, type DecoratedRoute, type HttpMethod } from './decorators';
 import { DirectRoutes } from './direct-routes';
 import { Drain } from './drain';
-import { HttpRouteError } from './errors';
+import { claimDecorated, quotedList, type Declared } from '../decorated';
+import { HttpRouteError, listenFailure } from './errors';
 import { cors, declaresTooLarge, observe, readBody } from './middleware';
 import { HttpReply } from './reply';
 import { httpServerRules, httpServerSchema, type HttpServerSettings } from './settings';
 import { CODECS, Codecs } from '../amqp/codecs/codec';
-import { socketsOfPrototype, type WebSocketHandler, type WebSocketRouteOptions } from './websocket/decorator';
+import {
+  socketsOfPrototype,
+  type DecoratedSocket,
+  type WebSocketHandler,
+  type WebSocketRouteOptions,
+} from './websocket/decorator';
 import { WebSockets } from './websocket/sockets';
 
 /**
@@ -239,8 +245,12 @@ export class HttpServerResource {
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error) =>
         reject(
-          new Error(
-            `http server '${this.name}' cannot listen on ${settings.host}:${settings.port}: ${error.message}`,
+          listenFailure(
+            `http server '${this.name}'`,
+            this.settings.path,
+            settings.host,
+            settings.port,
+            error,
           ),
         ),
       );
@@ -279,37 +289,54 @@ export class HttpServerResource {
   }
 
   private bindDecoratedRoutes(): void {
-    const { graph } = this.service;
-    const servers = graph.nodes
-      .filter((node) => this.service.instance(node.name) instanceof HttpServerResource)
-      .map((node) => node.name);
-    for (const node of graph.nodes) {
-      const owner = this.service.instance(node.name);
-      if (typeof owner !== 'object' || owner === null) continue;
-      for (const declared of socketsOfPrototype(Object.getPrototypeOf(owner) as object)) {
-        const where = `@websocket('${declared.path}') on ${node.name}.${String(declared.key)}`;
-        if (!this.serves(where, declared.options.server, servers)) continue;
-        const handler = (owner as Record<string | symbol, WebSocketHandler>)[declared.key];
-        const upgrade = declared.options.upgrade;
-        this.sockets.add(
-          declared.path,
-          (connection) => handler.call(owner, connection),
-          { ...declared.options, upgrade: upgrade && ((request) => upgrade.call(owner, request)) },
-          `${node.name}.${String(declared.key)}`,
-        );
-      }
-      for (const declared of decoratedRoutes(owner)) {
-        const where = `@http('${declared.method}', '${declared.path}') on ${node.name}.${String(declared.key)}`;
-        if (!this.serves(where, declared.server, servers)) continue;
-        const handler = (owner as Record<string | symbol, HttpHandler>)[declared.key];
-        this.addRoute(
-          declared.method,
-          declared.path,
-          (ctx) => handler.call(owner, ctx),
-          declared.options,
-          `${node.name}.${String(declared.key)}`,
-        );
-      }
+    const service = this.service.name;
+    const claim = <D extends Declared>(
+      declaredOn: (instance: object) => readonly D[],
+      named: (declared: D) => string | undefined,
+      where: (declared: D, owner: string) => string,
+    ) =>
+      claimDecorated<D>(
+        this.service,
+        this.name,
+        (instance) => instance instanceof HttpServerResource,
+        declaredOn,
+        {
+          named,
+          where,
+          unknown: (at, server, choices) =>
+            new HttpRouteError(
+              'HTTP_ROUTE_UNKNOWN_SERVER',
+              `${at} names server '${server}', which ${service} does not have; its HTTP servers: ${quotedList(choices)}`,
+            ),
+          ambiguous: (at, choices) =>
+            new HttpRouteError(
+              'HTTP_ROUTE_AMBIGUOUS_SERVER',
+              `${at} does not say which HTTP server serves it, and ${service} has ${choices.length}: add { server: ${quotedList(choices, ' | ')} }`,
+            ),
+        },
+      );
+    const routes = claim<DecoratedRoute>(
+      decoratedRoutes,
+      (declared) => declared.server,
+      (declared, owner) =>
+        `@http('${declared.method}', '${declared.path}') on ${owner}.${String(declared.key)}`,
+    );
+    for (const { declared, owner, call } of routes) {
+      this.addRoute(declared.method, declared.path, (ctx) => call(ctx), declared.options, owner);
+    }
+    const sockets = claim<DecoratedSocket>(
+      (instance) => socketsOfPrototype(Object.getPrototypeOf(instance) as object),
+      (declared) => declared.options.server,
+      (declared, owner) => `@websocket('${declared.path}') on ${owner}.${String(declared.key)}`,
+    );
+    for (const { declared, owner, call, instance } of sockets) {
+      const { upgrade } = declared.options;
+      this.sockets.add(
+        declared.path,
+        (connection) => call(connection) as void | Promise<void>,
+        { ...declared.options, upgrade: upgrade && ((request) => upgrade.call(instance, request)) },
+        owner,
+      );
     }
   }
 
@@ -319,26 +346,6 @@ export class HttpServerResource {
       unknownProperties: unknown_properties,
       responses: responses === 'on' || (responses === 'auto' && this.service.env.NODE_ENV !== 'production'),
     };
-  }
-
-  private serves(where: string, server: string | undefined, servers: readonly string[]): boolean {
-    const choices = servers.map((name) => `'${name}'`).join(', ');
-    if (server !== undefined) {
-      if (!servers.includes(server)) {
-        throw new HttpRouteError(
-          'HTTP_ROUTE_UNKNOWN_SERVER',
-          `${where} names server '${server}', which ${this.service.name} does not have; its HTTP servers: ${choices}`,
-        );
-      }
-      return server === this.name;
-    }
-    if (servers.length > 1) {
-      throw new HttpRouteError(
-        'HTTP_ROUTE_AMBIGUOUS_SERVER',
-        `${where} does not say which HTTP server serves it, and ${this.service.name} has ${servers.length}: add { server: ${servers.map((name) => `'${name}'`).join(' | ')} }`,
-      );
-    }
-    return true;
   }
 }
 

@@ -1,6 +1,6 @@
 import type { Admin, Kafka, KafkaConfig, KafkaMessage, Producer, SASLOptions } from 'kafkajs';
 import { resource } from '../../container/decorators';
-import { inject, optional } from '../../container/inversify';
+import { inject, optional } from '../../container/injection';
 import { LOGGER, METRICS, RESOURCE_NAME, SERVICE, SETTINGS } from '../../container/tokens';
 import type { Log } from '../../lifecycle/log';
 import type { ResourceHealthReport } from '../../lifecycle/manager';
@@ -18,6 +18,7 @@ import {
   type DeclaredConsumer,
   type KafkaHandler,
 } from './decorators';
+import { claimDecorated, connectingHealth, quotedList } from '../decorated';
 import { KafkaError } from './errors';
 import { Publisher } from './publisher';
 import { checkKafkaSettings, kafkaSchema, type KafkaSettings } from './settings';
@@ -190,12 +191,11 @@ export class KafkaResource {
     const details = { consumers: this.consumers.map((consumer) => consumer.state()) };
     if (this.kafka === undefined || this.reachable) return { status: ResourceStatus.STARTED, details };
     const { brokers, affects_readiness } = this.settings.value();
-    return {
-      status: ResourceStatus.CONNECTING,
-      text: `the cluster at ${brokers.join(', ')} does not answer: ${this.unreachableWhy}`,
-      ready: !affects_readiness,
+    return connectingHealth(
+      `the cluster at ${brokers.join(', ')} does not answer: ${this.unreachableWhy}`,
+      affects_readiness,
       details,
-    };
+    );
   }
 
   /**
@@ -393,40 +393,29 @@ export class KafkaResource {
   }
 
   private bindDecoratedConsumers(): void {
-    const { graph } = this.service;
-    const resources = graph.nodes
-      .filter((node) => this.service.instance(node.name) instanceof KafkaResource)
-      .map((node) => node.name);
-    for (const node of graph.nodes) {
-      const owner = this.service.instance(node.name);
-      if (typeof owner !== 'object' || owner === null) continue;
-      for (const declared of consumersOfPrototype(Object.getPrototypeOf(owner) as object)) {
-        if (!this.consumes(declared, resources, node.name)) continue;
-        const method = (owner as Record<string | symbol, KafkaHandler<unknown>>)[declared.key];
-        this.consumerFor(declared.topic, declared, `${node.name}.${String(declared.key)}`, (value, meta) =>
-          method.call(owner, value, meta),
-        );
-      }
+    const service = this.service.name;
+    const claimed = claimDecorated<DeclaredConsumer>(
+      this.service,
+      this.name,
+      (instance) => instance instanceof KafkaResource,
+      (instance) => consumersOfPrototype(Object.getPrototypeOf(instance) as object),
+      {
+        named: (declared) => declared.resource,
+        where: (declared, owner) => `@consume('${declared.topic}') on ${owner}.${String(declared.key)}`,
+        unknown: (where, named, choices) =>
+          new KafkaError(
+            'KAFKA_UNKNOWN_RESOURCE',
+            `${where} names KafkaResource '${named}', which ${service} does not have; its Kafka resources: ${quotedList(choices)}`,
+          ),
+        ambiguous: (where, choices) =>
+          new KafkaError(
+            'KAFKA_AMBIGUOUS_RESOURCE',
+            `${where} does not say which KafkaResource consumes it, and ${service} has ${choices.length}: add { resource: ${quotedList(choices, ' | ')} }`,
+          ),
+      },
+    );
+    for (const { declared, owner, call } of claimed) {
+      this.consumerFor(declared.topic, declared, owner, (value, meta) => call(value, meta));
     }
-  }
-
-  private consumes(declared: DeclaredConsumer, resources: readonly string[], owner: string): boolean {
-    const where = `@consume('${declared.topic}') on ${owner}.${String(declared.key)}`;
-    if (declared.resource !== undefined) {
-      if (!resources.includes(declared.resource)) {
-        throw new KafkaError(
-          'KAFKA_UNKNOWN_RESOURCE',
-          `${where} names KafkaResource '${declared.resource}', which ${this.service.name} does not have; its Kafka resources: ${resources.map((name) => `'${name}'`).join(', ')}`,
-        );
-      }
-      return declared.resource === this.name;
-    }
-    if (resources.length > 1) {
-      throw new KafkaError(
-        'KAFKA_AMBIGUOUS_RESOURCE',
-        `${where} does not say which KafkaResource consumes it, and ${this.service.name} has ${resources.length}: add { resource: ${resources.map((name) => `'${name}'`).join(' | ')} }`,
-      );
-    }
-    return true;
   }
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { ClientBase, Pool, PoolClient, PoolConfig } from 'pg';
 import { resource } from '../../container/decorators';
-import { inject } from '../../container/inversify';
+import { inject } from '../../container/injection';
 import { LOGGER, METRICS, RESOURCE_NAME, SERVICE, SETTINGS } from '../../container/tokens';
 import type { Log } from '../../lifecycle/log';
 import type { ResourceHealth } from '../../lifecycle/manager';
@@ -12,6 +12,7 @@ import { Backoff, sleep } from '../../resilience/backoff';
 import { maskText } from '../../settings/redact';
 import type { SettingsView } from '../../settings/types';
 import { contextRequestId } from '../../context';
+import { connectingHealth } from '../decorated';
 import { loadPg, type PgModule } from './driver';
 import { PostgresError } from './errors';
 import { postgresSchema, type PostgresSettings } from './settings';
@@ -226,11 +227,10 @@ export class PostgresResource implements Queryable {
   /** CONNECTING while the server is unreachable; back to STARTED once a connection check succeeds. */
   status(): ResourceHealth {
     if (this.pool === undefined || this.outage === undefined) return ResourceStatus.STARTED;
-    return {
-      status: ResourceStatus.CONNECTING,
-      text: `cannot reach ${this.target}: ${this.outage}`,
-      ready: !this.settings.value().affects_readiness,
-    };
+    return connectingHealth(
+      `cannot reach ${this.target}: ${this.outage}`,
+      this.settings.value().affects_readiness,
+    );
   }
 
   /** Where this resource connects, without the password: `postgres://user@host:port/database`. */

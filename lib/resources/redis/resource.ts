@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Cluster, ClusterOptions, Redis, RedisOptions } from 'ioredis';
 import { resource } from '../../container/decorators';
-import { inject } from '../../container/inversify';
+import { inject } from '../../container/injection';
 import { LOGGER, METRICS, RESOURCE_NAME, SETTINGS } from '../../container/tokens';
 import type { Log } from '../../lifecycle/log';
 import type { ResourceHealth } from '../../lifecycle/manager';
@@ -11,6 +11,7 @@ import { maskText } from '../../settings/redact';
 import { backoffDelay } from '../../resilience/backoff';
 import type { SettingsView } from '../../settings/types';
 import { loadIoRedis } from './driver';
+import { connectingHealth } from '../decorated';
 import { RedisError } from './errors';
 import { redisSchema, type RedisSettings } from './settings';
 
@@ -154,11 +155,10 @@ export class RedisResource {
   status(): ResourceHealth {
     const redis = this.redis;
     if (redis === undefined || redis.status === 'ready') return ResourceStatus.STARTED;
-    return {
-      status: ResourceStatus.CONNECTING,
-      text: `${redis.status}: ${this.target}${this.lastError === undefined ? '' : `: ${this.lastError}`}`,
-      ready: !this.settings.value().affects_readiness,
-    };
+    return connectingHealth(
+      `${redis.status}: ${this.target}${this.lastError === undefined ? '' : `: ${this.lastError}`}`,
+      this.settings.value().affects_readiness,
+    );
   }
 
   /** Where this resource connects, without the password. */

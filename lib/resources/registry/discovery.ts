@@ -1,11 +1,10 @@
-import { inject } from '../../container/inversify';
+import { inject } from '../../container/injection';
 import { resource } from '../../container/decorators';
 import { LOGGER, SERVICE, SETTINGS } from '../../container/tokens';
 import type { Log } from '../../lifecycle/log';
 import type { ServiceHandle } from '../../lifecycle/service-handle';
 import { etcdOptionsFromEnv, normalizePrefix } from '../../settings/etcd-options';
 import { EtcdSettingsSource, type EtcdChange } from '../../settings/etcd-source';
-import { isPlainObject } from '../../settings/tree';
 import type { SettingsView } from '../../settings/types';
 import { isRegistryEntry, type RegistryEntry } from './entry';
 import { RegistryError } from './errors';
@@ -77,7 +76,7 @@ export class Discovery {
     this.source = source;
     this.services.clear();
     for (const [service, instances] of Object.entries(source.tree())) {
-      if (!isPlainObject(instances)) continue;
+      if (typeof instances !== 'object' || instances === null || Array.isArray(instances)) continue;
       for (const [id, value] of Object.entries(instances)) this.set(service, id, value);
     }
     source.watch({

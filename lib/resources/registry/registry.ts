@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { Etcd3, Lease } from 'etcd3';
-import { inject } from '../../container/inversify';
+import { inject } from '../../container/injection';
 import { resource } from '../../container/decorators';
 import { LOGGER, SERVICE, SETTINGS } from '../../container/tokens';
 import { instanceIdentity } from '../../identity/instance';

@@ -134,7 +134,8 @@ describeWithRabbitmq('AMQP faults: two brokers, SIGTERM with jobs in flight, a b
 
   it('broker restart while 1,000 confirmed messages are pushed and pulled: every one received, duplicates counted; a request in flight rejects with AMQP_CONNECTION_LOST', async () => {
     const total = 1000;
-    const settings = { amqp: { url: east.url, reconnect: FAST_RECONNECT } };
+    // Pushes wait out the restart: they must not give up while the broker is away.
+    const settings = { amqp: { url: east.url, reconnect: FAST_RECONNECT, publish_timeout_ms: 120_000 } };
     const puller = await start(Puller, { amqp: { ...settings.amqp, affects_readiness: false } });
     const publisher = await start(Publisher, settings);
     const readiness = async (app: App) => {
@@ -192,4 +193,39 @@ describeWithRabbitmq('AMQP faults: two brokers, SIGTERM with jobs in flight, a b
     expect(await readiness(publisher)).toBe(200);
     expect(puller.status().resources.find((row) => row.name === 'amqp')?.status).toBe('STARTED');
   }, 120_000);
+
+  it('broker stopped: publish and push reject with AMQP_PUBLISH_TIMEOUT after publish_timeout_ms, request with AMQP_REQUEST_TIMEOUT, and with fail_fast all at once with AMQP_NOT_CONNECTED', async () => {
+    const waiting = await start(Publisher, {
+      amqp: { url: west.url, reconnect: FAST_RECONNECT, publish_timeout_ms: 300 },
+    });
+    const failing = await start(Publisher, {
+      amqp: { url: west.url, reconnect: FAST_RECONNECT, fail_fast: true },
+    });
+    await west.stopNode();
+    const connecting = (app: App) =>
+      app.status().resources.find((row) => row.name === 'amqp')?.status === 'CONNECTING';
+    await until(
+      () => connecting(waiting) && connecting(failing),
+      10_000,
+      'both publishers see the broker gone',
+    );
+    const amqp = waiting.get<AmqpResource>('amqp');
+    const shown = `amqp://[redacted]@127.0.0.1:${west.port}`;
+    await expect(amqp.publish('stock.low', { sku: 'a' })).rejects.toMatchObject({
+      code: 'AMQP_PUBLISH_TIMEOUT',
+      message: `publish('stock.low') on amqp 'amqp' was not confirmed within 300 ms (system.resources.amqp.publish_timeout_ms): not connected to ${shown}; it is not sent again`,
+    });
+    await expect(amqp.push('jobs', { id: 1 })).rejects.toMatchObject({ code: 'AMQP_PUBLISH_TIMEOUT' });
+    await expect(amqp.request('price', {}, { timeout_ms: 300 })).rejects.toMatchObject({
+      code: 'AMQP_REQUEST_TIMEOUT',
+      message: "request 'price' on amqp 'amqp' got no connection to the broker within 300 ms",
+    });
+    const fast = failing.get<AmqpResource>('amqp');
+    await expect(fast.publish('stock.low', {})).rejects.toMatchObject({
+      code: 'AMQP_NOT_CONNECTED',
+      message: `publish('stock.low') on amqp 'amqp': not connected to ${shown} (system.resources.amqp.fail_fast is on)`,
+    });
+    await expect(fast.push('jobs', {})).rejects.toMatchObject({ code: 'AMQP_NOT_CONNECTED' });
+    await expect(fast.request('price', {})).rejects.toMatchObject({ code: 'AMQP_NOT_CONNECTED' });
+  }, 60_000);
 });

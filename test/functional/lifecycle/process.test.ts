@@ -46,6 +46,23 @@ describe('a service under run()', () => {
       "resource 'broker' failed in start: broker unreachable at 127.0.0.1:1",
     );
     expect(service.output()).toContain('database stopped');
+    // The record of the failure keeps the resource's own error: its code and where it was thrown.
+    const record = service
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map(
+        (line) =>
+          JSON.parse(line) as { msg: string; err?: { code?: string; stack?: string; cause?: unknown } },
+      )
+      .find((line) => line.msg.startsWith('failed to start'));
+    expect(record?.err).toMatchObject({
+      code: 'HOOK_FAILED',
+      cause: { name: 'Error', message: 'broker unreachable at 127.0.0.1:1', code: 'ECONNREFUSED' },
+    });
+    expect(record?.err?.stack).toMatch(
+      /\nCaused by: Error: broker unreachable at 127\.0\.0\.1:1\n +at Broker\./,
+    );
   });
 
   it('masks a secret that the start failure quotes, though the rollback closed the settings first', async () => {

@@ -1,8 +1,8 @@
 import { Meters } from '../../../lib/metrics';
 import { describeWithPrometheus, promtoolCheck } from '../../support/prometheus';
 
-async function everyMeterType(): Promise<string> {
-  const meters = new Meters({ serviceName: 'billing-api' });
+async function everyMeterType(serviceName = 'billing-api'): Promise<string> {
+  const meters = new Meters({ serviceName });
   meters
     .counter('http requests', { help: 'HTTP requests served', labelNames: ['method', 'code'] })
     .labels({ method: 'GET', code: 200 })
@@ -25,6 +25,14 @@ describeWithPrometheus('promtool check metrics', ['promtool'], () => {
     const result = await promtoolCheck(text);
     expect(result.output).toBe('');
     expect(result.code).toBe(0);
+  });
+
+  it("accepts a service whose name holds a metric type as a word (the sheep_counter sample's)", async () => {
+    for (const serviceName of ['sheep_counter', 'queue_gauge', 'job_summary_api', 'latency-histogram']) {
+      const result = await promtoolCheck(await everyMeterType(serviceName));
+      expect({ serviceName, output: result.output }).toEqual({ serviceName, output: '' });
+      expect(result.code).toBe(0);
+    }
   });
 
   it('is a real check: it rejects a counter without _total', async () => {

@@ -1,5 +1,8 @@
 import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
+  HttpServerResource,
   inject,
   METRICS,
   Microservice,
@@ -129,10 +132,15 @@ describe('the report server', () => {
   it('answers liveness and readiness while running, and both turn 503 once stopping begins', async () => {
     expect((await get(app, '/health/live')).status).toBe(200);
     expect((await get(app, '/health/ready')).status).toBe(200);
+    expect(await get(app, '/health')).toMatchObject({
+      status: 200,
+      body: '{"ready":true,"state":"running"}',
+    });
     drain = deferred<void>();
     const stopping = app.stop();
     await until(() => app.status().state === 'stopping');
     expect(await get(app, '/health/ready')).toMatchObject({ status: 503 });
+    expect(await get(app, '/health')).toMatchObject({ status: 503 });
     expect(JSON.parse((await get(app, '/health/live')).body)).toEqual({ live: false, state: 'stopping' });
     drain.resolve();
     await stopping;
@@ -162,5 +170,32 @@ describe('the report server', () => {
     const { port } = app.get(ReportServerResource).address()!;
     const post = await fetch(`http://127.0.0.1:${port}/status`, { method: 'POST' });
     expect(post.status).toBe(405);
+  });
+});
+
+describe('a port in use', () => {
+  it.each([
+    ['the report server', 'report_server', 'report server'],
+    ['an HTTP server', 'http', "http server 'http'"],
+  ])('%s names the setting that chose it', async (_, name, what) => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const { port } = holder.address() as AddressInfo;
+    @microservice({ name: 'clash', resources: { http: HttpServerResource } })
+    class Clash extends Microservice {}
+    try {
+      const started = Test.createMicroservice(Clash, { log: quietLog() })
+        .withSettings({ system: { resources: { [name]: { port } } } })
+        .start();
+      await expect(started).rejects.toMatchObject({
+        cause: {
+          name: 'HttpListenError',
+          code: 'HTTP_PORT_IN_USE',
+          message: `${what} cannot listen on 127.0.0.1:${port}: port ${port} is in use (system.resources.${name}.port); stop what holds it, or set system.resources.${name}.port to another port (0 picks a free one)`,
+        },
+      });
+    } finally {
+      holder.close();
+    }
   });
 });

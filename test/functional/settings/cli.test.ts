@@ -241,6 +241,89 @@ describeWithEtcd('keel settings', () => {
     });
   });
 
+  describe('push is all or nothing', () => {
+    const pushEnv = (prefix: string): NodeJS.ProcessEnv => ({ ...env, KEEL_ETCD_PREFIX: prefix });
+    const leaves = (count: number, from = 0) =>
+      Object.fromEntries(Array.from({ length: count }, (_, index) => [`k${from + index}`, from + index]));
+
+    it('a push etcd refuses part way writes nothing: 110 keys then a value over its request limit', async () => {
+      // Before: transactions of 100, so the first 100 keys were written and applied live.
+      const file = fileWith(
+        JSON.stringify({ system: { many: leaves(110), huge: 'x'.repeat(2 * 1024 * 1024) } }),
+        'big.json',
+      );
+      const result = await keel(['settings', 'push', file], pushEnv('atomic1/'));
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(
+        /etcd refused the push as one transaction \((request is too large|received message larger than max)/,
+      );
+      expect(result.stderr).toContain('nothing was written');
+      expect(result.stdout).toBe('');
+      expect(await client.getAll().prefix('atomic1/').keys()).toEqual([]);
+    });
+
+    it("over etcd's 128 operations per transaction: refused whole, naming the limit; --in-parts writes it all", async () => {
+      // 128 operations are one transaction etcd takes, 129 one it refuses (measured on etcd 3.4).
+      const file = fileWith(JSON.stringify({ system: { many: leaves(128) } }), 'many.json');
+      const refused = await keel(['settings', 'push', file], {
+        ...pushEnv('atomic2/'),
+        KEEL_ETCD_CHECK_KEY: 'atomic2_ready',
+      });
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain(
+        "too many operations in txn request: 129 operations; etcd's --max-txn-ops is 128 by default",
+      );
+      expect(refused.stderr).toContain('--in-parts');
+      expect(await client.getAll().prefix('atomic2/').keys()).toEqual([]);
+      expect(await client.get('atomic2_ready').string()).toBeNull();
+
+      const exact = await keel(['settings', 'push', file], {
+        ...pushEnv('atomic2/'),
+        KEEL_ETCD_CHECK_KEY: '',
+      });
+      expect(exact.code).toBe(0);
+      expect(exact.stdout).toContain('pushed 128 keys');
+
+      const more = fileWith(JSON.stringify({ system: { many: leaves(300) } }), 'more.json');
+      const parts = await keel(['settings', 'push', more, '--in-parts'], {
+        ...pushEnv('atomic2/'),
+        KEEL_ETCD_CHECK_KEY: 'atomic2_ready',
+      });
+      expect(parts).toMatchObject({ code: 0, stderr: '' });
+      expect(parts.stdout).toContain('pushed 172 keys');
+      expect(parts.stdout).toContain('(128 unchanged)');
+      expect(await client.getAll().prefix('atomic2/').keys()).toHaveLength(300);
+      expect(await client.get('atomic2_ready').string()).toBe('true');
+    });
+
+    it('130,000 leaves: a clear refusal, no stack overflow, nothing written', async () => {
+      const file = fileWith(JSON.stringify({ system: { wide: leaves(130_000) } }), 'wide.json');
+      const result = await keel(['settings', 'push', file], pushEnv('atomic3/'));
+      expect(result.stderr).not.toContain('Maximum call stack size exceeded');
+      expect(result).toMatchObject({
+        code: 1,
+        stderr: expect.stringContaining('etcd refused the push as one transaction'),
+      });
+      expect(await client.getAll().prefix('atomic3/').keys()).toEqual([]);
+    });
+
+    it('refuses a file key holding "/" or an empty key, naming it, before writing anything', async () => {
+      const [slash, empty] = await Promise.all([
+        keel(
+          ['settings', 'push', fileWith('system:\n  ok: 1\n  resources:\n    "http/port": 80\n')],
+          pushEnv('atomic4/'),
+        ),
+        keel(['settings', 'push', fileWith('system:\n  ok: 1\n  "":\n    x: 1\n')], pushEnv('atomic4/')),
+      ]);
+      expect(slash.code).toBe(1);
+      expect(slash.stderr).toContain('Refused settings key "system.resources.http/port" (from file ');
+      expect(slash.stderr).toContain('"http/port" holds "/"');
+      expect(empty.code).toBe(1);
+      expect(empty.stderr).toContain('Refused settings key "system."".x" (from file ');
+      expect(await client.getAll().prefix('atomic4/').keys()).toEqual([]);
+    });
+  });
+
   it('names file, line and column of a syntax error in the pushed file, and exits 1', async () => {
     const result = await keel(['settings', 'push', fileWith('system:\n  a: [1,\n', 'broken.yaml')], env);
     expect(result.code).toBe(1);

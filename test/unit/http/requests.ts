@@ -1,6 +1,6 @@
 import { request as httpRequest, type Agent, type IncomingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
-import type { Log } from '../../../lib';
+import { logMethod, type Log } from '../../../lib';
 
 export interface Reply {
   status: number;
@@ -58,8 +58,8 @@ export interface LogRecord {
 
 /** A Log that keeps records in memory, fields bound by child loggers included. */
 export function recordingLog(records: LogRecord[], bound: object = {}): Log {
-  const write = (level: string) => (fields: object, message: string) =>
-    records.push({ level, message, fields: { ...bound, ...fields } });
+  const write = (level: string) =>
+    logMethod((fields, message) => records.push({ level, message, fields: { ...bound, ...fields } }));
   return {
     debug: write('debug'),
     info: write('info'),

@@ -1,6 +1,7 @@
 import {
   HttpServerResource,
   inject,
+  KeelError,
   Microservice,
   microservice,
   MicroserviceContext,
@@ -72,6 +73,45 @@ describe('the test harness', () => {
     expect(app.get(Users).find(2)).toBe('memory:select 2');
     expect(app.get('postgres')).toBeInstanceOf(InMemoryPostgres);
     await app.stop();
+  });
+
+  it('refuses a swap to an undefined class or factory with an error naming what was overridden', async () => {
+    const undefinedImport = undefined as unknown as typeof Postgres;
+    const swaps = [
+      Test.createMicroservice(BillingService, { log: quietLog() })
+        .overrideResource(Postgres)
+        .useClass(undefinedImport),
+      Test.createMicroservice(BillingService, { log: quietLog() })
+        .overrideResource<Postgres>('postgres')
+        .useClass(undefinedImport),
+      Test.createMicroservice(BillingService, { log: quietLog() })
+        .overrideResource(POOL)
+        .useFactory(undefined as unknown as () => Postgres),
+    ];
+    const errors = await Promise.all(
+      swaps.map((builder) =>
+        builder.compile().then(
+          () => undefined,
+          (error: unknown) => error,
+        ),
+      ),
+    );
+    expect(errors).toEqual([
+      expect.objectContaining({
+        name: 'GraphError',
+        code: 'INVALID_PROVIDER',
+        message: 'the override of Postgres: useClass must be a class, got undefined',
+      }),
+      expect.objectContaining({
+        code: 'INVALID_PROVIDER',
+        message: 'the override of "postgres": useClass must be a class, got undefined',
+      }),
+      expect.objectContaining({
+        code: 'INVALID_PROVIDER',
+        message: 'the override of Symbol(Pool): useFactory must be a function, got undefined',
+      }),
+    ]);
+    expect(errors[0]).toBeInstanceOf(KeelError);
   });
 
   it('swaps a provider token with a factory', async () => {

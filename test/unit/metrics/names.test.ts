@@ -16,6 +16,15 @@ describe('metric names', () => {
     expect(() => servicePrefix('')).toThrow(expect.objectContaining({ code: 'METRIC_VALUE' }));
   });
 
+  it('joins a metric type named as a word of the service name to the word before it', () => {
+    expect(servicePrefix('sheep_counter')).toBe('sheepcounter_');
+    expect(servicePrefix('queue-Gauge-histogram_api')).toBe('queueGaugehistogram_api_');
+    expect(servicePrefix('__summary')).toBe('summary_');
+    // Not a word of its own, or first: promtool takes these.
+    expect(servicePrefix('counter_api')).toBe('counter_api_');
+    expect(servicePrefix('sheep_counters')).toBe('sheep_counters_');
+  });
+
   it('ends counters in _total exactly once', () => {
     expect(counterName('billing_api_http_requests')).toBe('billing_api_http_requests_total');
     expect(counterName('billing_api_http_requests_total')).toBe('billing_api_http_requests_total');

@@ -1,7 +1,7 @@
 // Main-thread helpers shared by the worker pool suites.
 import { join } from 'node:path';
 import { defineWorkerTask } from '../../../lib/resources';
-import type { Log } from '../../../lib';
+import { logMethod, type Log } from '../../../lib';
 import type * as Tasks from './worker-pool-fixture-tasks';
 import { RELEASED, STARTED } from './worker-pool-fixture-tasks';
 
@@ -46,8 +46,8 @@ export interface LogRecord {
 
 /** A Log that keeps what it is given, so a test can read what the pool reported. */
 export function recordingLog(records: LogRecord[] = []): Log & { records: LogRecord[] } {
-  const at = (level: LogRecord['level']) => (fields: object, message: string) =>
-    records.push({ level, fields, message });
+  const at = (level: LogRecord['level']) =>
+    logMethod((fields, message) => records.push({ level, fields, message }));
   return {
     records,
     debug: at('debug'),

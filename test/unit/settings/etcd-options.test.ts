@@ -66,11 +66,28 @@ describe('etcd keys', () => {
         nested: { deep: 'x' },
       },
     };
-    const entries = entriesOfTree('keel/', tree);
+    const entries = entriesOfTree('keel/', tree, 'a test');
     expect(entries).toContainEqual(['keel/system/port', '8080']);
     expect(entries).toContainEqual(['keel/system/text', '"8080"']);
     expect(entries).toContainEqual(['keel/system/nested/deep', '"x"']);
     expect(treeFromEntries('keel/', entries)).toEqual(tree);
+  });
+
+  it('refuses a key that is empty or holds "/", naming it and where it came from', () => {
+    expect(() => entriesOfTree('keel/', { system: { 'a/b': { c: 1 } } }, 'file x.yml')).toThrow(
+      'Refused settings key "system.a/b.c" (from file x.yml): "a/b" holds "/", which separates levels in etcd keys (it would be written as system.a.b.c); nest it instead',
+    );
+    expect(() => entriesOfTree('keel/', { system: { '': { x: 1 } } }, 'file x.yml')).toThrow(
+      'Refused settings key "system."".x" (from file x.yml): an empty key has no etcd key of its own',
+    );
+  });
+
+  it('maps a tree of 130,000 leaves, in key order', () => {
+    const wide = Object.fromEntries(Array.from({ length: 130_000 }, (_, index) => [`k${index}`, index]));
+    const entries = entriesOfTree('keel/', { system: { wide, after: true } }, 'a test');
+    expect(entries).toHaveLength(130_001);
+    expect(entries[0]).toEqual(['keel/system/wide/k0', '0']);
+    expect(entries[130_000]).toEqual(['keel/system/after', 'true']);
   });
 
   it('ignores keys outside the prefix and keeps a value put by hand that is not JSON as a string', () => {

@@ -1,6 +1,12 @@
-import { loadYaml } from '../../../settings/file-layer';
 import type { ServiceIdentifier } from '../../../container/injection';
+import type * as Yaml from 'yaml';
 import { CodecError } from '../errors';
+
+// Required on first use, as the settings' file layer does: most services send no YAML.
+function yaml(): typeof Yaml {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('yaml') as typeof Yaml;
+}
 
 /**
  * Turns message values into bytes and back. A message carries its codec's content type, and a
@@ -21,8 +27,8 @@ export const jsonCodec: Codec = {
 
 export const yamlCodec: Codec = {
   contentType: 'application/yaml',
-  encode: (value) => Buffer.from(loadYaml().stringify(value)),
-  decode: (bytes) => loadYaml().parse(bytes.toString('utf8')) as unknown,
+  encode: (value) => Buffer.from(yaml().stringify(value)),
+  decode: (bytes) => yaml().parse(bytes.toString('utf8')) as unknown,
 };
 
 /** Bytes as they are; a string is sent as UTF-8. */

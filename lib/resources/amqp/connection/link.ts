@@ -27,6 +27,23 @@ export interface LinkOptions {
   onConnect(session: Session): Promise<void>;
 }
 
+/** How long one send may wait for the broker (a reconnect, the confirm), and the error it then rejects with. */
+export interface SendBound {
+  readonly timeoutMs: number;
+  timedOut(): Error;
+}
+
+/** A send's bound while it runs: `expired` once the time ran out, so the send stops where it is. */
+export interface Deadline {
+  expired?: Error;
+  onExpiry?: (error: Error) => void;
+}
+
+interface SessionWaiter {
+  resolve(session: Session): void;
+  reject(error: Error): void;
+}
+
 /** Attempts of one publish that fail on a live connection (a channel closed by an error) before it gives up. */
 const MAX_CHANNEL_FAILURES = 3;
 
@@ -109,7 +126,7 @@ export function deadLetterQueue(queue: string): string {
 export class Link {
   private recovering?: RecoveringChannelModel;
   private current?: Session;
-  private waiters: Array<{ resolve(session: Session): void; reject(error: Error): void }> = [];
+  private waiters: SessionWaiter[] = [];
   private closing = false;
   private readonly unroutedTopics = new Set<string>();
 
@@ -178,16 +195,53 @@ export class Link {
     return current !== undefined && !current.closed ? current : undefined;
   }
 
-  /** The current session, or the next one while reconnecting; rejects once the link is closed. */
-  session(): Promise<Session> {
+  /**
+   * The current session, or the next one while reconnecting; rejects once the link is closed, or
+   * when `deadline` expires first (the wait withdrawn, so a long outage keeps no waiter per send).
+   */
+  session(deadline?: Deadline): Promise<Session> {
     if (this.current !== undefined && !this.current.closed) return Promise.resolve(this.current);
     if (this.closing) return Promise.reject(this.stoppedError());
-    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+    if (deadline?.expired !== undefined) return Promise.reject(deadline.expired);
+    return new Promise((resolve, reject) => {
+      const waiter: SessionWaiter = { resolve, reject };
+      this.waiters.push(waiter);
+      if (deadline !== undefined) {
+        deadline.onExpiry = (error) => {
+          const at = this.waiters.indexOf(waiter);
+          if (at >= 0) this.waiters.splice(at, 1);
+          reject(error);
+        };
+      }
+    });
+  }
+
+  /**
+   * Runs `work` with a deadline of `bound.timeoutMs`: it rejects with `bound.timedOut()` once that
+   * passes, and a wait for the next session inside it is withdrawn.
+   */
+  async within<T>(bound: SendBound, work: (deadline: Deadline) => Promise<T>): Promise<T> {
+    const deadline: Deadline = {};
+    let timer: NodeJS.Timeout | undefined;
+    const expiry = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = bound.timedOut();
+        deadline.expired = error;
+        deadline.onExpiry?.(error);
+        reject(error);
+      }, bound.timeoutMs);
+    });
+    try {
+      return await Promise.race([work(deadline), expiry]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /**
    * Sends one message; with confirms on (and `confirm` not false), resolves once the broker has
-   * it, sending it again on the next connection if this one is lost first.
+   * it, sending it again on the next connection if this one is lost first. Under a `deadline`
+   * (`within`), it is not sent again once that expired.
    */
   async send(
     exchange: string,
@@ -195,11 +249,13 @@ export class Link {
     content: Buffer,
     options: Options.Publish,
     confirm = this.options.confirm,
+    deadline?: Deadline,
   ): Promise<void> {
     let failures = 0;
     for (;;) {
       // No await while connected: a burst of publishes reaches the socket in the same turn.
-      const session = this.openSession ?? (await this.session());
+      const session = this.openSession ?? (await this.session(deadline));
+      if (deadline?.expired !== undefined) throw deadline.expired;
       try {
         const lazy = session.publishChannel();
         const channel = lazy.open ?? (await lazy.get());

@@ -40,7 +40,20 @@ export class Requester {
     properties: Pick<Options.Publish, 'contentType' | 'headers' | 'messageId'>,
     timeoutMs: number,
   ): Promise<ConsumeMessage> {
-    const session = this.link.openSession ?? (await this.link.session());
+    // While the broker is away the wait for it counts against the timeout, as no reply would.
+    const session =
+      this.link.openSession ??
+      (await this.link.within(
+        {
+          timeoutMs,
+          timedOut: () =>
+            new AmqpRequestError(
+              'AMQP_REQUEST_TIMEOUT',
+              `request '${routingKey}' on amqp '${this.resource}' got no connection to the broker within ${timeoutMs} ms`,
+            ),
+        },
+        (deadline) => this.link.session(deadline),
+      ));
     let channel: Channel;
     try {
       channel = this.opened.get(session) ?? (await this.channelOf(session));

@@ -50,6 +50,10 @@ export async function typeChecks(
   const counter = meters.counter('c', { help: 'c' });
   expectType<Equal<typeof counter, Counter>>();
   expectType<Real<typeof log.info>>();
+  log.info('a message alone');
+  log.warn({ sku: 'a' }, 'fields, then the message');
+  // @ts-expect-error fields alone are not a record: the message is missing
+  log.error({ sku: 'a' });
 
   const app = await createMicroservice(ConsumerService);
   expectType<Equal<typeof app, App>>();

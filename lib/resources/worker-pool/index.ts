@@ -1,16 +1,16 @@
 import { availableParallelism } from 'node:os';
-import { inject } from '../container/inversify';
-import { resource } from '../container/decorators';
-import { LOGGER, SETTINGS } from '../container/tokens';
-import type { Log } from '../lifecycle/log';
-import type { OnStart, OnStop } from '../lifecycle/status';
-import { defineSettings, type SettingsOf } from '../settings/schema';
-import type { SettingsView } from '../settings/types';
-import { WorkerPool } from './worker-pool/pool';
+import { inject } from '../../container/injection';
+import { resource } from '../../container/decorators';
+import { LOGGER, SETTINGS } from '../../container/tokens';
+import type { Log } from '../../lifecycle/log';
+import type { OnStart, OnStop } from '../../lifecycle/status';
+import { defineSettings, type SettingsOf } from '../../settings/schema';
+import type { SettingsView } from '../../settings/types';
+import { WorkerPool } from './pool';
 
-export { WorkerPoolError, WorkerTaskError, type WorkerPoolErrorCode } from './worker-pool/errors';
-export type { WorkerPoolState, WorkerPoolStats } from './worker-pool/pool';
-export { defineWorkerTask, type WorkerFunction, type WorkerTask } from './worker-pool/task';
+export { WorkerPoolError, WorkerTaskError, type WorkerPoolErrorCode } from './errors';
+export type { WorkerPoolState, WorkerPoolStats } from './pool';
+export { defineWorkerTask, type WorkerFunction, type WorkerTask } from './task';
 
 function positiveInteger(value: unknown): asserts value is number {
   if (!Number.isInteger(value) || (value as number) < 1) throw new Error('must be an integer >= 1');
