@@ -61,7 +61,8 @@ export class LifecycleManager {
   constructor(
     private readonly graph: ResourceGraph,
     private readonly instances: readonly unknown[],
-    private readonly hookTimeoutMs: number,
+    /** Each node's hook timeout, by index. */
+    private readonly hookTimeoutsMs: readonly number[],
   ) {
     const count = graph.nodes.length;
     this.statuses = new Array<ResourceStatus>(count).fill(ResourceStatus.NOT_STARTED);
@@ -287,9 +288,10 @@ export class LifecycleManager {
 
     this.inflight.set(index, phase);
     return new Promise<Outcome>((resolve) => {
+      const timeoutMs = this.hookTimeoutsMs[index];
       const timer = setTimeout(
-        () => resolve(timed(new HookTimeoutError(node.name, phase, this.hookTimeoutMs))),
-        this.hookTimeoutMs,
+        () => resolve(timed(new HookTimeoutError(node.name, phase, timeoutMs))),
+        timeoutMs,
       );
       result.then(
         () => {

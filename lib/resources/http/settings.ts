@@ -1,3 +1,4 @@
+import { breakerSchema, type BreakerSettings } from '../../resilience/settings';
 import type { SettingsRule } from '../../settings/types';
 import type { WebSocketSettings } from './websocket/sockets';
 
@@ -209,31 +210,11 @@ export const httpClientSchema = {
   },
   connections: { doc: 'Most open connections per origin', format: 'nat', default: 64 },
   breaker: {
+    ...breakerSchema,
     enabled: {
       doc: 'A circuit breaker per origin (per instance with service): a network error, a timeout and a 502/503/504 count as failures',
       format: Boolean,
       default: true,
-    },
-    consecutive_failures: {
-      doc: 'Failures in a row that open the breaker (when failure_ratio is 0)',
-      format: 'nat',
-      default: 5,
-    },
-    failure_ratio: {
-      doc: 'Above 0: the breaker opens instead when this share of the calls within window_ms failed',
-      format: ratio,
-      default: 0,
-    },
-    window_ms: { doc: 'With failure_ratio: the sliding window', format: 'duration', default: 10_000 },
-    min_calls: {
-      doc: 'With failure_ratio: calls the window must hold before the ratio is judged',
-      format: 'nat',
-      default: 10,
-    },
-    half_open_after_ms: {
-      doc: 'How long an open breaker refuses calls before one probe is let through',
-      format: 'duration',
-      default: 5000,
     },
     affects_readiness: {
       doc: 'While every breaker of this client is open, /health/ready answers 503 (a broken dependency of a dependency takes the service out of rotation)',
@@ -255,12 +236,6 @@ export const httpClientSchema = {
   },
 };
 
-/** A share from 0 to 1. */
-function ratio(value: unknown): void {
-  if (typeof value !== 'number' || !(value >= 0 && value <= 1))
-    throw new Error('must be a number from 0 to 1');
-}
-
 export interface HttpClientSettings {
   base_url: string;
   service: string;
@@ -271,14 +246,6 @@ export interface HttpClientSettings {
   total_timeout_ms: number;
   max_backoff_ms: number;
   connections: number;
-  breaker: {
-    enabled: boolean;
-    consecutive_failures: number;
-    failure_ratio: number;
-    window_ms: number;
-    min_calls: number;
-    half_open_after_ms: number;
-    affects_readiness: boolean;
-  };
+  breaker: BreakerSettings & { affects_readiness: boolean };
   bulkhead: { max_concurrent: number; max_queued: number };
 }
