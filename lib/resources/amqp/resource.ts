@@ -29,6 +29,7 @@ import {
 import { redactUrl } from '../../settings/redact';
 import { Policy } from '../../resilience/policy';
 import { breakerOptions } from '../../resilience/settings';
+import { isTimerMs, MAX_TIMER_MS } from '../../settings/formats';
 import { claimDecorated, connectingHealth, quotedList } from '../decorated';
 import { amqpSchema, type AmqpSettings } from './settings';
 
@@ -262,9 +263,19 @@ export class AmqpResource {
     options: RequestOptions<S> = {},
   ): Promise<R> {
     this.requireConnected(`request('${routingKey}')`);
-    const [content, properties] = this.encode(message, options, `request('${routingKey}')`);
     const settings = this.settings.value();
     const timeout = options.timeout_ms ?? settings.request_timeout_ms;
+    for (const [option, value] of [
+      ['timeout_ms', timeout],
+      ['total_timeout_ms', options.total_timeout_ms ?? 0],
+    ] as const) {
+      if (isTimerMs(value)) continue;
+      throw new AmqpRequestError(
+        'AMQP_INVALID_OPTION',
+        `request('${routingKey}') on amqp '${this.name}': ${option} must be an integer from 0 to ${MAX_TIMER_MS}, got ${String(value)}`,
+      );
+    }
+    const [content, properties] = this.encode(message, options, `request('${routingKey}')`);
     const policy = this.requestPolicyOf(settings);
     const reply = await policy.execute(
       () =>

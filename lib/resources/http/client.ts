@@ -11,6 +11,7 @@ import type { Counter, Gauge, Histogram, MeterFactory } from '../../metrics';
 import { Policy, type BreakerReport, type BreakerTransition } from '../../resilience';
 import { breakerOptions } from '../../resilience/settings';
 import type { SettingsView } from '../../settings/types';
+import { isTimerMs, MAX_TIMER_MS } from '../../settings/formats';
 import { Discovery } from '../registry/discovery';
 import type { RegistryEntry } from '../registry/entry';
 import { contextRequestId, REQUEST_ID_HEADER } from '../../context';
@@ -179,6 +180,17 @@ export class HttpClientResource {
    * `POLICY_BULKHEAD_FULL`).
    */
   request(method: HttpMethod, path: string, options: HttpRequestOptions = {}): Promise<Response> {
+    for (const option of ['timeoutMs', 'totalTimeoutMs'] as const) {
+      const value = options[option];
+      if (value !== undefined && !isTimerMs(value)) {
+        return Promise.reject(
+          new HttpClientError(
+            'HTTP_CLIENT_INVALID_OPTION',
+            `${method} ${path} on http client '${this.name}': ${option} must be an integer from 0 to ${MAX_TIMER_MS}, got ${String(value)}`,
+          ),
+        );
+      }
+    }
     const settings = this.settings.value();
     const policy = this.policyOf(settings);
     const tried = new Set<string>();
