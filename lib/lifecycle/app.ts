@@ -513,6 +513,7 @@ export class App {
       runPhase: async (phase) => {
         const isStop = phase === 'stop' || phase === 'postStop';
         if (!isStop) this.throwIfCancelled();
+        this.refuseOutOfPhase(phase);
         const failures = isStop
           ? await this.manager.runStopPhase(phase)
           : await this.manager.runStartPhase(phase);
@@ -627,6 +628,23 @@ export class App {
       ...cause.failures,
       ...rollback,
     ]);
+  }
+
+  /**
+   * Each phase runs once, from its own override: `super.start()` called again from `postStart`
+   * ran every start hook twice and launched a second set of tasks, the first never aborted.
+   */
+  private refuseOutOfPhase(phase: Phase): void {
+    const isStop = phase === 'stop' || phase === 'postStop';
+    const twice = this.phasesRun.has(phase);
+    if (!twice && (isStop || phase === this.servicePhase)) return;
+    const caller = isStop ? phase : (this.servicePhase ?? phase);
+    throw new LifecycleError(
+      'SUPER_OUT_OF_PHASE',
+      `${this.service.constructor.name}.${caller}() called super.${phase}()` +
+        (twice && caller === phase ? ' a second time' : '') +
+        `: each phase runs once, from its own override`,
+    );
   }
 
   /** An override of stop or postStop that forgot `super`: an error, and the resources stop all the same. */

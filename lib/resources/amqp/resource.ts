@@ -27,6 +27,7 @@ import {
   type MessagePattern,
 } from './handlers/decorators';
 import { redactUrl } from '../../settings/redact';
+import { isTimerMs, MAX_TIMER_MS } from '../../settings/formats';
 import { claimDecorated, connectingHealth, quotedList } from '../decorated';
 import { amqpSchema, type AmqpSettings } from './settings';
 
@@ -234,8 +235,14 @@ export class AmqpResource {
     options: RequestOptions<S> = {},
   ): Promise<R> {
     this.requireConnected(`request('${routingKey}')`);
-    const [content, properties] = this.encode(message, options, `request('${routingKey}')`);
     const timeout = options.timeout_ms ?? this.settings.value().request_timeout_ms;
+    if (!isTimerMs(timeout)) {
+      throw new AmqpRequestError(
+        'AMQP_INVALID_OPTION',
+        `request('${routingKey}') on amqp '${this.name}': timeout_ms must be an integer from 0 to ${MAX_TIMER_MS}, got ${String(timeout)}`,
+      );
+    }
+    const [content, properties] = this.encode(message, options, `request('${routingKey}')`);
     this.published(routingKey).inc();
     const reply = await tracedSend(this.service.tracing, 'request', routingKey, properties, (traced) =>
       this.requester!.request(routingKey, content, traced, timeout),

@@ -1,3 +1,5 @@
+import { reconnectSchema, type ReconnectSettings } from '../../resilience/settings';
+
 export const amqpSchema = {
   url: {
     doc: 'Broker URL, amqp:// or amqps://; sensitive: its credentials are redacted wherever Keel shows it',
@@ -14,19 +16,7 @@ export const amqpSchema = {
   },
   exchange: { doc: 'Topic exchange publish() and @subscribe use', format: String, default: 'keel.events' },
   codec: { doc: 'Codec messages are encoded with, by registered name', format: String, default: 'json' },
-  reconnect: {
-    min_ms: {
-      doc: 'Ceiling of the delay before the first reconnect attempt (full jitter under it); doubled each next one',
-      format: 'duration',
-      default: 100,
-    },
-    max_ms: { doc: 'Longest delay between two reconnect attempts', format: 'duration', default: 5000 },
-    start_attempts: {
-      doc: 'Connection attempts at start before the resource fails to start',
-      format: 'nat',
-      default: 5,
-    },
-  },
+  reconnect: reconnectSchema,
   affects_readiness: {
     doc: 'While the connection is being re-established, /health/ready answers 503 (false: readiness ignores it)',
     format: Boolean,
@@ -79,7 +69,7 @@ export interface AmqpSettings {
   confirm: boolean;
   exchange: string;
   codec: string;
-  reconnect: { min_ms: number; max_ms: number; start_attempts: number };
+  reconnect: ReconnectSettings;
   affects_readiness: boolean;
   validate_outgoing: 'auto' | 'on' | 'off';
   request_timeout_ms: number;
