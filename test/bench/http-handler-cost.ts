@@ -1,9 +1,10 @@
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import path from 'node:path';
 import { median } from './support/measure';
 import { fixed, markdownTable, times, verdict } from './support/table';
 import { requestContextByDefault } from '../../lib/context';
-import { loadAverage, PROJECT_ROOT } from './fixtures/http-processes';
+import { drain, loadAverage, PROJECT_ROOT } from './fixtures/http-processes';
 import { COMPETITORS, type Competitor } from './fixtures/competitors';
 
 const REQUESTS_PER_RUN = Number(process.env.HTTP_HANDLER_REQUESTS ?? 20_000);
@@ -43,23 +44,31 @@ const SIDES: readonly Side[] = [
   { name: 'Keel, enableRequestContext() called', argument: 'keel', env: { KEEL_BENCH_REQUEST_CONTEXT: '1' } },
 ];
 
-/** CPU µs per request of each run in a fresh process; the service's log lines go to /dev/null. */
-function runWorker(side: Side): number[] {
-  const child = spawnSync(
+/**
+ * CPU µs per request of each run in a fresh process. The servers' log lines go to a pipe this
+ * process drains (`drain`), the same for every side; the worker reports on fd 3.
+ */
+function runWorker(side: Side): Promise<number[]> {
+  const child = spawn(
     process.execPath,
     ['-r', '@swc-node/register', WORKER, side.argument, String(REQUESTS_PER_RUN), String(RUNS_PER_PROCESS)],
     {
       cwd: PROJECT_ROOT,
       env: { ...process.env, KEEL__SYSTEM__RESOURCES__REPORT_SERVER__PORT: '0', ...side.env },
-      stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
-      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
     },
   );
-  const output = child.output[3];
-  if (child.status !== 0 || typeof output !== 'string' || output === '') {
-    throw new Error(`http-handler worker for '${side.name}' failed with status ${child.status}`);
-  }
-  return JSON.parse(output) as number[];
+  drain(child);
+  let output = '';
+  (child.stdio[3] as Readable).setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (status) => {
+      if (status !== 0 || output === '') {
+        reject(new Error(`http-handler worker for '${side.name}' failed with status ${status}`));
+      } else resolve(JSON.parse(output) as number[]);
+    });
+  });
 }
 
 /**
@@ -71,7 +80,7 @@ export async function main(): Promise<void> {
   const loadBefore = loadAverage();
   const samples = new Map<Side, number[]>(SIDES.map((side) => [side, []]));
   for (let round = 0; round < PROCESSES_PER_SIDE; round++) {
-    for (const side of SIDES) samples.get(side)!.push(...runWorker(side));
+    for (const side of SIDES) samples.get(side)!.push(...(await runWorker(side)));
   }
   const rows = SIDES.map((side) => {
     const values = samples.get(side)!;

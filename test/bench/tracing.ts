@@ -1,4 +1,4 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +13,7 @@ import {
   loadAverage,
   loadInRounds,
   PROJECT_ROOT,
+  spawnNode,
   terminate,
   type LoadSample,
 } from './fixtures/http-processes';
@@ -38,18 +39,6 @@ async function receiver(): Promise<{ server: Server; endpoint: string; bytes: ()
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return { server, endpoint: `http://127.0.0.1:${port}/v1/traces`, bytes: () => bytes };
-}
-
-/** A server process whose stdout and stderr go through real pipes, drained here. */
-function spawnDrained(entry: string, cwd: string, env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', entry], {
-    cwd,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout!.resume();
-  child.stderr!.resume();
-  return child;
 }
 
 /** `BASELINE`'s lib, samples and config in a scratch folder, on this checkout's node_modules. */
@@ -106,7 +95,7 @@ export async function main(): Promise<void> {
   const running = await Promise.all(
     targets.map(async (target) => {
       const port = await freePort();
-      const child = spawnDrained(target.entry, target.cwd, target.env(port));
+      const child = spawnNode(['-r', '@swc-node/register', target.entry], target.env(port), target.cwd);
       await firstOk(port, '/hello');
       return { ...target, port, child, samples: [] as LoadSample[] };
     }),
