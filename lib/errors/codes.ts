@@ -76,7 +76,7 @@ export const ERROR_CODES = {
   },
   HTTP_NO_SERVER: {
     raisedBy: ['GraphError'],
-    meaning: 'A class declares `@http` routes but the service has no `HttpServerResource`.',
+    meaning: 'A class declares `@http` or `@websocket` routes but the service has no `HttpServerResource`.',
     action: "List an `HttpServerResource` in the service's resources.",
   },
   HTTP_UNKNOWN_SERVER: {
@@ -128,6 +128,12 @@ export const ERROR_CODES = {
     raisedBy: ['LifecycleError'],
     meaning: 'A microservice override of a phase did not call `super`.',
     action: 'Call `await super.<phase>()` in the override.',
+  },
+  SUPER_OUT_OF_PHASE: {
+    raisedBy: ['LifecycleError'],
+    meaning:
+      "A microservice override called another phase's `super` (`super.start()` in `postStart`) or its own twice; the start is rolled back.",
+    action: 'Call `await super.<phase>()` once, in the override of that phase only.',
   },
   INVALID_STATE: {
     raisedBy: ['LifecycleError'],
@@ -238,6 +244,12 @@ export const ERROR_CODES = {
     raisedBy: ['HttpRouteError'],
     meaning: 'While a server starts: a route names no `server` while the service has several.',
     action: 'Add `{ server: name }` to the route.',
+  },
+  HTTP_WEBSOCKET_MISSING_DEPENDENCY: {
+    raisedBy: ['WebSocketError'],
+    meaning:
+      'A `@websocket` route (or `HttpServerResource.websocket`) while the package ws is not installed.',
+    action: '`npm install ws`.',
   },
   HTTP_PORT_IN_USE: {
     raisedBy: ['HttpListenError'],

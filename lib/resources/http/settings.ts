@@ -1,5 +1,6 @@
 import { breakerSchema, type BreakerSettings } from '../../resilience/settings';
 import type { SettingsRule } from '../../settings/types';
+import type { WebSocketSettings } from './websocket/sockets';
 
 export const httpServerSchema = {
   host: { doc: 'Address to listen on', format: String, default: '127.0.0.1' },
@@ -83,6 +84,28 @@ export const httpServerSchema = {
     },
     path: { doc: 'Path of the OpenAPI document', format: String, default: '/openapi.json' },
   },
+  websocket: {
+    max_payload_bytes: {
+      doc: 'Largest WebSocket message a client may send; a larger one closes its connection with 1009',
+      format: 'nat',
+      default: 1024 * 1024,
+    },
+    send_buffer_bytes: {
+      doc: 'Bytes sent to one WebSocket client and not yet taken by it; a send past them is a slow client (websocket.slow_client)',
+      format: 'nat',
+      default: 1024 * 1024,
+    },
+    slow_client: {
+      doc: 'What a send past send_buffer_bytes does: close (the connection is ended, the message dropped) or drop (the message only); both counted',
+      format: ['close', 'drop'],
+      default: 'close',
+    },
+    ping_interval_ms: {
+      doc: 'How often each WebSocket client is pinged; one that has not answered the previous ping is ended (0: no pings)',
+      format: 'duration',
+      default: 30_000,
+    },
+  },
   cors: {
     enabled: { doc: 'Answer cross-origin requests', format: Boolean, default: false },
     origins: {
@@ -144,6 +167,7 @@ export interface HttpServerSettings {
   expose_errors: 'auto' | 'always' | 'never';
   validation: { unknown_properties: 'strip' | 'reject' | 'allow'; responses: 'auto' | 'on' | 'off' };
   openapi: { enabled: 'auto' | 'on' | 'off'; path: string };
+  websocket: WebSocketSettings;
   cors: CorsSettings;
 }
 

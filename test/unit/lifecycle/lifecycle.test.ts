@@ -6,6 +6,7 @@ import {
   microservice,
   resource,
   ResourceStatus,
+  task,
   type Log,
 } from '../../../lib';
 import { deferred, quietLog } from '../../support/async';
@@ -374,6 +375,55 @@ describe('the lifecycle', () => {
       expect((await app.stopped).exitCode).toBe(1);
     },
   );
+
+  it("refuses an override that calls another phase's super, or its own twice: no hook runs twice, no task is left running", async () => {
+    const journal: string[] = [];
+    let ticks = 0;
+    @resource()
+    class Db {
+      start = () => journal.push('db:start');
+      postStart = () => journal.push('db:postStart');
+      stop = () => journal.push('db:stop');
+    }
+    @microservice({ defaultResources: false, name: 'svc', resources: { db: Db } })
+    class Restarts extends Microservice {
+      @task()
+      async tick(signal: AbortSignal): Promise<void> {
+        while (!signal.aborted) {
+          ticks++;
+          await new Promise((resolve) => setTimeout(resolve, 1));
+        }
+      }
+      override async postStart(): Promise<void> {
+        await super.start();
+        await super.postStart();
+      }
+    }
+    @microservice({ defaultResources: false, name: 'svc', resources: { db: Db } })
+    class Twice extends Microservice {
+      override async start(): Promise<void> {
+        await super.start();
+        await super.start();
+      }
+    }
+    const restarts = await createMicroservice(Restarts, { log: silent });
+    await expect(restarts.start()).rejects.toMatchObject({
+      code: 'SUPER_OUT_OF_PHASE',
+      message: expect.stringContaining('Restarts.postStart() called super.start()'),
+    });
+    expect(journal).toEqual(['db:start', 'db:stop']);
+    const afterStop = ticks;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(ticks).toBe(afterStop);
+
+    journal.length = 0;
+    const twice = await createMicroservice(Twice, { log: silent });
+    await expect(twice.start()).rejects.toMatchObject({
+      code: 'SUPER_OUT_OF_PHASE',
+      message: expect.stringContaining('Twice.start() called super.start() a second time'),
+    });
+    expect(journal).toEqual(['db:start', 'db:stop']);
+  });
 
   it('runs code around a phase in an override that calls super', async () => {
     const journal: string[] = [];
