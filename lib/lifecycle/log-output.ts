@@ -41,7 +41,7 @@ export function loggingOutput(logging: Logging, owned: boolean): LogOutput {
     root: logging.logger,
     forResource: (name) => logging.forResource(name),
     followRead: (tree) => {
-      const system = tree.system as { logging?: { profile?: unknown; format?: unknown } } | undefined;
+      const system = tree.system as { logging?: Record<string, unknown> } | undefined;
       logging.followReadSettings(system?.logging);
     },
     configure: async (settings, deployName) => {

@@ -123,9 +123,14 @@ export class Logging {
   /**
    * While still provisional: readable lines on stderr when the `system.logging` values read so far
    * (not yet validated) ask for them as they would on stdout, so that the settings load's own lines
-   * and a boot error (a bad setting) are readable on a developer's terminal.
+   * and a boot error (a bad setting) are readable on a developer's terminal; and only warnings and
+   * errors when they turn stdout off.
    */
-  followReadSettings(raw: { profile?: unknown; format?: unknown } | undefined): void {
+  followReadSettings(raw: { profile?: unknown; format?: unknown; stdout?: unknown } | undefined): void {
+    // `stdout: false` asks for a quiet terminal: the load's progress lines are left out, its
+    // warnings and a boot error are not. The configured profile sets the level again.
+    if (raw?.stdout === false && this.threshold === undefined)
+      this.gate.level = Math.max(this.gate.level, bunyan.WARN);
     const profile = raw?.profile;
     const format = raw?.format ?? 'auto';
     if (!isLogProfile(profile) || !(LOG_FORMATS as readonly unknown[]).includes(format)) return;
