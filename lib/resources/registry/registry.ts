@@ -4,7 +4,7 @@ import { inject } from '../../container/injection';
 import { resource } from '../../container/decorators';
 import { LOGGER, SERVICE, SETTINGS } from '../../container/tokens';
 import { instanceIdentity } from '../../identity/instance';
-import { messageOf } from '../../lifecycle/errors';
+import { messageOf } from '../../util';
 import type { Log } from '../../lifecycle/log';
 import type { ResourceHealth } from '../../lifecycle/manager';
 import type { ServiceHandle } from '../../lifecycle/service-handle';
