@@ -257,6 +257,12 @@ export const ERROR_CODES = {
       "An HTTP server's or the report server's port is taken by another process; the message names the setting.",
     action: 'Stop what holds the port, or set the named `port` key to another one (0 picks a free port).',
   },
+  HTTP_RESPONSE_UNSERIALIZABLE: {
+    raisedBy: ['HttpResponseError'],
+    meaning:
+      "A handler's answer JSON cannot serialize (nested too deep, a cycle, a BigInt): answered 500 with the request id, counted and logged as 500.",
+    action: 'Return a body JSON can write; the error log has the cause.',
+  },
   HTTP_LISTEN_FAILED: {
     raisedBy: ['HttpListenError'],
     meaning:
@@ -573,6 +579,13 @@ export const ERROR_CODES = {
     raisedBy: ['RegistryError'],
     meaning: 'The registry or discovery is enabled but `KEEL_ETCD_HOSTS` is not set.',
     action: 'Set `KEEL_ETCD_HOSTS`, or leave the resource disabled.',
+  },
+  REGISTRY_DUPLICATE_INSTANCE: {
+    raisedBy: ['RegistryError'],
+    meaning:
+      "Another live process holds this instance's registry key: two instances share one `instance_id`. This one stays out of the registry (logged as an error, `status()` degraded) and takes the key once it is free.",
+    action:
+      'Give each process its own `instance_id` (do not copy identities between pods); stop the duplicate.',
   },
   DISCOVERY_NOT_STARTED: {
     raisedBy: ['RegistryError'],

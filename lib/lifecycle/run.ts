@@ -4,7 +4,8 @@ import { createMicroservice, type App, type CreateOptions } from './app';
 import { createProvisionalLogging } from '../logging';
 import { enableCompileCache } from './compile-cache';
 import { retainSecretValues } from '../settings/redact';
-import { LifecycleError, messageOf } from './errors';
+import { LifecycleError } from './errors';
+import { messageOf } from '../util';
 import type { Microservice } from './microservice';
 import { lifecycleSchema } from './settings';
 

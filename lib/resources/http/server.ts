@@ -40,6 +40,7 @@ import {
   type WebSocketRouteOptions,
 } from './websocket/decorator';
 import { WebSockets } from './websocket/sockets';
+import { isPromiseLike } from '../../util';
 
 /**
  * An HTTP server on koa. Routes come from `router`, `route()` and `@http` methods of the
@@ -383,10 +384,6 @@ function respond(ctx: HttpContext, result: unknown): void {
 /** koa's own mark of a status a handler set (`ctx.status = 202`), which a 204 must not overwrite. */
 interface ExplicitStatus {
   _explicitStatus?: boolean;
-}
-
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
 }
 
 function isProduction(): boolean {
