@@ -33,6 +33,9 @@ import { LifecycleState, type LifecycleParts, type StopOutcome } from './state';
 import { ResourceStatus, type StatusReport } from './status';
 import { StopSequence } from './stop-sequence';
 import { TaskRunner } from './tasks';
+import { systemClock, type Clock } from './clock';
+import { EtcdFleetClaims } from './fleet';
+import { etcdOptionsFromEnv } from '../settings/etcd-options';
 
 export type { StopOutcome } from './state';
 
@@ -71,6 +74,7 @@ export class App {
     readonly graph: ResourceGraph,
     readonly settings: SettingsProvider,
     private readonly output: LogOutput,
+    clock: Clock = systemClock,
   ) {
     this.name = graph.serviceName;
     this.log = output.root;
@@ -123,6 +127,17 @@ export class App {
       this.log,
       (taskName, error) => this.requestStop(`critical task ${taskName} failed: ${messageOf(error)}`, 2),
       this.tracing,
+      {
+        clock,
+        meters: this.meters,
+        fleet: () =>
+          new EtcdFleetClaims(
+            etcdOptionsFromEnv(this.handle.env)!,
+            this.name,
+            instanceIdentity().instance_id,
+            this.lifecycle.cron_claim_ttl_s,
+          ),
+      },
     );
     this.outsideReadiness = new Set(
       graph.nodes

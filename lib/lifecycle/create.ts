@@ -18,7 +18,10 @@ import {
   resourceScopeSchema,
   resourceSettingsPath,
 } from './settings';
-import { checkTaskDeclarations } from './tasks';
+import { checkTaskDeclarations, fleetSchedules } from './tasks';
+import { systemClock, type Clock } from './clock';
+import { LifecycleError } from './errors';
+import { etcdOptionsFromEnv } from '../settings/etcd-options';
 
 export interface CreateOptions {
   /** Settings given in code: the highest layer, above file, etcd and environment. */
@@ -35,6 +38,8 @@ export interface CreateOptions {
   overrides?: readonly Override[];
   /** Gives up the wait for etcd at once; the promise then rejects with the signal's reason. */
   signal?: AbortSignal;
+  /** The clock `@cron` schedules read (a test's `ManualClock`); the system's unless given. */
+  clock?: Clock;
 }
 
 /**
@@ -47,6 +52,7 @@ export async function createMicroservice(
 ): Promise<App> {
   const graph = buildGraph({ service: Service, overrides: options.overrides, defaults: DEFAULT_RESOURCES });
   checkTaskDeclarations(graph);
+  checkFleetSchedules(graph, options.env ?? process.env);
   const output = outputFor(graph.serviceName, options);
   const log = output.root;
   const settings = await SettingsProvider.load({
@@ -63,12 +69,22 @@ export async function createMicroservice(
   });
   try {
     await output.configure(settings, deployNameOf(settings) ?? '');
-    return new App(graph, settings, output);
+    return new App(graph, settings, output, options.clock ?? systemClock);
   } catch (error) {
     await settings.close();
     await output.close();
     throw error;
   }
+}
+
+/** `fleet: 'one'` schedules claim their ticks in etcd: without it they cannot run, and the start would not say so. */
+function checkFleetSchedules(graph: ResourceGraph, env: NodeJS.ProcessEnv): void {
+  const fleet = fleetSchedules(graph);
+  if (fleet.length === 0 || etcdOptionsFromEnv(env) !== undefined) return;
+  throw new LifecycleError(
+    'CRON_FLEET_NO_ETCD',
+    `${graph.serviceName}: @cron schedule(s) ${fleet.join(', ')} have fleet: 'one', which claims each tick in etcd, but KEEL_ETCD_HOSTS is not set`,
+  );
 }
 
 function outputFor(serviceName: string, options: CreateOptions): LogOutput {
