@@ -18,16 +18,7 @@ export function tracedProduce<H extends Record<string, unknown>, T>(
   const span = tracing.startSpan(name, { kind: 'producer', attributes });
   const traced = { ...headers };
   tracing.inject(traced, span);
-  return send(traced).then(
-    (result) => {
-      tracing.end(span);
-      return result;
-    },
-    (error: unknown) => {
-      tracing.end(span, error);
-      throw error;
-    },
-  );
+  return tracing.runAndEnd(span, () => send(traced));
 }
 
 /**
