@@ -3,7 +3,9 @@
 import 'reflect-metadata';
 import { injectable } from './inversify';
 import type { SettingsRule, SettingsSchema } from '../settings/types';
+import { MAX_TIMER_MS } from '../settings/formats';
 import { addGraphCheck, type GraphCheck } from './checks';
+import { GraphError } from './errors';
 import type { Provider, ResourceClass } from './provider';
 
 export interface ResourceOptions {
@@ -23,6 +25,12 @@ export interface ResourceOptions {
   readiness?: boolean;
   /** Rules every graph this resource is part of must satisfy, checked before anything is constructed. */
   checks?: readonly GraphCheck[];
+  /**
+   * How long each of this resource's hooks may take, in ms, over `system.lifecycle.hook_timeout_ms`
+   * (a slow migration's start need not lengthen every other hook's); the setting
+   * `system.resources.<name>.hook_timeout_ms` is above both.
+   */
+  hookTimeoutMs?: number;
 }
 
 export interface MicroserviceOptions {
@@ -42,6 +50,16 @@ const microserviceOptions = new WeakMap<object, MicroserviceOptions>();
 
 /** Marks a class as a resource: injectable, created once per name, driven by the lifecycle. */
 export function resource(options: ResourceOptions = {}): ClassDecorator {
+  const { hookTimeoutMs } = options;
+  if (
+    hookTimeoutMs !== undefined &&
+    !(Number.isInteger(hookTimeoutMs) && hookTimeoutMs > 0 && hookTimeoutMs <= MAX_TIMER_MS)
+  ) {
+    throw new GraphError(
+      'INVALID_OPTION',
+      `@resource({ hookTimeoutMs }) must be a whole number of ms from 1 to ${MAX_TIMER_MS}, got ${String(hookTimeoutMs)}`,
+    );
+  }
   return (target) => {
     injectable('Singleton')(target);
     resourceOptions.set(target, options);

@@ -52,6 +52,12 @@ export const ERROR_CODES = {
     action:
       'Pass the class or factory itself; an import that resolved to `undefined` (a cycle of imports, a wrong name) is the usual cause.',
   },
+  INVALID_OPTION: {
+    raisedBy: ['GraphError'],
+    meaning:
+      'A decorator option has a value Keel cannot use: `@resource({ hookTimeoutMs })` not a whole number of ms from 1 to 2^31−1.',
+    action: 'Fix the option the message names.',
+  },
   CONSTRUCTOR_FAILED: {
     raisedBy: ['GraphError'],
     meaning: 'A constructor threw while the graph was built; nothing was started.',
@@ -70,7 +76,7 @@ export const ERROR_CODES = {
   },
   HTTP_NO_SERVER: {
     raisedBy: ['GraphError'],
-    meaning: 'A class declares `@http` routes but the service has no `HttpServerResource`.',
+    meaning: 'A class declares `@http` or `@websocket` routes but the service has no `HttpServerResource`.',
     action: "List an `HttpServerResource` in the service's resources.",
   },
   HTTP_UNKNOWN_SERVER: {
@@ -103,7 +109,8 @@ export const ERROR_CODES = {
   },
   HOOK_TIMEOUT: {
     raisedBy: ['LifecycleError', 'HookTimeoutError'],
-    meaning: 'A hook did not finish within `system.lifecycle.hook_timeout_ms`.',
+    meaning:
+      'A hook did not finish within its timeout: `system.resources.<name>.hook_timeout_ms`, else `@resource({ hookTimeoutMs })`, else `system.lifecycle.hook_timeout_ms`.',
     action: 'Find why the named hook hangs, or raise the timeout if the work is legitimately slow.',
   },
   STOP_FAILED: {
@@ -121,6 +128,12 @@ export const ERROR_CODES = {
     raisedBy: ['LifecycleError'],
     meaning: 'A microservice override of a phase did not call `super`.',
     action: 'Call `await super.<phase>()` in the override.',
+  },
+  SUPER_OUT_OF_PHASE: {
+    raisedBy: ['LifecycleError'],
+    meaning:
+      "A microservice override called another phase's `super` (`super.start()` in `postStart`) or its own twice; the start is rolled back.",
+    action: 'Call `await super.<phase>()` once, in the override of that phase only.',
   },
   INVALID_STATE: {
     raisedBy: ['LifecycleError'],
@@ -232,6 +245,12 @@ export const ERROR_CODES = {
     meaning: 'While a server starts: a route names no `server` while the service has several.',
     action: 'Add `{ server: name }` to the route.',
   },
+  HTTP_WEBSOCKET_MISSING_DEPENDENCY: {
+    raisedBy: ['WebSocketError'],
+    meaning:
+      'A `@websocket` route (or `HttpServerResource.websocket`) while the package ws is not installed.',
+    action: '`npm install ws`.',
+  },
   HTTP_PORT_IN_USE: {
     raisedBy: ['HttpListenError'],
     meaning:
@@ -263,6 +282,12 @@ export const ERROR_CODES = {
     raisedBy: ['HttpClientError'],
     meaning: 'The connection failed or was reset before a response (after the retries).',
     action: 'Check the remote address and that it is up; `error.cause` has the socket error.',
+  },
+  HTTP_CLIENT_INVALID_OPTION: {
+    raisedBy: ['HttpClientError'],
+    meaning:
+      'A per-request `timeoutMs` or `totalTimeoutMs` that is not an integer from 0 to 2147483647 (Node runs a longer timer after 1 ms).',
+    action: 'Pass whole milliseconds within that range.',
   },
   HTTP_CLIENT_NO_DISCOVERY: {
     raisedBy: ['HttpClientError'],
@@ -390,6 +415,12 @@ export const ERROR_CODES = {
     raisedBy: ['AmqpRequestError'],
     meaning: '`request()` got no reply within its timeout.',
     action: 'Check that a responder consumes the queue, or raise the timeout.',
+  },
+  AMQP_INVALID_OPTION: {
+    raisedBy: ['AmqpRequestError'],
+    meaning:
+      "`request()`'s `timeout_ms` is not an integer from 0 to 2147483647 (Node runs a longer timer after 1 ms).",
+    action: 'Pass whole milliseconds within that range.',
   },
   AMQP_NO_RESPONDER: {
     raisedBy: ['AmqpRequestError'],

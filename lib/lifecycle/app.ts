@@ -28,7 +28,9 @@ import { LifecycleManager } from './manager';
 import { attachRuntime, Microservice, type ServiceRuntime } from './microservice';
 import type { ServiceHandle } from './service-handle';
 import {
+  hookTimeouts,
   instrumentSettings,
+  resourceScopeSchema,
   LIFECYCLE_SETTINGS_PATH,
   lifecycleSchema,
   type LifecycleSettings,
@@ -90,6 +92,7 @@ export async function createMicroservice(
     cwd: options.cwd,
     warn: (message) => log.warn({}, message),
     info: (message) => log.info({}, message),
+    onRead: (tree) => output.followRead(tree),
     onUpdateRejected: (error) => log.error({ err: error }, error.message),
     signal: options.signal,
   });
@@ -135,7 +138,12 @@ export function settingsScopes(graph: ResourceGraph): SettingsScope[] {
       node.settings !== undefined && 'useClass' in node.provision
         ? resourceOptionsOf(node.provision.useClass)?.settingsRules
         : undefined;
-    scopes.push({ path: resourceSettingsPath(node.name), owner: node.name, schema: node.settings, rules });
+    scopes.push({
+      path: resourceSettingsPath(node.name),
+      owner: node.name,
+      schema: resourceScopeSchema(node.settings),
+      rules,
+    });
   }
   return scopes;
 }
@@ -202,6 +210,8 @@ export class App {
     this.name = graph.serviceName;
     this.log = output.root;
     this.lifecycle = settings.view(LIFECYCLE_SETTINGS_PATH).value() as unknown as LifecycleSettings;
+    // A bad value is a settings error, reported before any constructor runs.
+    const timeouts = hookTimeouts(graph, settings, this.lifecycle.hook_timeout_ms);
     this.tracingSettings = settings.view<TracingSettings>(TRACING_SETTINGS_PATH).value();
     this.tracing = new Tracing({
       serviceName: this.name,
@@ -222,7 +232,7 @@ export class App {
     instrumentSettings(this.meters, settings);
     this.instances = this.construct(graph);
     this.service = this.instances[graph.service.index] as Microservice;
-    this.manager = new LifecycleManager(graph, this.instances, this.lifecycle.hook_timeout_ms);
+    this.manager = new LifecycleManager(graph, this.instances, timeouts);
     this.followSettingsChanges();
     this.tasks = new TaskRunner(
       this.log,
@@ -503,6 +513,7 @@ export class App {
       runPhase: async (phase) => {
         const isStop = phase === 'stop' || phase === 'postStop';
         if (!isStop) this.throwIfCancelled();
+        this.refuseOutOfPhase(phase);
         const failures = isStop
           ? await this.manager.runStopPhase(phase)
           : await this.manager.runStartPhase(phase);
@@ -600,7 +611,9 @@ export class App {
         ? error
         : startFailure(this.name, [{ resource: this.name, phase: 'start', error }]);
     if (cause.code === 'START_CANCELLED') this.log.warn({}, `${cause.message}: rolling back what started`);
+    const began = performance.now();
     await this.stopTasks();
+    await this.awaitAbandonedHooks(began);
     const rollback = [...this.stopFailures, ...(await this.undoStart())];
     // A start hook a cancel left running may still succeed: what it started is stopped too.
     await this.manager.settleAbandoned();
@@ -617,6 +630,39 @@ export class App {
       ...cause.failures,
       ...rollback,
     ]);
+  }
+
+  /**
+   * Each phase runs once, from its own override: `super.start()` called again from `postStart`
+   * ran every start hook twice and launched a second set of tasks, the first never aborted.
+   */
+  private refuseOutOfPhase(phase: Phase): void {
+    const isStop = phase === 'stop' || phase === 'postStop';
+    const twice = this.phasesRun.has(phase);
+    if (!twice && (isStop || phase === this.servicePhase)) return;
+    const caller = isStop ? phase : (this.servicePhase ?? phase);
+    throw new LifecycleError(
+      'SUPER_OUT_OF_PHASE',
+      `${this.service.constructor.name}.${caller}() called super.${phase}()` +
+        (twice && caller === phase ? ' a second time' : '') +
+        `: each phase runs once, from its own override`,
+    );
+  }
+
+  /**
+   * A start hook a cancel left running still uses what it depends on: stopping that first broke
+   * the reverse order (a database stopped under a start still querying it). It gets, with the
+   * tasks, their share of the stop timeout; then what it depends on is stopped anyway.
+   */
+  private async awaitAbandonedHooks(since: number): Promise<void> {
+    const budgetMs = Math.round(this.lifecycle.stop_timeout_ms * this.lifecycle.task_stop_share);
+    const running = this.manager.pending();
+    if (await this.manager.settleAbandoned(Math.max(0, since + budgetMs - performance.now()))) return;
+    this.log.warn(
+      { hooks: running, budgetMs },
+      `start hook(s) ${running.join(', ')} still running ${budgetMs} ms after the cancel ` +
+        `(system.lifecycle.task_stop_share of stop_timeout_ms): stopping what they depend on anyway`,
+    );
   }
 
   /** An override of stop or postStop that forgot `super`: an error, and the resources stop all the same. */

@@ -23,6 +23,8 @@ export const loggingScope: SettingsScope = {
 export interface LogOutput {
   root: Log;
   forResource(name: string): Log;
+  /** Settings read, not yet validated: the provisional stream takes the format they ask for. */
+  followRead(tree: Readonly<Record<string, unknown>>): void;
   /** Once settings are loaded: configures streams and follows profile changes. */
   configure(settings: SettingsProvider, deployName: string): Promise<void>;
   /** Every record written while `fields` returns fields carries them too (the trace and span ids). */
@@ -38,6 +40,10 @@ export function loggingOutput(logging: Logging, owned: boolean): LogOutput {
   return {
     root: logging.logger,
     forResource: (name) => logging.forResource(name),
+    followRead: (tree) => {
+      const system = tree.system as { logging?: Record<string, unknown> } | undefined;
+      logging.followReadSettings(system?.logging);
+    },
     configure: async (settings, deployName) => {
       const validated = settings.view<LoggingSettings>(LOGGING_SETTINGS_PATH).value();
       await applyLoggingSettings(logging, validated, { deployName });
@@ -75,6 +81,7 @@ export function fixedOutput(log: Log): LogOutput {
   return {
     root,
     forResource: (name) => root.child({ resource: name }),
+    followRead: () => undefined,
     configure: async () => undefined,
     correlate: (fields) => {
       extra.fields = fields;

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { GraphNode, ResourceGraph } from '../container/graph';
 import type { BreakerReport } from '../resilience/breaker';
 import { HookTimeoutError, messageOf, type HookFailure } from './errors';
@@ -61,7 +62,8 @@ export class LifecycleManager {
   constructor(
     private readonly graph: ResourceGraph,
     private readonly instances: readonly unknown[],
-    private readonly hookTimeoutMs: number,
+    /** Each node's hook timeout, by index. */
+    private readonly hookTimeoutsMs: readonly number[],
   ) {
     const count = graph.nodes.length;
     this.statuses = new Array<ResourceStatus>(count).fill(ResourceStatus.NOT_STARTED);
@@ -90,9 +92,21 @@ export class LifecycleManager {
     this.haltPhase?.();
   }
 
-  /** Resolves once every start hook a cancel left running has finished or timed out. */
-  async settleAbandoned(): Promise<void> {
-    await Promise.all(this.abandoned);
+  /**
+   * Resolves once every start hook a cancel left running has finished or timed out, or once
+   * `withinMs` has passed: then with false.
+   */
+  async settleAbandoned(withinMs?: number): Promise<boolean> {
+    if (this.abandoned.size === 0) return true;
+    const settled = Promise.all(this.abandoned).then(() => true);
+    if (withinMs === undefined) return settled;
+    const timeout = new AbortController();
+    const outcome = await Promise.race([
+      settled,
+      sleep(withinMs, false, { signal: timeout.signal }).catch(() => false),
+    ]);
+    timeout.abort();
+    return outcome;
   }
 
   /** Runs a start phase for every resource (or those of `subset`); resolves with the failures. */
@@ -287,9 +301,10 @@ export class LifecycleManager {
 
     this.inflight.set(index, phase);
     return new Promise<Outcome>((resolve) => {
+      const timeoutMs = this.hookTimeoutsMs[index];
       const timer = setTimeout(
-        () => resolve(timed(new HookTimeoutError(node.name, phase, this.hookTimeoutMs))),
-        this.hookTimeoutMs,
+        () => resolve(timed(new HookTimeoutError(node.name, phase, timeoutMs))),
+        timeoutMs,
       );
       result.then(
         () => {

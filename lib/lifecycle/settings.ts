@@ -1,6 +1,11 @@
+import { resourceOptionsOf } from '../container/decorators';
+import type { ResourceGraph } from '../container/graph';
 import type { Meters } from '../metrics';
 import { Gauge } from '../metrics/prom-client';
 import type { SettingsProvider } from '../settings';
+import { SettingsError } from '../settings/errors';
+import { KEEL_FORMATS } from '../settings/formats';
+import type { SettingsSchema } from '../settings/types';
 
 /** Keel's own lifecycle settings, under `system.lifecycle`. */
 export const lifecycleSchema = {
@@ -32,6 +37,58 @@ export interface LifecycleSettings {
   hook_timeout_ms: number;
   stop_timeout_ms: number;
   task_stop_share: number;
+}
+
+/** What Keel reads in every resource's scope, `system.resources.<name>`, beside the resource's own keys. */
+const resourceLifecycleSchema = {
+  hook_timeout_ms: {
+    doc: "Longest each of this resource's hooks may take, over system.lifecycle.hook_timeout_ms and @resource({ hookTimeoutMs })",
+    format: 'duration',
+    default: undefined,
+  },
+};
+
+const withLifecycleKeys = new WeakMap<SettingsSchema, SettingsSchema>();
+
+/**
+ * A resource's schema with Keel's per-resource keys, one object per schema so that it is compiled
+ * once. A scope without a schema stays open: its keys, this one included, are the resource's to read.
+ */
+export function resourceScopeSchema(own: SettingsSchema | undefined): SettingsSchema | undefined {
+  if (own === undefined) return undefined;
+  let merged = withLifecycleKeys.get(own);
+  if (merged === undefined) {
+    merged = { ...resourceLifecycleSchema, ...own };
+    withLifecycleKeys.set(own, merged);
+  }
+  return merged;
+}
+
+/**
+ * Each node's hook timeout: `system.resources.<name>.hook_timeout_ms`, else the class's
+ * `@resource({ hookTimeoutMs })`, else `system.lifecycle.hook_timeout_ms`. Read once, at creation.
+ */
+export function hookTimeouts(graph: ResourceGraph, settings: SettingsProvider, globalMs: number): number[] {
+  return graph.nodes.map((node) => {
+    if (node.kind !== 'resource') return globalMs;
+    const key = `system.resources.${node.name}.hook_timeout_ms`;
+    const set = settings.get(key);
+    if (set !== undefined) {
+      // Checked by the schema where the resource has one; an open scope's value is checked here.
+      try {
+        KEEL_FORMATS.duration.validate(set);
+      } catch (error) {
+        throw new SettingsError(
+          'SETTINGS_INVALID',
+          `${key}: expected ${KEEL_FORMATS.duration.expected}, got ${JSON.stringify(set)}: ${(error as Error).message}`,
+        );
+      }
+      return set as number;
+    }
+    const declared =
+      'useClass' in node.provision ? resourceOptionsOf(node.provision.useClass)?.hookTimeoutMs : undefined;
+    return declared ?? globalMs;
+  });
 }
 
 /** `<prefix>settings_staleness_seconds`: how long since the etcd member serving the watch last answered. */

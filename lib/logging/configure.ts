@@ -51,7 +51,6 @@ export async function applyLoggingSettings(
   logging
     .replaceSinks(sinks)
     .catch((error: unknown) => context.warn(`closing the previous log streams failed: ${String(error)}`));
-  if (sinks.length === 0) context.warn('system.logging enables no stream; records are discarded');
 }
 
 async function createSinks(

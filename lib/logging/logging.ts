@@ -2,7 +2,8 @@ import { bunyan } from './bunyan';
 import { RecordDispatcher, type LoggingIdentity } from './dispatcher';
 import { DropCounter } from './drops';
 import { errorFields } from './error-fields';
-import { PROFILE_LEVELS, assertLogProfile, type LevelName, type LogProfile } from './levels';
+import { PROFILE_LEVELS, assertLogProfile, isLogProfile, type LevelName, type LogProfile } from './levels';
+import { chooseFormat, LOG_FORMATS, PrettySink, type LogFormat } from './pretty';
 import { Logger, type LevelGate } from './logger';
 import { StreamSink } from './sinks/stream';
 import type { LogSink, SinkContext } from './sinks/types';
@@ -30,6 +31,9 @@ export class Logging {
   private readonly gate: LevelGate;
   private readonly drops = new DropCounter();
   private readonly stderr: StreamSink;
+  private readonly stderrStream: NodeJS.WritableStream;
+  /** Where records go until the configured streams replace it: stderr, in JSON lines or readable ones. */
+  private provisional: LogSink;
   private readonly dispatcher: RecordDispatcher;
   private diagnosticsLogger?: Logger;
   private currentProfile: LogProfile | undefined;
@@ -47,6 +51,8 @@ export class Logging {
       onDropsEnded: (dropped) =>
         this.diagnostics.warn({ stream: 'stderr', dropped }, droppedWhileUnread('stderr', dropped)),
     });
+    this.stderrStream = options.stderr ?? process.stderr;
+    this.provisional = this.stderr;
     this.dispatcher = new RecordDispatcher(this.identity, [this.stderr], (sink, error) =>
       this.diagnostics.error(
         { err: error, stream: sink.name },
@@ -114,6 +120,28 @@ export class Logging {
     this.identity.deployName = deployName;
   }
 
+  /**
+   * While still provisional: readable lines on stderr when the `system.logging` values read so far
+   * (not yet validated) ask for them as they would on stdout, so that the settings load's own lines
+   * and a boot error (a bad setting) are readable on a developer's terminal; and only warnings and
+   * errors when they turn stdout off.
+   */
+  followReadSettings(raw: { profile?: unknown; format?: unknown; stdout?: unknown } | undefined): void {
+    // `stdout: false` asks for a quiet terminal: the load's progress lines are left out, its
+    // warnings and a boot error are not. The configured profile sets the level again.
+    if (raw?.stdout === false && this.threshold === undefined)
+      this.gate.level = Math.max(this.gate.level, bunyan.WARN);
+    const profile = raw?.profile;
+    const format = raw?.format ?? 'auto';
+    if (!isLogProfile(profile) || !(LOG_FORMATS as readonly unknown[]).includes(format)) return;
+    const isTTY = (this.stderrStream as { isTTY?: boolean }).isTTY === true;
+    if (chooseFormat(format as LogFormat, profile, isTTY) === 'json') return;
+    const current = this.dispatcher.currentSinks();
+    if (current.length !== 1 || current[0] !== this.stderr) return;
+    this.provisional = new PrettySink(this.stderr, isTTY && process.env.NO_COLOR === undefined);
+    this.dispatcher.replaceSinks([this.provisional]);
+  }
+
   /** Records each stream gave up on since start, by stream name (`logstash_http`, `logstash_udp`, `file`, ...). */
   droppedRecords(): Record<string, number> {
     return this.drops.snapshot();
@@ -163,7 +191,7 @@ export class Logging {
    */
   async close(timeoutMs = DEFAULT_CLOSE_TIMEOUT_MS): Promise<void> {
     await this.retiring;
-    await this.replaceSinks([this.stderr], timeoutMs);
+    await this.replaceSinks([this.provisional], timeoutMs);
     await this.stderr.flush();
   }
 }

@@ -25,6 +25,8 @@ export interface Claimed<D extends Declared> {
   declared: D;
   /** `node.method`, for logs. */
   owner: string;
+  /** The microservice or resource that declared it. */
+  instance: object;
   call(...args: unknown[]): unknown;
 }
 
@@ -57,6 +59,7 @@ export function claimDecorated<D extends Declared>(
       claimed.push({
         declared,
         owner: `${node.name}.${String(declared.key)}`,
+        instance,
         call: (...args) => method.apply(instance, args),
       });
     }

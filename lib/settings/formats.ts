@@ -3,6 +3,11 @@ import { isIP } from 'node:net';
 /** The longest delay Node's timers honour: `setTimeout` runs anything longer after 1 ms. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/** What a timeout given in code must be, as the `duration` format: an integer from 0 to `MAX_TIMER_MS`. */
+export function isTimerMs(value: unknown): value is number {
+  return Number.isInteger(value) && (value as number) >= 0 && (value as number) <= MAX_TIMER_MS;
+}
+
 /**
  * Formats Keel adds to convict's own (`int`, `nat`, `port`, ...), by name. Each throws with the
  * reason a value is refused. `duration` and `duration_seconds` are the bounded formats every
@@ -12,7 +17,7 @@ export const KEEL_FORMATS = {
   duration: {
     expected: `duration (integer milliseconds 0-${MAX_TIMER_MS})`,
     validate(value: unknown): void {
-      if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > MAX_TIMER_MS)
+      if (!isTimerMs(value))
         throw new Error(`must be an integer number of milliseconds from 0 to ${MAX_TIMER_MS}`);
     },
   },

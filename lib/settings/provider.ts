@@ -87,7 +87,9 @@ export class SettingsProvider {
     const cwd = options.cwd ?? process.cwd();
     const scopes = new ScopeSet([...options.scopes, SETTINGS_SCOPE]);
     const info = options.info ?? (() => undefined);
-    const file = readFileLayer(env, cwd, info);
+    // Told once every layer is read (onRead), so the line takes the format the settings ask for.
+    const notes: string[] = [];
+    const file = readFileLayer(env, cwd, (note) => notes.push(note));
     const inline = options.inline ?? {};
     // Checked before the copy: structuredClone would keep the key, and a merge would follow it.
     const unsafeInline = unsafeKeyIn(inline);
@@ -112,6 +114,8 @@ export class SettingsProvider {
       refuseUnsafeKeys(stack.env);
       provider = new SettingsProvider(options, scopes, stack, etcd);
       const created = provider;
+      options.onRead?.(created.tree);
+      for (const note of notes) info(note);
       const issues = [
         ...scopes.validate(created.tree, (path) => originOf(stack, options.serviceName, path)),
         ...created.unknownKeyIssues(created.tree, stack),

@@ -42,6 +42,11 @@ export interface SettingsLoadOptions {
   warn?: (message: string) => void;
   /** Progress worth a line in the log: which settings file was read, or where none was found. */
   info?: (message: string) => void;
+  /**
+   * Every layer read, nothing validated yet, no line logged yet: the merged tree as read, so that
+   * logging can take its format from it before the load's own lines and a boot error are written.
+   */
+  onRead?: (tree: Readonly<Record<string, unknown>>) => void;
   /** A live update (etcd) that failed validation and was not applied; defaults to `warn(error.message)`. */
   onUpdateRejected?: (error: SettingsError) => void;
   /** Aborts the wait for etcd (a signal while starting); `load` then rejects with its reason. */

@@ -68,6 +68,7 @@ export class TestingModuleBuilder {
   async compile(): Promise<App> {
     return createMicroservice(this.Service, {
       ...this.options,
+      env: testEnvironment(this.options.env ?? process.env),
       settings: deepMerge(this.fastStops(), this.settings),
       overrides: this.overrides,
     });
@@ -95,6 +96,14 @@ export class TestingModuleBuilder {
     await app.start();
     return app;
   }
+}
+
+/**
+ * `NODE_ENV` is `test` unless the environment says otherwise: jest sets it, `node --test` does not,
+ * and without it a test would read `config/development.yaml`, the developer's own settings.
+ */
+function testEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return env.NODE_ENV ? env : { ...env, NODE_ENV: 'test' };
 }
 
 export const Test = {

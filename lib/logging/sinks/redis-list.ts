@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { backoffDelay } from '../../resilience/backoff';
 import { loadIoRedis } from '../../resources/redis/driver';
 import { BatchingSink, type BatchingOptions, type Outcome } from './batching';
 import type { SinkContext } from './types';
@@ -32,7 +33,8 @@ export class RedisListSink extends BatchingSink {
       enableOfflineQueue: false,
       commandTimeout: options.timeoutMs,
       connectTimeout: options.timeoutMs,
-      retryStrategy: (times) => Math.min(options.backoffMs * 2 ** (times - 1), options.maxBackoffMs),
+      retryStrategy: (times) =>
+        backoffDelay({ initialMs: options.backoffMs, maxMs: options.maxBackoffMs }, times),
     });
     // What fails is reported by the batches that fail (once per outage), not per socket error.
     this.redis.on('error', () => undefined);

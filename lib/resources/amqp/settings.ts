@@ -1,3 +1,10 @@
+import {
+  breakerSchema,
+  reconnectSchema,
+  type BreakerSettings,
+  type ReconnectSettings,
+} from '../../resilience/settings';
+
 export const amqpSchema = {
   url: {
     doc: 'Broker URL, amqp:// or amqps://; sensitive: its credentials are redacted wherever Keel shows it',
@@ -14,19 +21,7 @@ export const amqpSchema = {
   },
   exchange: { doc: 'Topic exchange publish() and @subscribe use', format: String, default: 'keel.events' },
   codec: { doc: 'Codec messages are encoded with, by registered name', format: String, default: 'json' },
-  reconnect: {
-    min_ms: {
-      doc: 'Ceiling of the delay before the first reconnect attempt (full jitter under it); doubled each next one',
-      format: 'duration',
-      default: 100,
-    },
-    max_ms: { doc: 'Longest delay between two reconnect attempts', format: 'duration', default: 5000 },
-    start_attempts: {
-      doc: 'Connection attempts at start before the resource fails to start',
-      format: 'nat',
-      default: 5,
-    },
-  },
+  reconnect: reconnectSchema,
   affects_readiness: {
     doc: 'While the connection is being re-established, /health/ready answers 503 (false: readiness ignores it)',
     format: Boolean,
@@ -41,6 +36,36 @@ export const amqpSchema = {
     doc: 'Default timeout of request(), the wait for a connection while the broker is away included',
     format: 'duration',
     default: 5000,
+  },
+  request: {
+    total_timeout_ms: {
+      doc: 'Time a whole request() may take, its retries and the waits between them included (0: each attempt is bounded by request_timeout_ms alone)',
+      format: 'duration',
+      default: 0,
+    },
+    retries: {
+      doc: 'Further attempts of a request() the caller marks idempotent, after a timeout, no responder or a lost connection',
+      format: 'nat',
+      default: 2,
+    },
+    backoff_ms: {
+      doc: 'Ceiling of the delay before the first retry of a request (full jitter under it); doubled for each next one',
+      format: 'duration',
+      default: 100,
+    },
+    max_backoff_ms: {
+      doc: 'Longest delay between two attempts of a request',
+      format: 'duration',
+      default: 2000,
+    },
+    breaker: {
+      ...breakerSchema,
+      enabled: {
+        doc: 'A circuit breaker per routing key: a timeout, no responder and a lost connection count as failures, an error reply does not',
+        format: Boolean,
+        default: true,
+      },
+    },
   },
   publish_timeout_ms: {
     doc: 'Longest publish() or push() waits for the broker (a reconnect, its confirm); then it rejects with AMQP_PUBLISH_TIMEOUT',
@@ -79,10 +104,17 @@ export interface AmqpSettings {
   confirm: boolean;
   exchange: string;
   codec: string;
-  reconnect: { min_ms: number; max_ms: number; start_attempts: number };
+  reconnect: ReconnectSettings;
   affects_readiness: boolean;
   validate_outgoing: 'auto' | 'on' | 'off';
   request_timeout_ms: number;
+  request: {
+    total_timeout_ms: number;
+    retries: number;
+    backoff_ms: number;
+    max_backoff_ms: number;
+    breaker: BreakerSettings;
+  };
   publish_timeout_ms: number;
   fail_fast: boolean;
   drain_timeout_ms: number;

@@ -13,9 +13,10 @@ const REFUSE_POISONING = { protoAction: 'error', constructorAction: 'error' } as
 /**
  * Parses JSON text, refusing prototype poisoning (secure-json-parse, as fastify does). A syntax
  * error is `BODY_INVALID_JSON`, a poisoned document `BODY_PROTO_POISONING`; both answer 400.
- * The request body parser uses it, and so can any code that reads JSON from outside.
+ * The request body parser uses it, the JSON codec of messages too, and so can any code that reads
+ * JSON from outside; `what` names the text in the error (`request body` by default).
  */
-export function parseJson(text: string | Buffer): unknown {
+export function parseJson(text: string | Buffer, what = 'request body'): unknown {
   const source = typeof text === 'string' ? text : text.toString('utf8');
   try {
     // Its own pre-check skips the walk of a document that spells neither key, as most do.
@@ -23,11 +24,11 @@ export function parseJson(text: string | Buffer): unknown {
   } catch (error) {
     // It raises SyntaxError for both; a document JSON.parse takes was refused for its keys.
     if (!parses(source))
-      throw new HttpBodyError('BODY_INVALID_JSON', 400, 'request body is not valid JSON', { cause: error });
+      throw new HttpBodyError('BODY_INVALID_JSON', 400, `${what} is not valid JSON`, { cause: error });
     throw new HttpBodyError(
       'BODY_PROTO_POISONING',
       400,
-      'request body is refused: it has a __proto__ key or a constructor.prototype (prototype poisoning)',
+      `${what} is refused: it has a __proto__ key or a constructor.prototype (prototype poisoning)`,
       { cause: error },
     );
   }

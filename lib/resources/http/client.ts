@@ -9,7 +9,9 @@ import type { ResourceHealth } from '../../lifecycle/manager';
 import { ResourceStatus } from '../../lifecycle/status';
 import type { Counter, Gauge, Histogram, MeterFactory } from '../../metrics';
 import { Policy, type BreakerReport, type BreakerTransition } from '../../resilience';
+import { breakerOptions } from '../../resilience/settings';
 import type { SettingsView } from '../../settings/types';
+import { isTimerMs, MAX_TIMER_MS } from '../../settings/formats';
 import { Discovery } from '../registry/discovery';
 import type { RegistryEntry } from '../registry/entry';
 import { contextRequestId, REQUEST_ID_HEADER } from '../../context';
@@ -178,6 +180,17 @@ export class HttpClientResource {
    * `POLICY_BULKHEAD_FULL`).
    */
   request(method: HttpMethod, path: string, options: HttpRequestOptions = {}): Promise<Response> {
+    for (const option of ['timeoutMs', 'totalTimeoutMs'] as const) {
+      const value = options[option];
+      if (value !== undefined && !isTimerMs(value)) {
+        return Promise.reject(
+          new HttpClientError(
+            'HTTP_CLIENT_INVALID_OPTION',
+            `${method} ${path} on http client '${this.name}': ${option} must be an integer from 0 to ${MAX_TIMER_MS}, got ${String(value)}`,
+          ),
+        );
+      }
+    }
     const settings = this.settings.value();
     const policy = this.policyOf(settings);
     const tried = new Set<string>();
@@ -239,15 +252,7 @@ export class HttpClientResource {
         backoffMs: settings.backoff_ms,
         maxBackoffMs: settings.max_backoff_ms,
       },
-      breaker: breaker.enabled
-        ? {
-            consecutiveFailures: breaker.consecutive_failures,
-            failureRatio: breaker.failure_ratio,
-            windowMs: breaker.window_ms,
-            minCalls: breaker.min_calls,
-            halfOpenAfterMs: breaker.half_open_after_ms,
-          }
-        : undefined,
+      breaker: breakerOptions(breaker),
       bulkhead: { maxConcurrent: bulkhead.max_concurrent, maxQueued: bulkhead.max_queued },
       isFailure: (error) => error instanceof HttpClientError && FAILURES.has(error.code),
       isRetryable: (error) =>

@@ -29,6 +29,8 @@ interface Connection {
   active: number;
   /** When it last had nothing to answer (`performance.now()`). */
   quietSince: number;
+  /** Upgraded (a WebSocket): never quiet; its owner closes it, the drain waits for that. */
+  held?: boolean;
 }
 
 /**
@@ -67,6 +69,12 @@ export class Drain {
     });
   }
 
+  /** A socket taken over by an upgrade: the drain waits for it to close rather than closing it as quiet. */
+  hold(socket: Socket): void {
+    const connection = this.connections.get(socket);
+    if (connection !== undefined) connection.held = true;
+  }
+
   /** From the start of the drain: every response closes its connection. */
   get isDraining(): boolean {
     return this.draining;
@@ -91,8 +99,8 @@ export class Drain {
     let closedIdleSockets = 0;
     const closeQuiet = () => {
       const now = performance.now();
-      for (const [socket, { active, quietSince }] of this.connections) {
-        if (active === 0 && now - quietSince >= timing.idleGraceMs) {
+      for (const [socket, { active, quietSince, held }] of this.connections) {
+        if (active === 0 && held !== true && now - quietSince >= timing.idleGraceMs) {
           socket.destroy();
           closedIdleSockets++;
         }

@@ -36,3 +36,13 @@ export {
   type HttpClientSettings,
   type HttpServerSettings,
 } from './settings';
+export {
+  websocket,
+  type UpgradeResult,
+  type WebSocketHandler,
+  type WebSocketRouteOptions,
+  type WebSocketUpgrade,
+} from './websocket/decorator';
+export { WebSocketConnection, type CloseReason, type SlowClientPolicy } from './websocket/connection';
+export { WebSocketError, type WebSocketErrorCode } from './websocket/errors';
+export type { WebSocketSettings } from './websocket/sockets';

@@ -46,6 +46,12 @@ function nextRequestId(): string {
   return `${REQUEST_ID_PREFIX}-${(++requestSequence).toString(36)}`;
 }
 
+/** A request's id: its `x-request-id` when that is a sane one, else a new one. */
+export function requestIdOf(request: IncomingMessage): string {
+  const header = request.headers[REQUEST_ID_HEADER];
+  return typeof header === 'string' && REQUEST_ID.test(header) ? header : nextRequestId();
+}
+
 interface MethodMeters {
   duration: Histogram;
   byStatus: Map<number, Counter>;
@@ -130,8 +136,7 @@ export function observe({
   return (ctx, next) => {
     const began = performance.now();
     // Node's request and response, not koa's delegating getters: this runs for every request.
-    const header = ctx.req.headers[REQUEST_ID_HEADER];
-    const requestId = typeof header === 'string' && REQUEST_ID.test(header) ? header : nextRequestId();
+    const requestId = requestIdOf(ctx.req);
     ctx.state = new RequestState(requestId, log);
     ctx.res.setHeader(REQUEST_ID_HEADER, requestId);
     const span = tracing.enabled ? startServerSpan(tracing, ctx.req) : undefined;

@@ -1,10 +1,38 @@
 import { CHAIN_ARROW, GraphError } from '../../container/errors';
 import { declaredPrototype, type GraphNode, type ResourceGraph } from '../../container/graph';
-import { routesOfPrototype, type DecoratedRoute } from './decorators';
+import { routesOfPrototype } from './decorators';
 import { HttpServerResource } from './server';
+import { socketsOfPrototype } from './websocket/decorator';
+
+/** An `@http` or `@websocket` route as the check shows it. */
+interface ServedRoute {
+  /** `@http('GET', '/x')`, `@websocket('/chat')` */
+  decorator: string;
+  /** `GET /x`, `WS /chat` */
+  shown: string;
+  key: string | symbol;
+  server?: string;
+}
+
+function servedRoutes(prototype: object | null): ServedRoute[] {
+  return [
+    ...routesOfPrototype(prototype).map((route) => ({
+      decorator: `@http('${route.method}', '${route.path}')`,
+      shown: `${route.method} ${route.path}`,
+      key: route.key,
+      server: route.server,
+    })),
+    ...socketsOfPrototype(prototype).map((route) => ({
+      decorator: `@websocket('${route.path}')`,
+      shown: `WS ${route.path}`,
+      key: route.key,
+      server: route.options.server,
+    })),
+  ];
+}
 
 /**
- * A graph check: every `@http` route needs exactly one HttpServerResource to serve it (the one it
+ * A graph check: every `@http` and `@websocket` route needs exactly one HttpServerResource to serve it (the one it
  * names, or the only one). Checked before any constructor runs, so a route no server would take
  * fails the build of the graph instead of a start that has already connected resources.
  */
@@ -18,14 +46,17 @@ export function requireServerForRoutes(graph: ResourceGraph): void {
     )
     .map((node) => node.name);
   for (const [index, prototype] of prototypes.entries()) {
-    const routes = routesOfPrototype(prototype);
+    const routes = servedRoutes(prototype);
     if (routes.length === 0) continue;
     const node = graph.nodes[index];
     if (servers.length === 0) {
-      const shown = routes.map((route) => `${route.method} ${route.path}`).join(', ');
+      const shown = routes.map((route) => route.shown).join(', ');
+      const kinds = [
+        ...new Set(routes.map((route) => route.decorator.slice(0, route.decorator.indexOf('(')))),
+      ];
       throw new GraphError(
         'HTTP_NO_SERVER',
-        `${node.chain.join(CHAIN_ARROW)}: ${describeOwner(prototype)} declares @http routes (${shown}) but ${graph.serviceName} ` +
+        `${node.chain.join(CHAIN_ARROW)}: ${describeOwner(prototype)} declares ${kinds.join(' and ')} routes (${shown}) but ${graph.serviceName} ` +
           'has no HttpServerResource to serve them; list one in its resources',
         node.chain,
       );
@@ -35,12 +66,12 @@ export function requireServerForRoutes(graph: ResourceGraph): void {
 }
 
 function checkServerOf(
-  route: DecoratedRoute,
+  route: ServedRoute,
   node: GraphNode,
   servers: readonly string[],
   serviceName: string,
 ): void {
-  const where = `${node.chain.join(CHAIN_ARROW)}: @http('${route.method}', '${route.path}') on ${node.name}.${String(route.key)}`;
+  const where = `${node.chain.join(CHAIN_ARROW)}: ${route.decorator} on ${node.name}.${String(route.key)}`;
   const choices = servers.map((name) => `'${name}'`).join(' | ');
   if (route.server !== undefined && !servers.includes(route.server)) {
     throw new GraphError(

@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { AddressInfo, Socket } from 'node:net';
 import Router from '@koa/router';
-import { inject } from '../../container/injection';
+import { inject, optional } from '../../container/injection';
 import Koa from 'koa';
 import { resource } from '../../container/decorators';
 import { LOGGER, METRICS, RESOURCE_NAME, SERVICE, SETTINGS } from '../../container/tokens';
@@ -23,11 +24,19 @@ import type { HttpRouteOptions, NoOptions, RouteHandler } from './contracts/type
 import { decoratedRoutes, type DecoratedRoute, type HttpMethod } from './decorators';
 import { DirectRoutes } from './direct-routes';
 import { Drain } from './drain';
-import { claimDecorated, quotedList } from '../decorated';
+import { claimDecorated, quotedList, type Declared } from '../decorated';
 import { HttpRouteError, listenFailure } from './errors';
 import { cors, declaresTooLarge, observe, readBody } from './middleware';
 import { HttpReply } from './reply';
 import { httpServerRules, httpServerSchema, type HttpServerSettings } from './settings';
+import { CODECS, Codecs } from '../amqp/codecs/codec';
+import {
+  socketsOfPrototype,
+  type DecoratedSocket,
+  type WebSocketHandler,
+  type WebSocketRouteOptions,
+} from './websocket/decorator';
+import { WebSockets } from './websocket/sockets';
 
 /**
  * An HTTP server on koa. Routes come from `router`, `route()` and `@http` methods of the
@@ -47,6 +56,7 @@ export class HttpServerResource {
   private server?: Server;
   private drainer?: Drain;
   private routesMounted = false;
+  private readonly sockets: WebSockets;
 
   constructor(
     @inject(SETTINGS) private readonly settings: SettingsView<HttpServerSettings>,
@@ -54,6 +64,7 @@ export class HttpServerResource {
     @inject(LOGGER) private readonly log: Log,
     @inject(METRICS) meters: MeterFactory,
     @inject(RESOURCE_NAME) readonly name: string,
+    @optional() @inject(CODECS) codecs: Codecs = new Codecs(),
   ) {
     const {
       trust_proxy,
@@ -89,6 +100,16 @@ export class HttpServerResource {
     );
     if (corsSettings.enabled) this.app.use(cors(corsSettings));
     this.app.use(readBody(max_body_bytes));
+    this.sockets = new WebSockets({
+      serverName: name,
+      log,
+      meters,
+      codecs,
+      tracing: service.tracing,
+      settings: () => this.settings.value().websocket,
+      retryAfterSeconds: () => this.settings.value().retry_after_s,
+      hold: (socket) => this.drainer?.hold(socket as Socket),
+    });
     service.onStopping(() => this.drain());
   }
 
@@ -109,6 +130,23 @@ export class HttpServerResource {
     options?: O,
   ): void {
     this.addRoute(method, path, handler as HttpHandler, options, `${this.name}_${method}_${path}`);
+  }
+
+  /**
+   * WebSocket connections at `path` (a template: `/rooms/:room`), as `@websocket` serves them:
+   * `handler` runs once per accepted connection. Added before the server listens.
+   */
+  websocket<In = unknown, Out = In>(
+    path: string,
+    handler: WebSocketHandler<In, Out>,
+    options: WebSocketRouteOptions = {},
+  ): void {
+    this.sockets.add(path, handler as WebSocketHandler<unknown, unknown>, options, this.name);
+  }
+
+  /** WebSocket connections open now. */
+  get openWebSockets(): number {
+    return this.sockets.open;
   }
 
   /**
@@ -200,6 +238,11 @@ export class HttpServerResource {
       server.emit('request', request, response);
     });
     const drainer = new Drain(server);
+    if (this.sockets.size > 0) {
+      server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) =>
+        this.sockets.upgrade(request, socket, head),
+      );
+    }
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error) =>
         reject(
@@ -216,6 +259,7 @@ export class HttpServerResource {
     });
     this.server = server;
     this.drainer = drainer;
+    this.sockets.listen();
     const { address, port } = this.address()!;
     this.log.info(
       { host: address, port },
@@ -232,6 +276,9 @@ export class HttpServerResource {
     const drainer = this.drainer;
     if (drainer === undefined) return;
     const { shutdown_delay_ms, drain_idle_grace_ms, drain_timeout_ms } = this.settings.value();
+    const sockets = this.sockets.closeAll();
+    if (sockets > 0)
+      this.log.info({ websockets: sockets }, `closing ${sockets} WebSocket connection(s) with 1001`);
     await drainer.drain(
       { shutdownDelayMs: shutdown_delay_ms, idleGraceMs: drain_idle_grace_ms, timeoutMs: drain_timeout_ms },
       this.log,
@@ -244,29 +291,53 @@ export class HttpServerResource {
 
   private bindDecoratedRoutes(): void {
     const service = this.service.name;
-    const claimed = claimDecorated<DecoratedRoute>(
-      this.service,
-      this.name,
-      (instance) => instance instanceof HttpServerResource,
+    const claim = <D extends Declared>(
+      declaredOn: (instance: object) => readonly D[],
+      named: (declared: D) => string | undefined,
+      where: (declared: D, owner: string) => string,
+    ) =>
+      claimDecorated<D>(
+        this.service,
+        this.name,
+        (instance) => instance instanceof HttpServerResource,
+        declaredOn,
+        {
+          named,
+          where,
+          unknown: (at, server, choices) =>
+            new HttpRouteError(
+              'HTTP_ROUTE_UNKNOWN_SERVER',
+              `${at} names server '${server}', which ${service} does not have; its HTTP servers: ${quotedList(choices)}`,
+            ),
+          ambiguous: (at, choices) =>
+            new HttpRouteError(
+              'HTTP_ROUTE_AMBIGUOUS_SERVER',
+              `${at} does not say which HTTP server serves it, and ${service} has ${choices.length}: add { server: ${quotedList(choices, ' | ')} }`,
+            ),
+        },
+      );
+    const routes = claim<DecoratedRoute>(
       decoratedRoutes,
-      {
-        named: (declared) => declared.server,
-        where: (declared, owner) =>
-          `@http('${declared.method}', '${declared.path}') on ${owner}.${String(declared.key)}`,
-        unknown: (where, named, choices) =>
-          new HttpRouteError(
-            'HTTP_ROUTE_UNKNOWN_SERVER',
-            `${where} names server '${named}', which ${service} does not have; its HTTP servers: ${quotedList(choices)}`,
-          ),
-        ambiguous: (where, choices) =>
-          new HttpRouteError(
-            'HTTP_ROUTE_AMBIGUOUS_SERVER',
-            `${where} does not say which HTTP server serves it, and ${service} has ${choices.length}: add { server: ${quotedList(choices, ' | ')} }`,
-          ),
-      },
+      (declared) => declared.server,
+      (declared, owner) =>
+        `@http('${declared.method}', '${declared.path}') on ${owner}.${String(declared.key)}`,
     );
-    for (const { declared, owner, call } of claimed) {
+    for (const { declared, owner, call } of routes) {
       this.addRoute(declared.method, declared.path, (ctx) => call(ctx), declared.options, owner);
+    }
+    const sockets = claim<DecoratedSocket>(
+      (instance) => socketsOfPrototype(Object.getPrototypeOf(instance) as object),
+      (declared) => declared.options.server,
+      (declared, owner) => `@websocket('${declared.path}') on ${owner}.${String(declared.key)}`,
+    );
+    for (const { declared, owner, call, instance } of sockets) {
+      const { upgrade } = declared.options;
+      this.sockets.add(
+        declared.path,
+        (connection) => call(connection) as void | Promise<void>,
+        { ...declared.options, upgrade: upgrade && ((request) => upgrade.call(instance, request)) },
+        owner,
+      );
     }
   }
 

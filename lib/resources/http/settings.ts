@@ -1,4 +1,6 @@
+import { breakerSchema, type BreakerSettings } from '../../resilience/settings';
 import type { SettingsRule } from '../../settings/types';
+import type { WebSocketSettings } from './websocket/sockets';
 
 export const httpServerSchema = {
   host: { doc: 'Address to listen on', format: String, default: '127.0.0.1' },
@@ -82,6 +84,28 @@ export const httpServerSchema = {
     },
     path: { doc: 'Path of the OpenAPI document', format: String, default: '/openapi.json' },
   },
+  websocket: {
+    max_payload_bytes: {
+      doc: 'Largest WebSocket message a client may send; a larger one closes its connection with 1009',
+      format: 'nat',
+      default: 1024 * 1024,
+    },
+    send_buffer_bytes: {
+      doc: 'Bytes sent to one WebSocket client and not yet taken by it; a send past them is a slow client (websocket.slow_client)',
+      format: 'nat',
+      default: 1024 * 1024,
+    },
+    slow_client: {
+      doc: 'What a send past send_buffer_bytes does: close (the connection is ended, the message dropped) or drop (the message only); both counted',
+      format: ['close', 'drop'],
+      default: 'close',
+    },
+    ping_interval_ms: {
+      doc: 'How often each WebSocket client is pinged; one that has not answered the previous ping is ended (0: no pings)',
+      format: 'duration',
+      default: 30_000,
+    },
+  },
   cors: {
     enabled: { doc: 'Answer cross-origin requests', format: Boolean, default: false },
     origins: {
@@ -143,6 +167,7 @@ export interface HttpServerSettings {
   expose_errors: 'auto' | 'always' | 'never';
   validation: { unknown_properties: 'strip' | 'reject' | 'allow'; responses: 'auto' | 'on' | 'off' };
   openapi: { enabled: 'auto' | 'on' | 'off'; path: string };
+  websocket: WebSocketSettings;
   cors: CorsSettings;
 }
 
@@ -185,31 +210,11 @@ export const httpClientSchema = {
   },
   connections: { doc: 'Most open connections per origin', format: 'nat', default: 64 },
   breaker: {
+    ...breakerSchema,
     enabled: {
       doc: 'A circuit breaker per origin (per instance with service): a network error, a timeout and a 502/503/504 count as failures',
       format: Boolean,
       default: true,
-    },
-    consecutive_failures: {
-      doc: 'Failures in a row that open the breaker (when failure_ratio is 0)',
-      format: 'nat',
-      default: 5,
-    },
-    failure_ratio: {
-      doc: 'Above 0: the breaker opens instead when this share of the calls within window_ms failed',
-      format: ratio,
-      default: 0,
-    },
-    window_ms: { doc: 'With failure_ratio: the sliding window', format: 'duration', default: 10_000 },
-    min_calls: {
-      doc: 'With failure_ratio: calls the window must hold before the ratio is judged',
-      format: 'nat',
-      default: 10,
-    },
-    half_open_after_ms: {
-      doc: 'How long an open breaker refuses calls before one probe is let through',
-      format: 'duration',
-      default: 5000,
     },
     affects_readiness: {
       doc: 'While every breaker of this client is open, /health/ready answers 503 (a broken dependency of a dependency takes the service out of rotation)',
@@ -231,12 +236,6 @@ export const httpClientSchema = {
   },
 };
 
-/** A share from 0 to 1. */
-function ratio(value: unknown): void {
-  if (typeof value !== 'number' || !(value >= 0 && value <= 1))
-    throw new Error('must be a number from 0 to 1');
-}
-
 export interface HttpClientSettings {
   base_url: string;
   service: string;
@@ -247,14 +246,6 @@ export interface HttpClientSettings {
   total_timeout_ms: number;
   max_backoff_ms: number;
   connections: number;
-  breaker: {
-    enabled: boolean;
-    consecutive_failures: number;
-    failure_ratio: number;
-    window_ms: number;
-    min_calls: number;
-    half_open_after_ms: number;
-    affects_readiness: boolean;
-  };
+  breaker: BreakerSettings & { affects_readiness: boolean };
   bulkhead: { max_concurrent: number; max_queued: number };
 }

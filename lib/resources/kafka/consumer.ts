@@ -4,6 +4,7 @@ import type { Batch, Consumer, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import type { Log } from '../../lifecycle/log';
 import type { Counter, Gauge, Histogram } from '../../metrics';
 import { REQUEST_ID_HEADER, withRequestId } from '../../context';
+import { Backoff, backoffDelay } from '../../resilience/backoff';
 import type { Codec, Codecs } from '../amqp/codecs/codec';
 import { KafkaError } from './errors';
 import type { ConsumerState, KafkaMessageMeta } from './decorators';
@@ -67,6 +68,8 @@ export class GroupConsumer {
   private readonly running = new Set<Running>();
   private readonly meters: GroupMeters;
   private restartTimer?: NodeJS.Timeout;
+  /** The waits between attempts to join the group, reset once it has joined. */
+  private rejoin?: Backoff;
   private joined = false;
 
   constructor(
@@ -97,6 +100,7 @@ export class GroupConsumer {
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       this.joined = true;
+      this.rejoin?.reset();
       this.meters.rebalances.inc();
       this.partitions = [...(payload.memberAssignment[spec.topic] ?? [])].sort((a, b) => a - b);
       for (const partition of this.lag.keys())
@@ -182,9 +186,11 @@ export class GroupConsumer {
   private retryStart(kafka: Kafka): void {
     if (this.stopping) return;
     clearTimeout(this.restartTimer);
+    const { backoff_ms, max_backoff_ms } = this.context.settings.consumer.retry;
+    this.rejoin ??= new Backoff({ initialMs: backoff_ms, maxMs: max_backoff_ms });
     this.restartTimer = setTimeout(() => {
       if (!this.stopping) void this.start(kafka);
-    }, this.context.settings.consumer.retry.max_backoff_ms);
+    }, this.rejoin.next());
   }
 
   private async consumeBatch(payload: {
@@ -244,9 +250,10 @@ export class GroupConsumer {
     const log = context.log.child({ request_id: requestId, topic: spec.topic, partition });
     const { attempts, backoff_ms, max_backoff_ms } = settings.retry;
     let failure: Error | undefined;
+    let retryInMs = 0;
     for (let attempt = 0; attempt <= attempts; attempt++) {
       if (attempt > 0) {
-        await this.backoff(Math.min(max_backoff_ms, backoff_ms * 2 ** (attempt - 1)), heartbeat);
+        await this.backoff(retryInMs, heartbeat);
         if (!isRunning()) {
           throw new KafkaError(
             'KAFKA_NOT_STARTED',
@@ -270,8 +277,15 @@ export class GroupConsumer {
       failure = await this.runHandler(decoded, meta, partition, where);
       if (failure === undefined) return;
       this.meters.failed.inc();
+      retryInMs =
+        attempt < attempts ? backoffDelay({ initialMs: backoff_ms, maxMs: max_backoff_ms }, attempt + 1) : 0;
       log.error(
-        { err: failure, attempt, offset: message.offset },
+        {
+          err: failure,
+          attempt,
+          offset: message.offset,
+          ...(attempt < attempts && { retry_in_ms: retryInMs }),
+        },
         `${spec.owner} failed on ${where} (attempt ${attempt + 1} of ${attempts + 1}): ${failure.message}`,
       );
     }

@@ -108,7 +108,7 @@ export const kafkaSchema = {
         default: 3,
       },
       backoff_ms: {
-        doc: 'Delay before the first retry; doubled for each next one',
+        doc: 'Ceiling of the delay before the first retry (full jitter under it); doubled for each next one. Also the first wait before a consumer tries to join its group again',
         format: 'duration',
         default: 100,
       },

@@ -1,3 +1,5 @@
+import { reconnectSchema, type ReconnectSettings } from '../../resilience/settings';
+
 export const REQUEST_CONTEXT_MODES = ['off', 'comment', 'application_name'] as const;
 export type RequestContextMode = (typeof REQUEST_CONTEXT_MODES)[number];
 
@@ -51,19 +53,7 @@ export const postgresSchema = {
       default: true,
     },
   },
-  reconnect: {
-    min_ms: {
-      doc: 'Ceiling of the delay before the next connection check after a failed one (full jitter under it); doubled each time',
-      format: 'duration',
-      default: 100,
-    },
-    max_ms: { doc: 'Longest delay between two connection checks', format: 'duration', default: 5000 },
-    start_attempts: {
-      doc: 'Connection checks at start before the resource fails to start',
-      format: 'nat',
-      default: 5,
-    },
-  },
+  reconnect: reconnectSchema,
   affects_readiness: {
     doc: 'While the database is unreachable, /health/ready answers 503 (false: readiness ignores it)',
     format: Boolean,
@@ -99,7 +89,7 @@ export interface PostgresSettings {
     key_file: string;
     reject_unauthorized: boolean;
   };
-  reconnect: { min_ms: number; max_ms: number; start_attempts: number };
+  reconnect: ReconnectSettings;
   affects_readiness: boolean;
   stop_timeout_ms: number;
   request_context: RequestContextMode;

@@ -1,3 +1,5 @@
+import { reconnectSchema, type ReconnectSettings } from '../../resilience/settings';
+
 export const REDIS_MODES = ['standalone', 'sentinel', 'cluster'] as const;
 export type RedisMode = (typeof REDIS_MODES)[number];
 
@@ -61,19 +63,7 @@ export const redisSchema = {
     format: Boolean,
     default: true,
   },
-  reconnect: {
-    min_ms: {
-      doc: 'Ceiling of the delay before the first reconnect attempt (full jitter under it); doubled each next one',
-      format: 'duration',
-      default: 100,
-    },
-    max_ms: { doc: 'Longest delay between two reconnect attempts', format: 'duration', default: 5000 },
-    start_attempts: {
-      doc: 'Connection attempts at start before the resource fails to start',
-      format: 'nat',
-      default: 5,
-    },
-  },
+  reconnect: reconnectSchema,
   affects_readiness: {
     doc: 'While disconnected, /health/ready answers 503 (false: readiness ignores it, as for a cache)',
     format: Boolean,
@@ -101,7 +91,7 @@ export interface RedisSettings {
   command_timeout_ms: number;
   connect_timeout_ms: number;
   offline_queue: boolean;
-  reconnect: { min_ms: number; max_ms: number; start_attempts: number };
+  reconnect: ReconnectSettings;
   affects_readiness: boolean;
   stop_timeout_ms: number;
 }

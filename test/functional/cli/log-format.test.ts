@@ -1,3 +1,5 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CLI_ENTRY, exec, FIXTURES, keel } from './cli';
 
@@ -70,5 +72,60 @@ describe('development logs', () => {
     expect(forced.stdout).toMatch(PRETTY_READY);
     expect(forced.stdout).not.toContain('\x1b[');
     expect(json.text).toMatch(JSON_READY);
+  });
+});
+
+describe('before the settings are valid, on a terminal with DEVELOP from the settings file', () => {
+  let folder: string;
+  beforeAll(() => {
+    folder = mkdtempSync(path.join(tmpdir(), 'keel-boot-'));
+  });
+  afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+  /** Runs the fixture with `yaml` as its settings file, as `keel new`'s config/development.yaml is. */
+  function withFile(name: string, yaml: string, extra: NodeJS.ProcessEnv = {}) {
+    const file = path.join(folder, name);
+    writeFileSync(file, yaml);
+    return onTerminal({ CLI_FIXTURE_STOP: '1', KEEL_CONFIG_FILE: file, ...extra });
+  }
+
+  const INVALID = 'system:\n  logging: { profile: DEVELOP }\n  lifecycle: { hook_timeout_ms: -1 }\n';
+
+  it('a boot error is readable: the text of the JSON err.message, unescaped, not a JSON line', async () => {
+    const [pretty, json] = await Promise.all([
+      withFile('invalid.yaml', INVALID),
+      withFile('invalid.yaml', INVALID, { KEEL__SYSTEM__LOGGING__FORMAT: 'json' }),
+    ]);
+    expect(pretty.code).toBe(1);
+    expect(json.code).toBe(1);
+    const record = json.text
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { msg: string; err?: { message: string } })
+      .find((entry) => entry.msg.startsWith('failed to start'))!;
+    expect(record.err!.message).toContain('\n');
+    expect(record.err!.message).toContain('system.lifecycle.hook_timeout_ms');
+    expect(pretty.text).toMatch(/^\d\d:\d\d:\d\d\.\d{3} ERROR {4}cli_fixture failed to start: /m);
+    expect(pretty.text).toContain(record.err!.message);
+    expect(pretty.text).not.toMatch(/^\{"name"/m);
+    expect(pretty.text).toMatch(
+      /^\d\d:\d\d:\d\d\.\d{3} INFO {5}cli_fixture Settings file .*invalid\.yaml loaded \(KEEL_CONFIG_FILE\)$/m,
+    );
+  });
+
+  it('the settings file line and the unknown-key warning are readable too', async () => {
+    const result = await withFile(
+      'unknown.yaml',
+      'system:\n  logging: { profile: DEVELOP }\n  resources: { report_server: { port: 0 }, report_srever: { port: 1 } }\n',
+    );
+    expect(result.code).toBe(0);
+    expect(result.text).not.toMatch(/^\{"name"/m);
+    expect(result.text).toMatch(
+      /^\d\d:\d\d:\d\d\.\d{3} INFO {5}cli_fixture Settings file .*unknown\.yaml loaded/m,
+    );
+    expect(result.text).toMatch(
+      /^\d\d:\d\d:\d\d\.\d{3} WARNING {2}cli_fixture Unknown settings keys, ignored .*\n.*system\.resources\.report_srever/m,
+    );
+    expect(result.text).toMatch(PRETTY_READY);
   });
 });

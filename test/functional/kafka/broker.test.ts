@@ -238,6 +238,16 @@ describeWithKafka('KafkaResource against a real Kafka broker (KRaft)', () => {
       'x-keel-dead-group': 'shop.always-fails',
     });
     expect(await metrics()).toMatch(/kafka_records_failed_total\{[^}]*topic="always-fails"[^}]*\} 3/);
+    const waits = records
+      .filter(({ message }) => /failed on always-fails\[0\]@0 \(attempt/.test(message))
+      .map(({ fields }) => (fields as { retry_in_ms?: number }).retry_in_ms);
+    expect(waits).toHaveLength(3);
+    // The policy module's full jitter: each wait drawn under its ceiling (10 ms, then 20), none after the last.
+    expect(waits[0]).toBeGreaterThanOrEqual(0);
+    expect(waits[0]).toBeLessThan(10);
+    expect(waits[1]).toBeGreaterThanOrEqual(0);
+    expect(waits[1]).toBeLessThan(20);
+    expect(waits[2]).toBeUndefined();
   });
 
   it('dead-letters poison records (undecodable, oversized, unknown content type) and moves on', async () => {

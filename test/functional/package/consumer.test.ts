@@ -83,9 +83,10 @@ beforeAll(async () => {
       `ts5@npm:${TYPESCRIPT_5}`,
       `@sinclair/typebox@${readDevDependency('@sinclair/typebox')}`,
       '@types/jest@30',
-      // The optional peers the README's PostgreSQL and Redis examples run on.
+      // The optional peers the README's PostgreSQL, Redis and WebSocket examples run on.
       `pg@${readDevDependency('pg')}`,
       `ioredis@${readDevDependency('ioredis')}`,
+      `ws@${readDevDependency('ws')}`,
     ],
     { cwd: project, maxBuffer: 16 * 1024 * 1024 },
   );
@@ -249,6 +250,51 @@ async function runExample(check: string, env: NodeJS.ProcessEnv): Promise<unknow
 }
 
 const QUIET = '{ logging: { stdout: false }, resources: { report_server: { port: 0 }';
+
+describe('the README WebSocket example, run', () => {
+  it('Rooms: members hear what is said in their room; an upgrade without the token gets 401', async () => {
+    const result = await runExample(
+      `const WebSocket = require('ws');
+const { createMicroservice, HttpServerResource } = require('keel');
+const { Chat } = require('./root/websocket.js');
+const member = (url) => new Promise((resolve, reject) => {
+  const client = new WebSocket(url, { headers: { authorization: 'Bearer member' } });
+  client.once('open', () => resolve(client));
+  client.once('error', reject);
+});
+const heard = (client) => new Promise((resolve) => client.once('message', (data) => resolve(JSON.parse(String(data)))));
+(async () => {
+  const app = await createMicroservice(Chat, { settings: { system: ${QUIET}, http: { port: 0 } } } } });
+  await app.start();
+  const base = 'ws://127.0.0.1:' + app.get(HttpServerResource).address().port;
+  const [ann, bob, eve] = await Promise.all([member(base + '/rooms/blue'), member(base + '/rooms/blue'), member(base + '/rooms/red')]);
+  let eveHeard = false;
+  eve.on('message', () => (eveHeard = true));
+  const hearing = [heard(ann), heard(bob)];
+  ann.send(JSON.stringify({ text: 'hi' }));
+  const messages = await Promise.all(hearing);
+  const refused = await new Promise((resolve) => {
+    const stranger = new WebSocket(base + '/rooms/blue');
+    stranger.once('unexpected-response', (_request, response) => resolve(response.statusCode));
+  });
+  const closes = [ann, bob, eve].map((client) => new Promise((resolve) => client.once('close', (code) => resolve(code))));
+  await app.stop();
+  console.log(JSON.stringify({ messages, eveHeard, refused, closes: await Promise.all(closes) }));
+})();
+`,
+      {},
+    );
+    expect(result).toEqual({
+      messages: [
+        { room: 'blue', text: 'hi' },
+        { room: 'blue', text: 'hi' },
+      ],
+      eveHeard: false,
+      refused: 401,
+      closes: [1001, 1001, 1001],
+    });
+  });
+});
 
 describeWithPostgres('the README PostgreSQL and Redis examples, run on real servers', () => {
   it('PostgreSQL: Accounts opens, lists and transfers; an overdraft rolls back', async () => {

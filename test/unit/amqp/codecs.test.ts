@@ -44,6 +44,18 @@ describe('codecs', () => {
     expect(() => codecs.decode(Buffer.from('{'), 'application/json', jsonCodec)).toThrow(
       expect.objectContaining({ code: 'CODEC_DECODE' }) as unknown as Error,
     );
+    // The one registry AMQP and Kafka decode with: a prototype-poisoned document is refused as an HTTP body is.
+    for (const poisoned of [
+      '{"__proto__":{"polluted":"yes"}}',
+      '{"a":{"constructor":{"prototype":{"x":1}}}}',
+    ]) {
+      expect(() => codecs.decode(Buffer.from(poisoned), 'application/json', jsonCodec)).toThrow(
+        expect.objectContaining({
+          code: 'CODEC_DECODE',
+          cause: expect.objectContaining({ code: 'BODY_PROTO_POISONING' }),
+        }) as unknown as Error,
+      );
+    }
     expect(() => encodeWith(jsonCodec, { big: 1n }, "publish('x')")).toThrow(
       /^publish\('x'\): application\/json cannot encode it: /,
     );

@@ -92,6 +92,24 @@ describe('HttpClientResource', () => {
     expect(failure).toMatchObject({ code: 'HTTP_CLIENT_TIMEOUT' });
   });
 
+  it('refuses a per-call timeoutMs or totalTimeoutMs Node would cut to 1 ms (3e9), or not whole, before sending', async () => {
+    upstream.behaviour = (_request, response) => response.end('slow enough');
+    for (const options of [
+      { timeoutMs: 3e9 },
+      { totalTimeoutMs: 3e9 },
+      { timeoutMs: 1.5 },
+      { timeoutMs: -1 },
+    ]) {
+      const failure = await client.get('/sheep', options).catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(HttpClientError);
+      expect(failure).toMatchObject({ code: 'HTTP_CLIENT_INVALID_OPTION' });
+    }
+    expect(String(await client.get('/sheep', { timeoutMs: 3e9 }).catch((error: unknown) => error))).toContain(
+      "GET /sheep on http client 'http_client': timeoutMs must be an integer from 0 to 2147483647, got 3000000000",
+    );
+    expect(upstream.seen).toHaveLength(0);
+  });
+
   it('passes on the id of the request being served', async () => {
     upstream.behaviour = (request, response) => response.end(String(request.headers['x-request-id']));
     const port = app.get(HttpServerResource).address()!.port;

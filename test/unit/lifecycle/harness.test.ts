@@ -1,3 +1,6 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import {
   HttpServerResource,
   inject,
@@ -239,5 +242,34 @@ describe('the test harness, for fast and quiet tests', () => {
       process.stderr.write = write;
     }
     expect(stderr.join('')).toBe('');
+  });
+
+  it("reads config/test.yaml, not the developer's config/development.yaml, when NODE_ENV is unset (node --test)", async () => {
+    const cwd = mkdtempSync(path.join(tmpdir(), 'keel-harness-env-'));
+    try {
+      mkdirSync(path.join(cwd, 'config'));
+      writeFileSync(
+        path.join(cwd, 'config', 'development.yaml'),
+        'system: { resources: { http: { port: 3000 } } }\n',
+      );
+      const unset = await Test.createMicroservice(Api, { log: quietLog(), env: {}, cwd }).compile();
+      expect(unset.settings.get('system.resources.http.port')).toBe(8080);
+      writeFileSync(
+        path.join(cwd, 'config', 'test.yaml'),
+        'system: { resources: { http: { port: 3001 } } }\n',
+      );
+      const test = await Test.createMicroservice(Api, { log: quietLog(), env: {}, cwd }).compile();
+      expect(test.settings.get('system.resources.http.port')).toBe(3001);
+      // Set by the environment, it is obeyed.
+      const given = await Test.createMicroservice(Api, {
+        log: quietLog(),
+        env: { NODE_ENV: 'development' },
+        cwd,
+      }).compile();
+      expect(given.settings.get('system.resources.http.port')).toBe(3000);
+      await Promise.all([unset.stop(), test.stop(), given.stop()]);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
   });
 });

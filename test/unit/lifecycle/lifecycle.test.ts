@@ -6,6 +6,7 @@ import {
   microservice,
   resource,
   ResourceStatus,
+  task,
   type Log,
 } from '../../../lib';
 import { deferred, quietLog } from '../../support/async';
@@ -188,6 +189,91 @@ describe('the lifecycle', () => {
     });
   });
 
+  it('gives a resource its own hook timeout: system.resources.<name>.hook_timeout_ms, then @resource({ hookTimeoutMs }), then the global one', async () => {
+    const stuckStart = () => new Promise(() => undefined);
+    @resource({ hookTimeoutMs: 40 })
+    class Migration {
+      start = stuckStart;
+    }
+    @resource({ settings: { url: { doc: 'where', format: String, default: 'x' } } })
+    class Configured {
+      start = stuckStart;
+    }
+    @resource()
+    class Plain {
+      start = stuckStart;
+    }
+    const failureOf = async (
+      resources: Record<string, new () => unknown>,
+      settings: Record<string, unknown>,
+    ) => {
+      @microservice({ defaultResources: false, name: 'svc', resources })
+      class Service extends Microservice {}
+      const app = await createMicroservice(Service, { log: silent, settings: { system: settings } });
+      return app.start().then(
+        () => undefined,
+        (error: unknown) => (error as LifecycleError).message.split('\n')[0],
+      );
+    };
+    const global = { lifecycle: { hook_timeout_ms: 600_000 } };
+    expect(await failureOf({ migration: Migration }, global)).toContain(
+      "'migration' did not finish start within 40 ms",
+    );
+    expect(
+      await failureOf(
+        { migration: Migration },
+        { ...global, resources: { migration: { hook_timeout_ms: 30 } } },
+      ),
+    ).toContain("'migration' did not finish start within 30 ms");
+    // With a schema of its own and without one (an open scope), the setting is the resource's.
+    expect(
+      await failureOf(
+        { configured: Configured },
+        { ...global, resources: { configured: { hook_timeout_ms: 20 } } },
+      ),
+    ).toContain("'configured' did not finish start within 20 ms");
+    expect(
+      await failureOf({ plain: Plain }, { ...global, resources: { plain: { hook_timeout_ms: 10 } } }),
+    ).toContain("'plain' did not finish start within 10 ms");
+  });
+
+  it('refuses a per-resource hook timeout that is not a duration, before any constructor runs', async () => {
+    let constructed = 0;
+    @resource()
+    class Plain {
+      constructor() {
+        constructed++;
+      }
+    }
+    @resource({ settings: { url: { doc: 'where', format: String, default: 'x' } } })
+    class Configured {
+      constructor() {
+        constructed++;
+      }
+    }
+    @microservice({
+      defaultResources: false,
+      name: 'svc',
+      resources: { plain: Plain, configured: Configured },
+    })
+    class Service extends Microservice {}
+    for (const name of ['plain', 'configured']) {
+      await expect(
+        createMicroservice(Service, {
+          log: silent,
+          settings: { system: { resources: { [name]: { hook_timeout_ms: -1 } } } },
+        }),
+      ).rejects.toMatchObject({
+        code: 'SETTINGS_INVALID',
+        message: expect.stringContaining(`system.resources.${name}.hook_timeout_ms`),
+      });
+    }
+    expect(constructed).toBe(0);
+    expect(() => resource({ hookTimeoutMs: 0.5 })).toThrow(
+      expect.objectContaining({ name: 'GraphError', code: 'INVALID_OPTION' }),
+    );
+  });
+
   it('stops every resource even when some stops fail, and reports all failures together', async () => {
     const journal: string[] = [];
     @resource()
@@ -289,6 +375,55 @@ describe('the lifecycle', () => {
       expect((await app.stopped).exitCode).toBe(1);
     },
   );
+
+  it("refuses an override that calls another phase's super, or its own twice: no hook runs twice, no task is left running", async () => {
+    const journal: string[] = [];
+    let ticks = 0;
+    @resource()
+    class Db {
+      start = () => journal.push('db:start');
+      postStart = () => journal.push('db:postStart');
+      stop = () => journal.push('db:stop');
+    }
+    @microservice({ defaultResources: false, name: 'svc', resources: { db: Db } })
+    class Restarts extends Microservice {
+      @task()
+      async tick(signal: AbortSignal): Promise<void> {
+        while (!signal.aborted) {
+          ticks++;
+          await new Promise((resolve) => setTimeout(resolve, 1));
+        }
+      }
+      override async postStart(): Promise<void> {
+        await super.start();
+        await super.postStart();
+      }
+    }
+    @microservice({ defaultResources: false, name: 'svc', resources: { db: Db } })
+    class Twice extends Microservice {
+      override async start(): Promise<void> {
+        await super.start();
+        await super.start();
+      }
+    }
+    const restarts = await createMicroservice(Restarts, { log: silent });
+    await expect(restarts.start()).rejects.toMatchObject({
+      code: 'SUPER_OUT_OF_PHASE',
+      message: expect.stringContaining('Restarts.postStart() called super.start()'),
+    });
+    expect(journal).toEqual(['db:start', 'db:stop']);
+    const afterStop = ticks;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(ticks).toBe(afterStop);
+
+    journal.length = 0;
+    const twice = await createMicroservice(Twice, { log: silent });
+    await expect(twice.start()).rejects.toMatchObject({
+      code: 'SUPER_OUT_OF_PHASE',
+      message: expect.stringContaining('Twice.start() called super.start() a second time'),
+    });
+    expect(journal).toEqual(['db:start', 'db:stop']);
+  });
 
   it('runs code around a phase in an override that calls super', async () => {
     const journal: string[] = [];

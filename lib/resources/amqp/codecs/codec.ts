@@ -1,6 +1,7 @@
 import type { ServiceIdentifier } from '../../../container/injection';
 import type * as Yaml from 'yaml';
 import { CodecError } from '../errors';
+import { parseJson } from '../../http/body';
 
 // Required on first use, as the settings' file layer does: most services send no YAML.
 function yaml(): typeof Yaml {
@@ -22,7 +23,8 @@ export interface Codec<T = unknown> {
 export const jsonCodec: Codec = {
   contentType: 'application/json',
   encode: (value) => Buffer.from(JSON.stringify(value) ?? 'null'),
-  decode: (bytes) => JSON.parse(bytes.toString('utf8')) as unknown,
+  // A message is outside input as a request body is: `__proto__` keys refused the same way.
+  decode: (bytes) => parseJson(bytes, 'the message'),
 };
 
 export const yamlCodec: Codec = {

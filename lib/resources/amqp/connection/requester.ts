@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { Channel, ConsumeMessage, Message, Options } from 'amqplib';
 import { AmqpRequestError } from '../errors';
 import type { Link, Session } from './link';
@@ -34,44 +35,27 @@ export class Requester {
     private readonly resource: string,
   ) {}
 
+  /** `timeoutMs` bounds the whole call: the wait for a connection and a channel, then the reply. */
   async request(
     routingKey: string,
     content: Buffer,
     properties: Pick<Options.Publish, 'contentType' | 'headers' | 'messageId'>,
     timeoutMs: number,
   ): Promise<ConsumeMessage> {
-    // While the broker is away the wait for it counts against the timeout, as no reply would.
-    const session =
-      this.link.openSession ??
-      (await this.link.within(
-        {
-          timeoutMs,
-          timedOut: () =>
-            new AmqpRequestError(
-              'AMQP_REQUEST_TIMEOUT',
-              `request '${routingKey}' on amqp '${this.resource}' got no connection to the broker within ${timeoutMs} ms`,
-            ),
-        },
-        (deadline) => this.link.session(deadline),
-      ));
-    let channel: Channel;
-    try {
-      channel = this.opened.get(session) ?? (await this.channelOf(session));
-    } catch (error) {
-      // The connection closing under the channel's opening: amqplib's "Channel closed" says less.
-      throw this.lost(routingKey, error as Error);
+    let session = this.link.openSession;
+    let channel = session === undefined ? undefined : this.opened.get(session);
+    let replyMs = timeoutMs;
+    if (session === undefined || channel === undefined) {
+      const began = performance.now();
+      [session, channel] = await this.connected(routingKey, timeoutMs);
+      replyMs = Math.max(0, timeoutMs - (performance.now() - began));
     }
     const correlationId = `${ID_PREFIX}-${(++this.sequence).toString(36)}`;
     return new Promise<ConsumeMessage>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(correlationId);
-        reject(
-          new AmqpRequestError(
-            'AMQP_REQUEST_TIMEOUT',
-            `request '${routingKey}' on amqp '${this.resource}' got no reply within ${timeoutMs} ms`,
-          ),
-        );
-      }, timeoutMs);
+        reject(this.timedOut(routingKey, timeoutMs));
+      }, replyMs);
       this.pending.set(correlationId, { routingKey, session, timer, resolve, reject });
       try {
         // Mandatory: with no responder's queue bound, the broker returns it at once rather than drop it.
@@ -85,12 +69,40 @@ export class Requester {
           correlationId,
           replyTo: REPLY_TO,
           mandatory: true,
-          expiration: String(timeoutMs),
+          expiration: String(Math.max(1, Math.ceil(replyMs))),
         });
       } catch (error) {
         this.settle(correlationId, undefined, this.lost(routingKey, error as Error));
       }
     });
+  }
+
+  /** The session and reply channel: while the broker is away the wait counts against the timeout. */
+  private connected(routingKey: string, timeoutMs: number): Promise<[Session, Channel]> {
+    const bound = {
+      timeoutMs,
+      timedOut: () =>
+        new AmqpRequestError(
+          'AMQP_REQUEST_TIMEOUT',
+          `request '${routingKey}' on amqp '${this.resource}' got no connection to the broker within ${timeoutMs} ms`,
+        ),
+    };
+    return this.link.within(bound, async (deadline): Promise<[Session, Channel]> => {
+      const session = await this.link.session(deadline);
+      try {
+        return [session, this.opened.get(session) ?? (await this.channelOf(session))];
+      } catch (error) {
+        // The connection closing under the channel's opening: amqplib's "Channel closed" says less.
+        throw this.lost(routingKey, error as Error);
+      }
+    });
+  }
+
+  private timedOut(routingKey: string, timeoutMs: number): AmqpRequestError {
+    return new AmqpRequestError(
+      'AMQP_REQUEST_TIMEOUT',
+      `request '${routingKey}' on amqp '${this.resource}' got no reply within ${timeoutMs} ms`,
+    );
   }
 
   private channelOf(session: Session): Promise<Channel> {

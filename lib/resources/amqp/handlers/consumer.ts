@@ -21,6 +21,8 @@ export const ATTEMPT_HEADER = 'x-keel-attempt';
 export const ROUTING_KEY_HEADER = 'x-keel-routing-key';
 export const EXCHANGE_HEADER = 'x-keel-exchange';
 export const DEAD_REASON_HEADER = 'x-keel-dead-reason';
+/** Longest dead-letter reason kept in its header. */
+const MAX_REASON_CHARS = 1024;
 
 export interface QueueMeters {
   consumed: Counter;
@@ -92,6 +94,7 @@ export class Consumer {
   private channel?: Channel;
   private consumerTag?: string;
   private taking = false;
+  private warnedAttempt = false;
   private readonly meters: QueueMeters;
 
   constructor(
@@ -147,7 +150,7 @@ export class Consumer {
     const began = performance.now();
     const { properties, fields, content } = message;
     const headers: MessagePropertyHeaders = properties.headers ?? {};
-    const attempt = Number(headers[ATTEMPT_HEADER] ?? 0) || 0;
+    const attempt = this.attemptOf(headers[ATTEMPT_HEADER]);
     const routingKey = stringHeader(headers[ROUTING_KEY_HEADER]) ?? fields.routingKey;
     const exchange = stringHeader(headers[EXCHANGE_HEADER]) ?? fields.exchange;
     const header = headers[REQUEST_ID_HEADER];
@@ -250,12 +253,43 @@ export class Consumer {
     await sleep(backoffDelay({ initialMs: backoff_ms, maxMs: max_backoff_ms }, attempt + 1));
     // Interrupted by a drain that ran out of time: the broker redelivers the original instead.
     if (channel !== this.channel) return;
-    await this.resend(channel, message, spec.queue, {
+    const retried = await this.resend(channel, message, spec.queue, {
       ...headers,
       [ATTEMPT_HEADER]: attempt + 1,
       [ROUTING_KEY_HEADER]: routingKey,
       [EXCHANGE_HEADER]: exchange,
     });
+    // Left unacked, it would hold a prefetch slot until the channel closes: a few such messages
+    // stop the consumer. Its copy cannot be sent (a header amqplib cannot write back), so it goes
+    // to the dead-letter queue, where the same failure leaves only a nack.
+    if (retried !== true) {
+      await this.deadLetter(
+        channel,
+        message,
+        `cannot be retried: ${retried.message}; handler failed: ${failure.message}`,
+      );
+    }
+  }
+
+  /**
+   * The attempt a delivery is on, from its header: Keel writes 0 to \`attempts\`, so a value that is
+   * not a whole number from 0 (a hand-made or corrupted header) counts as the last attempt, and a
+   * higher one is cut to it: no header can buy a message more runs than the setting allows.
+   */
+  private attemptOf(header: unknown): number {
+    if (header === undefined) return 0;
+    const { attempts } = this.context.settings.retry;
+    const value = typeof header === 'string' && /^\d{1,15}$/.test(header) ? Number(header) : header;
+    if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0)
+      return Math.min(value, attempts);
+    if (!this.warnedAttempt) {
+      this.warnedAttempt = true;
+      this.context.log.warn(
+        { queue: this.spec.queue, header: ATTEMPT_HEADER, value: String(header).slice(0, 64) },
+        `${this.spec.owner}: a message on '${this.spec.queue}' has ${ATTEMPT_HEADER} ${JSON.stringify(String(header).slice(0, 64))}, not a whole number from 0: handled as its last attempt (logged once per consumer)`,
+      );
+    }
+    return attempts;
   }
 
   private async reply(message: ConsumeMessage, result: unknown, error?: Error): Promise<void> {
@@ -287,26 +321,44 @@ export class Consumer {
   }
 
   private async deadLetter(channel: Channel, message: ConsumeMessage, reason: string): Promise<void> {
-    const headers = {
-      ...message.properties.headers,
-      [DEAD_REASON_HEADER]: reason,
-      'x-keel-dead-routing-key':
-        stringHeader(message.properties.headers?.[ROUTING_KEY_HEADER]) ?? message.fields.routingKey,
-      'x-keel-dead-exchange':
-        stringHeader(message.properties.headers?.[EXCHANGE_HEADER]) ?? message.fields.exchange,
+    const original = message.properties.headers ?? {};
+    const own = {
+      // A header table must fit in a frame: a handler's megabyte message would make the copy unsendable.
+      [DEAD_REASON_HEADER]:
+        reason.length > MAX_REASON_CHARS ? `${reason.slice(0, MAX_REASON_CHARS)}…` : reason,
+      'x-keel-dead-routing-key': stringHeader(original[ROUTING_KEY_HEADER]) ?? message.fields.routingKey,
+      'x-keel-dead-exchange': stringHeader(original[EXCHANGE_HEADER]) ?? message.fields.exchange,
     };
-    if (await this.resend(channel, message, deadLetterQueue(this.spec.queue), headers)) {
-      this.meters.deadLettered.inc();
+    const queue = deadLetterQueue(this.spec.queue);
+    let sent = await this.resend(channel, message, queue, { ...original, ...own });
+    if (sent !== true) {
+      // What came in may not go out again (amqplib reads a double below -2^63 back as a number it
+      // writes as int64, and refuses): the copy keeps Keel's headers and the request id only.
+      const requestId = stringHeader(original[REQUEST_ID_HEADER]);
+      sent = await this.resend(channel, message, queue, {
+        ...own,
+        ...(requestId !== undefined && { [REQUEST_ID_HEADER]: requestId }),
+        'x-keel-dead-headers-dropped': sent.message.slice(0, MAX_REASON_CHARS),
+      });
     }
+    if (sent === true) {
+      this.meters.deadLettered.inc();
+      return;
+    }
+    // Not even that could be sent (the broker refuses it): handed back rather than held unacked.
+    this.nack(channel, message);
   }
 
-  /** Sends a copy to `queue` (confirmed), then acks the original: a crash in between duplicates, never loses. */
+  /**
+   * Sends a copy to `queue` (confirmed), then acks the original: a crash in between duplicates,
+   * never loses. Resolves true, or with the send's error (the original then neither acked nor nacked).
+   */
   private async resend(
     channel: Channel,
     message: ConsumeMessage,
     queue: string,
     headers: MessagePropertyHeaders,
-  ): Promise<boolean> {
+  ): Promise<true | Error> {
     const { properties } = message;
     try {
       await this.context.link.send('', queue, message.content, {
@@ -318,12 +370,21 @@ export class Consumer {
     } catch (error) {
       this.context.log.error(
         { err: error, queue },
-        `${this.spec.owner}: cannot move a message to '${queue}', left for redelivery: ${(error as Error).message}`,
+        `${this.spec.owner}: cannot move a message to '${queue}': ${(error as Error).message}`,
       );
-      return false;
+      return error instanceof Error ? error : new Error(String(error));
     }
     this.ack(channel, message);
     return true;
+  }
+
+  private nack(channel: Channel, message: ConsumeMessage): void {
+    if (channel !== this.channel) return;
+    try {
+      channel.nack(message, false, true);
+    } catch {
+      // The channel closed under it: the broker redelivers the message.
+    }
   }
 
   private ack(channel: Channel, message: ConsumeMessage): void {
