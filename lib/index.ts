@@ -46,8 +46,8 @@ export {
   HookTimeoutError,
   type HookFailure,
   type LifecycleErrorCode,
-  messageOf,
 } from './lifecycle/errors';
+export { isPromiseLike, messageOf } from './util';
 export { logMethod, type Log, type LogMethod } from './lifecycle/log';
 export { Microservice } from './lifecycle/microservice';
 export { run, ExitCode } from './lifecycle/run';

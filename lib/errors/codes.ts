@@ -574,6 +574,13 @@ export const ERROR_CODES = {
     meaning: 'The registry or discovery is enabled but `KEEL_ETCD_HOSTS` is not set.',
     action: 'Set `KEEL_ETCD_HOSTS`, or leave the resource disabled.',
   },
+  REGISTRY_DUPLICATE_INSTANCE: {
+    raisedBy: ['RegistryError'],
+    meaning:
+      "Another live process holds this instance's registry key: two instances share one `instance_id`. This one stays out of the registry (logged as an error, `status()` degraded) and takes the key once it is free.",
+    action:
+      'Give each process its own `instance_id` (do not copy identities between pods); stop the duplicate.',
+  },
   DISCOVERY_NOT_STARTED: {
     raisedBy: ['RegistryError'],
     meaning: '`Discovery` was asked before it started.',

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CHAIN_ARROW, GraphError } from '../container/errors';
 import { declaredPrototype, type ResourceGraph } from '../container/graph';
-import { messageOf } from './errors';
+import { messageOf } from '../util';
 import type { Log } from './log';
 import type { Tracing } from '../tracing/tracing';
 

@@ -37,6 +37,7 @@ import {
   type WebSocketRouteOptions,
 } from './websocket/decorator';
 import { WebSockets } from './websocket/sockets';
+import { isPromiseLike } from '../../util';
 
 /**
  * An HTTP server on koa. Routes come from `router`, `route()` and `@http` methods of the
@@ -404,10 +405,6 @@ export function markStatusSet(app: Koa<HttpState>): void {
       this[STATUS_SET] = true;
     },
   });
-}
-
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
 }
 
 function isProduction(): boolean {

@@ -9,6 +9,7 @@ import type { Codec, Codecs } from '../amqp/codecs/codec';
 import { KafkaError } from './errors';
 import type { ConsumerState, KafkaMessageMeta } from './decorators';
 import type { KafkaSettings } from './settings';
+import { isPromiseLike } from '../../util';
 
 export const CONTENT_TYPE_HEADER = 'content-type';
 export const DEAD_REASON_HEADER = 'x-keel-dead-reason';
@@ -386,8 +387,4 @@ function textHeaders(headers: IHeaders | undefined): Record<string, string> {
     text[name] = Buffer.isBuffer(last) ? last.toString('utf8') : String(last);
   }
   return text;
-}
-
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
 }

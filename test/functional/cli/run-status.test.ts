@@ -1,4 +1,10 @@
-import { createServer } from 'node:net';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -103,6 +109,120 @@ describe('keel status', () => {
       stdout: '',
       stderr: `keel: cannot reach http://127.0.0.1:${port}/status: ECONNREFUSED\n`,
     });
+  });
+});
+
+describe('keel status against a server that is not a Keel report server', () => {
+  const servers: Server[] = [];
+  afterEach(async () => {
+    await Promise.all(
+      servers.splice(0).map((server) => {
+        server.closeAllConnections();
+        return new Promise((resolve) => server.close(resolve));
+      }),
+    );
+  });
+
+  async function serve(
+    handler: (request: IncomingMessage, response: ServerResponse) => void,
+  ): Promise<string> {
+    const server = createHttpServer(handler);
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+  const json = (body: unknown) => (_: IncomingMessage, response: ServerResponse) => {
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end(JSON.stringify(body));
+  };
+
+  it('stops reading a body past 4 MiB instead of reading it whole', async () => {
+    let sent = 0;
+    const url = await serve((_, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      const write = () => {
+        while (!response.destroyed && response.write(chunk)) sent += chunk.length;
+        if (!response.destroyed) response.once('drain', write);
+      };
+      response.write('{"resources": [');
+      write();
+    });
+    const result = await keel(['status', '--url', url]);
+    expect(result).toMatchObject({ code: 1, stdout: '' });
+    expect(result.stderr).toBe(`keel: ${url}/status answered more than 4 MiB: not a Keel /status document\n`);
+    // The server was still writing when the command gave up: it did not wait for an end.
+    expect(sent).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  it('shows a document with missing or mistyped fields instead of crashing', async () => {
+    const url = await serve(
+      json({ resources: [{}, { name: 'db', status: 7, phases: { start: { offsetMs: 'soon' } } }, null] }),
+    );
+    const result = await keel(['status', '--url', url]);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.stdout).toMatch(/^\(unnamed service\) {2}\(no state\)\n/);
+    expect(result.stdout).toContain('(resource #1)  (no status)');
+    expect(result.stdout).toMatch(/\ndb +\(no status\)\n/);
+    expect(result.stdout).toContain('(resource #3)');
+    expect(result.stdout).toContain('startup waterfall: no start timings yet');
+  });
+
+  it("prints the server's text without terminal escape sequences (title, screen clear, OSC 52 clipboard)", async () => {
+    const evil = '\u001b]0;pwned\u0007\u001b[2J\u001b]52;c;cm0gLXJmIH4=\u0007\u009b31m';
+    const url = await serve(
+      json({
+        service: `svc${evil}`,
+        state: 'running',
+        version: `1${evil}`,
+        resources: [
+          { name: `db${evil}`, status: 'STARTED', statusText: `ok\u202e${evil}\nline`, phases: {} },
+        ],
+      }),
+    );
+    const [shown, raw] = await Promise.all([
+      keel(['status', '--url', url]),
+      keel(['status', '--url', url, '--json']),
+    ]);
+    expect(shown.code).toBe(0);
+    for (const output of [shown.stdout, raw.stdout]) {
+      // eslint-disable-next-line no-control-regex
+      expect(output).not.toMatch(/[\u0007\u001b\u009b\u202e]/);
+    }
+    expect(shown.stdout).toMatch(/^svc {2}running {2}version 1\n/);
+    expect(shown.stdout).toContain('ok??line');
+    expect(JSON.parse(raw.stdout).service).toBe(`svc${evil}`);
+  });
+
+  it('follows a redirect within the origin; refuses one to another origin without contacting it', async () => {
+    let contacted = 0;
+    const elsewhere = await serve((request, response) => {
+      contacted++;
+      json({ service: 'elsewhere', state: 'running', resources: [] })(request, response);
+    });
+    const redirecting = await serve((request, response) => {
+      if (request.url === '/status') {
+        response.writeHead(302, { location: '/real/status' });
+        response.end();
+      } else if (request.url === '/real/status') {
+        json({ service: 'here', state: 'running', resources: [] })(request, response);
+      }
+    });
+    const away = await serve((_, response) => {
+      response.writeHead(307, { location: `${elsewhere}/status` });
+      response.end();
+    });
+    const [followed, refused] = await Promise.all([
+      keel(['status', '--url', redirecting]),
+      keel(['status', '--url', away]),
+    ]);
+    expect(followed).toMatchObject({ code: 0, stderr: '' });
+    expect(followed.stdout).toMatch(/^here {2}running/);
+    expect(refused).toMatchObject({ code: 1, stdout: '' });
+    expect(refused.stderr).toBe(
+      `keel: ${away}/status answered 307, a redirect to another origin (${elsewhere}): not followed\n`,
+    );
+    expect(contacted).toBe(0);
   });
 });
 
