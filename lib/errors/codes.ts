@@ -257,6 +257,12 @@ export const ERROR_CODES = {
       "An HTTP server's or the report server's port is taken by another process; the message names the setting.",
     action: 'Stop what holds the port, or set the named `port` key to another one (0 picks a free port).',
   },
+  HTTP_RESPONSE_UNSERIALIZABLE: {
+    raisedBy: ['HttpResponseError'],
+    meaning:
+      "A handler's answer JSON cannot serialize (nested too deep, a cycle, a BigInt): answered 500 with the request id, counted and logged as 500.",
+    action: 'Return a body JSON can write; the error log has the cause.',
+  },
   HTTP_LISTEN_FAILED: {
     raisedBy: ['HttpListenError'],
     meaning:
