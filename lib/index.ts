@@ -64,7 +64,9 @@ export {
   type StatusReport,
   type Phase,
 } from './lifecycle/status';
-export { task, taskTimer, type TaskOptions, type TaskTimerOptions } from './lifecycle/tasks';
+export { cron, task, taskTimer, type TaskOptions, type TaskTimerOptions } from './lifecycle/tasks';
+export type { CronOptions } from './lifecycle/cron';
+export { systemClock, type Clock } from './lifecycle/clock';
 export { Test, TestingModuleBuilder, type OverrideBuilder } from './testing/harness';
 export * from './resources';
 export { instanceIdentity, type InstanceIdentity } from './identity/instance';

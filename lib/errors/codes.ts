@@ -70,9 +70,14 @@ export const ERROR_CODES = {
   },
   MISPLACED_TASK: {
     raisedBy: ['GraphError'],
-    meaning: '`@task`/`@taskTimer` on a resource class; only the microservice runs tasks.',
+    meaning: '`@task`/`@taskTimer`/`@cron` on a resource class; only the microservice runs tasks.',
     action:
       "Move the task to the microservice, or run the resource's loop from `start` and end it in `stop`.",
+  },
+  INVALID_CRON: {
+    raisedBy: ['GraphError'],
+    meaning: 'A `@cron` expression croner cannot read, or a `timezone` it does not know.',
+    action: 'Fix the expression (five fields, or six with seconds first) or name an IANA time zone.',
   },
   HTTP_NO_SERVER: {
     raisedBy: ['GraphError'],
@@ -139,6 +144,12 @@ export const ERROR_CODES = {
     raisedBy: ['LifecycleError'],
     meaning: 'An action the app cannot take in its current state (start twice, restart an unknown resource).',
     action: 'Wait for the running `start()`/`stop()` to settle, or check the resource name.',
+  },
+  CRON_FLEET_NO_ETCD: {
+    raisedBy: ['LifecycleError'],
+    meaning:
+      "A `@cron` schedule with `fleet: 'one'` in a service started without `KEEL_ETCD_HOSTS`: its ticks are claimed in etcd.",
+    action: "Set `KEEL_ETCD_HOSTS` (and install etcd3), or drop `fleet: 'one'` to run on every instance.",
   },
   START_CANCELLED: {
     raisedBy: ['LifecycleError'],

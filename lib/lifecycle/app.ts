@@ -45,7 +45,10 @@ import {
   type ServiceState,
   type StatusReport,
 } from './status';
-import { checkTaskDeclarations, TaskRunner } from './tasks';
+import { checkTaskDeclarations, fleetSchedules, TaskRunner } from './tasks';
+import { systemClock, type Clock } from './clock';
+import { EtcdFleetClaims } from './fleet';
+import { etcdOptionsFromEnv } from '../settings/etcd-options';
 import { instanceIdentity } from '../identity/instance';
 import { Tracing } from '../tracing/tracing';
 import { TRACING_SETTINGS_PATH, tracingSchema, type TracingSettings } from '../tracing/settings';
@@ -65,6 +68,8 @@ export interface CreateOptions {
   overrides?: readonly Override[];
   /** Gives up the wait for etcd at once; the promise then rejects with the signal's reason. */
   signal?: AbortSignal;
+  /** The clock `@cron` schedules read (a test's `ManualClock`); the system's unless given. */
+  clock?: Clock;
 }
 
 export interface StopOutcome {
@@ -83,6 +88,7 @@ export async function createMicroservice(
 ): Promise<App> {
   const graph = buildGraph({ service: Service, overrides: options.overrides, defaults: DEFAULT_RESOURCES });
   checkTaskDeclarations(graph);
+  checkFleetSchedules(graph, options.env ?? process.env);
   const output = outputFor(graph.serviceName, options);
   const log = output.root;
   const settings = await SettingsProvider.load({
@@ -99,12 +105,22 @@ export async function createMicroservice(
   });
   try {
     await output.configure(settings, deployNameOf(settings) ?? '');
-    return new App(graph, settings, output);
+    return new App(graph, settings, output, options.clock ?? systemClock);
   } catch (error) {
     await settings.close();
     await output.close();
     throw error;
   }
+}
+
+/** `fleet: 'one'` schedules claim their ticks in etcd: without it they cannot run, and the start would not say so. */
+function checkFleetSchedules(graph: ResourceGraph, env: NodeJS.ProcessEnv): void {
+  const fleet = fleetSchedules(graph);
+  if (fleet.length === 0 || etcdOptionsFromEnv(env) !== undefined) return;
+  throw new LifecycleError(
+    'CRON_FLEET_NO_ETCD',
+    `${graph.serviceName}: @cron schedule(s) ${fleet.join(', ')} have fleet: 'one', which claims each tick in etcd, but KEEL_ETCD_HOSTS is not set`,
+  );
 }
 
 function outputFor(serviceName: string, options: CreateOptions): LogOutput {
@@ -207,6 +223,7 @@ export class App {
     readonly graph: ResourceGraph,
     readonly settings: SettingsProvider,
     private readonly output: LogOutput,
+    clock: Clock = systemClock,
   ) {
     this.name = graph.serviceName;
     this.log = output.root;
@@ -239,6 +256,17 @@ export class App {
       this.log,
       (taskName, error) => this.requestStop(`critical task ${taskName} failed: ${messageOf(error)}`, 2),
       this.tracing,
+      {
+        clock,
+        meters: this.meters,
+        fleet: () =>
+          new EtcdFleetClaims(
+            etcdOptionsFromEnv(this.handle.env)!,
+            this.name,
+            instanceIdentity().instance_id,
+            this.lifecycle.cron_claim_ttl_s,
+          ),
+      },
     );
     this.stopping = new Promise((resolve) => (this.resolveStopping = resolve));
     this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));

@@ -29,6 +29,11 @@ export const lifecycleSchema = {
     },
     default: 0.5,
   },
+  cron_claim_ttl_s: {
+    doc: "How long the etcd claim of a fleet: 'one' cron tick is kept; longer than the clock skew between instances, so a lagging one still finds the tick taken",
+    format: 'nat',
+    default: 300,
+  },
 };
 
 export const LIFECYCLE_SETTINGS_PATH = 'system.lifecycle';
@@ -37,6 +42,7 @@ export interface LifecycleSettings {
   hook_timeout_ms: number;
   stop_timeout_ms: number;
   task_stop_share: number;
+  cron_claim_ttl_s: number;
 }
 
 /** What Keel reads in every resource's scope, `system.resources.<name>`, beside the resource's own keys. */

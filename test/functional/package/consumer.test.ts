@@ -251,6 +251,18 @@ async function runExample(check: string, env: NodeJS.ProcessEnv): Promise<unknow
 
 const QUIET = '{ logging: { stdout: false }, resources: { report_server: { port: 0 }';
 
+describe('the README cron example, run', () => {
+  it('Digest: a two-second schedule on a ManualClock runs twice in four seconds of its time', async () => {
+    const result = await runExample(
+      `const { twoTicks } = require('./root/cron-clock.js');
+twoTicks().then((sent) => console.log(JSON.stringify({ sent })));
+`,
+      {},
+    );
+    expect(result).toEqual({ sent: ['2026-01-01T00:00:02.000Z', '2026-01-01T00:00:04.000Z'] });
+  });
+});
+
 describe('the README WebSocket example, run', () => {
   it('Rooms: members hear what is said in their room; an upgrade without the token gets 401', async () => {
     const result = await runExample(
