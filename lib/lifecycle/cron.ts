@@ -2,7 +2,7 @@ import type { Cron as CronJob } from 'croner';
 import { requirePeer } from '../errors/peer';
 import type { Counter, Meters } from '../metrics';
 import type { Clock } from './clock';
-import { messageOf } from './errors';
+import { messageOf } from '../util';
 import type { Log } from './log';
 
 export interface CronOptions {

@@ -3,7 +3,10 @@ import type { Duplex } from 'node:stream';
 import type { AddressInfo, Socket } from 'node:net';
 import Router from '@koa/router';
 import { inject, optional } from '../../container/injection';
-import Koa from 'koa';
+// The types through a namespace import, so that the declarations emitted for `app` do not default-import
+// koa's `export =` (TS1259 in a consumer without esModuleInterop); the class through the default import.
+import KoaApplication from 'koa';
+import type * as Koa from 'koa';
 import { resource } from '../../container/decorators';
 import { LOGGER, METRICS, RESOURCE_NAME, SERVICE, SETTINGS } from '../../container/tokens';
 import type { Log } from '../../lifecycle/log';
@@ -48,7 +51,7 @@ import { isPromiseLike } from '../../util';
 export class HttpServerResource {
   readonly app: Koa<HttpState>;
   /** Routes added here (before or after start) are served with the default middleware around them. */
-  readonly router = new Router<HttpState>();
+  readonly router: Router<HttpState, Koa.DefaultContext> = new Router<HttpState>();
   private readonly directRoutes = new DirectRoutes(this.router);
   /** Compiles the routes' schemas; ajv is loaded only once a route has one. */
   private readonly schemas = new SchemaCompiler();
@@ -75,7 +78,7 @@ export class HttpServerResource {
       retry_after_s,
       access_log,
     } = settings.value();
-    this.app = new Koa<HttpState>({ proxy: trust_proxy });
+    this.app = new KoaApplication<HttpState>({ proxy: trust_proxy });
     markStatusSet(this.app);
     this.app.on('error', (error: unknown) =>
       log.error({ err: error }, `unhandled error while answering: ${String(error)}`),

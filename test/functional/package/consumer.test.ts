@@ -93,6 +93,18 @@ beforeAll(async () => {
   const commonjs = ['src/**/*.ts'];
   const all = ['src/**/*.ts', 'src/**/*.mts'];
   writeConfig('tsconfig.node10.json', { module: 'commonjs', moduleResolution: 'node10' }, commonjs);
+  // Keel's declarations must not depend on the consumer's interop flags (TypeScript 7 removed the
+  // false setting; 5.9 still has it).
+  writeConfig(
+    'tsconfig.no-interop.json',
+    {
+      module: 'commonjs',
+      moduleResolution: 'node10',
+      esModuleInterop: false,
+      allowSyntheticDefaultImports: false,
+    },
+    commonjs,
+  );
   writeConfig('tsconfig.commonjs.json', { module: 'commonjs' }, commonjs);
   writeConfig('tsconfig.node16.json', { module: 'node16' }, all);
   writeConfig('tsconfig.bundler.json', { module: 'esnext', moduleResolution: 'bundler' }, all);
@@ -126,6 +138,7 @@ describe('Keel installed from its tarball in a new project', () => {
 
   it.each([
     ['"module": "commonjs", moduleResolution node10', 'ts5', 'tsconfig.node10.json'],
+    ['"module": "commonjs" without esModuleInterop', 'ts5', 'tsconfig.no-interop.json'],
     ['"module": "commonjs" (resolution bundler in TypeScript 7)', 'typescript', 'tsconfig.commonjs.json'],
     ['"module": "node16"', 'typescript', 'tsconfig.node16.json'],
     ['"module": "esnext", moduleResolution bundler', 'typescript', 'tsconfig.bundler.json'],
