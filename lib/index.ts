@@ -39,7 +39,8 @@ export { addGraphCheck, type GraphCheck } from './container/checks';
 export { declaredPrototype, type GraphNode, type ResourceGraph } from './container/graph';
 export type { ServiceHandle } from './lifecycle/service-handle';
 export type { ResourceHealth, ResourceHealthReport } from './lifecycle/manager';
-export { createMicroservice, App, type CreateOptions, type StopOutcome } from './lifecycle/app';
+export { App, type StopOutcome } from './lifecycle/app';
+export { createMicroservice, type CreateOptions } from './lifecycle/create';
 export { MicroserviceContext, type ContextOptions } from './lifecycle/context';
 export {
   LifecycleError,

@@ -1,7 +1,7 @@
 import type { Etcd3, IRequestOp, ITxnResponse } from 'etcd3';
 import { stringify } from 'yaml';
 import { buildGraph } from '../container/graph';
-import { settingsScopes } from '../lifecycle/app';
+import { settingsScopes } from '../lifecycle/create';
 import { callDeadline, createEtcdClient, describeHosts } from '../settings/etcd-client';
 import { decodeValue, entriesOfTree, keyOfPath, treeFromEntries } from '../settings/etcd-keys';
 import { etcdOptionsFromEnv, type EtcdConnectionOptions } from '../settings/etcd-options';

@@ -1,6 +1,7 @@
 import { microserviceOptionsOf } from '../container/decorators';
 import type { ResourceClass } from '../container/provider';
-import { createMicroservice, type App, type CreateOptions } from './app';
+import type { App } from './app';
+import { createMicroservice, type CreateOptions } from './create';
 import { createProvisionalLogging } from '../logging';
 import { enableCompileCache } from './compile-cache';
 import { retainSecretValues } from '../settings/redact';

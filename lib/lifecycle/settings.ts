@@ -45,6 +45,16 @@ export interface LifecycleSettings {
   cron_claim_ttl_s: number;
 }
 
+export function resourceSettingsPath(name: string): string {
+  return `system.resources.${name}`;
+}
+
+/** `system.deploy_name` when it is set to a non-empty string. */
+export function deployNameOf(settings: SettingsProvider): string | undefined {
+  const deployName = settings.get('system.deploy_name');
+  return typeof deployName === 'string' && deployName !== '' ? deployName : undefined;
+}
+
 /** What Keel reads in every resource's scope, `system.resources.<name>`, beside the resource's own keys. */
 const resourceLifecycleSchema = {
   hook_timeout_ms: {
@@ -77,7 +87,7 @@ export function resourceScopeSchema(own: SettingsSchema | undefined): SettingsSc
 export function hookTimeouts(graph: ResourceGraph, settings: SettingsProvider, globalMs: number): number[] {
   return graph.nodes.map((node) => {
     if (node.kind !== 'resource') return globalMs;
-    const key = `system.resources.${node.name}.hook_timeout_ms`;
+    const key = `${resourceSettingsPath(node.name)}.hook_timeout_ms`;
     const set = settings.get(key);
     if (set !== undefined) {
       // Checked by the schema where the resource has one; an open scope's value is checked here.
