@@ -52,7 +52,7 @@ export { isPromiseLike, messageOf } from './util';
 export { logMethod, type Log, type LogMethod } from './lifecycle/log';
 export { Microservice } from './lifecycle/microservice';
 export { run, ExitCode } from './lifecycle/run';
-export { enableCompileCache, type CompileCacheState } from './lifecycle/compile-cache';
+export { enableCompileCache, type CompileCacheState } from './startup/compile-cache';
 export {
   ResourceStatus,
   type OnPreStart,
