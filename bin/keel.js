@@ -23,6 +23,6 @@ if (fs.existsSync(compiled) && !insideCheckout()) {
   require(compiled);
 } else {
   require('@swc-node/register');
-  require(path.join(root, 'lib', 'lifecycle', 'compile-cache-on-load.ts'));
+  require(path.join(root, 'lib', 'startup', 'compile-cache-on-load.ts'));
   require(sources);
 }

@@ -52,7 +52,7 @@ export { isPromiseLike, messageOf } from './util';
 export { logMethod, type Log, type LogMethod } from './lifecycle/log';
 export { Microservice } from './lifecycle/microservice';
 export { run, ExitCode } from './lifecycle/run';
-export { enableCompileCache, type CompileCacheState } from './lifecycle/compile-cache';
+export { enableCompileCache, type CompileCacheState } from './startup/compile-cache';
 export {
   ResourceStatus,
   type OnPreStart,
@@ -97,6 +97,7 @@ export {
   maskText,
   isSecretKey,
   MAX_TIMER_MS,
+  isTimerMs,
   createEtcdClient,
   callDeadline,
   describeHosts,
@@ -140,6 +141,11 @@ export {
   Backoff,
   backoffDelay,
   sleep,
+  breakerOptions,
+  breakerSchema,
+  reconnectSchema,
+  type BreakerSettings,
+  type ReconnectSettings,
   CircuitBreaker,
   Policy,
   PolicyError,

@@ -3,7 +3,7 @@ import type { ResourceClass } from '../container/provider';
 import type { App } from './app';
 import { createMicroservice, type CreateOptions } from './create';
 import { createProvisionalLogging } from '../logging';
-import { enableCompileCache } from './compile-cache';
+import { enableCompileCache } from '../startup/compile-cache';
 import { retainSecretValues } from '../settings/redact';
 import { LifecycleError } from './errors';
 import { messageOf } from '../util';

@@ -94,6 +94,7 @@ export class HttpServerResource {
       access_log,
     } = settings.value();
     this.app = new KoaApplication<HttpState>({ proxy: trust_proxy });
+    markStatusSet(this.app);
     this.app.on('error', (error: unknown) =>
       log.error({ err: error }, `unhandled error while answering: ${String(error)}`),
     );
@@ -392,15 +393,38 @@ function respond(ctx: HttpContext, result: unknown): void {
     if (result.body !== undefined) response.body = result.body;
   } else if (result !== undefined) {
     response.body = result;
-  } else if (response.body === undefined && !(response as ExplicitStatus)._explicitStatus) {
+  } else if (response.body === undefined && !(response as StatusMarked)[STATUS_SET]) {
     // Nothing returned and nothing set on ctx: an answer without content, not koa's 404.
     response.status = 204;
   }
 }
 
-/** koa's own mark of a status a handler set (`ctx.status = 202`), which a 204 must not overwrite. */
-interface ExplicitStatus {
-  _explicitStatus?: boolean;
+/** Set on a response once its status was set (`ctx.status = 202`), which a 204 must not overwrite. */
+export const STATUS_SET = Symbol('keel.statusSet');
+
+interface StatusMarked {
+  [STATUS_SET]?: true;
+}
+
+/**
+ * koa keeps "a status was set" in a private field (`_explicitStatus`); Keel marks it itself, on the
+ * app's own response prototype (`app.response`, koa's documented place for additions), around
+ * koa's public `status` setter. One app's mark touches no other app's responses.
+ */
+export function markStatusSet(app: Koa<HttpState>): void {
+  let owner: object | null = app.response;
+  let status: PropertyDescriptor | undefined;
+  while (owner !== null && (status = Object.getOwnPropertyDescriptor(owner, 'status')) === undefined)
+    owner = Object.getPrototypeOf(owner) as object | null;
+  const { get, set } = status!;
+  Object.defineProperty(app.response, 'status', {
+    configurable: true,
+    get,
+    set(this: StatusMarked, code: number) {
+      set!.call(this, code);
+      this[STATUS_SET] = true;
+    },
+  });
 }
 
 function isProduction(): boolean {

@@ -423,7 +423,9 @@ export class PostgresResource implements Queryable {
     const headers: Record<string, unknown> = {};
     tracing.inject(headers);
     const { traceparent } = headers;
-    return typeof traceparent === 'string' && TRACEPARENT.test(traceparent) ? `traceparent=${traceparent}` : '';
+    return typeof traceparent === 'string' && TRACEPARENT.test(traceparent)
+      ? `traceparent=${traceparent}`
+      : '';
   }
 
   private timer(name = 'unnamed'): { ok: Histogram; error: Histogram } {

@@ -5,11 +5,11 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { killAll, PROJECT_ROOT, type ServiceProcess } from '../../support/process';
-import { FIXTURES, keel, startKeel } from './cli';
+import { killAll, PROJECT_ROOT, spawnNode, type ServiceProcess } from '../../support/process';
+import { CLI_ENTRY, FIXTURES, keel, startKeel } from './cli';
 
 jest.setTimeout(120_000);
 
@@ -272,6 +272,70 @@ export class Watched extends Microservice {}
     watcher.child.kill('SIGTERM');
     expect((await watcher.exited).code).toBe(0);
     expect(watcher.output()).toContain('generation 2 stop hook ran');
+  });
+
+  it("watches the project's src/ by default and each --watch-path: shared code outside the entry's folder restarts it", async () => {
+    const project = mkdtempSync(path.join(tmpdir(), 'keel-watch-project-'));
+    try {
+      mkdirSync(path.join(project, 'src', 'services'), { recursive: true });
+      mkdirSync(path.join(project, 'src', 'shared'));
+      mkdirSync(path.join(project, 'common'));
+      writeFileSync(path.join(project, 'src', 'shared', 'generation.ts'), 'export const generation = 1;\n');
+      writeFileSync(path.join(project, 'common', 'label.ts'), "export const label = 'a';\n");
+      writeFileSync(
+        path.join(project, 'src', 'services', 'api.ts'),
+        `import { inject, LOGGER, Microservice, microservice, resource, type Log } from ${JSON.stringify(path.join(PROJECT_ROOT, 'lib'))};
+import { generation } from '../shared/generation';
+import { label } from '../../common/label';
+
+@resource()
+export class Generation {
+  constructor(@inject(LOGGER) private readonly log: Log) {}
+  start(): void { this.log.info({}, \`generation \${generation}\${label} started\`); }
+}
+
+@microservice({ name: 'watched', resources: { generation: Generation } })
+export class Watched extends Microservice {}
+`,
+      );
+      // From the project's folder, as `npm run dev` runs it; the loader and tsconfig are the repository's.
+      const watcher = spawnNode(
+        [
+          '-r',
+          require.resolve('@swc-node/register'),
+          CLI_ENTRY,
+          'run',
+          'src/services/api.ts',
+          '--watch',
+          '--watch-path',
+          'common',
+        ],
+        project,
+        { ...FREE_REPORT_PORT, SWC_NODE_PROJECT: path.join(PROJECT_ROOT, 'tsconfig.json') },
+      );
+      started.push(watcher);
+      await watcher.waitFor(/generation 1a started[\s\S]*watched ready in/);
+      expect(watcher.output()).toContain('keel run --watch: watching src, common');
+      writeFileSync(path.join(project, 'src', 'shared', 'generation.ts'), 'export const generation = 2;\n');
+      await watcher.waitFor(/generation 2a started/);
+      writeFileSync(path.join(project, 'common', 'label.ts'), "export const label = 'b';\n");
+      await watcher.waitFor(/generation 2b started/);
+      watcher.child.kill('SIGTERM');
+      expect((await watcher.exited).code).toBe(0);
+    } finally {
+      rmSync(project, { recursive: true, force: true });
+    }
+  });
+
+  it('--watch-path without --watch, or naming no folder, is a usage error', async () => {
+    const [alone, missing] = await Promise.all([
+      keel(['run', path.join(folder, 'service.ts'), '--watch-path', folder]),
+      keel(['run', path.join(folder, 'service.ts'), '--watch', '--watch-path', path.join(folder, 'nowhere')]),
+    ]);
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toContain('keel: --watch-path needs --watch');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(`--watch-path ${path.join(folder, 'nowhere')}: no such folder`);
   });
 
   it('an instance stops gracefully when its watcher dies, even by SIGKILL: no orphan is left', async () => {
