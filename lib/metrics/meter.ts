@@ -1,12 +1,12 @@
 import { MetricLabelError } from './errors';
 import type { MeterFamily } from './family';
-import type { BoundLabels, LabelValues } from './labels';
+import type { BoundLabels, LabelsOf, LabelValues } from './labels';
 
 /**
  * A meter is one prom-client metric with some or all of its labels bound. Only a meter with every
  * label bound records values; the others exist to hand out children with `.labels({...})`.
  */
-export abstract class Meter<Self, P> {
+export abstract class Meter<Self, P, L extends string = string> {
   protected readonly metric: P;
   private readonly complete: boolean;
 
@@ -29,8 +29,8 @@ export abstract class Meter<Self, P> {
   }
 
   /** The child with `labels` bound as well; the same object for the same label values. */
-  labels(labels: LabelValues): Self {
-    return this.family.child(this.boundLabels, labels);
+  labels(labels: LabelsOf<L>): Self {
+    return this.family.child(this.boundLabels, labels as LabelValues);
   }
 
   /** Recording with an unbound label would export a series prom-client fills with an empty value. */
