@@ -219,10 +219,11 @@ export class AmqpResource {
   ): Promise<void> {
     const link = this.requireConnected(`push('${queue}')`);
     const [content, properties] = this.encode(message, options, `push('${queue}')`);
+    const name = this.queueName(queue);
     await link.within(this.publishBound(`push('${queue}')`), async (deadline) => {
-      await (await link.session(deadline)).workQueue(queue);
-      await tracedSend(this.service.tracing, 'push', queue, properties, (traced) =>
-        link.send('', queue, content, traced, undefined, deadline),
+      await (await link.session(deadline)).workQueue(name);
+      await tracedSend(this.service.tracing, 'push', name, properties, (traced) =>
+        link.send('', name, content, traced, undefined, deadline),
       );
     });
     this.published(queue).inc();
@@ -245,7 +246,7 @@ export class AmqpResource {
     const [content, properties] = this.encode(message, options, `request('${routingKey}')`);
     this.published(routingKey).inc();
     const reply = await tracedSend(this.service.tracing, 'request', routingKey, properties, (traced) =>
-      this.requester!.request(routingKey, content, traced, timeout),
+      this.requester!.request(this.queueName(routingKey), content, traced, timeout),
     );
     return this.readReply(routingKey, reply) as R;
   }
@@ -317,7 +318,7 @@ export class AmqpResource {
     const consumer = new Consumer(
       {
         pattern,
-        queue: queue ?? (pattern === 'subscribe' ? `${this.service.name}.${target}` : target),
+        queue: this.queueName(queue ?? (pattern === 'subscribe' ? `${this.service.name}.${target}` : target)),
         topic: pattern === 'subscribe' ? target : undefined,
         owner,
         handler,
@@ -431,6 +432,11 @@ export class AmqpResource {
           `${what} on amqp '${this.name}' was not confirmed within ${timeoutMs} ms (${this.settings.path}.publish_timeout_ms)${this.link?.isOpen === true ? '' : `: not connected to ${this.url}`}; it is not sent again`,
         ),
     };
+  }
+
+  /** A queue's name on the broker: `queue_prefix` first. */
+  private queueName(queue: string): string {
+    return this.settings.value().queue_prefix + queue;
   }
 
   private requireLink(): Link {
