@@ -40,19 +40,20 @@ export { addGraphCheck, type GraphCheck } from './container/checks';
 export { declaredPrototype, type GraphNode, type ResourceGraph } from './container/graph';
 export type { ServiceHandle } from './lifecycle/service-handle';
 export type { ResourceHealth, ResourceHealthReport } from './lifecycle/manager';
-export { createMicroservice, App, type CreateOptions, type StopOutcome } from './lifecycle/app';
+export { App, type StopOutcome } from './lifecycle/app';
+export { createMicroservice, type CreateOptions } from './lifecycle/create';
 export { MicroserviceContext, type ContextOptions } from './lifecycle/context';
 export {
   LifecycleError,
   HookTimeoutError,
   type HookFailure,
   type LifecycleErrorCode,
-  messageOf,
 } from './lifecycle/errors';
+export { isPromiseLike, messageOf } from './util';
 export { logMethod, type Log, type LogMethod } from './lifecycle/log';
 export { Microservice } from './lifecycle/microservice';
 export { run, ExitCode } from './lifecycle/run';
-export { enableCompileCache, type CompileCacheState } from './lifecycle/compile-cache';
+export { enableCompileCache, type CompileCacheState } from './startup/compile-cache';
 export {
   ResourceStatus,
   type OnPreStart,
@@ -65,7 +66,9 @@ export {
   type StatusReport,
   type Phase,
 } from './lifecycle/status';
-export { task, taskTimer, type TaskOptions, type TaskTimerOptions } from './lifecycle/tasks';
+export { cron, task, taskTimer, type TaskOptions, type TaskTimerOptions } from './lifecycle/tasks';
+export type { CronOptions } from './lifecycle/cron';
+export { systemClock, type Clock } from './lifecycle/clock';
 export { Test, TestingModuleBuilder, type OverrideBuilder } from './testing/harness';
 export * from './resources';
 export { instanceIdentity, type InstanceIdentity } from './identity/instance';
@@ -95,6 +98,7 @@ export {
   maskText,
   isSecretKey,
   MAX_TIMER_MS,
+  isTimerMs,
   createEtcdClient,
   callDeadline,
   describeHosts,
@@ -140,6 +144,11 @@ export {
   Backoff,
   backoffDelay,
   sleep,
+  breakerOptions,
+  breakerSchema,
+  reconnectSchema,
+  type BreakerSettings,
+  type ReconnectSettings,
   CircuitBreaker,
   Policy,
   PolicyError,

@@ -53,7 +53,7 @@ function build(): void {
   );
   // Its own file, required by the command before the bundle: a cache turned on from inside keel.js would miss keel.js.
   bundle(
-    path.join(lib, 'lifecycle', 'compile-cache-on-load.js'),
+    path.join(lib, 'startup', 'compile-cache-on-load.js'),
     path.join(DIST, 'lib', 'compile-cache-on-load.js'),
   );
   writeFileSync(

@@ -14,10 +14,10 @@ Read from the @subscribe, @respond and @pull handlers of the classes; nothing is
     if (positionals.length !== 1) throw new UsageError('asyncapi needs exactly one file');
     // Loaded on use, as in `keel graph`.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { loadService } = require('./load-service') as typeof import('./load-service');
+    const { inspectService } = require('./load-service') as typeof import('./load-service');
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { buildGraph } = require('../container/graph') as typeof import('../container/graph');
-    const graph = buildGraph({ service: loadService(positionals[0], process.cwd()) });
+    const graph = buildGraph({ service: inspectService(positionals[0], process.cwd()) });
     writeDocument(loadDocuments().asyncApiOfGraph(graph), values.out, io);
     return 0;
   },

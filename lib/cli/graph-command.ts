@@ -22,13 +22,13 @@ A missing provider, a cycle or an ambiguity prints as it would at start, with it
     if (!FORMATS.includes(format)) throw new UsageError(`unknown format ${format} (${FORMATS.join(', ')})`);
     // Loaded on use, as in `keel run`.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { loadService } = require('./load-service') as typeof import('./load-service');
+    const { inspectService } = require('./load-service') as typeof import('./load-service');
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { buildGraph } = require('../container/graph') as typeof import('../container/graph');
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { DEFAULT_RESOURCES } = require('../resources/defaults') as typeof import('../resources/defaults');
     const graph = buildGraph({
-      service: loadService(positionals[0], process.cwd()),
+      service: inspectService(positionals[0], process.cwd()),
       defaults: DEFAULT_RESOURCES,
     });
     io.out.write(`${render(graph, format)}\n`);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { microserviceOptionsOf } from '../container/decorators';
 import type { ResourceClass } from '../container/provider';
 import { Microservice } from '../lifecycle/microservice';
+import { recordingRun } from '../lifecycle/run';
 import { CliError } from './io';
 
 /** The loader `.ts` files go through; the repository and the generated projects use it. */
@@ -15,21 +16,42 @@ const TS_EXTENSIONS = new Set(['.ts', '.cts', '.mts', '.tsx']);
  * exports: its default export, or its only exported class decorated with @microservice.
  */
 export function loadService(file: string, cwd: string): ResourceClass<Microservice> {
+  return pickService(file, requireFile(file, cwd));
+}
+
+/**
+ * `loadService` for the commands that only read a service: a file that calls `run()` (a main.ts)
+ * gives the class it runs, and nothing starts.
+ */
+export function inspectService(file: string, cwd: string): ResourceClass<Microservice> {
+  const { loaded, ran } = recordingRun(() => requireFile(file, cwd));
+  if (exportedServices(loaded).length === 0 && ran.length === 1) return ran[0];
+  return pickService(file, loaded);
+}
+
+function requireFile(file: string, cwd: string): Record<string, unknown> {
   const absolute = path.resolve(cwd, file);
   if (!existsSync(absolute)) throw new CliError('CLI_LOAD_FAILED', `${file}: no such file`);
   if (TS_EXTENSIONS.has(path.extname(absolute))) registerTypeScript(file, cwd);
-  let exported: Record<string, unknown>;
   try {
     // A service file is CommonJS (or compiled to it by the loader), like the rest of Keel.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    exported = require(absolute) as Record<string, unknown>;
+    return require(absolute) as Record<string, unknown>;
   } catch (error) {
     // Kept with its stack: the mistake is in the user's code, and the stack says where.
     throw new CliError('CLI_LOAD_FAILED', `cannot load ${file}: ${(error as Error).stack ?? String(error)}`, {
       cause: error,
     });
   }
-  return pickService(file, exported);
+}
+
+const isService = (value: unknown): value is ResourceClass<Microservice> =>
+  typeof value === 'function' && microserviceOptionsOf(value) !== undefined;
+
+function exportedServices(exported: Record<string, unknown>): Array<[string, ResourceClass<Microservice>]> {
+  return Object.entries(exported).filter((entry): entry is [string, ResourceClass<Microservice>] =>
+    isService(entry[1]),
+  );
 }
 
 function registerTypeScript(file: string, cwd: string): void {
@@ -52,11 +74,9 @@ function registerTypeScript(file: string, cwd: string): void {
 }
 
 function pickService(file: string, exported: Record<string, unknown>): ResourceClass<Microservice> {
-  const isService = (value: unknown): value is ResourceClass<Microservice> =>
-    typeof value === 'function' && microserviceOptionsOf(value) !== undefined;
   if (isService(exported.default)) return exported.default;
-  const services = Object.entries(exported).filter(([, value]) => isService(value));
-  if (services.length === 1) return services[0][1] as ResourceClass<Microservice>;
+  const services = exportedServices(exported);
+  if (services.length === 1) return services[0][1];
   if (services.length > 1) {
     const names = services.map(([name]) => name).join(', ');
     throw new CliError(

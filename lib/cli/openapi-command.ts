@@ -18,11 +18,11 @@ Read from the @http routes and @openApi declarations of the classes; nothing is 
     if (positionals.length !== 1) throw new UsageError('openapi needs exactly one file');
     // Loaded on use, as in `keel graph`.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { loadService } = require('./load-service') as typeof import('./load-service');
+    const { inspectService } = require('./load-service') as typeof import('./load-service');
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { buildGraph } = require('../container/graph') as typeof import('../container/graph');
     const documents = loadDocuments();
-    const graph = buildGraph({ service: loadService(positionals[0], process.cwd()) });
+    const graph = buildGraph({ service: inspectService(positionals[0], process.cwd()) });
     const servers = documents.httpServersOf(graph);
     const shown = servers.map((name) => `'${name}'`).join(', ');
     if (servers.length === 0)

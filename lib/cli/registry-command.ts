@@ -1,4 +1,4 @@
-import { isRegistryEntry, type RegistryEntry } from '../resources/registry/entry';
+import { readRegistryEntry, type RegistryEntry } from '../resources/registry/entry';
 import { DEFAULT_REGISTRY_PREFIX } from '../resources/registry/settings';
 import { callDeadline, describeHosts } from '../settings/etcd-client';
 import { normalizePrefix } from '../settings/etcd-options';
@@ -39,8 +39,8 @@ export async function registryList(args: string[], io: CliIo): Promise<number> {
 
 function parseEntry(text: string): RegistryEntry | undefined {
   try {
-    const value: unknown = JSON.parse(text);
-    return isRegistryEntry(value) ? value : undefined;
+    const entry = readRegistryEntry(JSON.parse(text));
+    return typeof entry === 'string' ? undefined : entry;
   } catch {
     return undefined;
   }

@@ -10,20 +10,27 @@ const IGNORED_SEGMENTS = new Set(['node_modules', 'dist', '.git', 'coverage']);
 
 export const runCommand: Command = {
   words: ['run'],
-  synopsis: '<file> [--watch]',
+  synopsis: '<file> [--watch] [--watch-path <dir>]...',
   summary: 'start the microservice a file exports, as run() does (signals, exit codes)',
   details: `The file exports a class decorated with @microservice (or has it as its default export),
 or calls run() itself (a main.ts), which then owns the process as it would under node.
 .ts files go through @swc-node/register, found in the project or beside Keel.
 
-  --watch   restart on every change under the file's folder and config/: the running instance
-            stops gracefully first (its stop hooks run); bursts of changes make one restart.
-            Exits when interrupted (SIGINT/SIGTERM), with the exit code of the last instance.`,
+  --watch              restart on every change under the file's folder, src/ and config/ (those of
+                       the current folder, where they exist): the running instance stops gracefully
+                       first (its stop hooks run); bursts of changes make one restart. Exits when
+                       interrupted (SIGINT/SIGTERM), with the exit code of the last instance.
+  --watch-path <dir>   watch this folder too (repeatable): shared code outside src/, say`,
   async run(args, io) {
-    const { positionals, values } = parseCommandArgs(args, { watch: { type: 'boolean' } });
+    const { positionals, values } = parseCommandArgs(args, {
+      watch: { type: 'boolean' },
+      'watch-path': { type: 'string', multiple: true },
+    });
     if (positionals.length !== 1) throw new UsageError('run needs exactly one file');
     const [file] = positionals;
-    if (values.watch) return watchAndRestart(file, io);
+    const extra = values['watch-path'] ?? [];
+    if (extra.length > 0 && values.watch !== true) throw new UsageError('--watch-path needs --watch');
+    if (values.watch) return watchAndRestart(file, extra, io);
     // Loaded here, not at the top: `keel --version` and `keel help` need none of the framework.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { loadService } = require('./load-service') as typeof import('./load-service');
@@ -45,6 +52,16 @@ or calls run() itself (a main.ts), which then owns the process as it would under
 
 const WATCHED_ENV = 'KEEL_RUN_WATCHED';
 
+/** Those that exist, without one inside another (its changes reach the outer watch already). */
+function watchedFolders(candidates: readonly string[]): string[] {
+  const existing = [...new Set(candidates)].filter((folder) => existsSync(folder));
+  const inside = (folder: string, outer: string) => {
+    const relative = path.relative(outer, folder);
+    return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
+  };
+  return existing.filter((folder) => !existing.some((outer) => inside(folder, outer)));
+}
+
 /** An instance outlives no watcher: in its own process group, nothing else would stop it. */
 function stopWhenWatcherGoes(): void {
   process.channel?.unref();
@@ -55,12 +72,18 @@ function stopWhenWatcherGoes(): void {
  * The watching process runs no service itself: each instance is a child `keel run <file>`, so a
  * restart gets fresh modules, and a stop is the same SIGTERM a deployment sends.
  */
-async function watchAndRestart(file: string, io: CliIo): Promise<number> {
+async function watchAndRestart(file: string, extra: readonly string[], io: CliIo): Promise<number> {
   const cwd = process.cwd();
   if (!existsSync(path.resolve(cwd, file))) throw new UsageError(`${file}: no such file`);
-  const folders = [path.dirname(path.resolve(cwd, file)), path.resolve(cwd, 'config')].filter(
-    (folder, index, all) => existsSync(folder) && all.indexOf(folder) === index,
-  );
+  for (const folder of extra)
+    if (!existsSync(path.resolve(cwd, folder)))
+      throw new UsageError(`--watch-path ${folder}: no such folder`);
+  const folders = watchedFolders([
+    path.dirname(path.resolve(cwd, file)),
+    path.resolve(cwd, 'src'),
+    path.resolve(cwd, 'config'),
+    ...extra.map((folder) => path.resolve(cwd, folder)),
+  ]);
   const note = (message: string) => io.err.write(`keel run --watch: ${message}\n`);
 
   let child: ChildProcess | undefined;

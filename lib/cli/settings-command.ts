@@ -1,7 +1,7 @@
 import type { Etcd3, IRequestOp, ITxnResponse } from 'etcd3';
 import { stringify } from 'yaml';
 import { buildGraph } from '../container/graph';
-import { settingsScopes } from '../lifecycle/app';
+import { settingsScopes } from '../lifecycle/create';
 import { callDeadline, createEtcdClient, describeHosts } from '../settings/etcd-client';
 import { decodeValue, entriesOfTree, keyOfPath, treeFromEntries } from '../settings/etcd-keys';
 import { etcdOptionsFromEnv, type EtcdConnectionOptions } from '../settings/etcd-options';
@@ -16,7 +16,7 @@ import { ScopeSet } from '../settings/scopes';
 import type { SettingsScope } from '../settings/types';
 import { getAt, isPlainObject, splitPath } from '../settings/tree';
 import { parseCommandArgs } from './command';
-import { loadService } from './load-service';
+import { inspectService } from './load-service';
 import { CliError, UsageError, type CliIo } from './io';
 
 /** etcd's default `--max-txn-ops`: one transaction of 128 operations is taken, 129 refused. */
@@ -159,7 +159,10 @@ function describePlan(plan: PushPlan, prefix: string, sensitive: SensitiveAt): s
  * file through the TypeScript loader).
  */
 function loadServiceScopes(modulePath: string): { name: string; scopes: SettingsScope[] } {
-  const graph = buildGraph({ service: loadService(modulePath, process.cwd()), defaults: DEFAULT_RESOURCES });
+  const graph = buildGraph({
+    service: inspectService(modulePath, process.cwd()),
+    defaults: DEFAULT_RESOURCES,
+  });
   return { name: graph.serviceName, scopes: settingsScopes(graph) };
 }
 

@@ -1,5 +1,6 @@
 import { CHAIN_ARROW, GraphError } from './errors';
 import type { GraphNode, ResourceGraph, Resolution } from './graph';
+import { isPromiseLike } from '../util';
 
 /** Gives the value of a reserved token (SETTINGS, LOGGER, ...) for the node that asks for it. */
 export type ReservedResolver = (node: GraphNode, token: symbol) => unknown;
@@ -51,7 +52,7 @@ function create(node: GraphNode, valueOf: (resolution: Resolution) => unknown): 
   }
   if ('useFactory' in provision) {
     const value = (provision.useFactory as (...deps: unknown[]) => unknown)(...args);
-    if (isThenable(value)) {
+    if (isPromiseLike(value)) {
       // Constructors are synchronous: a Promise would be injected as such, not as what it resolves to.
       value.then(undefined, () => undefined);
       throw new GraphError(
@@ -67,8 +68,4 @@ function create(node: GraphNode, valueOf: (resolution: Resolution) => unknown): 
   for (const [key, value] of properties) instance[key] = value;
   for (const method of node.postConstruct) (instance[method] as () => unknown).call(instance);
   return instance;
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
 }

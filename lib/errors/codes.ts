@@ -70,9 +70,14 @@ export const ERROR_CODES = {
   },
   MISPLACED_TASK: {
     raisedBy: ['GraphError'],
-    meaning: '`@task`/`@taskTimer` on a resource class; only the microservice runs tasks.',
+    meaning: '`@task`/`@taskTimer`/`@cron` on a resource class; only the microservice runs tasks.',
     action:
       "Move the task to the microservice, or run the resource's loop from `start` and end it in `stop`.",
+  },
+  INVALID_CRON: {
+    raisedBy: ['GraphError'],
+    meaning: 'A `@cron` expression croner cannot read, or a `timezone` it does not know.',
+    action: 'Fix the expression (five fields, or six with seconds first) or name an IANA time zone.',
   },
   HTTP_NO_SERVER: {
     raisedBy: ['GraphError'],
@@ -139,6 +144,12 @@ export const ERROR_CODES = {
     raisedBy: ['LifecycleError'],
     meaning: 'An action the app cannot take in its current state (start twice, restart an unknown resource).',
     action: 'Wait for the running `start()`/`stop()` to settle, or check the resource name.',
+  },
+  CRON_FLEET_NO_ETCD: {
+    raisedBy: ['LifecycleError'],
+    meaning:
+      "A `@cron` schedule with `fleet: 'one'` in a service started without `KEEL_ETCD_HOSTS`: its ticks are claimed in etcd.",
+    action: "Set `KEEL_ETCD_HOSTS` (and install etcd3), or drop `fleet: 'one'` to run on every instance.",
   },
   START_CANCELLED: {
     raisedBy: ['LifecycleError'],
@@ -256,6 +267,12 @@ export const ERROR_CODES = {
     meaning:
       "An HTTP server's or the report server's port is taken by another process; the message names the setting.",
     action: 'Stop what holds the port, or set the named `port` key to another one (0 picks a free port).',
+  },
+  HTTP_RESPONSE_UNSERIALIZABLE: {
+    raisedBy: ['HttpResponseError'],
+    meaning:
+      "A handler's answer JSON cannot serialize (nested too deep, a cycle, a BigInt): answered 500 with the request id, counted and logged as 500.",
+    action: 'Return a body JSON can write; the error log has the cause.',
   },
   HTTP_LISTEN_FAILED: {
     raisedBy: ['HttpListenError'],
@@ -573,6 +590,13 @@ export const ERROR_CODES = {
     raisedBy: ['RegistryError'],
     meaning: 'The registry or discovery is enabled but `KEEL_ETCD_HOSTS` is not set.',
     action: 'Set `KEEL_ETCD_HOSTS`, or leave the resource disabled.',
+  },
+  REGISTRY_DUPLICATE_INSTANCE: {
+    raisedBy: ['RegistryError'],
+    meaning:
+      "Another live process holds this instance's registry key: two instances share one `instance_id`. This one stays out of the registry (logged as an error, `status()` degraded) and takes the key once it is free.",
+    action:
+      'Give each process its own `instance_id` (do not copy identities between pods); stop the duplicate.',
   },
   DISCOVERY_NOT_STARTED: {
     raisedBy: ['RegistryError'],

@@ -1,6 +1,7 @@
 import { microservice, type MicroserviceOptions } from '../container/decorators';
 import type { ServiceIdentifier, ResourceTypeRequired } from '../container/injection';
-import { createMicroservice, type App, type CreateOptions } from './app';
+import type { App } from './app';
+import { createMicroservice, type CreateOptions } from './create';
 import { Microservice } from './microservice';
 
 export interface ContextOptions extends MicroserviceOptions, Omit<CreateOptions, 'overrides'> {}

@@ -1,4 +1,5 @@
 import { KeelError, type CodesOf } from '../errors';
+import { messageOf } from '../util';
 import type { Phase } from './status';
 
 export type LifecycleErrorCode = CodesOf<'LifecycleError'>;
@@ -48,8 +49,4 @@ export class LifecycleError extends KeelError {
     );
     return new LifecycleError(code, [headline, ...lines].join('\n'), failures, { cause: failures[0]?.error });
   }
-}
-
-export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { GraphNode, ResourceGraph } from '../container/graph';
 import type { BreakerReport } from '../resilience/breaker';
-import { HookTimeoutError, messageOf, type HookFailure } from './errors';
+import { HookTimeoutError, type HookFailure } from './errors';
+import { isPromiseLike, messageOf } from '../util';
 import {
   ResourceStatus,
   START_PHASES,
@@ -297,7 +298,8 @@ export class LifecycleManager {
     } catch (error) {
       return timed(error ?? new Error(`${phase} threw ${String(error)}`));
     }
-    if (!(result instanceof Promise)) return timed(undefined);
+    // Any thenable is pending work, as `await` sees it: a hook returning one gets its timeout too.
+    if (!isPromiseLike(result)) return timed(undefined);
 
     this.inflight.set(index, phase);
     return new Promise<Outcome>((resolve) => {

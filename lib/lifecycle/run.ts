@@ -1,10 +1,12 @@
 import { microserviceOptionsOf } from '../container/decorators';
 import type { ResourceClass } from '../container/provider';
-import { createMicroservice, type App, type CreateOptions } from './app';
+import type { App } from './app';
+import { createMicroservice, type CreateOptions } from './create';
 import { createProvisionalLogging } from '../logging';
-import { enableCompileCache } from './compile-cache';
+import { enableCompileCache } from '../startup/compile-cache';
 import { retainSecretValues } from '../settings/redact';
-import { LifecycleError, messageOf } from './errors';
+import { LifecycleError } from './errors';
+import { messageOf } from '../util';
 import type { Microservice } from './microservice';
 import { lifecycleSchema } from './settings';
 
@@ -18,11 +20,35 @@ const FORCED_EXIT_FLUSH_MS = 1000;
  * own Keel) see the same mark.
  */
 const RUN_STARTED = Symbol.for('keel.run.started');
-const marked = process as NodeJS.Process & { [RUN_STARTED]?: true };
+/**
+ * Set while a `keel` command that only reads a service (graph, openapi, asyncapi, settings) loads
+ * its file: a `run()` called then records the class and starts nothing, so a main.ts is drawn, not
+ * started. Global for the same reason as RUN_STARTED.
+ */
+const RUN_RECORDED = Symbol.for('keel.run.recorded');
+const marked = process as NodeJS.Process & {
+  [RUN_STARTED]?: true;
+  [RUN_RECORDED]?: Array<ResourceClass<Microservice>>;
+};
 
 /** True once `run()` was called in this process. */
 export function runStarted(): boolean {
   return marked[RUN_STARTED] === true;
+}
+
+/**
+ * Calls `load` with `run()` recording instead of starting; returns what `load` returned and the
+ * classes given to `run()` meanwhile (a `run()` after an `await` in the file is not seen).
+ */
+export function recordingRun<T>(load: () => T): { loaded: T; ran: Array<ResourceClass<Microservice>> } {
+  const ran: Array<ResourceClass<Microservice>> = [];
+  const outer = marked[RUN_RECORDED];
+  marked[RUN_RECORDED] = ran;
+  try {
+    return { loaded: load(), ran };
+  } finally {
+    marked[RUN_RECORDED] = outer;
+  }
 }
 
 /** Exit codes of a process started with `run`. */
@@ -44,6 +70,11 @@ export async function run(
   Service: ResourceClass<Microservice>,
   options: Omit<CreateOptions, 'log' | 'logging' | 'signal'> = {},
 ): Promise<never> {
+  const recording = marked[RUN_RECORDED];
+  if (recording !== undefined) {
+    recording.push(Service);
+    return new Promise<never>(() => undefined);
+  }
   marked[RUN_STARTED] = true;
   // Here and in the `keel` command, never on import: it is the process's, and a library must not take it.
   enableCompileCache(options.env ?? process.env);

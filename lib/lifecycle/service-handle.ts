@@ -1,5 +1,8 @@
 import type { ResourceGraph } from '../container/graph';
+import type { SettingsProvider } from '../settings';
 import type { Tracing } from '../tracing/tracing';
+import type { Announcements } from './announcements';
+import { deployNameOf } from './settings';
 import type { ServiceState, StatusReport } from './status';
 
 /**
@@ -58,4 +61,47 @@ export interface ServiceHandle {
    * or passes on the request being served. A second call changes nothing.
    */
   useRequestContext(): void;
+}
+
+/** What an app answers its handle's calls from. */
+export interface HandleHost {
+  readonly name: string;
+  readonly graph: ResourceGraph;
+  readonly settings: SettingsProvider;
+  readonly tracing: Tracing;
+  readonly announcements: Announcements;
+  /** The graph's instances; undefined while the constructors run, so that none sees its peers. */
+  instances(): readonly unknown[] | undefined;
+  state(): ServiceState;
+  status(): StatusReport;
+  isReady(): boolean;
+  isRestarting(): boolean;
+  restartResource(name: string): Promise<void>;
+  requestStop(reason: string, exitCode: number): void;
+  useRequestContext(): void;
+}
+
+export function createServiceHandle(host: HandleHost): ServiceHandle {
+  const { announcements } = host;
+  return {
+    name: host.name,
+    graph: host.graph,
+    env: host.settings.env,
+    tracing: host.tracing,
+    deployName: () => deployNameOf(host.settings) ?? host.name,
+    state: () => host.state(),
+    status: () => host.status(),
+    isReady: () => host.isReady(),
+    isRestarting: () => host.isRestarting(),
+    restartResource: (name) => host.restartResource(name),
+    requestStop: (reason, exitCode) => host.requestStop(reason, exitCode),
+    instance: (name) => {
+      const node = host.graph.byName.get(name);
+      return node === undefined ? undefined : host.instances()?.[node.index];
+    },
+    onStopping: (work) => announcements.onStopping(work),
+    onReady: (work) => announcements.onReady(work),
+    beforeStopping: (work) => announcements.onBeforeStopping(work),
+    useRequestContext: () => host.useRequestContext(),
+  };
 }

@@ -29,6 +29,11 @@ export const lifecycleSchema = {
     },
     default: 0.5,
   },
+  cron_claim_ttl_s: {
+    doc: "How long the etcd claim of a fleet: 'one' cron tick is kept; longer than the clock skew between instances, so a lagging one still finds the tick taken",
+    format: 'nat',
+    default: 300,
+  },
 };
 
 export const LIFECYCLE_SETTINGS_PATH = 'system.lifecycle';
@@ -37,6 +42,17 @@ export interface LifecycleSettings {
   hook_timeout_ms: number;
   stop_timeout_ms: number;
   task_stop_share: number;
+  cron_claim_ttl_s: number;
+}
+
+export function resourceSettingsPath(name: string): string {
+  return `system.resources.${name}`;
+}
+
+/** `system.deploy_name` when it is set to a non-empty string. */
+export function deployNameOf(settings: SettingsProvider): string | undefined {
+  const deployName = settings.get('system.deploy_name');
+  return typeof deployName === 'string' && deployName !== '' ? deployName : undefined;
 }
 
 /** What Keel reads in every resource's scope, `system.resources.<name>`, beside the resource's own keys. */
@@ -71,7 +87,7 @@ export function resourceScopeSchema(own: SettingsSchema | undefined): SettingsSc
 export function hookTimeouts(graph: ResourceGraph, settings: SettingsProvider, globalMs: number): number[] {
   return graph.nodes.map((node) => {
     if (node.kind !== 'resource') return globalMs;
-    const key = `system.resources.${node.name}.hook_timeout_ms`;
+    const key = `${resourceSettingsPath(node.name)}.hook_timeout_ms`;
     const set = settings.get(key);
     if (set !== undefined) {
       // Checked by the schema where the resource has one; an open scope's value is checked here.

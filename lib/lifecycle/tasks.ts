@@ -1,9 +1,20 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CHAIN_ARROW, GraphError } from '../container/errors';
 import { declaredPrototype, type ResourceGraph } from '../container/graph';
-import { messageOf } from './errors';
+import { messageOf } from '../util';
 import type { Log } from './log';
 import type { Tracing } from '../tracing/tracing';
+import type { Meters } from '../metrics';
+import type { Clock } from './clock';
+import {
+  cronMeters,
+  cronSchedule,
+  runCron,
+  type CronDefinition,
+  type CronMeters,
+  type CronOptions,
+  type FleetClaims,
+} from './cron';
 
 export interface TaskOptions {
   name?: string;
@@ -25,6 +36,7 @@ interface TaskDefinition {
   name: string;
   critical: boolean;
   timer?: Required<Pick<TaskTimerOptions, 'interval' | 'oneShot' | 'autostart'>>;
+  cron?: CronDefinition;
 }
 
 const definitions = new WeakMap<object, TaskDefinition[]>();
@@ -57,6 +69,36 @@ export function taskTimer(options: TaskTimerOptions = {}): MethodDecorator {
   };
 }
 
+/**
+ * A method run at the times a cron expression names (croner's syntax: five fields, or six with
+ * seconds first: `'0 *\/5 * * * *'` is every five minutes), each run a root span like a task's.
+ * A tick while the previous run is still going is skipped and counted unless `overlap`; with
+ * `fleet: 'one'` each tick runs on one instance of the service, the one that claims it in etcd.
+ */
+export function cron(expression: string, options: CronOptions = {}): MethodDecorator {
+  return (prototype, method) => {
+    declare(prototype, {
+      method,
+      name: options.name ?? String(method),
+      critical: options.critical ?? false,
+      cron: {
+        expression,
+        timezone: options.timezone,
+        overlap: options.overlap ?? false,
+        catchUp: options.catchUp ?? false,
+        fleet: options.fleet ?? 'all',
+      },
+    });
+  };
+}
+
+/** The names of the service's `fleet: 'one'` schedules: they need etcd. */
+export function fleetSchedules(graph: ResourceGraph): string[] {
+  return definitionsOfPrototype(declaredPrototype(graph.service))
+    .filter((definition) => definition.cron?.fleet === 'one')
+    .map((definition) => definition.name);
+}
+
 function definitionsOf(instance: object): TaskDefinition[] {
   return definitionsOfPrototype(Object.getPrototypeOf(instance) as object | null);
 }
@@ -83,7 +125,7 @@ export function checkTaskDeclarations(graph: ResourceGraph): void {
       const shown = declared.map((definition) => String(definition.method)).join(', ');
       throw new GraphError(
         'MISPLACED_TASK',
-        `${where}: resource '${node.name}' declares @task/@taskTimer (${shown}), which only a @microservice runs; ` +
+        `${where}: resource '${node.name}' declares ${declared.some((definition) => definition.cron !== undefined) ? '@task/@taskTimer/@cron' : '@task/@taskTimer'} (${shown}), which only a @microservice runs; ` +
           "move the method to the microservice, or run the loop from the resource's start hook and end it in its stop hook",
         node.chain,
       );
@@ -100,21 +142,49 @@ export function checkTaskDeclarations(graph: ResourceGraph): void {
         );
       }
       methodByName.set(definition.name, definition.method);
+      if (definition.cron !== undefined)
+        checkCron(definition.cron, `${where}.${String(definition.method)}`, node.chain);
     }
   }
 }
 
-type TaskFunction = (signal: AbortSignal) => unknown;
+function checkCron(definition: CronDefinition, where: string, chain: readonly string[]): void {
+  try {
+    // A time zone croner does not know fails only when a time is asked for.
+    cronSchedule(definition).nextRun();
+  } catch (error) {
+    const zone = definition.timezone === undefined ? '' : `, { timezone: '${definition.timezone}' }`;
+    throw new GraphError(
+      'INVALID_CRON',
+      `${where}: @cron('${definition.expression}'${zone}) is not a schedule: ${messageOf(error)}`,
+      chain,
+    );
+  }
+}
+
+/** A task's method; a cron run is also given the time of its tick. */
+type TaskFunction = (signal: AbortSignal, tick?: Date) => unknown;
+
+/** What the runner needs for cron schedules beyond the tasks: their clock, meters and fleet claims. */
+export interface CronSupport {
+  clock: Clock;
+  meters: Meters;
+  /** Made on the first tick of a `fleet: 'one'` schedule. */
+  fleet(): FleetClaims;
+}
 
 /** Launches the service's tasks and, on stop, aborts them and waits for them before resources stop. */
 export class TaskRunner {
   private controller = new AbortController();
   private readonly running = new Map<string, Promise<void>>();
+  private cronMeters?: CronMeters;
+  private fleet?: FleetClaims;
 
   constructor(
     private readonly log: Log,
     private readonly onCriticalFailure: (taskName: string, error: unknown) => void,
     private readonly tracing: Tracing,
+    private readonly cronSupport?: CronSupport,
   ) {}
 
   launch(service: object): void {
@@ -126,9 +196,11 @@ export class TaskRunner {
         definition.name,
         (service as Record<string | symbol, TaskFunction>)[definition.method].bind(service),
       );
-      const body = definition.timer
-        ? () => runOnSchedule(fn, definition, signal, this.log)
-        : () => fn(signal);
+      const body = definition.cron
+        ? () => this.runCron(definition, fn, signal)
+        : definition.timer
+          ? () => runOnSchedule(fn, definition, signal, this.log)
+          : () => fn(signal);
       const done = Promise.resolve()
         .then(body)
         .then(
@@ -144,16 +216,41 @@ export class TaskRunner {
     return [...this.running.keys()];
   }
 
+  private runCron(definition: TaskDefinition, fn: TaskFunction, signal: AbortSignal): Promise<void> {
+    const support = this.cronSupport;
+    if (support === undefined) throw new Error(`cron ${definition.name}: this runner has no clock`);
+    this.cronMeters ??= cronMeters(support.meters);
+    return runCron(
+      {
+        name: definition.name,
+        definition: definition.cron!,
+        schedule: cronSchedule(definition.cron!),
+        run: async (runSignal, tick) => fn(runSignal, tick),
+        clock: support.clock,
+        log: this.log,
+        meters: this.cronMeters,
+        fleet: () => (this.fleet ??= support.fleet()),
+        critical: definition.critical,
+        failed: (error) => this.onCriticalFailure(definition.name, error),
+      },
+      signal,
+    );
+  }
+
   /** Aborts every task and waits at most `timeoutMs`; resolves with the names of tasks still running. */
   async stop(timeoutMs: number): Promise<string[]> {
     this.controller.abort();
-    if (this.running.size === 0) return [];
-    const timeout = new AbortController();
-    await Promise.race([
-      Promise.allSettled(this.running.values()),
-      sleep(timeoutMs, undefined, { signal: timeout.signal }).catch(() => undefined),
-    ]);
-    timeout.abort();
+    if (this.running.size > 0) {
+      const timeout = new AbortController();
+      await Promise.race([
+        Promise.allSettled(this.running.values()),
+        sleep(timeoutMs, undefined, { signal: timeout.signal }).catch(() => undefined),
+      ]);
+      timeout.abort();
+    }
+    const fleet = this.fleet;
+    this.fleet = undefined;
+    await fleet?.close();
     return this.names();
   }
 
@@ -170,12 +267,12 @@ export class TaskRunner {
 /** Each run of a task (each tick of a timer) as the root span of a trace of its own. */
 function traced(tracing: Tracing, name: string, fn: TaskFunction): TaskFunction {
   if (!tracing.enabled) return fn;
-  return (signal) =>
+  return (signal, tick) =>
     tracing.runAndEnd(
       tracing.startSpan(`task ${name}`, { parent: 'root', attributes: { 'keel.task': name } }),
       // Aborted by the stop as it should be: not a failed run.
       () =>
-        Promise.resolve(fn(signal)).catch((error: unknown) => {
+        Promise.resolve(fn(signal, tick)).catch((error: unknown) => {
           if (!(signal.aborted && isAbort(error))) throw error;
         }),
     );

@@ -1,4 +1,6 @@
-import type Bunyan from 'bunyan';
+// A namespace import: a default import of bunyan's `export =` in the emitted declarations needs
+// esModuleInterop in a consumer (TS1259).
+import type * as Bunyan from 'bunyan';
 import { createRequire } from 'node:module';
 
 /**

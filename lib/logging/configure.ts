@@ -44,6 +44,7 @@ export async function applyLoggingSettings(
   if (options.deployName !== undefined) logging.setDeployName(options.deployName);
   const context = logging.sinkContext;
   const sinks = await createSinks(settings, context, options.stdout ?? process.stdout);
+  logging.setMaxRecordChars(settings.max_record_chars);
   logging.setLevel(settings.level);
   logging.setProfile(settings.profile);
   // The provisional stderr is flushed in the background: its last records are written within the
@@ -120,6 +121,11 @@ function stdoutSink(settings: LoggingSettings, context: SinkContext, stdout: Nod
           stream: 'stdout',
           dropped,
         },
+      ),
+    onOversized: (chars) =>
+      context.notice(
+        `a log record of ${chars} characters was dropped: it is longer than system.logging.stdout_max_queue_bytes (${maxQueueBytes}) on its own; system.logging.max_record_chars (${settings.max_record_chars}) cuts records, set it below`,
+        { stream: 'stdout', dropped: 1, chars },
       ),
     onStalled: (records, bytes) =>
       context.warn(

@@ -2,7 +2,14 @@ import { instanceIdentity, type InstanceIdentity } from '../identity/instance';
 import { needsMasking } from '../settings/redact';
 import { levelNameOf } from './levels';
 import { identityText, lineTail, type LineHead, lineHoldsSecretValue, plainJson } from './line';
-import { LogEntry, RECORD_VERSION, redactRecord, type LogRecord } from './record';
+import {
+  boundedEntry,
+  DEFAULT_MAX_RECORD_CHARS,
+  LogEntry,
+  RECORD_VERSION,
+  redactRecord,
+  type LogRecord,
+} from './record';
 import type { LogSink } from './sinks/types';
 
 export interface LoggingIdentity {
@@ -34,6 +41,8 @@ interface LineTails {
 export class RecordDispatcher {
   private readonly instance: InstanceIdentity = instanceIdentity();
   private tails: LineTails | undefined;
+  /** `system.logging.max_record_chars`. */
+  maxRecordChars = DEFAULT_MAX_RECORD_CHARS;
 
   constructor(
     private readonly identity: Readonly<LoggingIdentity>,
@@ -82,7 +91,8 @@ export class RecordDispatcher {
     return true;
   }
 
-  private deliver(entry: LogEntry): void {
+  private deliver(whole: LogEntry): void {
+    const entry = boundedEntry(whole, this.maxRecordChars);
     for (const sink of this.sinks) {
       try {
         sink.write(entry);

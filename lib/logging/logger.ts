@@ -1,6 +1,9 @@
-import type Bunyan from 'bunyan';
+// A namespace import: a default import of bunyan's `export =` in the emitted declarations needs
+// esModuleInterop in a consumer (TS1259).
+import type * as Bunyan from 'bunyan';
 import { bunyan } from './bunyan';
 import type { LevelName } from './levels';
+import { fallbackTaken } from '../internals/reach';
 import { LineHead } from './line';
 import { RECORD_VERSION } from './record';
 
@@ -49,7 +52,8 @@ const LEVELS: Readonly<Record<LevelName, number>> = {
  * is made, so a level change would miss children already handed out; the shared gate does not.
  */
 export class Logger {
-  private readonly fields: LogFields;
+  /** Undefined when bunyan's logger has another shape than `record()` copies: then bunyan writes every call. */
+  private readonly fields: LogFields | undefined;
   private readonly serializers: Record<string, unknown>;
   private head: LineHead | undefined;
 
@@ -59,7 +63,9 @@ export class Logger {
     private readonly sink: RecordSink,
   ) {
     const internals = target as unknown as BunyanInternals;
-    this.fields = internals.fields;
+    const own = internals.fields;
+    if (!isFields(own)) fallbackTaken(BUNYAN_REACH, 'a logger has no fields object');
+    this.fields = bunyanShaped() && isFields(own) ? own : undefined;
     this.serializers = internals.serializers ?? {};
   }
 
@@ -101,7 +107,7 @@ export class Logger {
     if (this.gate.level > levelNumber) return;
     const correlated = this.gate.correlate?.();
     const args = correlated === undefined ? given : withFields(given, correlated);
-    if (isPlainShape(args)) {
+    if (this.fields !== undefined && isPlainShape(args)) {
       const fields = args[0] as LogFields;
       const message = args[1] as string;
       if (
@@ -113,7 +119,8 @@ export class Logger {
         )
       )
         return;
-      if (!this.serializes(fields)) return this.sink.write(this.record(levelNumber, fields, message));
+      if (!this.serializes(fields))
+        return this.sink.write(plainRecord(this.fields, levelNumber, fields, message));
     }
     (this.target[level] as BunyanMethod).apply(this.target, args);
   }
@@ -123,21 +130,58 @@ export class Logger {
     for (const key in fields) if (key in this.serializers) return true;
     return false;
   }
+}
 
-  /**
-   * The record bunyan's mkRecord makes of a plain call, field for field and in its order, without
-   * the copies, the serializer pass and the format call it makes for every call.
-   */
-  private record(level: number, fields: LogFields, message: string): LogFields {
-    const record: LogFields = {};
-    for (const key in this.fields) record[key] = this.fields[key];
-    record.level = level;
-    for (const key in fields) record[key] = fields[key];
-    record.msg = message;
-    record.time ||= new Date();
-    record.v = RECORD_VERSION;
-    return record;
-  }
+/**
+ * The record bunyan's mkRecord makes of a plain call, field for field and in its order, without
+ * the copies, the serializer pass and the format call it makes for every call.
+ */
+export function plainRecord(own: LogFields, level: number, fields: LogFields, message: string): LogFields {
+  const record: LogFields = {};
+  for (const key in own) record[key] = own[key];
+  record.level = level;
+  for (const key in fields) record[key] = fields[key];
+  record.msg = message;
+  record.time ||= new Date();
+  record.v = RECORD_VERSION;
+  return record;
+}
+
+function isFields(value: unknown): value is LogFields {
+  return typeof value === 'object' && value !== null;
+}
+
+const BUNYAN_REACH = "bunyan's logger fields and record (lib/logging/logger.ts)";
+
+let shaped: boolean | undefined;
+
+/**
+ * Whether the installed bunyan makes, of a plain call, the record `plainRecord` makes from its
+ * logger's `fields` (a private field): checked once per process on a probe logger, through bunyan's
+ * own path to a raw stream. When not, every call takes bunyan's path, and that is said once.
+ */
+export function bunyanShaped(): boolean {
+  if (shaped !== undefined) return shaped;
+  const records: LogFields[] = [];
+  const probe = bunyan.createLogger({
+    name: 'keel-probe',
+    streams: [
+      {
+        type: 'raw',
+        level: bunyan.TRACE,
+        stream: { write: (record: object) => void records.push(record as LogFields) },
+      },
+    ],
+  });
+  const call = { probe: 1, time: new Date(0) };
+  probe.info(call, 'probe');
+  const own = (probe as unknown as Partial<BunyanInternals>).fields;
+  shaped =
+    isFields(own) &&
+    records.length === 1 &&
+    JSON.stringify(records[0]) === JSON.stringify(plainRecord(own, bunyan.INFO, call, 'probe'));
+  if (!shaped) fallbackTaken(BUNYAN_REACH, 'its record of a plain call differs');
+  return shaped;
 }
 
 /** The call with `extra` among its fields: the fields object copied, a message or an error given a fields object. */

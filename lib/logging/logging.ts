@@ -103,6 +103,11 @@ export class Logging {
     this.gate.level = this.threshold ?? PROFILE_LEVELS[profile];
   }
 
+  /** `system.logging.max_record_chars`: a longer record is cut before any stream sees it. */
+  setMaxRecordChars(chars: number): void {
+    this.dispatcher.maxRecordChars = chars;
+  }
+
   /** A threshold over the profile's level (`''`: none, the profile decides); for `system.logging.level`. */
   setLevel(level: LevelName | ''): void {
     this.threshold = level === '' ? undefined : bunyan.resolveLevel(level);

@@ -60,6 +60,55 @@ export class LogEntry {
   }
 }
 
+/** What `system.logging.max_record_chars` defaults to: a stack with its causes fits, a dumped payload does not. */
+export const DEFAULT_MAX_RECORD_CHARS = 64 * 1024;
+
+/** Fields a cut record keeps whole: who wrote it, when, at which level. */
+const KEPT_WHOLE = new Set<string>([
+  ...BUNYAN_RECORD_FIELDS,
+  ...KEEL_RECORD_FIELDS,
+  'name',
+  'hostname',
+  'pid',
+  'logger',
+  'resource',
+  'request_id',
+]);
+
+/**
+ * `entry` itself when its line is within `limit` characters, else a record that is: every field
+ * whose JSON is longer than a quarter of the limit is cut to that (a non-string one as the start of
+ * its JSON text), and the fields that still do not fit, last first, are left out. The record says
+ * so: `truncated: { chars, limit, cut, omitted }`, `chars` being its length before. One 6 MiB field
+ * was written as one 6 MiB line, which log shippers split or refuse.
+ */
+export function boundedEntry(entry: LogEntry, limit: number): LogEntry {
+  const line = entry.line;
+  if (line.length <= limit) return entry;
+  const budget = Math.max(16, Math.floor(limit / 4));
+  const record = entry.record;
+  // Every field of `record` that is kept is copied as it is: the result is a LogRecord still.
+  const out = {} as LogRecord;
+  const cut: string[] = [];
+  for (const [field, value] of Object.entries(record)) {
+    const text = typeof value === 'string' ? value : safeJson({ value }).slice(9, -1);
+    if (text.length + field.length <= budget) out[field] = value;
+    else {
+      out[field] = `${text.slice(0, budget)}…`;
+      cut.push(field);
+    }
+  }
+  const truncated = { chars: line.length - 1, limit, cut, omitted: [] as string[] };
+  const size = () => safeJson({ ...out, truncated }).length;
+  const optional = Object.keys(out).filter((field) => !KEPT_WHOLE.has(field) && field !== 'msg');
+  while (size() > limit && optional.length > 0) {
+    const field = optional.pop()!;
+    delete (out as Record<string, unknown>)[field];
+    truncated.omitted.unshift(field);
+  }
+  return new LogEntry({ ...out, truncated });
+}
+
 /** A record that is not plain data (a cycle the redaction scan did not reach) still gets logged. */
 export function safeJson(value: object): string {
   try {

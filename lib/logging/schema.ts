@@ -1,5 +1,6 @@
 import convict from 'convict';
 import { convictSchema } from '../settings/formats';
+import { DEFAULT_MAX_RECORD_CHARS } from './record';
 import { DEFAULT_MAX_QUEUE_BYTES } from './sinks/stream';
 import {
   LOG_LEVELS,
@@ -19,6 +20,8 @@ export interface LoggingSettings {
   stdout: boolean;
   /** Bytes of log lines held for stdout while its reader does not keep up; beyond it records are dropped. */
   stdout_max_queue_bytes: number;
+  /** Longest JSON line of one record, in characters; a longer record is cut, and says so (`truncated`). */
+  max_record_chars: number;
   /** How stdout shows records: `auto` (readable on a terminal with DEVELOP), `json`, `pretty`. */
   format: LogFormat;
   /** Rotating file stream, on when set. */
@@ -112,6 +115,11 @@ export const loggingSchema = {
   stdout_max_queue_bytes: {
     doc: 'Bytes of log lines held in memory while stdout is not read (a stalled pipe); records beyond it are dropped and counted',
     default: DEFAULT_MAX_QUEUE_BYTES,
+    format: positiveInt,
+  },
+  max_record_chars: {
+    doc: 'Longest JSON line of one record, in characters: a longer record has its long fields cut (and the other fields past the bound left out), with a truncated field saying so',
+    default: DEFAULT_MAX_RECORD_CHARS,
     format: positiveInt,
   },
   format: {

@@ -1,3 +1,5 @@
+import { isPromiseLike } from '../util';
+
 /**
  * One wrapper behind every "measure this function" helper (`timeit`, `countCalls`,
  * `countExceptions`, `trackInProgress`), so sync and async functions, methods and plain functions
@@ -67,12 +69,4 @@ function wrap<F extends AnyFunction>(fn: F, observe: CallObserver): F {
   };
   Object.defineProperty(wrapped, 'name', { value: fn.name });
   return wrapped as F;
-}
-
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return (
-    (typeof value === 'object' || typeof value === 'function') &&
-    value !== null &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
 }

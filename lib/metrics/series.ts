@@ -1,5 +1,6 @@
 import type { Counter as PromCounter, Histogram as PromHistogram } from 'prom-client';
 import type { BoundLabels } from './labels';
+import { fallbackTaken } from '../internals/reach';
 import { fromPromClient } from './prom-client';
 
 /**
@@ -23,9 +24,46 @@ interface HistogramValue {
   count: number;
 }
 
-const { hashObject } = fromPromClient<{
-  hashObject(labels: BoundLabels, sortedLabelNames: readonly string[]): string;
-}>('util');
+type HashObject = (labels: BoundLabels, sortedLabelNames: readonly string[]) => string;
+
+const REACH = "prom-client's series store (lib/metrics/series.ts)";
+
+function loadHashObject(): HashObject | undefined {
+  try {
+    const { hashObject } = fromPromClient<{ hashObject?: unknown }>('util');
+    return typeof hashObject === 'function' ? (hashObject as HashObject) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+let hashObject: HashObject | undefined | null = null;
+
+/**
+ * `metric`'s series store and prom-client's key function, when both have the shape this version
+ * has; otherwise `undefined`, said once, and the series records through prom-client's own calls.
+ */
+export function seriesStoreOf<S>(
+  metric: object,
+  extra: (store: Record<string, unknown>) => boolean = () => true,
+): { store: Store<S>; hash: HashObject } | undefined {
+  if (hashObject === null) hashObject = loadHashObject();
+  const store = metric as Partial<Store<S>> & Record<string, unknown>;
+  const shaped =
+    hashObject !== undefined &&
+    typeof store.hashMap === 'object' &&
+    store.hashMap !== null &&
+    Array.isArray(store.sortedLabelNames) &&
+    extra(store);
+  if (shaped) return { store: store as Store<S>, hash: hashObject! };
+  fallbackTaken(
+    REACH,
+    hashObject === undefined
+      ? 'prom-client/lib/util has no hashObject'
+      : 'a metric has no hashMap/sortedLabelNames',
+  );
+  return undefined;
+}
 
 /**
  * One series of a counter, its labels resolved once. prom-client's `inc(labels, value)` validates
@@ -34,22 +72,33 @@ const { hashObject } = fromPromClient<{
  * the series.
  */
 export class CounterSeries {
-  private readonly store: Store<CounterValue>;
-  private readonly key: string;
+  /** Undefined when the store has another shape: then every call goes through prom-client. */
+  private store: Store<CounterValue> | undefined;
+  private readonly key: string = '';
 
   constructor(
     private readonly metric: PromCounter,
     private readonly labels: BoundLabels,
   ) {
-    this.store = metric as unknown as Store<CounterValue>;
-    this.key = hashObject(labels, this.store.sortedLabelNames);
+    const reached = seriesStoreOf<CounterValue>(metric);
+    this.store = reached?.store;
+    if (reached) this.key = reached.hash(labels, reached.store.sortedLabelNames);
   }
 
   /** `value` is already checked (finite, not negative). */
   inc(value = 1): void {
-    const series = this.store.hashMap[this.key];
-    if (series === undefined) this.metric.inc(this.labels, value);
-    else series.value += value;
+    const series = this.store?.hashMap[this.key];
+    // A series without a numeric `value` is another version's: prom-client's own call records it.
+    if (typeof series?.value === 'number') series.value += value;
+    else {
+      if (series !== undefined) this.unshaped();
+      this.metric.inc(this.labels, value);
+    }
+  }
+
+  private unshaped(): void {
+    this.store = undefined;
+    fallbackTaken(REACH, "a counter's series has no numeric value");
   }
 }
 
@@ -58,26 +107,30 @@ export class CounterSeries {
  * upper bound (a number) into its property key on every call; here the keys are made once.
  */
 export class HistogramSeries {
-  private readonly store: Store<HistogramValue>;
-  private readonly key: string;
-  private readonly upperBounds: readonly number[];
-  private readonly bucketKeys: readonly string[];
+  private store: Store<HistogramValue> | undefined;
+  /** Whether a series of this store was seen to have the expected fields. */
+  private checked = false;
+  private readonly key: string = '';
+  private readonly upperBounds: readonly number[] = [];
+  private readonly bucketKeys: readonly string[] = [];
 
   constructor(
     private readonly metric: PromHistogram,
     private readonly labels: BoundLabels,
   ) {
-    const store = metric as unknown as Store<HistogramValue> & { upperBounds: readonly number[] };
-    this.store = store;
-    this.key = hashObject(labels, store.sortedLabelNames);
-    this.upperBounds = store.upperBounds;
-    this.bucketKeys = store.upperBounds.map(String);
+    const reached = seriesStoreOf<HistogramValue>(metric, (store) => Array.isArray(store.upperBounds));
+    this.store = reached?.store;
+    if (!reached) return;
+    this.key = reached.hash(labels, reached.store.sortedLabelNames);
+    this.upperBounds = (metric as unknown as { upperBounds: readonly number[] }).upperBounds;
+    this.bucketKeys = this.upperBounds.map(String);
   }
 
   /** `value` is already checked (finite). */
   observe(value: number): void {
-    const series = this.store.hashMap[this.key];
-    if (series === undefined) return this.metric.observe(this.labels, value);
+    const series = this.store?.hashMap[this.key];
+    if (series === undefined || (!this.checked && !this.shaped(series)))
+      return this.metric.observe(this.labels, value);
     series.sum += value;
     series.count += 1;
     // Above the last bound it counts in +Inf only, which is `count`.
@@ -87,5 +140,20 @@ export class HistogramSeries {
         return;
       }
     }
+  }
+
+  private shaped(series: HistogramValue): boolean {
+    const { bucketValues } = series;
+    this.checked =
+      typeof series.sum === 'number' &&
+      typeof series.count === 'number' &&
+      typeof bucketValues === 'object' &&
+      bucketValues !== null &&
+      this.bucketKeys.every((key) => typeof bucketValues[key] === 'number');
+    if (!this.checked) {
+      this.store = undefined;
+      fallbackTaken(REACH, "a histogram's series has no numeric sum, count or bucket values");
+    }
+    return this.checked;
   }
 }

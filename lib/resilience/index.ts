@@ -20,3 +20,10 @@ export {
   type RetryOptions,
 } from './policy';
 export { NOT_YET, retryUntil, type DeadlineOutcome, type RetryUntilOptions } from './retry-until';
+export {
+  breakerOptions,
+  breakerSchema,
+  reconnectSchema,
+  type BreakerSettings,
+  type ReconnectSettings,
+} from './settings';

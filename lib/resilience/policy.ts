@@ -2,7 +2,7 @@ import type { BulkheadPolicy, IBackoff, IBackoffFactory, IRetryBackoffContext, R
 import { backoffDelay } from './backoff';
 import { CircuitBreaker, type BreakerOptions, type BreakerReport, type BreakerTransition } from './breaker';
 import { cockatiel } from './cockatiel';
-import { messageOf } from '../lifecycle/errors';
+import { messageOf } from '../util';
 import { PolicyError, type PolicyErrorCode } from './errors';
 
 export interface RetryOptions {

@@ -5,6 +5,7 @@ import { decodeValue, MALFORMED, malformedKeyMessage, pathOfKey, treeFromEntries
 import type { EtcdConnectionOptions } from './etcd-options';
 import { SettingsError } from './errors';
 import type { SettingsTree } from './tree';
+import { messageOf } from '../util';
 
 export interface EtcdChange {
   key: string;
@@ -329,10 +330,6 @@ const ACCESS_DENIED =
 /** etcd3 refuses calls to a host for a while after failures: that says nothing about why they failed. */
 function isBrokenCircuit(error: unknown): boolean {
   return error instanceof Error && /circuit breaker is open/.test(error.message);
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function isAccessDenied(error: unknown): boolean {

@@ -7,7 +7,7 @@ export {
   type EtcdWatchListener,
 } from './etcd-source';
 export { createEtcdClient, callDeadline, describeHosts } from './etcd-client';
-export { MAX_TIMER_MS } from './formats';
+export { MAX_TIMER_MS, isTimerMs } from './formats';
 export { defineSettings, type SettingsOf, type SettingsLeafSchema, type SettingsSchemaShape } from './schema';
 export { SettingsError, type SettingsErrorCode, type SettingsIssue } from './errors';
 export { isSecretKey, maskText, redact, redactUrl, REDACTED, SECRET_KEY } from './redact';

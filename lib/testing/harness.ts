@@ -1,7 +1,8 @@
 import type { ServiceIdentifier } from '../container/injection';
 import type { Override } from '../container/graph';
 import type { Provision, ResourceClass, Token } from '../container/provider';
-import { createMicroservice, type App, type CreateOptions } from '../lifecycle/app';
+import type { App } from '../lifecycle/app';
+import { createMicroservice, type CreateOptions } from '../lifecycle/create';
 import type { ResourceHealth } from '../lifecycle/manager';
 import type { OnPostStart, OnPostStop, OnPreStart, OnStart, OnStop } from '../lifecycle/status';
 import type { Microservice } from '../lifecycle/microservice';

@@ -10,3 +10,4 @@ export {
 export { InMemoryBroker, type PublishedMessage, type BrokerSendOptions } from './amqp-broker';
 export { FakeDiscovery, type FakeInstance } from './fake-discovery';
 export { messageMeta, type MessageMetaFields } from './message-meta';
+export { ManualClock } from './manual-clock';

@@ -11,3 +11,4 @@ export {
 } from './tracing';
 export { TracingError, type TracingErrorCode } from './errors';
 export { tracingSchema, type TracingExporter, type TracingSettings } from './settings';
+export { tracedProcess, tracedProduce } from './messaging';

@@ -15,6 +15,7 @@ import type { Log } from '../lifecycle/log';
 import type { Phase, ResourceReport } from '../lifecycle/status';
 import { createPipeline, type TracingPipeline } from './sdk';
 import type { TracingSettings } from './settings';
+import { isPromiseLike } from '../util';
 
 /** OpenTelemetry's `SpanStatusCode.ERROR`, fixed by the API's spec: the API itself is loaded only when tracing is on. */
 const STATUS_ERROR = 2;
@@ -373,10 +374,6 @@ export function markFailed(span: Span, error: unknown): void {
   if (error instanceof Error) span.recordException(error);
   else span.addEvent('exception', { 'exception.message': message });
   span.setStatus({ code: STATUS_ERROR, message });
-}
-
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
 }
 
 function idsOf({ traceId, spanId, traceFlags }: SpanContext): TraceLogFields {

@@ -1,10 +1,8 @@
-import { spawn } from 'node:child_process';
-import type { Readable } from 'node:stream';
 import path from 'node:path';
 import { median } from './support/measure';
-import { fixed, markdownTable, times, verdict } from './support/table';
+import { fixed, markdownTable, signed, times, verdict } from './support/table';
 import { requestContextByDefault } from '../../lib/context';
-import { drain, loadAverage, PROJECT_ROOT } from './fixtures/http-processes';
+import { loadAverage, runCpuWorker } from './fixtures/http-processes';
 import { COMPETITORS, type Competitor } from './fixtures/competitors';
 
 const REQUESTS_PER_RUN = Number(process.env.HTTP_HANDLER_REQUESTS ?? 20_000);
@@ -44,32 +42,8 @@ const SIDES: readonly Side[] = [
   { name: 'Keel, enableRequestContext() called', argument: 'keel', env: { KEEL_BENCH_REQUEST_CONTEXT: '1' } },
 ];
 
-/**
- * CPU µs per request of each run in a fresh process. The servers' log lines go to a pipe this
- * process drains (`drain`), the same for every side; the worker reports on fd 3.
- */
-function runWorker(side: Side): Promise<number[]> {
-  const child = spawn(
-    process.execPath,
-    ['-r', '@swc-node/register', WORKER, side.argument, String(REQUESTS_PER_RUN), String(RUNS_PER_PROCESS)],
-    {
-      cwd: PROJECT_ROOT,
-      env: { ...process.env, KEEL__SYSTEM__RESOURCES__REPORT_SERVER__PORT: '0', ...side.env },
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
-    },
-  );
-  drain(child);
-  let output = '';
-  (child.stdio[3] as Readable).setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (status) => {
-      if (status !== 0 || output === '') {
-        reject(new Error(`http-handler worker for '${side.name}' failed with status ${status}`));
-      } else resolve(JSON.parse(output) as number[]);
-    });
-  });
-}
+const runWorker = (side: Side): Promise<number[]> =>
+  runCpuWorker(WORKER, side.argument, REQUESTS_PER_RUN, RUNS_PER_PROCESS, side.env);
 
 /**
  * The JS cost of a request through each server, without sockets: what the throughput bench's
@@ -126,8 +100,4 @@ export async function main(): Promise<void> {
   console.log(
     `\nload average before / after: ${loadBefore} / ${loadAverage()} (2 cores; other work shares them)\n`,
   );
-}
-
-function signed(value: number): string {
-  return `${value < 0 ? '-' : '+'}${fixed(Math.abs(value), 2)}`;
 }

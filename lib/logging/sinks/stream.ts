@@ -42,6 +42,8 @@ export interface StreamSinkOptions {
   maxQueueBytes?: number;
   /** Called with how many records were dropped once the stream takes records again. */
   onDropsEnded?: (dropped: number) => void;
+  /** Called for a record longer than `maxQueueBytes` on its own, dropped at once whatever the reader does. */
+  onOversized?: (chars: number) => void;
   /** Called when a flush gives up on the stream, with the records and bytes it still holds. */
   onStalled?: (records: number, bytes: number) => void;
 }
@@ -73,6 +75,11 @@ export class StreamSink implements LogSink {
   }
 
   write(entry: LogEntry): void {
+    if (entry.line.length > this.maxQueueBytes) {
+      // No reader could take it: blaming a slow one, as the drain notice does, would mislead.
+      this.drops.add(this.name, 1);
+      return this.options.onOversized?.(entry.line.length);
+    }
     if (this.unwrittenLength() + this.batch.length + entry.line.length > this.maxQueueBytes) {
       return this.drop();
     }

@@ -1,4 +1,5 @@
 import type { LineSink, ReporterLogger } from './line-sink';
+import { messageOf } from '../../util';
 
 export interface PushReporterOptions {
   /** Produces one period's lines. */
@@ -63,8 +64,4 @@ export class PushReporter {
       this.options.logger.warn(`metrics: writing to ${sink.description} failed: ${messageOf(error)}`);
     }
   }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -27,6 +27,8 @@ import {
   type MessagePattern,
 } from './handlers/decorators';
 import { redactUrl } from '../../settings/redact';
+import { Policy } from '../../resilience/policy';
+import { breakerOptions } from '../../resilience/settings';
 import { isTimerMs, MAX_TIMER_MS } from '../../settings/formats';
 import { claimDecorated, connectingHealth, quotedList } from '../decorated';
 import { amqpSchema, type AmqpSettings } from './settings';
@@ -48,9 +50,27 @@ export interface SendOptions<S extends Schema = Schema> {
 }
 
 export interface RequestOptions<S extends Schema = Schema> extends SendOptions<S> {
-  /** The resource's `request_timeout_ms` by default. */
+  /** Each attempt's wait for the reply: the resource's `request_timeout_ms` by default. */
   timeout_ms?: number;
+  /** The whole call, retries and the waits between them included: `request.total_timeout_ms` by default. */
+  total_timeout_ms?: number;
+  /**
+   * The responder may get the request more than once: it is retried after a timeout, no responder
+   * or a lost connection (`request.retries` times, on the jittered schedule). Not retried by default.
+   */
+  idempotent?: boolean;
+  /** Instead of `request.retries`, for an idempotent request. */
+  retries?: number;
+  /** Aborts the call: it rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
+
+/** What a request's breaker counts and an idempotent request retries: no reply came, as opposed to an error reply. */
+const REQUEST_FAILURES: ReadonlySet<string> = new Set([
+  'AMQP_REQUEST_TIMEOUT',
+  'AMQP_NO_RESPONDER',
+  'AMQP_CONNECTION_LOST',
+]);
 
 interface Meters {
   consumed: Counter;
@@ -80,6 +100,7 @@ export class AmqpResource {
   private readonly outgoingChecks = new WeakMap<object, MessageCheck>();
   private readonly meters: Meters;
   private readonly consumerContext: ConsumerContext;
+  private requestPolicy?: { settings: AmqpSettings; policy: Policy<ConsumeMessage> };
   private handlersBound = false;
   private inFlight = 0;
   private onIdle?: () => void;
@@ -182,9 +203,12 @@ export class AmqpResource {
     await link?.close();
   }
 
-  /** CONNECTING while the connection is being recovered. */
+  /** CONNECTING while the connection is being recovered; the breakers of the routing keys requested. */
   status(): ResourceHealth {
-    if (this.link === undefined || this.link.isOpen) return ResourceStatus.STARTED;
+    if (this.link === undefined || this.link.isOpen) {
+      const breakers = this.requestPolicy?.policy.report() ?? [];
+      return breakers.length === 0 ? ResourceStatus.STARTED : { status: ResourceStatus.STARTED, breakers };
+    }
     const { url, affects_readiness } = this.settings.value();
     return connectingHealth(`reconnecting to ${redactUrl(url)}`, affects_readiness);
   }
@@ -229,24 +253,45 @@ export class AmqpResource {
     this.published(queue).inc();
   }
 
-  /** The reply of the `@respond(routingKey)` handler; rejects with its error, or on timeout. */
+  /**
+   * The reply of the `@respond(routingKey)` handler; rejects with its error, or on timeout. Each
+   * attempt goes through the routing key's circuit breaker (`POLICY_BREAKER_OPEN` while it is open);
+   * only an `idempotent` request is tried again.
+   */
   async request<R = unknown, const S extends Schema = never>(
     routingKey: string,
     message: MessageOf<S>,
     options: RequestOptions<S> = {},
   ): Promise<R> {
     this.requireConnected(`request('${routingKey}')`);
-    const timeout = options.timeout_ms ?? this.settings.value().request_timeout_ms;
-    if (!isTimerMs(timeout)) {
+    const settings = this.settings.value();
+    const timeout = options.timeout_ms ?? settings.request_timeout_ms;
+    for (const [option, value] of [
+      ['timeout_ms', timeout],
+      ['total_timeout_ms', options.total_timeout_ms ?? 0],
+    ] as const) {
+      if (isTimerMs(value)) continue;
       throw new AmqpRequestError(
         'AMQP_INVALID_OPTION',
-        `request('${routingKey}') on amqp '${this.name}': timeout_ms must be an integer from 0 to ${MAX_TIMER_MS}, got ${String(timeout)}`,
+        `request('${routingKey}') on amqp '${this.name}': ${option} must be an integer from 0 to ${MAX_TIMER_MS}, got ${String(value)}`,
       );
     }
     const [content, properties] = this.encode(message, options, `request('${routingKey}')`);
-    this.published(routingKey).inc();
-    const reply = await tracedSend(this.service.tracing, 'request', routingKey, properties, (traced) =>
-      this.requester!.request(this.queueName(routingKey), content, traced, timeout),
+    const policy = this.requestPolicyOf(settings);
+    const reply = await policy.execute(
+      () =>
+        policy.guard(routingKey, () => {
+          this.published(routingKey).inc();
+          return tracedSend(this.service.tracing, 'request', routingKey, properties, (traced) =>
+            this.requester!.request(this.queueName(routingKey), content, traced, timeout),
+          );
+        }),
+      {
+        retry: options.idempotent === true,
+        retries: options.retries,
+        totalTimeoutMs: options.total_timeout_ms,
+        signal: options.signal,
+      },
     );
     return this.readReply(routingKey, reply) as R;
   }
@@ -437,6 +482,47 @@ export class AmqpResource {
   /** A queue's name on the broker: `queue_prefix` first. */
   private queueName(queue: string): string {
     return this.settings.value().queue_prefix + queue;
+  }
+
+  /** The policy of these settings: made again, with closed breakers, only when they change. */
+  private requestPolicyOf(settings: AmqpSettings): Policy<ConsumeMessage> {
+    if (this.requestPolicy?.settings === settings) return this.requestPolicy.policy;
+    const { request } = settings;
+    const policy = new Policy<ConsumeMessage>({
+      name: `amqp '${this.name}'`,
+      // Each attempt's timeout is the requester's own: it also sets the message's expiration.
+      timeoutMs: 0,
+      totalTimeoutMs: request.total_timeout_ms,
+      retry: {
+        retries: request.retries,
+        backoffMs: request.backoff_ms,
+        maxBackoffMs: request.max_backoff_ms,
+      },
+      breaker: breakerOptions(request.breaker),
+      isFailure: (error) => error instanceof AmqpRequestError && REQUEST_FAILURES.has(error.code),
+      observer: {
+        transition: ({ target, from, to, cause }) => {
+          if (to === 'open' && from === 'closed') {
+            this.log.warn(
+              { routing_key: target, err: cause instanceof Error ? cause : undefined },
+              `amqp '${this.name}': circuit breaker of request('${target}') opened${cause instanceof Error ? ` (${cause.message})` : ''}; a probe in ${request.breaker.half_open_after_ms} ms`,
+            );
+          } else if (to === 'closed') {
+            this.log.info(
+              { routing_key: target },
+              `amqp '${this.name}': circuit breaker of request('${target}') closed: the probe got a reply`,
+            );
+          }
+        },
+        retrying: (attempt, delayMs) =>
+          this.log.debug(
+            { attempt, delay_ms: delayMs },
+            `amqp '${this.name}': request attempt ${attempt} failed, retrying in ${delayMs} ms`,
+          ),
+      },
+    });
+    this.requestPolicy = { settings, policy };
+    return policy;
   }
 
   private requireLink(): Link {

@@ -1,4 +1,9 @@
-import { reconnectSchema, type ReconnectSettings } from '../../resilience/settings';
+import {
+  breakerSchema,
+  reconnectSchema,
+  type BreakerSettings,
+  type ReconnectSettings,
+} from '../../resilience/settings';
 
 export const amqpSchema = {
   url: {
@@ -36,6 +41,36 @@ export const amqpSchema = {
     doc: 'Default timeout of request(), the wait for a connection while the broker is away included',
     format: 'duration',
     default: 5000,
+  },
+  request: {
+    total_timeout_ms: {
+      doc: 'Time a whole request() may take, its retries and the waits between them included (0: each attempt is bounded by request_timeout_ms alone)',
+      format: 'duration',
+      default: 0,
+    },
+    retries: {
+      doc: 'Further attempts of a request() the caller marks idempotent, after a timeout, no responder or a lost connection',
+      format: 'nat',
+      default: 2,
+    },
+    backoff_ms: {
+      doc: 'Ceiling of the delay before the first retry of a request (full jitter under it); doubled for each next one',
+      format: 'duration',
+      default: 100,
+    },
+    max_backoff_ms: {
+      doc: 'Longest delay between two attempts of a request',
+      format: 'duration',
+      default: 2000,
+    },
+    breaker: {
+      ...breakerSchema,
+      enabled: {
+        doc: 'A circuit breaker per routing key: a timeout, no responder and a lost connection count as failures, an error reply does not',
+        format: Boolean,
+        default: true,
+      },
+    },
   },
   publish_timeout_ms: {
     doc: 'Longest publish() or push() waits for the broker (a reconnect, its confirm); then it rejects with AMQP_PUBLISH_TIMEOUT',
@@ -79,6 +114,13 @@ export interface AmqpSettings {
   affects_readiness: boolean;
   validate_outgoing: 'auto' | 'on' | 'off';
   request_timeout_ms: number;
+  request: {
+    total_timeout_ms: number;
+    retries: number;
+    backoff_ms: number;
+    max_backoff_ms: number;
+    breaker: BreakerSettings;
+  };
   publish_timeout_ms: number;
   fail_fast: boolean;
   drain_timeout_ms: number;

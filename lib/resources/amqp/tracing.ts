@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ConsumeMessage, Options } from 'amqplib';
-import { withRequestId } from '../../context';
 import type { Tracing } from '../../tracing';
+import { tracedProcess, tracedProduce } from '../../tracing/messaging';
 import type { MessagePattern } from './handlers/decorators';
 
 const SYSTEM = 'rabbitmq';
@@ -19,27 +19,18 @@ export function tracedSend<T>(
 ): Promise<T> {
   if (!tracing.enabled) return send(properties);
   const messageId = properties.messageId ?? randomUUID();
-  const span = tracing.startSpan(`${operation} ${destination}`, {
-    kind: 'producer',
-    attributes: {
+  return tracedProduce(
+    tracing,
+    `${operation} ${destination}`,
+    {
       'messaging.system': SYSTEM,
       'messaging.destination.name': destination,
       'messaging.operation.type': 'send',
       'messaging.operation.name': operation,
       'messaging.message.id': messageId,
     },
-  });
-  const headers: Record<string, unknown> = { ...properties.headers };
-  tracing.inject(headers, span);
-  return send({ ...properties, messageId, headers }).then(
-    (result) => {
-      tracing.end(span);
-      return result;
-    },
-    (error: unknown) => {
-      tracing.end(span, error);
-      throw error;
-    },
+    { ...properties.headers },
+    (headers) => send({ ...properties, messageId, headers }),
   );
 }
 
@@ -55,20 +46,23 @@ export function tracedConsume(
   requestId: string,
   handle: () => unknown,
 ): unknown {
-  if (!tracing.enabled) return withRequestId(requestId, handle);
   const { properties, fields } = message;
-  const span = tracing.startSpan(`process ${queue}`, {
-    kind: 'consumer',
-    parent: tracing.extract(properties.headers ?? {}),
-    attributes: {
-      'messaging.system': SYSTEM,
-      'messaging.destination.name': queue,
-      'messaging.operation.type': 'process',
-      'messaging.operation.name': pattern,
-      'messaging.rabbitmq.destination.routing_key': fields.routingKey,
-      ...(typeof properties.messageId === 'string' && { 'messaging.message.id': properties.messageId }),
-      ...(fields.redelivered && { 'messaging.rabbitmq.redelivered': true }),
-    },
-  });
-  return tracing.runAndEnd(span, handle, requestId);
+  return tracedProcess(
+    tracing,
+    `process ${queue}`,
+    properties.headers ?? {},
+    tracing.enabled
+      ? {
+          'messaging.system': SYSTEM,
+          'messaging.destination.name': queue,
+          'messaging.operation.type': 'process',
+          'messaging.operation.name': pattern,
+          'messaging.rabbitmq.destination.routing_key': fields.routingKey,
+          ...(typeof properties.messageId === 'string' && { 'messaging.message.id': properties.messageId }),
+          ...(fields.redelivered && { 'messaging.rabbitmq.redelivered': true }),
+        }
+      : {},
+    requestId,
+    handle,
+  );
 }

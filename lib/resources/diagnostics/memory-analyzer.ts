@@ -2,7 +2,7 @@ import type { Session } from 'node:inspector/promises';
 import { inject } from '../../container/injection';
 import { resource } from '../../container/decorators';
 import { LOGGER, METRICS, SERVICE, SETTINGS } from '../../container/tokens';
-import { messageOf } from '../../lifecycle/errors';
+import { messageOf } from '../../util';
 import type { Log } from '../../lifecycle/log';
 import type { ServiceHandle } from '../../lifecycle/service-handle';
 import type { Gauge, MeterFactory } from '../../metrics';

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { inject } from '../../container/injection';
 import { resource } from '../../container/decorators';
 import { LOGGER, SERVICE, SETTINGS } from '../../container/tokens';
-import { messageOf } from '../../lifecycle/errors';
+import { messageOf } from '../../util';
 import type { Log } from '../../lifecycle/log';
 import type { ServiceHandle } from '../../lifecycle/service-handle';
 import type { SettingsView } from '../../settings/types';

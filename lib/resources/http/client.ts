@@ -324,9 +324,15 @@ export class HttpClientResource {
       return { key: this.url(path, undefined, baseUrl).origin, baseUrl };
     }
     const discovery = this.discovery!;
-    const instance = discovery.pick(settings.service, tried, (entry) => policy.admits(entry.instance_id));
+    // Only instances with the server this client calls: one without it is not a target to fail on.
+    const serving = (entry: RegistryEntry) => serverAddress(entry, settings.server) !== undefined;
+    const instance = discovery.pick(
+      settings.service,
+      tried,
+      (entry) => serving(entry) && policy.admits(entry.instance_id),
+    );
     if (instance === undefined) {
-      const known = discovery.instances(settings.service).length;
+      const known = discovery.instances(settings.service).filter(serving).length;
       if (known > 0) {
         throw policy.rejection(
           'POLICY_BREAKER_OPEN',
@@ -335,14 +341,13 @@ export class HttpClientResource {
           `${this.name}: the circuit breaker of every instance of ${settings.service} (${known}) is open`,
         );
       }
-    }
-    const address = instance === undefined ? undefined : serverAddress(instance, settings.server);
-    if (instance === undefined || address === undefined) {
+      const any = discovery.instances(settings.service).length > 0;
       throw new HttpClientError(
         'HTTP_CLIENT_NO_INSTANCE',
-        `${this.name}: no live instance of ${settings.service} in the registry${instance === undefined ? '' : ` with an HTTP server '${settings.server || 'http'}'`}`,
+        `${this.name}: no live instance of ${settings.service} in the registry${any ? ` with an HTTP server '${settings.server || 'http'}'` : ''}`,
       );
     }
+    const address = serverAddress(instance, settings.server)!;
     tried.add(instance.instance_id);
     const host = address.host.includes(':') ? `[${address.host}]` : address.host;
     return { key: instance.instance_id, baseUrl: `http://${host}:${address.port}` };

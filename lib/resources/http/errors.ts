@@ -91,3 +91,18 @@ export function listenFailure(
     { cause: error },
   );
 }
+
+export type HttpResponseErrorCode = CodesOf<'HttpResponseError'>;
+
+/** A handler's answer that cannot be sent as it is (a body JSON cannot serialize); answered 500. */
+export class HttpResponseError extends KeelError {
+  override readonly name = 'HttpResponseError';
+  readonly status = 500;
+  constructor(
+    readonly code: HttpResponseErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

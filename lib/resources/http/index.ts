@@ -22,6 +22,8 @@ export {
   HttpListenError,
   listenFailure,
   HttpRouteError,
+  HttpResponseError,
+  type HttpResponseErrorCode,
   type HttpBodyErrorCode,
   type HttpClientErrorCode,
   type HttpListenErrorCode,

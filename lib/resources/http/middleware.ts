@@ -10,6 +10,7 @@ import type { Tracing } from '../../tracing';
 import { endServerSpan, startServerSpan } from './tracing';
 import { contentCodings, decodeContent, parseBody } from './body';
 import type { HttpState } from './context';
+import { HttpResponseError } from './errors';
 import { turnAway } from './drain';
 import type { CorsSettings } from './settings';
 
@@ -142,6 +143,21 @@ export function observe({
     const span = tracing.enabled ? startServerSpan(tracing, ctx.req) : undefined;
     let thrown: unknown;
     const finish = (): void => {
+      // koa would serialize the body after this middleware returned, so a failure there was answered
+      // in plain text, without the request id, after the 200 had been counted and logged.
+      if (thrown === undefined && isJsonBody(ctx.body) && ctx.respond !== false) {
+        try {
+          const text = JSON.stringify(ctx.body);
+          if (text !== undefined) ctx.body = text;
+        } catch (error) {
+          thrown = new HttpResponseError(
+            'HTTP_RESPONSE_UNSERIALIZABLE',
+            `${ctx.method} ${ctx.path}: the answer cannot be serialized as JSON: ${(error as Error).message}`,
+            { cause: error },
+          );
+          respondWithError(ctx, thrown, exposeStack, ctx.state.log);
+        }
+      }
       if (isDraining()) ctx.set('Connection', 'close');
       const { method, path } = ctx.request;
       const status = ctx.res.statusCode;
@@ -183,6 +199,13 @@ export function observe({
     }
     return handled.then(finish, fail);
   };
+}
+
+/** What koa's `respond` would JSON.stringify: an object that is no bytes, stream, Blob or Response. */
+function isJsonBody(body: unknown): boolean {
+  if (typeof body !== 'object' || body === null || Buffer.isBuffer(body)) return false;
+  if (typeof (body as { pipe?: unknown }).pipe === 'function') return false;
+  return !(body instanceof Blob || body instanceof ReadableStream || body instanceof Response);
 }
 
 interface HttpErrorShape {

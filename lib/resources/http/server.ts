@@ -3,7 +3,10 @@ import type { Duplex } from 'node:stream';
 import type { AddressInfo, Socket } from 'node:net';
 import Router from '@koa/router';
 import { inject, optional } from '../../container/injection';
-import Koa from 'koa';
+// The types through a namespace import, so that the declarations emitted for `app` do not default-import
+// koa's `export =` (TS1259 in a consumer without esModuleInterop); the class through the default import.
+import KoaApplication from 'koa';
+import type * as Koa from 'koa';
 import { resource } from '../../container/decorators';
 import { LOGGER, METRICS, RESOURCE_NAME, SERVICE, SETTINGS } from '../../container/tokens';
 import type { Log } from '../../lifecycle/log';
@@ -37,6 +40,7 @@ import {
   type WebSocketRouteOptions,
 } from './websocket/decorator';
 import { WebSockets } from './websocket/sockets';
+import { isPromiseLike } from '../../util';
 
 /**
  * An HTTP server on koa. Routes come from `router`, `route()` and `@http` methods of the
@@ -47,7 +51,7 @@ import { WebSockets } from './websocket/sockets';
 export class HttpServerResource {
   readonly app: Koa<HttpState>;
   /** Routes added here (before or after start) are served with the default middleware around them. */
-  readonly router = new Router<HttpState>();
+  readonly router: Router<HttpState, Koa.DefaultContext> = new Router<HttpState>();
   private readonly directRoutes = new DirectRoutes(this.router);
   /** Compiles the routes' schemas; ajv is loaded only once a route has one. */
   private readonly schemas = new SchemaCompiler();
@@ -74,7 +78,8 @@ export class HttpServerResource {
       retry_after_s,
       access_log,
     } = settings.value();
-    this.app = new Koa<HttpState>({ proxy: trust_proxy });
+    this.app = new KoaApplication<HttpState>({ proxy: trust_proxy });
+    markStatusSet(this.app);
     this.app.on('error', (error: unknown) =>
       log.error({ err: error }, `unhandled error while answering: ${String(error)}`),
     );
@@ -371,19 +376,38 @@ function respond(ctx: HttpContext, result: unknown): void {
     if (result.body !== undefined) response.body = result.body;
   } else if (result !== undefined) {
     response.body = result;
-  } else if (response.body === undefined && !(response as ExplicitStatus)._explicitStatus) {
+  } else if (response.body === undefined && !(response as StatusMarked)[STATUS_SET]) {
     // Nothing returned and nothing set on ctx: an answer without content, not koa's 404.
     response.status = 204;
   }
 }
 
-/** koa's own mark of a status a handler set (`ctx.status = 202`), which a 204 must not overwrite. */
-interface ExplicitStatus {
-  _explicitStatus?: boolean;
+/** Set on a response once its status was set (`ctx.status = 202`), which a 204 must not overwrite. */
+export const STATUS_SET = Symbol('keel.statusSet');
+
+interface StatusMarked {
+  [STATUS_SET]?: true;
 }
 
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
+/**
+ * koa keeps "a status was set" in a private field (`_explicitStatus`); Keel marks it itself, on the
+ * app's own response prototype (`app.response`, koa's documented place for additions), around
+ * koa's public `status` setter. One app's mark touches no other app's responses.
+ */
+export function markStatusSet(app: Koa<HttpState>): void {
+  let owner: object | null = app.response;
+  let status: PropertyDescriptor | undefined;
+  while (owner !== null && (status = Object.getOwnPropertyDescriptor(owner, 'status')) === undefined)
+    owner = Object.getPrototypeOf(owner) as object | null;
+  const { get, set } = status!;
+  Object.defineProperty(app.response, 'status', {
+    configurable: true,
+    get,
+    set(this: StatusMarked, code: number) {
+      set!.call(this, code);
+      this[STATUS_SET] = true;
+    },
+  });
 }
 
 function isProduction(): boolean {

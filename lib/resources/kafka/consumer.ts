@@ -3,12 +3,15 @@ import { performance } from 'node:perf_hooks';
 import type { Batch, Consumer, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import type { Log } from '../../lifecycle/log';
 import type { Counter, Gauge, Histogram } from '../../metrics';
-import { REQUEST_ID_HEADER, withRequestId } from '../../context';
+import { REQUEST_ID_HEADER } from '../../context';
+import type { Tracing } from '../../tracing';
+import { tracedProcess } from '../../tracing/messaging';
 import { Backoff, backoffDelay } from '../../resilience/backoff';
 import type { Codec, Codecs } from '../amqp/codecs/codec';
 import { KafkaError } from './errors';
 import type { ConsumerState, KafkaMessageMeta } from './decorators';
 import type { KafkaSettings } from './settings';
+import { isPromiseLike } from '../../util';
 
 export const CONTENT_TYPE_HEADER = 'content-type';
 export const DEAD_REASON_HEADER = 'x-keel-dead-reason';
@@ -39,6 +42,8 @@ export interface ConsumerContext {
   /** Every codec of the service: a record is decoded by its content type. */
   codecs: Codecs;
   log: Log;
+  /** The service's tracing: while enabled, each handler run is a consumer span continuing the record's trace. */
+  tracing: Tracing;
   meters(topic: string, group: string): GroupMeters;
   /** Writes a copy of a record to `<topic>.dead`, resolving once acknowledged. */
   deadLetter(topic: string, message: KafkaMessage, headers: Record<string, string>): Promise<void>;
@@ -311,8 +316,23 @@ export class GroupConsumer {
     this.running.add(run);
     let timer: NodeJS.Timeout | undefined;
     try {
-      const result = withRequestId(meta.requestId, () =>
-        spec.handler(value, { ...meta, signal: abort.signal }),
+      const result = tracedProcess(
+        context.tracing,
+        `process ${spec.topic}`,
+        meta.headers,
+        context.tracing.enabled
+          ? {
+              'messaging.system': 'kafka',
+              'messaging.destination.name': spec.topic,
+              'messaging.operation.type': 'process',
+              'messaging.consumer.group.name': spec.group,
+              'messaging.destination.partition.id': String(partition),
+              'messaging.kafka.offset': Number(meta.offset),
+              ...(meta.attempt > 0 && { 'keel.attempt': meta.attempt }),
+            }
+          : {},
+        meta.requestId,
+        () => spec.handler(value, { ...meta, signal: abort.signal }),
       );
       if (!isPromiseLike(result)) return undefined;
       await Promise.race([
@@ -386,8 +406,4 @@ function textHeaders(headers: IHeaders | undefined): Record<string, string> {
     text[name] = Buffer.isBuffer(last) ? last.toString('utf8') : String(last);
   }
   return text;
-}
-
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
 }

@@ -20,6 +20,7 @@ import {
 } from './decorators';
 import { claimDecorated, connectingHealth, quotedList } from '../decorated';
 import { KafkaError } from './errors';
+import { tracedProduce } from '../../tracing/messaging';
 import { Publisher } from './publisher';
 import { checkKafkaSettings, kafkaSchema, type KafkaSettings } from './settings';
 
@@ -121,6 +122,7 @@ export class KafkaResource {
       codec: this.codec,
       codecs: this.codecs,
       log,
+      tracing: service.tracing,
       meters: (topic, group) => this.metersOf(topic, group),
       deadLetter: (topic, message, headers) => this.deadLetter(topic, message, headers),
     };
@@ -215,12 +217,27 @@ export class KafkaResource {
       [CONTENT_TYPE_HEADER]: codec.contentType,
     };
     if (requestId !== undefined) headers[REQUEST_ID_HEADER] = requestId;
-    return publisher.enqueue(topic, {
-      key: options.key ?? null,
-      value: bytes,
-      partition: options.partition,
+    return tracedProduce(
+      this.service.tracing,
+      `publish ${topic}`,
+      {
+        'messaging.system': 'kafka',
+        'messaging.destination.name': topic,
+        'messaging.operation.type': 'send',
+        'messaging.operation.name': 'publish',
+        ...(options.partition !== undefined && {
+          'messaging.destination.partition.id': String(options.partition),
+        }),
+      },
       headers,
-    });
+      (traced) =>
+        publisher.enqueue(topic, {
+          key: options.key ?? null,
+          value: bytes,
+          partition: options.partition,
+          headers: traced,
+        }),
+    );
   }
 
   /** Like `@consume`; before start, or at any time after. */

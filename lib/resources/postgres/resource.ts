@@ -106,6 +106,8 @@ const CHECKOUT_TIMEOUT = 'timeout exceeded when trying to connect';
 /** After the cancel requests, how long the cancelled queries get to come back before their connections are closed. */
 const CANCEL_GRACE_MS = 2000;
 const ID_PATTERN = /[^\w.:-]/g;
+/** What a comment may carry of a traceparent: nothing that could close it. */
+const TRACEPARENT = /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/;
 
 /**
  * A PostgreSQL connection pool (node-postgres): checked in start, `query` and `transaction(fn)` with
@@ -396,17 +398,34 @@ export class PostgresResource implements Queryable {
     );
   }
 
-  /** The request id as a comment, or as the connection's application_name for this query. */
+  /**
+   * The request id as a comment (with the active span's W3C `traceparent` beside it while tracing
+   * is on), or as the connection's application_name for this query (63 bytes: no room for the trace).
+   */
   private async withContext(client: ClientBase, sql: string): Promise<string> {
     const id = contextRequestId()?.replace(ID_PATTERN, '').slice(0, 64);
-    if (this.settings.value().request_context === 'comment')
-      return id ? `/* request_id=${id} */ ${sql}` : sql;
+    if (this.settings.value().request_context === 'comment') {
+      const fields = [id ? `request_id=${id}` : '', this.traceparent()].filter((field) => field !== '');
+      return fields.length === 0 ? sql : `/* ${fields.join(' ')} */ ${sql}`;
+    }
     const base = this.applicationName();
     await client.query('SELECT set_config($1, $2, false)', [
       'application_name',
       id ? `${base} ${id}`.slice(0, 63) : base,
     ]);
     return sql;
+  }
+
+  /** `traceparent=00-<trace>-<span>-<flags>` of the span active here, or '' (tracing off, no span). */
+  private traceparent(): string {
+    const { tracing } = this.service;
+    if (!tracing.enabled) return '';
+    const headers: Record<string, unknown> = {};
+    tracing.inject(headers);
+    const { traceparent } = headers;
+    return typeof traceparent === 'string' && TRACEPARENT.test(traceparent)
+      ? `traceparent=${traceparent}`
+      : '';
   }
 
   private timer(name = 'unnamed'): { ok: Histogram; error: Histogram } {

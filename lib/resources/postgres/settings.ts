@@ -65,7 +65,7 @@ export const postgresSchema = {
     default: 5000,
   },
   request_context: {
-    doc: 'The request id of the HTTP request a query serves, in the query: off, comment (a /* request_id=... */ prefix) or application_name (set per query, one more round trip)',
+    doc: 'The request id of the HTTP request a query serves, in the query: off, comment (a /* request_id=... traceparent=... */ prefix, the trace while tracing is on) or application_name (set per query, one more round trip)',
     format: [...REQUEST_CONTEXT_MODES],
     default: 'off' as RequestContextMode,
   },

@@ -6,7 +6,7 @@ import type { ServiceHandle } from '../../lifecycle/service-handle';
 import { etcdOptionsFromEnv, normalizePrefix } from '../../settings/etcd-options';
 import { EtcdSettingsSource, type EtcdChange } from '../../settings/etcd-source';
 import type { SettingsView } from '../../settings/types';
-import { isRegistryEntry, type RegistryEntry } from './entry';
+import { readRegistryEntry, type RegistryEntry } from './entry';
 import { RegistryError } from './errors';
 import { discoverySchema, type DiscoverySettings } from './settings';
 
@@ -56,6 +56,9 @@ export class Discovery {
   private readonly services = new Map<string, Map<string, RegistryEntry>>();
   private readonly listeners = new InstancesListeners();
   private readonly turns = new Map<string, number>();
+  /** Keys whose entry was refused, each logged once while it stays bad. */
+  private readonly refused = new Set<string>();
+  private prefix = '';
 
   constructor(
     @inject(SETTINGS) private readonly settings: SettingsView<DiscoverySettings>,
@@ -72,6 +75,7 @@ export class Discovery {
       );
     }
     const prefix = normalizePrefix(this.settings.value().prefix);
+    this.prefix = prefix;
     const source = await EtcdSettingsSource.open({ ...options, prefix, checkKey: undefined });
     this.source = source;
     this.services.clear();
@@ -127,8 +131,10 @@ export class Discovery {
     for (const { path, value } of changes) {
       if (path.length !== 2) continue;
       const [service, id] = path;
-      if (value === undefined) this.services.get(service)?.delete(id);
-      else this.set(service, id, value);
+      if (value === undefined) {
+        this.services.get(service)?.delete(id);
+        this.refused.delete(`${service}/${id}`);
+      } else this.set(service, id, value);
       if (this.services.get(service)?.size === 0) this.services.delete(service);
       touched.add(service);
     }
@@ -145,10 +151,24 @@ export class Discovery {
   }
 
   private set(service: string, id: string, value: unknown): void {
-    if (!isRegistryEntry(value)) return;
+    const key = `${service}/${id}`;
+    const entry = readRegistryEntry(value, service, id);
+    if (typeof entry === 'string') {
+      // An entry that was good and is now overwritten by a bad one is no instance any more.
+      this.services.get(service)?.delete(id);
+      if (!this.refused.has(key)) {
+        this.refused.add(key);
+        this.log.warn(
+          { key: `${this.prefix}${key}`, problem: entry },
+          `discovery skips the registry entry ${this.prefix}${key}: ${entry} (said once until it changes to a good one or is deleted)`,
+        );
+      }
+      return;
+    }
+    this.refused.delete(key);
     let instances = this.services.get(service);
     if (instances === undefined) this.services.set(service, (instances = new Map()));
-    instances.set(id, value);
+    instances.set(id, entry);
   }
 
   private assertStarted(): void {

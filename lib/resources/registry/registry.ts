@@ -1,10 +1,10 @@
 import { hostname } from 'node:os';
-import type { Etcd3, Lease } from 'etcd3';
+import type { Etcd3, IKeyValue, Lease, Watcher } from 'etcd3';
 import { inject } from '../../container/injection';
 import { resource } from '../../container/decorators';
 import { LOGGER, SERVICE, SETTINGS } from '../../container/tokens';
 import { instanceIdentity } from '../../identity/instance';
-import { messageOf } from '../../lifecycle/errors';
+import { messageOf } from '../../util';
 import type { Log } from '../../lifecycle/log';
 import type { ResourceHealth } from '../../lifecycle/manager';
 import type { ServiceHandle } from '../../lifecycle/service-handle';
@@ -31,6 +31,10 @@ export class RegistryResource {
   private options?: EtcdConnectionOptions;
   private client?: Etcd3;
   private lease?: Lease;
+  private leaseId?: string;
+  /** Every lease this resource was granted: an entry on one of them is its own, not a duplicate's. */
+  private readonly ownLeases = new Set<string>();
+  private watcher?: Promise<Watcher>;
   private registeredAt?: string;
   private lastAlive = 0;
   private watchdog?: NodeJS.Timeout;
@@ -117,7 +121,10 @@ export class RegistryResource {
       await this.putEntry();
       this.log.info({ key: this.key, ttl_s: this.settings.value().ttl_s }, `registered as ${this.key}`);
     } catch (error) {
-      this.loseLease(`cannot register ${this.key} on ${describeHosts(this.options!)}: ${messageOf(error)}`);
+      this.loseLease(
+        `cannot register ${this.key} on ${describeHosts(this.options!)}: ${messageOf(error)}`,
+        error,
+      );
     }
   }
 
@@ -132,7 +139,10 @@ export class RegistryResource {
       if (this.lease === lease) this.loseLease(`lease of ${this.key} lost: ${error.message}`);
     });
     try {
-      await lease.put(this.key).value(JSON.stringify(this.entry())).options(callDeadline(options));
+      const leaseId = await lease.grant();
+      this.ownLeases.add(leaseId);
+      this.leaseId = leaseId;
+      await this.claim(leaseId);
     } catch (error) {
       if (this.lease === lease) this.lease = undefined;
       lease.release();
@@ -145,6 +155,7 @@ export class RegistryResource {
     }
     this.lastAlive = Date.now();
     this.degraded = undefined;
+    this.watchOwnKey();
     // etcd3 calls a lease lost only after twice its TTL; past one TTL etcd has dropped the entry already.
     clearInterval(this.watchdog);
     this.watchdog = setInterval(
@@ -159,13 +170,80 @@ export class RegistryResource {
     this.watchdog.unref();
   }
 
-  private loseLease(reason: string): void {
+  /**
+   * Puts the entry on `leaseId` unless another live lease holds the key: a second process with this
+   * instance_id (a copied identity, a restarted pod whose old one still runs) is refused, so the
+   * entry always names one process. A key written without a lease (by hand) is taken back. The
+   * put is conditional on what was read, so two claimants racing cannot both win.
+   */
+  private async claim(leaseId: string): Promise<void> {
+    const client = this.client!;
+    const deadline = callDeadline(this.options!);
+    const key = this.key;
+    for (let round = 0; ; round++) {
+      const [held] = (await client.get(key).options(deadline).exec()).kvs;
+      if (held !== undefined && held.lease !== '0' && !this.ownLeases.has(held.lease)) {
+        throw new RegistryError(
+          'REGISTRY_DUPLICATE_INSTANCE',
+          `${key} is registered by another process (lease ${held.lease}): two instances share instance_id ${instanceIdentity().instance_id}; this one stays out of the registry until that entry goes`,
+        );
+      }
+      const put = client.put(key).value(JSON.stringify(this.entry())).lease(leaseId);
+      const { succeeded } = await client
+        .if(key, 'Mod', '==', held?.mod_revision ?? 0)
+        .then(put)
+        .options(deadline)
+        .commit();
+      if (succeeded) return;
+      // Written between the read and the put: read it again, a few times at most.
+      if (round === 2) throw new Error(`${key} keeps changing under the registration`);
+    }
+  }
+
+  /** The entry deleted or overwritten by someone else is put back (or, held by a duplicate, left to it loudly). */
+  private watchOwnKey(): void {
+    if (this.watcher !== undefined) return;
+    const key = this.key;
+    const watcher = this.client!.watch().key(key).create();
+    this.watcher = watcher;
+    const changed = (what: string) => {
+      if (!this.active || this.lease === undefined || this.retry !== undefined) return;
+      this.log.warn({ key }, `${key} was ${what} by someone else: putting it back`);
+      this.claim(this.leaseId!).then(
+        () => this.log.info({ key }, `${key} put back`),
+        (error: unknown) => this.loseLease(`cannot put ${key} back: ${messageOf(error)}`, error),
+      );
+    };
+    watcher.then(
+      (open) => {
+        open.on('delete', () => changed('deleted'));
+        open.on('put', (kv: IKeyValue) => {
+          if (!this.ownLeases.has(kv.lease)) changed(`overwritten (lease ${kv.lease})`);
+        });
+        open.on('error', () => undefined);
+      },
+      (error: unknown) => {
+        if (this.watcher === watcher) this.watcher = undefined;
+        this.log.warn({ key, err: error }, `cannot watch ${key}: ${messageOf(error)}`);
+      },
+    );
+  }
+
+  private stopWatching(): void {
+    const watcher = this.watcher;
+    this.watcher = undefined;
+    void watcher?.then((open) => open.cancel()).catch(() => undefined);
+  }
+
+  private loseLease(reason: string, cause?: unknown): void {
     if (!this.active || this.retry !== undefined) return;
     clearInterval(this.watchdog);
     this.lease?.release();
     this.lease = undefined;
-    this.degraded = `degraded: ${reason}; registering again when etcd answers`;
-    this.log.warn({ key: this.key }, this.degraded);
+    const duplicate = (cause as { code?: unknown } | undefined)?.code === 'REGISTRY_DUPLICATE_INSTANCE';
+    this.degraded = `degraded: ${reason}; registering again when ${duplicate ? 'the key is free' : 'etcd answers'}`;
+    if (duplicate) this.log.error({ key: this.key }, this.degraded);
+    else this.log.warn({ key: this.key }, this.degraded);
     const ttlMs = this.settings.value().ttl_s * 1000;
     const backoff = new Backoff({ initialMs: 100, maxMs: Math.max(100, ttlMs / 2) });
     const attempt = (): void => {
@@ -188,6 +266,7 @@ export class RegistryResource {
   private async deregister(): Promise<void> {
     if (!this.active) return;
     this.active = false;
+    this.stopWatching();
     clearInterval(this.watchdog);
     clearTimeout(this.retry);
     this.retry = undefined;

@@ -1,6 +1,6 @@
 import { extname, join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
-import { messageOf } from '../../lifecycle/errors';
+import { messageOf } from '../../util';
 import type { Log } from '../../lifecycle/log';
 import { WorkerPoolError, WorkerTaskError } from './errors';
 import { TYPESCRIPT_MODULE, type JobMessage, type WorkerBootData, type WorkerReply } from './protocol';

@@ -28,3 +28,8 @@ export function times(ratio: number): string {
 export function verdict(met: boolean): string {
   return met ? 'met' : 'MISSED';
 }
+
+/** A difference with its sign, two decimals: `+1.25`, `-0.40`. */
+export function signed(value: number): string {
+  return `${value < 0 ? '-' : '+'}${fixed(Math.abs(value), 2)}`;
+}

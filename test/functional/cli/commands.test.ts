@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { COMMANDS } from '../../../lib/cli/commands';
+import { PROJECT_ROOT } from '../../support/process';
 import { FIXTURES, keel } from './cli';
 
 jest.setTimeout(120_000);
@@ -93,6 +94,19 @@ describe('keel graph', () => {
     });
   });
 
+  it('on a file that calls run() (a main.ts) draws the service it runs and starts nothing', async () => {
+    const results = await Promise.all(
+      ['main-calls-run.ts', 'exports-and-runs.ts'].map((file) =>
+        keel(['graph', fixture(file)], { CLI_FIXTURE_FAIL: '1' }),
+      ),
+    );
+    for (const result of results) {
+      // Started, the marker would log and fail (CLI_FIXTURE_FAIL), and the report server would hold the process.
+      expect(result).toMatchObject({ code: 0, stderr: '' });
+      expect(result.stdout).toMatch(/^cli_fixture \(CliFixture\)\n├── marker \(Marker\)\n/);
+    }
+  });
+
   it('a graph error prints with its chain, exit 1; a file with no microservice says what to export', async () => {
     const [broken, none, missing] = await Promise.all([
       keel(['graph', fixture('broken.ts')]),
@@ -144,5 +158,39 @@ describe('keel new', () => {
     expect(badFolderName.stderr).toContain(
       `invalid service name "9lives" (from the folder's name; choose one with --name)`,
     );
+  });
+
+  it('refuses constructor and prototype, which settings refuse as keys; quotes the folder in its next: lines', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'keel-new-'));
+    const [constructorName, prototypeFolder, spaced, dashed] = await Promise.all([
+      keel(['new', path.join(root, 'a'), '--name', 'constructor', '--keel', '1.2.3']),
+      keel(['new', path.join(root, 'prototype'), '--keel', '1.2.3']),
+      keel(['new', path.join(root, "bob's shop"), '--name', 'shop', '--keel', '1.2.3']),
+      keel(['new', path.join(root, '-x'), '--name', 'x', '--keel', '1.2.3']),
+    ]);
+    expect(constructorName).toMatchObject({ code: 1, stdout: '' });
+    expect(constructorName.stderr).toContain(
+      'invalid service name "constructor": it names the prototype machinery of every object, and the settings key system.microservices.constructor would be refused',
+    );
+    expect(prototypeFolder.code).toBe(1);
+    expect(prototypeFolder.stderr).toContain(`invalid service name "prototype" (from the folder's name`);
+    expect(spaced.code).toBe(0);
+    const quoted = `'${path.relative(PROJECT_ROOT, path.join(root, "bob'\\''s shop"))}'`;
+    expect(spaced.stdout).toContain(`\nnext:\n  cd ${quoted}\n`);
+    expect(dashed.code).toBe(0);
+    expect(dashed.stdout).toMatch(/\n {2}cd [^\n]*\/-x\n/);
+  });
+
+  it('without --keel from a checkout, says the dependency resolves only from the registry and what to do instead', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'keel-new-'));
+    const made = await keel(['new', path.join(root, 'plain')]);
+    expect(made.code).toBe(0);
+    const { version } = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8'));
+    const manifest = JSON.parse(readFileSync(path.join(root, 'plain', 'package.json'), 'utf8'));
+    expect(manifest.dependencies).toEqual({ keel: `^${version}` });
+    expect(made.stderr).toContain(
+      `keel new: this keel runs from ${PROJECT_ROOT}, not from a package npm installed, so package.json asks for keel@^${version} from the registry`,
+    );
+    expect(made.stderr).toContain('npm pack; then keel new with --keel <the .tgz it wrote>');
   });
 });

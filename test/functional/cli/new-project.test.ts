@@ -1,8 +1,10 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { describeWithEtcd, EtcdCluster } from '../../support/etcd';
 import { packKeel } from '../../support/pack';
+import { PROJECT_ROOT } from '../../support/process';
 import { exec, keel } from './cli';
 
 // npm install of a fresh project dominates: minutes on a loaded machine with a cold cache.
@@ -25,9 +27,10 @@ async function timed<T>(label: string, work: () => Promise<T>): Promise<T> {
 describe('keel new, end to end with the packed Keel', () => {
   let root: string;
   let project: string;
+  let tarball: string;
 
   beforeAll(async () => {
-    const tarball = await timed('npm pack', packKeel);
+    tarball = await timed('npm pack', packKeel);
     root = mkdtempSync(path.join(tmpdir(), 'keel-new-'));
     project = path.join(root, 'shop-api');
     const created = await keel(['new', project, '--keel', tarball]);
@@ -108,14 +111,127 @@ describe('keel new, end to end with the packed Keel', () => {
     const second = await exec(bin, ['new', path.join(root, 'second'), '--name', 'second_service'], {
       cwd: root,
     });
-    expect(second.code).toBe(0);
+    expect(second).toMatchObject({ code: 0, stderr: '' });
+    // Installed from a tarball: the new project asks for the same tarball, which npm can resolve.
     const manifest = JSON.parse(readFileSync(path.join(root, 'second', 'package.json'), 'utf8'));
-    expect(manifest.dependencies.keel).toMatch(/^\^\d+\.\d+\.\d+/);
+    expect(manifest.dependencies.keel).toBe(`file:${tarball}`);
     expect(readFileSync(path.join(root, 'second', 'src', 'service.ts'), 'utf8')).toContain(
       "name: 'second_service'",
     );
   });
 });
+
+describe('keel new before Keel is installed: npx with the tarball, as the README shows', () => {
+  it('npx --package <tarball> keel new writes a project whose dependency is that tarball', async () => {
+    const tarball = await packKeel();
+    const root = mkdtempSync(path.join(tmpdir(), 'keel-npx-'));
+    try {
+      const made = await exec(
+        'npx',
+        ['--yes', '--prefer-offline', '--package', tarball, 'keel', 'new', 'billing-api'],
+        {
+          cwd: root,
+          timeoutMs: 300_000,
+        },
+      );
+      expect(made).toMatchObject({ code: 0, stderr: '' });
+      expect(made.stdout).toContain('created billing_api in billing-api');
+      const manifest = JSON.parse(readFileSync(path.join(root, 'billing-api', 'package.json'), 'utf8'));
+      expect(manifest.dependencies).toEqual({ keel: `file:${tarball}` });
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describeWithEtcd(
+  "Keel's checkout once dist/ exists, and the installed keel, on the README's commands",
+  () => {
+    let cluster: EtcdCluster;
+    const etcdEnv = (): NodeJS.ProcessEnv => ({
+      KEEL_ETCD_HOSTS: cluster.hosts,
+      KEEL_ETCD_PREFIX: 'readme/',
+    });
+
+    beforeAll(async () => {
+      await packKeel();
+      cluster = await EtcdCluster.start(1);
+    });
+    afterAll(() => cluster?.stop());
+
+    it('npm run keel -- graph and settings push --service on the samples use one copy of Keel, with dist/ built', async () => {
+      // The pack's prepack build made dist/; bin/keel.js preferred it while the samples import ../../lib.
+      expect(existsSync(path.join(PROJECT_ROOT, 'dist', 'lib', 'cli', 'main.js'))).toBe(true);
+      const bin = path.join(PROJECT_ROOT, 'bin', 'keel.js');
+      const [graph, mainGraph, push] = await Promise.all([
+        exec(process.execPath, [bin, 'graph', 'samples/hello/service.ts']),
+        exec(process.execPath, [bin, 'graph', 'samples/hello/main.ts']),
+        exec(
+          process.execPath,
+          [
+            bin,
+            'settings',
+            'push',
+            'samples/settings-etcd/settings.yml',
+            '--service',
+            'samples/settings-etcd/service.ts',
+            '--dry-run',
+          ],
+          { env: etcdEnv() },
+        ),
+      ]);
+      expect(graph).toMatchObject({ code: 0, stderr: '' });
+      expect(graph.stdout).toMatch(/^hello \(HelloService\)\n├── greeter \(Greeter\)/);
+      // A main.ts that calls run() is drawn, not started.
+      expect(mainGraph).toEqual(graph);
+      expect(push).toMatchObject({ code: 0, stderr: '' });
+      expect(push.stdout).toContain('+ readme/system/resources/announcer/api_token = [redacted]\n');
+      expect(push.stdout).toContain('dry run: would write 5 keys');
+    });
+
+    it('the installed keel loads a TypeScript --service, given once per service', async () => {
+      const root = mkdtempSync(path.join(tmpdir(), 'keel-push-'));
+      try {
+        const project = path.join(root, 'push-api');
+        expect((await keel(['new', project, '--keel', await packKeel()])).code).toBe(0);
+        // etcd3 is an optional peer: a project that pushes settings installs it.
+        const installed = await exec('npm', [...NPM_INSTALL, `etcd3@${devDependency('etcd3')}`], {
+          cwd: project,
+          timeoutMs: 600_000,
+        });
+        expect(installed.code).toBe(0);
+        const bin = path.join(project, 'node_modules', '.bin', 'keel');
+        const file = path.join(root, 'settings.yml');
+        writeFileSync(file, 'system:\n  resources:\n    greeter:\n      greeting: Howdy\n');
+        const push = await exec(
+          bin,
+          ['settings', 'push', file, '--service', 'src/service.ts', '--service', 'src/service.ts'],
+          { cwd: project, env: etcdEnv() },
+        );
+        expect(push).toMatchObject({ code: 0, stderr: '' });
+        expect(push.stdout).toContain('+ readme/system/resources/greeter/greeting = "Howdy"\n');
+        writeFileSync(file, 'system:\n  resources:\n    greeter:\n      greeting: 7\n');
+        const refused = await exec(bin, ['settings', 'push', file, '--service', 'src/service.ts'], {
+          cwd: project,
+          env: etcdEnv(),
+        });
+        expect(refused.code).toBe(1);
+        expect(refused.stderr).toContain(
+          'the settings of service "push_api" would be invalid; nothing was written',
+        );
+      } finally {
+        rmSync(root, { recursive: true, force: true });
+      }
+    });
+  },
+);
+
+function devDependency(name: string): string {
+  const manifest = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as {
+    devDependencies: Record<string, string>;
+  };
+  return manifest.devDependencies[name];
+}
 
 async function until(condition: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;

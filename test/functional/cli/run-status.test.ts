@@ -1,9 +1,15 @@
-import { createServer } from 'node:net';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { killAll, PROJECT_ROOT, type ServiceProcess } from '../../support/process';
-import { FIXTURES, keel, startKeel } from './cli';
+import { killAll, PROJECT_ROOT, spawnNode, type ServiceProcess } from '../../support/process';
+import { CLI_ENTRY, FIXTURES, keel, startKeel } from './cli';
 
 jest.setTimeout(120_000);
 
@@ -106,6 +112,120 @@ describe('keel status', () => {
   });
 });
 
+describe('keel status against a server that is not a Keel report server', () => {
+  const servers: Server[] = [];
+  afterEach(async () => {
+    await Promise.all(
+      servers.splice(0).map((server) => {
+        server.closeAllConnections();
+        return new Promise((resolve) => server.close(resolve));
+      }),
+    );
+  });
+
+  async function serve(
+    handler: (request: IncomingMessage, response: ServerResponse) => void,
+  ): Promise<string> {
+    const server = createHttpServer(handler);
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+  const json = (body: unknown) => (_: IncomingMessage, response: ServerResponse) => {
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end(JSON.stringify(body));
+  };
+
+  it('stops reading a body past 4 MiB instead of reading it whole', async () => {
+    let sent = 0;
+    const url = await serve((_, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      const write = () => {
+        while (!response.destroyed && response.write(chunk)) sent += chunk.length;
+        if (!response.destroyed) response.once('drain', write);
+      };
+      response.write('{"resources": [');
+      write();
+    });
+    const result = await keel(['status', '--url', url]);
+    expect(result).toMatchObject({ code: 1, stdout: '' });
+    expect(result.stderr).toBe(`keel: ${url}/status answered more than 4 MiB: not a Keel /status document\n`);
+    // The server was still writing when the command gave up: it did not wait for an end.
+    expect(sent).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  it('shows a document with missing or mistyped fields instead of crashing', async () => {
+    const url = await serve(
+      json({ resources: [{}, { name: 'db', status: 7, phases: { start: { offsetMs: 'soon' } } }, null] }),
+    );
+    const result = await keel(['status', '--url', url]);
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.stdout).toMatch(/^\(unnamed service\) {2}\(no state\)\n/);
+    expect(result.stdout).toContain('(resource #1)  (no status)');
+    expect(result.stdout).toMatch(/\ndb +\(no status\)\n/);
+    expect(result.stdout).toContain('(resource #3)');
+    expect(result.stdout).toContain('startup waterfall: no start timings yet');
+  });
+
+  it("prints the server's text without terminal escape sequences (title, screen clear, OSC 52 clipboard)", async () => {
+    const evil = '\u001b]0;pwned\u0007\u001b[2J\u001b]52;c;cm0gLXJmIH4=\u0007\u009b31m';
+    const url = await serve(
+      json({
+        service: `svc${evil}`,
+        state: 'running',
+        version: `1${evil}`,
+        resources: [
+          { name: `db${evil}`, status: 'STARTED', statusText: `ok\u202e${evil}\nline`, phases: {} },
+        ],
+      }),
+    );
+    const [shown, raw] = await Promise.all([
+      keel(['status', '--url', url]),
+      keel(['status', '--url', url, '--json']),
+    ]);
+    expect(shown.code).toBe(0);
+    for (const output of [shown.stdout, raw.stdout]) {
+      // eslint-disable-next-line no-control-regex
+      expect(output).not.toMatch(/[\u0007\u001b\u009b\u202e]/);
+    }
+    expect(shown.stdout).toMatch(/^svc {2}running {2}version 1\n/);
+    expect(shown.stdout).toContain('ok??line');
+    expect(JSON.parse(raw.stdout).service).toBe(`svc${evil}`);
+  });
+
+  it('follows a redirect within the origin; refuses one to another origin without contacting it', async () => {
+    let contacted = 0;
+    const elsewhere = await serve((request, response) => {
+      contacted++;
+      json({ service: 'elsewhere', state: 'running', resources: [] })(request, response);
+    });
+    const redirecting = await serve((request, response) => {
+      if (request.url === '/status') {
+        response.writeHead(302, { location: '/real/status' });
+        response.end();
+      } else if (request.url === '/real/status') {
+        json({ service: 'here', state: 'running', resources: [] })(request, response);
+      }
+    });
+    const away = await serve((_, response) => {
+      response.writeHead(307, { location: `${elsewhere}/status` });
+      response.end();
+    });
+    const [followed, refused] = await Promise.all([
+      keel(['status', '--url', redirecting]),
+      keel(['status', '--url', away]),
+    ]);
+    expect(followed).toMatchObject({ code: 0, stderr: '' });
+    expect(followed.stdout).toMatch(/^here {2}running/);
+    expect(refused).toMatchObject({ code: 1, stdout: '' });
+    expect(refused.stderr).toBe(
+      `keel: ${away}/status answered 307, a redirect to another origin (${elsewhere}): not followed\n`,
+    );
+    expect(contacted).toBe(0);
+  });
+});
+
 describe('keel run --watch', () => {
   let folder: string;
 
@@ -152,6 +272,70 @@ export class Watched extends Microservice {}
     watcher.child.kill('SIGTERM');
     expect((await watcher.exited).code).toBe(0);
     expect(watcher.output()).toContain('generation 2 stop hook ran');
+  });
+
+  it("watches the project's src/ by default and each --watch-path: shared code outside the entry's folder restarts it", async () => {
+    const project = mkdtempSync(path.join(tmpdir(), 'keel-watch-project-'));
+    try {
+      mkdirSync(path.join(project, 'src', 'services'), { recursive: true });
+      mkdirSync(path.join(project, 'src', 'shared'));
+      mkdirSync(path.join(project, 'common'));
+      writeFileSync(path.join(project, 'src', 'shared', 'generation.ts'), 'export const generation = 1;\n');
+      writeFileSync(path.join(project, 'common', 'label.ts'), "export const label = 'a';\n");
+      writeFileSync(
+        path.join(project, 'src', 'services', 'api.ts'),
+        `import { inject, LOGGER, Microservice, microservice, resource, type Log } from ${JSON.stringify(path.join(PROJECT_ROOT, 'lib'))};
+import { generation } from '../shared/generation';
+import { label } from '../../common/label';
+
+@resource()
+export class Generation {
+  constructor(@inject(LOGGER) private readonly log: Log) {}
+  start(): void { this.log.info({}, \`generation \${generation}\${label} started\`); }
+}
+
+@microservice({ name: 'watched', resources: { generation: Generation } })
+export class Watched extends Microservice {}
+`,
+      );
+      // From the project's folder, as `npm run dev` runs it; the loader and tsconfig are the repository's.
+      const watcher = spawnNode(
+        [
+          '-r',
+          require.resolve('@swc-node/register'),
+          CLI_ENTRY,
+          'run',
+          'src/services/api.ts',
+          '--watch',
+          '--watch-path',
+          'common',
+        ],
+        project,
+        { ...FREE_REPORT_PORT, SWC_NODE_PROJECT: path.join(PROJECT_ROOT, 'tsconfig.json') },
+      );
+      started.push(watcher);
+      await watcher.waitFor(/generation 1a started[\s\S]*watched ready in/);
+      expect(watcher.output()).toContain('keel run --watch: watching src, common');
+      writeFileSync(path.join(project, 'src', 'shared', 'generation.ts'), 'export const generation = 2;\n');
+      await watcher.waitFor(/generation 2a started/);
+      writeFileSync(path.join(project, 'common', 'label.ts'), "export const label = 'b';\n");
+      await watcher.waitFor(/generation 2b started/);
+      watcher.child.kill('SIGTERM');
+      expect((await watcher.exited).code).toBe(0);
+    } finally {
+      rmSync(project, { recursive: true, force: true });
+    }
+  });
+
+  it('--watch-path without --watch, or naming no folder, is a usage error', async () => {
+    const [alone, missing] = await Promise.all([
+      keel(['run', path.join(folder, 'service.ts'), '--watch-path', folder]),
+      keel(['run', path.join(folder, 'service.ts'), '--watch', '--watch-path', path.join(folder, 'nowhere')]),
+    ]);
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toContain('keel: --watch-path needs --watch');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(`--watch-path ${path.join(folder, 'nowhere')}: no such folder`);
   });
 
   it('an instance stops gracefully when its watcher dies, even by SIGKILL: no orphan is left', async () => {

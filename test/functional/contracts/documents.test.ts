@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../../support/process';
@@ -14,6 +14,15 @@ interface Verdict {
   valid: boolean;
   version?: string;
   errors: unknown[];
+}
+
+/** Runs `node <args>` from the project's root; rejects with its output when it exits non-zero. */
+function node(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, args, { cwd: PROJECT_ROOT }, (error, stdout, stderr) =>
+      error ? reject(new Error(`${error.message}\n${stdout}\n${stderr}`)) : resolve(stdout),
+    );
+  });
 }
 
 function validate(script: string, document: string): Promise<Verdict> {
@@ -87,5 +96,57 @@ describe('the documents of samples/amqp-orders', () => {
     expect(replies.operations['pricing.quote'].reply).toMatchObject({
       address: { location: '$message.header#/replyTo' },
     });
+  });
+
+  it("openapi-typescript: a client typed from the document compiles against the routes' own types", async () => {
+    const document = path.join(dir, 'client-openapi.json');
+    expect(await keel(['openapi', sample('orders-api.ts'), '--out', document])).toMatchObject({ code: 0 });
+    await node([
+      'node_modules/openapi-typescript/bin/cli.js',
+      document,
+      '--output',
+      path.join(dir, 'api.ts'),
+    ]);
+    const root = (file: string) => JSON.stringify(path.join(PROJECT_ROOT, file));
+    writeFileSync(
+      path.join(dir, 'client.ts'),
+      `import type { paths } from './api';
+import type { Infer } from ${root('lib')};
+import type { NewOrder, Order } from ${root('samples/amqp-orders/messages')};
+
+type Create = paths['/orders']['post'];
+type Body = NonNullable<Create['requestBody']>['content']['application/json'];
+type Created = Create['responses'][201]['content']['application/json'];
+type Listed = paths['/orders']['get']['responses'][200]['content']['application/json'];
+
+// What the client sends is what the route takes, and what it reads is what the route answers.
+export const sent: Infer<typeof NewOrder> = { sku: 'a1', quantity: 2 } as Body;
+export const body: Body = { sku: 'a1', quantity: 2 } as Infer<typeof NewOrder>;
+export const created: Infer<typeof Order> = {} as Created;
+export const answer: Created = {} as Infer<typeof Order>;
+export const listed: Infer<typeof Order>[] = [] as Listed;
+export const problem: string = ({} as Create['responses'][400]['content']['application/problem+json']).title;
+
+// @ts-expect-error the route's quantity is a number
+export const wrong: Body = { sku: 'a1', quantity: 'many' };
+// @ts-expect-error the route requires its sku
+export const partial: Body = { quantity: 1 };
+`,
+    );
+    writeFileSync(
+      path.join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        extends: path.join(PROJECT_ROOT, 'tsconfig.json'),
+        compilerOptions: {
+          noEmit: true,
+          rootDir: '/',
+          typeRoots: [path.join(PROJECT_ROOT, 'node_modules/@types')],
+          types: ['node'],
+        },
+        include: [path.join(dir, 'client.ts')],
+        exclude: [],
+      }),
+    );
+    await node(['node_modules/tsgo/bin/tsc', '-p', path.join(dir, 'tsconfig.json')]);
   });
 });

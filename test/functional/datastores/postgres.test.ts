@@ -147,6 +147,29 @@ describeWithPostgres('PostgresResource against a real PostgreSQL', () => {
     expect(named.app).toBe('ledger req-42');
   }, 30_000);
 
+  it('request_context comment with tracing on: the active span travels as traceparent beside the request id', async () => {
+    const app = await Test.createMicroservice(Ledger, { log: quietLog(records) })
+      .withSettings({
+        system: {
+          tracing: { enabled: true, exporter: 'none' },
+          resources: { postgres: { reconnect: FAST_RECONNECT, ...byFields(), request_context: 'comment' } },
+        },
+      })
+      .start();
+    apps.push(app);
+    const span = app.tracing.startSpan('ledger work', { parent: 'root' })!;
+    const { traceId, spanId } = span.spanContext();
+    const { rows } = await app.tracing.run(
+      span,
+      () => app.get(PostgresResource).query<{ query: string }>('SELECT current_query() AS query'),
+      'req-7',
+    );
+    app.tracing.end(span);
+    expect(rows[0].query).toMatch(
+      new RegExp(`^/\\* request_id=req-7 traceparent=00-${traceId}-${spanId}-01 \\*/ SELECT current_query`),
+    );
+  }, 30_000);
+
   it('pool exhaustion: a query waits for a connection, then fails with POOL_TIMEOUT; served once one is free', async () => {
     const app = await start({ ...byFields(), pool: { max: 2, acquire_timeout_ms: 300 } });
     const postgres = app.get(PostgresResource);

@@ -36,6 +36,13 @@ class Answers extends Microservice {
     throw new Error('broken on purpose');
   }
 
+  @http('GET', '/deep')
+  deep(): unknown {
+    let body: unknown = 'bottom';
+    for (let depth = 0; depth < 100_000; depth++) body = [body];
+    return body;
+  }
+
   @http('POST', '/upload')
   upload(ctx: HttpContext): number {
     return (ctx.state.body as Buffer | string).length;
@@ -44,11 +51,12 @@ class Answers extends Microservice {
 
 let app: App;
 let port: number;
+const records: Array<{ level: string; message: string; fields: object }> = [];
 
 beforeAll(async () => {
   const previous = process.env.NODE_ENV;
   process.env.NODE_ENV = 'development';
-  app = await Test.createMicroservice(Answers, { log: quietLog() })
+  app = await Test.createMicroservice(Answers, { log: quietLog(records) })
     .withSettings({ system: { resources: { http: { port: 0, max_body_bytes: MAX_BODY_BYTES } } } })
     .start()
     .finally(() => (process.env.NODE_ENV = previous));
@@ -117,6 +125,30 @@ describe('error answers', () => {
     expect(json(await send(port, '/broken')).stack).toEqual(expect.stringContaining('broken on purpose'));
     const refused = json(await send(port, '/refused'));
     expect(refused).toEqual({ error: 'no sheep for you', status: 403, request_id: expect.any(String) });
+  });
+
+  it('answers a body JSON cannot serialize (100k deep) with the JSON 500 and its request id, logged and counted as 500', async () => {
+    const answer = await send(port, '/deep', { headers: { 'x-request-id': 'too-deep-1' } });
+    expect(answer.status).toBe(500);
+    expect(answer.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(json(answer)).toMatchObject({
+      error: 'internal server error',
+      status: 500,
+      request_id: 'too-deep-1',
+    });
+    const access = records.filter(({ message }) => message.startsWith('GET /deep '));
+    expect(access.map(({ fields }) => (fields as { status: number }).status)).toEqual([500]);
+    expect(records).toContainEqual(
+      expect.objectContaining({
+        level: 'error',
+        message: expect.stringContaining('GET /deep: the answer cannot be serialized as JSON: ') as unknown,
+      }),
+    );
+    const metrics = (await send(app.get(ReportServerResource).address()!.port, '/metrics')).body;
+    expect(metrics).toMatch(
+      /answers_http_requests_total\{resource="http",method="GET",route="\/deep",status="500"\} 1/,
+    );
+    expect(metrics).not.toMatch(/route="\/deep",status="200"/);
   });
 
   it('counts a malformed JSON body under the route it was sent to', async () => {

@@ -10,6 +10,7 @@ import {
   type KafkaConsumerState,
   type KafkaMessageMeta,
 } from '../../../lib';
+import { context, trace } from '@opentelemetry/api';
 import { Kafka, logLevel } from 'kafkajs';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -77,6 +78,21 @@ class Shop extends Microservice {
   }
 }
 
+const tracedSeen: Array<{ traceId?: string; spanId?: string; sentBy: string }> = [];
+
+@microservice({ name: 'traced', resources: { kafka: KafkaResource } })
+class Traced extends Microservice {
+  @consume('traced', { fromBeginning: true })
+  onRecord(_value: unknown, meta: KafkaMessageMeta): void {
+    const active = trace.getSpan(context.active())?.spanContext();
+    tracedSeen.push({
+      traceId: active?.traceId,
+      spanId: active?.spanId,
+      sentBy: meta.headers.traceparent.split('-')[2],
+    });
+  }
+}
+
 describeWithKafka('KafkaResource against a real Kafka broker (KRaft)', () => {
   let cluster: KafkaCluster;
   let shop: App;
@@ -100,6 +116,7 @@ describeWithKafka('KafkaResource against a real Kafka broker (KRaft)', () => {
       { topic: 'wide', partitions: 4 },
       { topic: 'poison', partitions: 1 },
       { topic: 'orders', partitions: 2 },
+      { topic: 'traced', partitions: 1 },
     ]);
     shop = await Test.createMicroservice(Shop, { log: quietLog(records) })
       .withSettings({
@@ -273,6 +290,30 @@ describeWithKafka('KafkaResource against a real Kafka broker (KRaft)', () => {
     expect(reasons[2]).toBe("cannot decode it: no codec registered for content type 'text/x-nobody-knows'");
     expect(dead.map((entry) => entry.headers['x-keel-dead-offset'])).toEqual(['0', '1', '2']);
     expect(dead[1].value).toHaveLength(5000);
+  });
+
+  it('carries the trace: publish is a producer span, the handler runs in a consumer span of the same trace', async () => {
+    const app = await Test.createMicroservice(Traced, { log: quietLog() })
+      .withSettings({
+        system: {
+          tracing: { enabled: true, exporter: 'none' },
+          resources: { kafka: { brokers: cluster.brokers, consumer: { max_wait_ms: 50 } } },
+        },
+      })
+      .start();
+    try {
+      const caller = app.tracing.startSpan('caller', { parent: 'root' })!;
+      await app.tracing.run(caller, () => app.get(KafkaResource).publish('traced', { n: 1 }));
+      caller.end();
+      await until(() => tracedSeen.length === 1, 30_000, 'the traced record handled');
+      const [seen] = tracedSeen;
+      expect(seen.traceId).toBe(caller.spanContext().traceId);
+      expect(seen.sentBy).toMatch(/^[0-9a-f]{16}$/);
+      expect([seen.sentBy, seen.spanId]).not.toContain(caller.spanContext().spanId);
+      expect(seen.spanId).not.toBe(seen.sentBy);
+    } finally {
+      await app.stop();
+    }
   });
 
   it("runs README's Kafka example: the order placed is billed", async () => {

@@ -106,7 +106,7 @@ describe('bad input to the report server of a running service', () => {
 
   it('answers unknown routes, near misses included, with 404 JSON naming the path', async () => {
     const flaky = await startFlaky({ POLICY: 'none' });
-    for (const path of ['/health', '/status/graph/extra', '/metrics.json', '/health/live/', '/STATUS']) {
+    for (const path of ['/healthz', '/status/graph/extra', '/metrics.json', '/health/live/', '/STATUS']) {
       const reply = await get(flaky.port, path);
       expect(reply.status).toBe(404);
       expect(reply.type).toContain('application/json');

@@ -93,6 +93,18 @@ beforeAll(async () => {
   const commonjs = ['src/**/*.ts'];
   const all = ['src/**/*.ts', 'src/**/*.mts'];
   writeConfig('tsconfig.node10.json', { module: 'commonjs', moduleResolution: 'node10' }, commonjs);
+  // Keel's declarations must not depend on the consumer's interop flags (TypeScript 7 removed the
+  // false setting; 5.9 still has it).
+  writeConfig(
+    'tsconfig.no-interop.json',
+    {
+      module: 'commonjs',
+      moduleResolution: 'node10',
+      esModuleInterop: false,
+      allowSyntheticDefaultImports: false,
+    },
+    commonjs,
+  );
   writeConfig('tsconfig.commonjs.json', { module: 'commonjs' }, commonjs);
   writeConfig('tsconfig.node16.json', { module: 'node16' }, all);
   writeConfig('tsconfig.bundler.json', { module: 'esnext', moduleResolution: 'bundler' }, all);
@@ -126,6 +138,7 @@ describe('Keel installed from its tarball in a new project', () => {
 
   it.each([
     ['"module": "commonjs", moduleResolution node10', 'ts5', 'tsconfig.node10.json'],
+    ['"module": "commonjs" without esModuleInterop', 'ts5', 'tsconfig.no-interop.json'],
     ['"module": "commonjs" (resolution bundler in TypeScript 7)', 'typescript', 'tsconfig.commonjs.json'],
     ['"module": "node16"', 'typescript', 'tsconfig.node16.json'],
     ['"module": "esnext", moduleResolution bundler', 'typescript', 'tsconfig.bundler.json'],
@@ -250,6 +263,18 @@ async function runExample(check: string, env: NodeJS.ProcessEnv): Promise<unknow
 }
 
 const QUIET = '{ logging: { stdout: false }, resources: { report_server: { port: 0 }';
+
+describe('the README cron example, run', () => {
+  it('Digest: a two-second schedule on a ManualClock runs twice in four seconds of its time', async () => {
+    const result = await runExample(
+      `const { twoTicks } = require('./root/cron-clock.js');
+twoTicks().then((sent) => console.log(JSON.stringify({ sent })));
+`,
+      {},
+    );
+    expect(result).toEqual({ sent: ['2026-01-01T00:00:02.000Z', '2026-01-01T00:00:04.000Z'] });
+  });
+});
 
 describe('the README WebSocket example, run', () => {
   it('Rooms: members hear what is said in their room; an upgrade without the token gets 401', async () => {

@@ -189,6 +189,48 @@ describe('the lifecycle', () => {
     });
   });
 
+  it('treats a hook that returns any thenable as async: awaited, and failed on its timeout', async () => {
+    const journal: string[] = [];
+    @resource()
+    class Later {
+      start = (): PromiseLike<void> => ({
+        then: (resolve) => {
+          setTimeout(() => {
+            journal.push('later:started');
+            resolve?.();
+          }, 5);
+          return Promise.resolve() as never;
+        },
+      });
+    }
+    @resource()
+    class After {
+      constructor(readonly later: Later) {}
+      start = () => journal.push('after:start');
+    }
+    @resource()
+    class Never {
+      start = (): PromiseLike<void> => ({ then: () => Promise.resolve() as never });
+    }
+    @microservice({ defaultResources: false, name: 'svc', resources: { after: After } })
+    class Awaits extends Microservice {}
+    const awaits = await createMicroservice(Awaits, { log: silent });
+    await awaits.start();
+    expect(journal).toEqual(['later:started', 'after:start']);
+    await awaits.stop();
+
+    @microservice({ defaultResources: false, name: 'svc', resources: { never: Never } })
+    class Hangs extends Microservice {}
+    const hangs = await createMicroservice(Hangs, {
+      log: silent,
+      settings: { system: { lifecycle: { hook_timeout_ms: 30 } } },
+    });
+    await expect(hangs.start()).rejects.toMatchObject({
+      code: 'HOOK_TIMEOUT',
+      message: expect.stringContaining("resource 'never' did not finish start within 30 ms"),
+    });
+  });
+
   it('gives a resource its own hook timeout: system.resources.<name>.hook_timeout_ms, then @resource({ hookTimeoutMs }), then the global one', async () => {
     const stuckStart = () => new Promise(() => undefined);
     @resource({ hookTimeoutMs: 40 })

@@ -2,6 +2,7 @@ import type { ServiceIdentifier } from '../../../container/injection';
 import type * as Yaml from 'yaml';
 import { CodecError } from '../errors';
 import { parseJson } from '../../http/body';
+import { messageOf } from '../../../util';
 
 // Required on first use, as the settings' file layer does: most services send no YAML.
 function yaml(): typeof Yaml {
@@ -131,8 +132,4 @@ export function encodeWith(codec: Codec, value: unknown, what: string): Buffer {
       },
     );
   }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -15,6 +15,7 @@ import { ERROR_CODE_HEADER, ERROR_HEADER } from '../connection/requester';
 import type { AmqpSettings } from '../settings';
 import type { MessageMeta, MessagePattern } from './decorators';
 import { tracedConsume } from '../tracing';
+import { isPromiseLike } from '../../../util';
 
 export const ATTEMPT_HEADER = 'x-keel-attempt';
 /** Where a retried message was first published: a retry goes straight to the queue. */
@@ -399,8 +400,4 @@ export class Consumer {
 
 function stringHeader(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
-}
-
-function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
 }

@@ -1,4 +1,4 @@
-import assert from 'node:assert/strict';
+import { strict as assert } from 'node:assert';
 import { after, before, test } from 'node:test';
 import { NotifierService, Stock } from './fleet';
 import { startFleet, type Fleet } from './fleet-start';

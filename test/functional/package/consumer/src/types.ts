@@ -20,6 +20,7 @@ import {
   type ServiceIdentifier,
   type SettingsView,
 } from 'keel';
+import { trace, type Context, type Span } from '@opentelemetry/api';
 import { FakeDiscovery, InMemoryBroker, messageMeta, Test as KitTest } from 'keel/testing';
 import { ConsumerService, Greeter, type GreeterSettings } from './service';
 
@@ -137,4 +138,29 @@ export async function strictChecks(
   // The platform's Response: what a method of the project returns, under strict, skipLibCheck false.
   const fallback = await client.get('/x', { fallback: () => new Response('{}') });
   return fallback;
+}
+
+/** A user's spans through `@opentelemetry/api` and through `app.tracing`, typed as the API's. */
+export function tracingTypes(app: App): void {
+  const own = app.tracing.startSpan('own work', { kind: 'internal', attributes: { 'order.id': 7 } });
+  expectType<Equal<typeof own, Span | undefined>>();
+  const answer = app.tracing.run(own, () => {
+    // Inside Keel's span the API's active span is it, and a span started there nests under it.
+    const active = trace.getActiveSpan();
+    expectType<Equal<typeof active, Span | undefined>>();
+    return trace.getTracer('user').startActiveSpan('nested', (child: Span) => {
+      child.setAttribute('nested', true);
+      child.end();
+      return 42;
+    });
+  });
+  expectType<Equal<typeof answer, number>>();
+  const carrier: Record<string, unknown> = {};
+  app.tracing.inject(carrier, own);
+  const parent = app.tracing.extract(carrier);
+  expectType<Equal<typeof parent, Context | undefined>>();
+  app.tracing.startSpan('continued', { kind: 'consumer', parent })?.end();
+  // @ts-expect-error a span kind OpenTelemetry has
+  app.tracing.startSpan('sideways', { kind: 'sideways' });
+  app.tracing.end(own);
 }

@@ -1,0 +1,97 @@
+// prom-client's series store (lib/metrics/series.ts): Keel's fast path against prom-client's own
+// calls on the pinned version, and the fallback a metric without that store takes.
+import { Counter as PromCounter, Histogram as PromHistogram, Registry } from 'prom-client';
+import { FALLBACK_WARNING } from '../../lib/internals/reach';
+import { CounterSeries, HistogramSeries, seriesStoreOf } from '../../lib/metrics/series';
+
+const BUCKETS = [0.005, 0.1, 1, 5];
+const VALUES = [0.005, 0.05, 0.001, 7, -2, 0, 1, 0.5, 5, 12.25];
+const LABELS = { method: 'GET', route: '/hello' };
+
+function pair(registry: Registry, name: string) {
+  return {
+    counter: new PromCounter({
+      name: `${name}_total`,
+      help: 'h',
+      labelNames: ['method', 'route'],
+      registers: [registry],
+    }),
+    histogram: new PromHistogram({
+      name: `${name}_seconds`,
+      help: 'h',
+      labelNames: ['method', 'route'],
+      buckets: BUCKETS,
+      registers: [registry],
+    }),
+  };
+}
+
+/** prom-client's public API of a metric and nothing of its store: what an upgrade that moved the store leaves. */
+function publicOnly<M extends PromCounter | PromHistogram>(metric: M): M {
+  const api = {
+    inc: (labels: never, value: number) => (metric as PromCounter).inc(labels, value),
+    observe: (labels: never, value: number) => (metric as PromHistogram).observe(labels, value),
+  };
+  return api as unknown as M;
+}
+
+function warnings(): { codes: string[]; stop(): void } {
+  const codes: string[] = [];
+  const spy = jest.spyOn(process, 'emitWarning').mockImplementation(((
+    _: string,
+    options?: { code?: string },
+  ) => {
+    codes.push(options?.code ?? '');
+  }) as typeof process.emitWarning);
+  return { codes, stop: () => spy.mockRestore() };
+}
+
+describe("prom-client's series store", () => {
+  it('has the shape the fast path reads, in the pinned version', () => {
+    const { counter, histogram } = pair(new Registry(), 'shape');
+    expect(seriesStoreOf(counter)).toBeDefined();
+    expect(seriesStoreOf(histogram, (store) => Array.isArray(store.upperBounds))).toBeDefined();
+  });
+
+  it("records through the store what prom-client's own calls record, without a warning", async () => {
+    const seen = warnings();
+    const keel = new Registry();
+    const reference = new Registry();
+    const fast = pair(keel, 'svc');
+    const own = pair(reference, 'svc');
+    const counter = new CounterSeries(fast.counter, LABELS);
+    const histogram = new HistogramSeries(fast.histogram, LABELS);
+    for (const value of VALUES) {
+      counter.inc(2);
+      histogram.observe(value);
+      own.counter.inc(LABELS, 2);
+      own.histogram.observe(LABELS, value);
+    }
+    fast.counter.reset();
+    own.counter.reset();
+    counter.inc();
+    own.counter.inc(LABELS, 1);
+    seen.stop();
+    expect(await keel.metrics()).toBe(await reference.metrics());
+    expect(seen.codes).toEqual([]);
+  });
+
+  it("takes prom-client's own calls, and says so once, when a metric has no such store", async () => {
+    const seen = warnings();
+    const keel = new Registry();
+    const reference = new Registry();
+    const behind = pair(keel, 'svc');
+    const own = pair(reference, 'svc');
+    const counter = new CounterSeries(publicOnly(behind.counter), LABELS);
+    const histogram = new HistogramSeries(publicOnly(behind.histogram), LABELS);
+    for (const value of VALUES) {
+      counter.inc(2);
+      histogram.observe(value);
+      own.counter.inc(LABELS, 2);
+      own.histogram.observe(LABELS, value);
+    }
+    seen.stop();
+    expect(await keel.metrics()).toBe(await reference.metrics());
+    expect(seen.codes).toEqual([FALLBACK_WARNING]);
+  });
+});
