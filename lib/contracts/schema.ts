@@ -48,6 +48,9 @@ function isStandard(schema: Schema): schema is StandardJsonSchema {
  * The JSON Schema of `schema`, as a plain object (TypeBox's symbol keys and prototypes left behind):
  * the same object for the same schema, so documents and validators share it.
  */
+/** What a send accepts with `schema` `S`: anything without one (`never`), else the schema's type. */
+export type MessageOf<S> = [S] extends [never] ? unknown : Infer<S>;
+
 export function toJsonSchema(schema: Schema): Record<string, unknown> {
   let converted = jsonSchemas.get(schema);
   if (converted === undefined) {

@@ -9,7 +9,7 @@ import type { ResourceHealth } from '../../lifecycle/manager';
 import type { Counter, Histogram, MeterFactory } from '../../metrics';
 import type { SettingsView } from '../../settings/types';
 import { compileMessageCheck, requireValidMessage, type MessageCheck } from '../../contracts/message';
-import type { Infer, Schema } from '../../contracts/schema';
+import type { MessageOf, Schema } from '../../contracts/schema';
 import { SchemaCompiler } from '../../contracts/validator';
 import { contextRequestId, REQUEST_ID_HEADER } from '../../context';
 import { CODECS, Codecs, encodeWith, type Codec } from './codecs/codec';
@@ -32,9 +32,6 @@ import { breakerOptions } from '../../resilience/settings';
 import { isTimerMs, MAX_TIMER_MS } from '../../settings/formats';
 import { claimDecorated, connectingHealth, quotedList } from '../decorated';
 import { amqpSchema, type AmqpSettings } from './settings';
-
-/** What a send method accepts as the message: anything, or what its `schema` says. */
-type MessageOf<S> = [S] extends [never] ? unknown : Infer<S>;
 
 export interface SendOptions<S extends Schema = Schema> {
   /**

@@ -7,6 +7,7 @@ import { REQUEST_ID_HEADER } from '../../context';
 import type { Tracing } from '../../tracing';
 import { tracedProcess } from '../../tracing/messaging';
 import { Backoff, backoffDelay } from '../../resilience/backoff';
+import type { MessageCheck } from '../../contracts/message';
 import type { Codec, Codecs } from '../amqp/codecs/codec';
 import { KafkaError } from './errors';
 import type { ConsumerState, KafkaMessageMeta } from './decorators';
@@ -20,6 +21,7 @@ export interface GroupMeters {
   consumed: Counter;
   failed: Counter;
   deadLettered: Counter;
+  invalid: Counter;
   duration: Histogram;
   rebalances: Counter;
   lag(partition: number): Gauge;
@@ -32,6 +34,8 @@ export interface ConsumerSpec {
   fromBeginning: boolean;
   /** `resource.method`, for logs. */
   owner: string;
+  /** The schema's check: a record it refuses is dead-lettered before any handler run. */
+  check?: MessageCheck;
   handler(value: unknown, meta: KafkaMessageMeta): unknown;
 }
 
@@ -251,6 +255,14 @@ export class GroupConsumer {
       decoded = context.codecs.decode(value, contentType, context.codec);
     } catch (error) {
       return this.deadLetter(message, headers, partition, `cannot decode it: ${(error as Error).message}`);
+    }
+    if (spec.check !== undefined) {
+      const checked = spec.check(decoded);
+      if (!checked.ok) {
+        this.meters.invalid.inc();
+        return this.deadLetter(message, headers, partition, checked.reason);
+      }
+      decoded = checked.value;
     }
     const log = context.log.child({ request_id: requestId, topic: spec.topic, partition });
     const { attempts, backoff_ms, max_backoff_ms } = settings.retry;

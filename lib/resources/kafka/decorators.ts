@@ -1,5 +1,6 @@
 import { addGraphCheck } from '../../container/checks';
 import type { Log } from '../../lifecycle/log';
+import type { Infer, Schema } from '../../contracts/schema';
 import { requireKafkaForConsumers } from './check';
 
 /** What a `@consume` handler gets beside the decoded value. */
@@ -41,7 +42,12 @@ export interface ConsumerState {
 /** Resolves (or returns) once the record is handled: only then is its offset committed. */
 export type KafkaHandler<T = never> = (message: T, meta: KafkaMessageMeta) => unknown;
 
-export interface ConsumeOptions {
+export interface ConsumeOptions<S extends Schema = Schema> {
+  /**
+   * The record's schema: a record whose decoded value does not match is dead-lettered at once with
+   * the problems as its reason (counted, never retried), and the handler's value is typed from it.
+   */
+  schema?: S;
   /** The consumer group; `<service>.<topic>` by default, shared by the service's instances. */
   group?: string;
   /** Partitions handled at once (each in order, one record at a time); 1 by default. */
@@ -52,6 +58,12 @@ export interface ConsumeOptions {
   resource?: string;
 }
 
+/** The handler `@consume` with options `O` accepts: its value typed from `schema`. */
+export type ConsumerFor<O> = (
+  message: O extends { schema: infer S } ? Infer<S> : never,
+  meta: KafkaMessageMeta,
+) => unknown;
+
 export interface DeclaredConsumer extends ConsumeOptions {
   topic: string;
   key: string | symbol;
@@ -60,8 +72,11 @@ export interface DeclaredConsumer extends ConsumeOptions {
 const consumersByPrototype = new WeakMap<object, DeclaredConsumer[]>();
 
 /** Every record of `topic`, once per consumer group, at least once: see KafkaResource. */
-export function consume(topic: string, options: ConsumeOptions = {}) {
-  return <H extends KafkaHandler>(
+export function consume<const O extends ConsumeOptions = ConsumeOptions<never>>(
+  topic: string,
+  options: O = {} as O,
+) {
+  return <H extends ConsumerFor<O>>(
     prototype: object,
     key: string | symbol,
     descriptor: TypedPropertyDescriptor<H>,

@@ -20,11 +20,19 @@ import {
 } from './decorators';
 import { claimDecorated, connectingHealth, quotedList } from '../decorated';
 import { KafkaError } from './errors';
+import { compileMessageCheck, requireValidMessage, type MessageCheck } from '../../contracts/message';
+import type { MessageOf, Schema } from '../../contracts/schema';
+import { SchemaCompiler } from '../../contracts/validator';
 import { tracedProduce } from '../../tracing/messaging';
 import { Publisher } from './publisher';
 import { checkKafkaSettings, kafkaSchema, type KafkaSettings } from './settings';
 
-export interface PublishOptions {
+export interface PublishOptions<S extends Schema = Schema> {
+  /**
+   * The record's schema: it types the value, and outside production (`validate_outgoing`) a value
+   * that does not match is refused with a ContractError before anything is sent.
+   */
+  schema?: S;
   /** Records of one key go to one partition, in the order published. */
   key?: string | Buffer;
   headers?: Record<string, string | Buffer>;
@@ -40,6 +48,7 @@ interface Meters {
   consumed: Counter;
   failed: Counter;
   deadLettered: Counter;
+  invalid: Counter;
   duration: Histogram;
   rebalances: Counter;
   lag: Gauge;
@@ -65,6 +74,9 @@ export class KafkaResource {
   private readonly groupMeters = new Map<string, GroupMeters>();
   private readonly producedBy = new Map<string, { count: Counter; seconds: Histogram }>();
   private readonly consumerContext: ConsumerContext;
+  /** Compiles record schemas; ajv is loaded only once a consumer or a publish has one. */
+  private readonly schemas = new SchemaCompiler();
+  private readonly outgoingChecks = new WeakMap<object, MessageCheck>();
   private consumersBound = false;
   private consuming = false;
   private reachable = false;
@@ -94,6 +106,10 @@ export class KafkaResource {
       }),
       deadLettered: meterFactory.counter('kafka_records_dead_lettered_total', {
         help: 'Records written to <topic>.dead (undecodable, oversized, or out of retries), by topic and group',
+        labelNames: byGroup,
+      }),
+      invalid: meterFactory.counter('kafka_records_invalid_total', {
+        help: "Records refused by their handler's schema (and dead-lettered), by topic and group",
         labelNames: byGroup,
       }),
       duration: meterFactory.histogram('kafka_handler_duration_seconds', {
@@ -204,13 +220,26 @@ export class KafkaResource {
    * The produce path: resolves once the cluster acknowledged the record (`producer.acks`, all
    * in-sync replicas by default). Records published together go in one request.
    */
-  publish(topic: string, value: unknown, options: PublishOptions = {}): Promise<void> {
+  publish<const S extends Schema = never>(
+    topic: string,
+    value: MessageOf<S>,
+    options: PublishOptions<S> = {},
+  ): Promise<void> {
     const publisher = this.publisher;
     if (publisher === undefined) {
       return Promise.reject(new KafkaError('KAFKA_NOT_STARTED', `kafka '${this.name}' is not started`));
     }
+    const what = `publish('${topic}') on kafka '${this.name}'`;
+    let checked: unknown = value;
+    if (options.schema !== undefined && this.validatesOutgoing()) {
+      try {
+        checked = requireValidMessage(this.outgoingCheck(options.schema, what), value, what);
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
+    }
     const codec = options.codec === undefined ? this.codec : this.codecs.named(options.codec);
-    const bytes = encodeWith(codec, value, `publish('${topic}') on kafka '${this.name}'`);
+    const bytes = encodeWith(codec, checked, what);
     const requestId = options.requestId ?? contextRequestId();
     const headers: Record<string, string | Buffer> = {
       ...options.headers,
@@ -262,11 +291,28 @@ export class KafkaResource {
         fromBeginning: options.fromBeginning ?? false,
         owner,
         handler,
+        ...(options.schema !== undefined && {
+          check: compileMessageCheck(this.schemas, options.schema, `@consume('${topic}') on ${owner}`),
+        }),
       },
       this.consumerContext,
     );
     this.consumers.push(consumer);
     return consumer;
+  }
+
+  private outgoingCheck(schema: Schema, what: string): MessageCheck {
+    let check = this.outgoingChecks.get(schema);
+    if (check === undefined) {
+      check = compileMessageCheck(this.schemas, schema, what);
+      this.outgoingChecks.set(schema, check);
+    }
+    return check;
+  }
+
+  private validatesOutgoing(): boolean {
+    const setting = this.settings.value().validate_outgoing;
+    return setting === 'on' || (setting === 'auto' && this.service.env.NODE_ENV !== 'production');
   }
 
   private async startConsumers(): Promise<void> {
@@ -366,6 +412,7 @@ export class KafkaResource {
         consumed: this.meters.consumed.labels(labels),
         failed: this.meters.failed.labels(labels),
         deadLettered: this.meters.deadLettered.labels(labels),
+        invalid: this.meters.invalid.labels(labels),
         duration: this.meters.duration.labels(labels),
         rebalances: this.meters.rebalances.labels(labels),
         lag: (partition) => {

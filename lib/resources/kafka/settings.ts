@@ -44,6 +44,11 @@ export const kafkaSchema = {
     format: 'duration',
     default: 5000,
   },
+  validate_outgoing: {
+    doc: 'Check a record published with a schema before sending it (a mismatch throws a ContractError): auto (not when NODE_ENV is production), on or off',
+    format: ['auto', 'on', 'off'],
+    default: 'auto',
+  },
   affects_readiness: {
     doc: 'While the cluster does not answer, /health/ready answers 503 (false: readiness ignores it)',
     format: Boolean,
@@ -127,6 +132,7 @@ export interface KafkaSettings {
   connect_timeout_ms: number;
   request_timeout_ms: number;
   health_interval_ms: number;
+  validate_outgoing: 'auto' | 'on' | 'off';
   affects_readiness: boolean;
   producer: {
     idempotent: boolean;

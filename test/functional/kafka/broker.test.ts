@@ -11,6 +11,7 @@ import {
   type KafkaMessageMeta,
 } from '../../../lib';
 import { context, trace } from '@opentelemetry/api';
+import { Type } from '@sinclair/typebox';
 import { Kafka, logLevel } from 'kafkajs';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,6 +42,8 @@ let release!: () => void;
 const allFour = new Promise<void>((resolve) => (release = resolve));
 const failing: number[] = [];
 
+const Stock = Type.Object({ sku: Type.String(), units: Type.Integer({ minimum: 0 }) });
+
 @resource()
 class Audit {
   @consume('codecs', { fromBeginning: true })
@@ -70,6 +73,11 @@ class Shop extends Microservice {
     await allFour;
     inFlight--;
     record('wide', value, meta);
+  }
+
+  @consume('checked', { fromBeginning: true, schema: Stock })
+  checked(value: { sku: string; units: number }, meta: KafkaMessageMeta): void {
+    record('checked', value, meta);
   }
 
   @consume('poison', { fromBeginning: true })
@@ -117,6 +125,7 @@ describeWithKafka('KafkaResource against a real Kafka broker (KRaft)', () => {
       { topic: 'poison', partitions: 1 },
       { topic: 'orders', partitions: 2 },
       { topic: 'traced', partitions: 1 },
+      { topic: 'checked', partitions: 1 },
     ]);
     shop = await Test.createMicroservice(Shop, { log: quietLog(records) })
       .withSettings({
@@ -290,6 +299,22 @@ describeWithKafka('KafkaResource against a real Kafka broker (KRaft)', () => {
     expect(reasons[2]).toBe("cannot decode it: no codec registered for content type 'text/x-nobody-knows'");
     expect(dead.map((entry) => entry.headers['x-keel-dead-offset'])).toEqual(['0', '1', '2']);
     expect(dead[1].value).toHaveLength(5000);
+  });
+
+  it('checks records against the handler schema: an invalid one is dead-lettered with its problems, never handled', async () => {
+    await kafka().publish('checked', { sku: 'a1', units: 'many' });
+    await kafka().publish('checked', { sku: 'a1', units: 3 }, { schema: Stock });
+    await until(() => of('checked').length === 1, 20_000, 'the valid record handled');
+    const [dead] = await readRecords(cluster.brokers, 'checked.dead', 1);
+    expect(JSON.parse(dead.value.toString())).toEqual({ sku: 'a1', units: 'many' });
+    expect(dead.headers['x-keel-dead-reason']).toBe('does not match its schema: /units must be integer');
+    expect(of('checked').map(({ value }) => value)).toEqual([{ sku: 'a1', units: 3 }]);
+    await untilMetric(/kafka_records_invalid_total\{[^}]*topic="checked"[^}]*\} 1/);
+    // Outside production a publish with a schema refuses what does not match, before sending it.
+    await expect(
+      // @ts-expect-error the schema says units is a number
+      kafka().publish('checked', { sku: 'a1', units: 'many' }, { schema: Stock }),
+    ).rejects.toMatchObject({ code: 'CONTRACT_INVALID_MESSAGE' });
   });
 
   it('carries the trace: publish is a producer span, the handler runs in a consumer span of the same trace', async () => {

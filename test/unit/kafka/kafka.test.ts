@@ -33,6 +33,7 @@ const base = (): KafkaSettings => ({
   connect_timeout_ms: 100,
   request_timeout_ms: 100,
   health_interval_ms: 100,
+  validate_outgoing: 'auto',
   affects_readiness: true,
   producer: {
     idempotent: true,
