@@ -6,7 +6,6 @@ import type { ResourceGraph } from '../container/graph';
 import { instantiate } from '../container/instantiate';
 import { nameOfResourceToken } from '../container/tokens';
 import { Meters } from '../metrics';
-import { Gauge } from '../metrics/prom-client';
 import type { SettingsProvider } from '../settings';
 import { instanceIdentity } from '../identity/instance';
 import { Tracing } from '../tracing/tracing';
@@ -15,7 +14,7 @@ import { messageOf } from '../util';
 import { Announcements } from './announcements';
 import { LifecycleError } from './errors';
 import type { Log } from './log';
-import type { LogOutput } from './log-output';
+import type { LogOutput } from '../logging/output';
 import { LifecycleManager } from './manager';
 import { attachRuntime, Microservice } from './microservice';
 import { reservedValue } from './reserved';
@@ -23,7 +22,6 @@ import { createServiceHandle, type ServiceHandle } from './service-handle';
 import {
   deployNameOf,
   hookTimeouts,
-  instrumentSettings,
   LIFECYCLE_SETTINGS_PATH,
   resourceSettingsPath,
   type LifecycleSettings,
@@ -117,8 +115,18 @@ export class App {
     }
     this.meters = new Meters({ serviceName: this.name, processMetrics: 'deferred' });
     output.instrument(this.meters);
-    instrumentTracing(this.meters, this.tracing);
-    instrumentSettings(this.meters, settings);
+    this.meters.addScrapeGauge(
+      'settings_staleness_seconds',
+      'Seconds since the etcd member serving the settings watch last answered (0 without etcd)',
+      () => settings.health().etcd?.staleness_s ?? 0,
+    );
+    if (this.tracing.enabled) {
+      this.meters.addScrapeGauge(
+        'tracing_dropped_spans',
+        'Spans dropped since start: the export queue (system.tracing.max_queue) was full, or their export failed',
+        () => this.tracing.droppedSpans(),
+      );
+    }
     this.instances = this.construct(graph);
     const service = this.instances[graph.service.index] as Microservice;
     this.manager = new LifecycleManager(graph, this.instances, timeouts);
@@ -344,20 +352,4 @@ export class App {
       });
     }
   }
-}
-
-/** `<prefix>tracing_dropped_spans`, while tracing is on: spans the export queue or a failed export lost. */
-function instrumentTracing(meters: Meters, tracing: Tracing): void {
-  if (!tracing.enabled) return;
-  const name = `${meters.prefix}tracing_dropped_spans`;
-  meters.addCollector(name, (registry) => {
-    new Gauge({
-      name,
-      help: 'Spans dropped since start: the export queue (system.tracing.max_queue) was full, or their export failed',
-      registers: [registry],
-      collect() {
-        this.set(tracing.droppedSpans());
-      },
-    });
-  });
 }

@@ -9,7 +9,13 @@ import type { SettingsScope } from '../settings/types';
 import { TRACING_SETTINGS_PATH, tracingSchema } from '../tracing/settings';
 import { App } from './app';
 import type { Log } from './log';
-import { fixedOutput, loggingOutput, loggingScope, provisionalOutput, type LogOutput } from './log-output';
+import {
+  fixedOutput,
+  loggingOutput,
+  loggingScope,
+  provisionalOutput,
+  type LogOutput,
+} from '../logging/output';
 import type { Microservice } from './microservice';
 import {
   deployNameOf,

@@ -3,7 +3,7 @@ import type { GraphNode } from '../container/graph';
 import { LOGGER, METRICS, METRICS_REGISTRY, RESOURCE_NAME, SERVICE, SETTINGS } from '../container/tokens';
 import type { Meters } from '../metrics';
 import type { SettingsProvider } from '../settings';
-import type { LogOutput } from './log-output';
+import type { LogOutput } from '../logging/output';
 import type { ServiceHandle } from './service-handle';
 import { resourceSettingsPath } from './settings';
 

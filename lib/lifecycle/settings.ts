@@ -1,7 +1,5 @@
 import { resourceOptionsOf } from '../container/decorators';
 import type { ResourceGraph } from '../container/graph';
-import type { Meters } from '../metrics';
-import { Gauge } from '../metrics/prom-client';
 import type { SettingsProvider } from '../settings';
 import { SettingsError } from '../settings/errors';
 import { KEEL_FORMATS } from '../settings/formats';
@@ -104,20 +102,5 @@ export function hookTimeouts(graph: ResourceGraph, settings: SettingsProvider, g
     const declared =
       'useClass' in node.provision ? resourceOptionsOf(node.provision.useClass)?.hookTimeoutMs : undefined;
     return declared ?? globalMs;
-  });
-}
-
-/** `<prefix>settings_staleness_seconds`: how long since the etcd member serving the watch last answered. */
-export function instrumentSettings(meters: Meters, settings: SettingsProvider): void {
-  const name = `${meters.prefix}settings_staleness_seconds`;
-  meters.addCollector(name, (registry) => {
-    new Gauge({
-      name,
-      help: 'Seconds since the etcd member serving the settings watch last answered (0 without etcd)',
-      registers: [registry],
-      collect() {
-        this.set(settings.health().etcd?.staleness_s ?? 0);
-      },
-    });
   });
 }

@@ -1,7 +1,7 @@
 import type { SettingsProvider } from '../settings';
 import type { TracingSettings } from '../tracing/settings';
 import { LifecycleError, type HookFailure } from './errors';
-import type { LogOutput } from './log-output';
+import type { LogOutput } from '../logging/output';
 import { roundMs, traceLifecycle, type LifecycleParts } from './state';
 import { STOP_PHASES, type StopPhase } from './status';
 

@@ -80,6 +80,40 @@ export class Meters implements MeterFactory {
     else register(this.registry);
   }
 
+  /**
+   * `<prefix><name>`, one of Keel's own gauges read at each scrape (records dropped, settings
+   * staleness): `read` gives its value, or with `label` one value per label value.
+   */
+  addScrapeGauge(name: string, help: string, read: () => number): void;
+  addScrapeGauge(
+    name: string,
+    help: string,
+    read: () => Readonly<Record<string, number>>,
+    label: string,
+  ): void;
+  addScrapeGauge(
+    name: string,
+    help: string,
+    read: () => number | Readonly<Record<string, number>>,
+    label?: string,
+  ): void {
+    const fullName = this.prefix + name;
+    this.addCollector(fullName, (registry) => {
+      new prom.Gauge({
+        name: fullName,
+        help,
+        labelNames: label === undefined ? [] : [label],
+        registers: [registry],
+        collect() {
+          const value = read();
+          if (typeof value === 'number') this.set(value);
+          else
+            for (const [labelValue, each] of Object.entries(value)) this.set({ [label!]: labelValue }, each);
+        },
+      });
+    });
+  }
+
   /** The Content-Type to serve `render()` with. */
   get contentType(): string {
     return this.registry.contentType;

@@ -292,3 +292,20 @@ describe('Meters.forResource', () => {
     expect(() => m.counter('requests', { help: 'requests' })).toThrow(/labels=\[resource\]/);
   });
 });
+
+describe('Meters.addScrapeGauge', () => {
+  it('reads its value at each scrape, one series per label value when given a label', async () => {
+    const m = new Meters({ serviceName: 'billing-api', processMetrics: false });
+    let staleness = 0;
+    const dropped: Record<string, number> = { stdout: 0 };
+    m.addScrapeGauge('settings_staleness_seconds', 'staleness', () => staleness);
+    m.addScrapeGauge('logging_dropped_records', 'dropped', () => dropped, 'stream');
+    staleness = 4;
+    dropped.stdout = 3;
+    dropped.redis = 1;
+    const text = await m.render();
+    expect(text).toMatch(/^billing_api_settings_staleness_seconds 4$/m);
+    expect(text).toMatch(/^billing_api_logging_dropped_records\{stream="stdout"\} 3$/m);
+    expect(text).toMatch(/^billing_api_logging_dropped_records\{stream="redis"\} 1$/m);
+  });
+});

@@ -1,16 +1,11 @@
-import { Gauge } from '../metrics/prom-client';
-import {
-  applyLoggingSettings,
-  createProvisionalLogging,
-  loggingSchema,
-  type Logging,
-  type LoggingSettings,
-} from '../logging';
+import { logMethod, type Log } from '../lifecycle/log';
 import type { Meters } from '../metrics';
 import type { SettingsProvider } from '../settings';
 import type { SettingsScope } from '../settings/types';
-import type { LevelName } from '../logging/levels';
-import { logMethod, type Log } from './log';
+import { applyLoggingSettings } from './configure';
+import type { LevelName } from './levels';
+import { createProvisionalLogging, type Logging } from './logging';
+import { loggingSchema, type LoggingSettings } from './schema';
 
 export const LOGGING_SETTINGS_PATH = 'system.logging';
 export const loggingScope: SettingsScope = {
@@ -51,21 +46,13 @@ export function loggingOutput(logging: Logging, owned: boolean): LogOutput {
       settings.watch(`${LOGGING_SETTINGS_PATH}.level`, (level) => logging.setLevel(level as LevelName | ''));
     },
     correlate: (fields) => logging.correlate(fields),
-    instrument: (meters) => {
-      const name = `${meters.prefix}logging_dropped_records`;
-      meters.addCollector(name, (registry) => {
-        new Gauge({
-          name,
-          help: 'Log records a stream gave up on (receiver down, queue full), since start',
-          labelNames: ['stream'],
-          registers: [registry],
-          collect() {
-            for (const [stream, dropped] of Object.entries(logging.droppedRecords()))
-              this.set({ stream }, dropped);
-          },
-        });
-      });
-    },
+    instrument: (meters) =>
+      meters.addScrapeGauge(
+        'logging_dropped_records',
+        'Log records a stream gave up on (receiver down, queue full), since start',
+        () => logging.droppedRecords(),
+        'stream',
+      ),
     // A caller that brought its own Logging (run) closes it itself, after its last record.
     close: () => (owned ? logging.close() : logging.flush()),
   };
