@@ -8,7 +8,7 @@ export const asyncApiCommand: Command = {
   summary: "write the AsyncAPI 3.0 document of the service's message handlers, without starting it",
   details: `  --out file      write the document there (JSON) instead of stdout
 
-Read from the @subscribe, @respond and @pull handlers of the classes; nothing is constructed.`,
+Read from the @subscribe, @respond, @pull and @consume handlers of the classes; nothing is constructed.`,
   async run(args, io) {
     const { positionals, values } = parseCommandArgs(args, { out: { type: 'string' } });
     if (positionals.length !== 1) throw new UsageError('asyncapi needs exactly one file');
@@ -23,9 +23,9 @@ Read from the @subscribe, @respond and @pull handlers of the classes; nothing is
   },
 };
 
-type Documents = typeof import('../resources/amqp/contracts/asyncapi');
+type Documents = typeof import('../resources/asyncapi');
 
 function loadDocuments(): Documents {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require('../resources/amqp/contracts/asyncapi') as Documents;
+  return require('../resources/asyncapi') as Documents;
 }

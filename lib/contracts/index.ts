@@ -1,6 +1,7 @@
 export {
   toJsonSchema,
   type Infer,
+  type MessageOf,
   type JsonSchemaObject,
   type Schema,
   type StandardJsonSchema,

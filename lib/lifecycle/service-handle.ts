@@ -63,38 +63,32 @@ export interface ServiceHandle {
   useRequestContext(): void;
 }
 
-/** What an app answers its handle's calls from. */
-export interface HandleHost {
-  readonly name: string;
-  readonly graph: ResourceGraph;
+/** What an app answers its handle's calls from: most of them as they are. */
+export interface HandleHost extends Pick<
+  ServiceHandle,
+  | 'name'
+  | 'graph'
+  | 'tracing'
+  | 'state'
+  | 'status'
+  | 'isReady'
+  | 'isRestarting'
+  | 'restartResource'
+  | 'requestStop'
+  | 'useRequestContext'
+> {
   readonly settings: SettingsProvider;
-  readonly tracing: Tracing;
   readonly announcements: Announcements;
   /** The graph's instances; undefined while the constructors run, so that none sees its peers. */
   instances(): readonly unknown[] | undefined;
-  state(): ServiceState;
-  status(): StatusReport;
-  isReady(): boolean;
-  isRestarting(): boolean;
-  restartResource(name: string): Promise<void>;
-  requestStop(reason: string, exitCode: number): void;
-  useRequestContext(): void;
 }
 
 export function createServiceHandle(host: HandleHost): ServiceHandle {
-  const { announcements } = host;
+  const { announcements, settings, instances: _instances, ...passed } = host;
   return {
-    name: host.name,
-    graph: host.graph,
-    env: host.settings.env,
-    tracing: host.tracing,
-    deployName: () => deployNameOf(host.settings) ?? host.name,
-    state: () => host.state(),
-    status: () => host.status(),
-    isReady: () => host.isReady(),
-    isRestarting: () => host.isRestarting(),
-    restartResource: (name) => host.restartResource(name),
-    requestStop: (reason, exitCode) => host.requestStop(reason, exitCode),
+    ...passed,
+    env: settings.env,
+    deployName: () => deployNameOf(settings) ?? host.name,
     instance: (name) => {
       const node = host.graph.byName.get(name);
       return node === undefined ? undefined : host.instances()?.[node.index];
@@ -102,6 +96,5 @@ export function createServiceHandle(host: HandleHost): ServiceHandle {
     onStopping: (work) => announcements.onStopping(work),
     onReady: (work) => announcements.onReady(work),
     beforeStopping: (work) => announcements.onBeforeStopping(work),
-    useRequestContext: () => host.useRequestContext(),
   };
 }

@@ -10,7 +10,7 @@ import {
   type HttpContext,
   type HttpReply,
 } from '../../lib';
-import type { Order } from './messages';
+import { Order } from './messages';
 import { useSampleSettings } from './settings';
 
 /** `POST /orders {sku, quantity}`: 202 once the cluster has the order (acks=all), keyed by SKU. */
@@ -24,7 +24,7 @@ export class KafkaOrdersApi extends Microservice {
   async create(ctx: HttpContext): Promise<HttpReply<Order>> {
     const { sku, quantity } = ctx.state.body as { sku: string; quantity: number };
     const order: Order = { id: randomUUID(), sku, quantity };
-    await this.kafka.publish('orders', order, { key: sku, requestId: ctx.state.requestId });
+    await this.kafka.publish('orders', order, { key: sku, requestId: ctx.state.requestId, schema: Order });
     return reply(202, order);
   }
 }

@@ -1,5 +1,5 @@
 import { consume, KafkaResource, Microservice, microservice, run, type KafkaMessageMeta } from '../../lib';
-import type { Order } from './messages';
+import { Order } from './messages';
 import { useSampleSettings } from './settings';
 
 /**
@@ -8,7 +8,7 @@ import { useSampleSettings } from './settings';
  */
 @microservice({ name: 'kafka_orders_worker', resources: { kafka: KafkaResource } })
 export class KafkaOrdersWorker extends Microservice {
-  @consume('orders', { group: 'kafka_orders_workers', fromBeginning: true })
+  @consume('orders', { group: 'kafka_orders_workers', fromBeginning: true, schema: Order })
   invoice(order: Order, meta: KafkaMessageMeta): void {
     meta.log.info(
       { order: order.id, partition: meta.partition },

@@ -17,17 +17,36 @@ export function spawnService(
   entry: string,
   env: NodeJS.ProcessEnv = {},
   args: readonly string[] = [],
+  options: SpawnOptions = {},
 ): ServiceProcess {
   return spawnNode(
     ['-r', '@swc-node/register', path.resolve(PROJECT_ROOT, entry), ...args],
     PROJECT_ROOT,
     env,
+    options,
   );
 }
 
+export interface SpawnOptions {
+  /** The child's soft limit of open files (`ulimit -n`), set by a shell that then execs node. */
+  maxOpenFiles?: number;
+}
+
 /** Runs `node <args>` in `cwd` (a compiled entry point in a user's project, say). */
-export function spawnNode(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): ServiceProcess {
-  const child = spawn(process.execPath, args, {
+export function spawnNode(
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv = {},
+  options: SpawnOptions = {},
+): ServiceProcess {
+  const [command, argv] =
+    options.maxOpenFiles === undefined
+      ? [process.execPath, args]
+      : [
+          '/bin/sh',
+          ['-c', `ulimit -n ${options.maxOpenFiles} && exec "$@"`, 'sh', process.execPath, ...args],
+        ];
+  const child = spawn(command, argv, {
     cwd,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -26,6 +26,7 @@ import { compileRouteChecks, type RouteChecks, type ValidationDefaults } from '.
 import type { HttpRouteOptions, NoOptions, RouteHandler } from './contracts/types';
 import { decoratedRoutes, type DecoratedRoute, type HttpMethod } from './decorators';
 import { DirectRoutes } from './direct-routes';
+import { DescriptorWatch } from './descriptors';
 import { Drain } from './drain';
 import { claimDecorated, quotedList, type Declared } from '../decorated';
 import { HttpRouteError, listenFailure } from './errors';
@@ -61,6 +62,20 @@ export class HttpServerResource {
   private drainer?: Drain;
   private routesMounted = false;
   private readonly sockets: WebSockets;
+  /** Said once when the process runs out of file descriptors, once when it has some again. */
+  private readonly descriptors = new DescriptorWatch(({ exhausted, open, limit }) => {
+    const counted = `${open ?? 'all'} of ${limit ?? 'its'} file descriptors open (ulimit -n)`;
+    if (exhausted)
+      this.log.error(
+        { open_fds: open, max_fds: limit },
+        `http server '${this.name}': the process has no file descriptor left, ${counted}: new connections are closed as soon as they are accepted, with nothing else logged, until some close`,
+      );
+    else
+      this.log.info(
+        { open_fds: open, max_fds: limit },
+        `http server '${this.name}': file descriptors are available again (${counted})`,
+      );
+  });
 
   constructor(
     @inject(SETTINGS) private readonly settings: SettingsView<HttpServerSettings>,
@@ -264,6 +279,7 @@ export class HttpServerResource {
     this.server = server;
     this.drainer = drainer;
     this.sockets.listen();
+    this.descriptors.start();
     const { address, port } = this.address()!;
     this.log.info(
       { host: address, port },
@@ -279,6 +295,7 @@ export class HttpServerResource {
   private async drain(): Promise<void> {
     const drainer = this.drainer;
     if (drainer === undefined) return;
+    this.descriptors.stop();
     const { shutdown_delay_ms, drain_idle_grace_ms, drain_timeout_ms } = this.settings.value();
     const sockets = this.sockets.closeAll();
     if (sockets > 0)

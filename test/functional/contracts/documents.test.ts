@@ -98,6 +98,34 @@ describe('the documents of samples/amqp-orders', () => {
     });
   });
 
+  it('keel asyncapi on samples/kafka-orders: the topic its workers consume, their group and record schema', async () => {
+    const worker = await keel(['asyncapi', 'samples/kafka-orders/worker.ts']);
+    expect([worker.code, worker.stderr]).toEqual([0, '']);
+    expect(await validate('validate-asyncapi.mjs', worker.stdout)).toEqual({
+      valid: true,
+      version: '3.0.0',
+      errors: [],
+    });
+    const document = JSON.parse(worker.stdout) as {
+      channels: Record<string, unknown>;
+      operations: Record<string, unknown>;
+      components: { messages: Record<string, { payload?: { required?: string[] } }> };
+    };
+    expect(document.channels['kafka.consume.orders']).toMatchObject({
+      address: 'orders',
+      bindings: { kafka: { topic: 'orders' } },
+    });
+    expect(document.operations['kafka_orders_worker.invoice']).toMatchObject({
+      action: 'receive',
+      bindings: { kafka: { groupId: { type: 'string', enum: ['kafka_orders_workers'] } } },
+    });
+    expect(document.components.messages['kafka_orders_worker.invoice.message'].payload?.required).toEqual([
+      'id',
+      'sku',
+      'quantity',
+    ]);
+  });
+
   it("openapi-typescript: a client typed from the document compiles against the routes' own types", async () => {
     const document = path.join(dir, 'client-openapi.json');
     expect(await keel(['openapi', sample('orders-api.ts'), '--out', document])).toMatchObject({ code: 0 });

@@ -1,11 +1,12 @@
 import { declaredPrototype, type ResourceGraph } from '../../../container/graph';
-import { toJsonSchema, type Schema } from '../../../contracts/schema';
-import { instanceIdentity } from '../../../identity/instance';
+import {
+  asyncApiIdentifier as identifier,
+  asyncApiMessage as messageOf,
+  type AsyncApiParts,
+} from '../../../contracts/asyncapi';
 import { handlersOfPrototype, type DeclaredHandler } from '../handlers/decorators';
 import { AmqpResource } from '../resource';
 import { amqpSchema } from '../settings';
-
-export type AsyncApiDocument = Record<string, unknown> & { asyncapi: '3.0.0' };
 
 const BINDING_VERSION = '0.3.0';
 
@@ -20,13 +21,12 @@ export function amqpResourcesOf(graph: ResourceGraph): string[] {
 }
 
 /**
- * The AsyncAPI 3.0 document of the service's message handlers, read from the classes of the graph
- * (what `keel asyncapi` writes without starting the service): a channel per topic pattern, work
- * queue or request key with its AMQP binding (exchange, routing key, queue), a `receive` operation
- * per handler (with its reply for `@respond`), each message's payload schema. The exchange is the
- * `exchange` setting's default (settings are not read).
+ * The AMQP part of the service's AsyncAPI document, read from the classes of the graph: a channel
+ * per topic pattern, work queue or request key with its AMQP binding (exchange, routing key, queue),
+ * a `receive` operation per handler (with its reply for `@respond`), each message's payload schema.
+ * The exchange is the `exchange` setting's default (settings are not read).
  */
-export function asyncApiOfGraph(graph: ResourceGraph): AsyncApiDocument {
+export function amqpAsyncApi(graph: ResourceGraph): AsyncApiParts {
   const resources = amqpResourcesOf(graph);
   const exchange = {
     name: amqpSchema.exchange.default,
@@ -77,14 +77,7 @@ export function asyncApiOfGraph(graph: ResourceGraph): AsyncApiDocument {
       operations[identifier(owner)] = operation;
     }
   }
-  return {
-    asyncapi: '3.0.0',
-    info: { title: graph.serviceName, version: instanceIdentity().version ?? '0.0.0' },
-    defaultContentType: 'application/json',
-    channels,
-    operations,
-    components: { messages },
-  };
+  return { channels, operations, messages };
 }
 
 function channelBinding(
@@ -107,20 +100,4 @@ function channelBinding(
     },
     bindingVersion: BINDING_VERSION,
   };
-}
-
-function messageOf(schema: Schema | undefined, summary: string | undefined): Record<string, unknown> {
-  return {
-    contentType: 'application/json',
-    ...(schema !== undefined && { payload: toJsonSchema(schema) }),
-    ...(summary !== undefined && { summary }),
-  };
-}
-
-/** AsyncAPI's component and channel keys: letters, digits, `.`, `-`, `_`. */
-function identifier(text: string): string {
-  return text
-    .replace(/\*/g, 'star')
-    .replace(/#/g, 'hash')
-    .replace(/[^\w.-]/g, '_');
 }
