@@ -6,10 +6,15 @@ function settings(): typeof import('./settings-command') {
   return require('./settings-command') as typeof import('./settings-command');
 }
 
+function describe(): typeof import('./settings-describe') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('./settings-describe') as typeof import('./settings-describe');
+}
+
 const ETCD_ENV =
   'etcd is reached through KEEL_ETCD_HOSTS (and KEEL_ETCD_PREFIX, KEEL_ETCD_CHECK_KEY, KEEL_ETCD_* for TLS and auth).';
 
-/** `keel settings push|get|watch`: entries of the command table; the work is in settings-command.ts. */
+/** `keel settings push|get|describe|watch`: entries of the command table; the work is in settings-command.ts and settings-describe.ts. */
 export const settingsCommands: readonly Command[] = [
   {
     words: ['settings', 'push'],
@@ -43,6 +48,23 @@ export const settingsCommands: readonly Command[] = [
       ETCD_ENV,
     ].join('\n'),
     run: (args, io) => settings().settingsGet(args, io),
+  },
+  {
+    words: ['settings', 'describe'],
+    synopsis: '[--service <module>]... [--format table|json|markdown] [--json]',
+    summary: 'list every setting key the schemas declare: type, default, live or read at start, sensitive',
+    details: [
+      '  --service <module>  the @microservice the module exports (.ts through @swc-node/register; a main.ts that',
+      "                      calls run() is read, not started): Keel's keys and those of each of its resources;",
+      "                      repeatable. Without it, the keys every service has (Keel's own and its default resources')",
+      '  --format table      one row per key, its doc below (default); markdown: a table; json: the same as data',
+      '  --json              --format json',
+      '',
+      "Read from the schemas, never from a running service or etcd: a sensitive key's default is shown as [redacted].",
+      'APPLIES is live when the schema marks the key live: true (a change applies while the service runs), restart',
+      'otherwise (read at start).',
+    ].join('\n'),
+    run: (args, io) => describe().settingsDescribe(args, io),
   },
   {
     words: ['settings', 'watch'],

@@ -105,11 +105,14 @@ export const loggingSchema = {
     format: (value: unknown) => {
       if (!isLogProfile(value)) throw new Error(unknownProfileMessage(value));
     },
+    // Watched by the app's log output: a change moves the level of every logger at once.
+    live: true,
   },
   level: {
     doc: `Lowest level written, over the profile's: ${LOG_LEVELS.join(', ')} (empty: the profile's)`,
     default: '' as LevelName | '',
     format: ['', ...LOG_LEVELS],
+    live: true,
   },
   stdout: { doc: 'Write bunyan JSON lines to stdout', default: true, format: Boolean },
   stdout_max_queue_bytes: {

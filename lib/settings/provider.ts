@@ -42,7 +42,11 @@ export const settingsSchema = {
   },
 } as const;
 
-const SETTINGS_SCOPE: SettingsScope = { path: 'system.settings', owner: 'keel', schema: settingsSchema };
+export const SETTINGS_SCOPE: SettingsScope = {
+  path: 'system.settings',
+  owner: 'keel',
+  schema: settingsSchema,
+};
 
 /** What `/status` shows of the settings: where they come from and, from etcd, how current they are. */
 export interface SettingsHealth {

@@ -12,6 +12,12 @@ export interface SettingsLeafSchema {
   readonly nullable?: boolean;
   readonly doc?: string;
   readonly sensitive?: boolean;
+  /**
+   * A change applies while the service runs: the owner reads the value when it uses it, watches
+   * it, or applies it in `onSettingsChange`. Without it the key is taken as read at start (a change
+   * applies at the next restart); `keel settings describe` says which.
+   */
+  readonly live?: boolean;
 }
 
 export interface SettingsSchemaShape {
@@ -87,6 +93,10 @@ export interface CompiledLeaf {
   readonly expected: string;
   /** `sensitive: true` in the schema: its value is never printed. */
   readonly sensitive: boolean;
+  /** `live: true` in the schema: a change applies without a restart. */
+  readonly live: boolean;
+  readonly doc?: string;
+  readonly nullable: boolean;
   /** Undefined when `value` is accepted, otherwise why not. */
   check(value: unknown): 'missing' | 'invalid' | undefined;
   /** What a custom format said about a value it refused, when it said something. */
@@ -245,6 +255,9 @@ function compileLeaf(path: string[], schema: SettingsLeafSchema): CompiledLeaf {
     defaultValue: schema.default,
     expected,
     sensitive,
+    live: schema.live === true,
+    doc: schema.doc,
+    nullable: schema.nullable === true,
     check(value) {
       if (value === null && schema.nullable === true) return undefined;
       // convict leaves an optional setting (default undefined) alone while nothing sets it.

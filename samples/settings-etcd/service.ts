@@ -14,9 +14,10 @@ import {
 
 /** `system.resources.announcer`: every value can live in etcd and change while the service runs. */
 export const announcerSchema = defineSettings({
-  greeting: { doc: 'What to say', format: String, default: 'Hello' },
-  audience: { doc: 'Who to say it to', format: String, default: 'world' },
-  volume: { doc: 'How loud', format: ['quiet', 'normal', 'loud'], default: 'normal' },
+  // live: the announcer reads them through its view on every announcement.
+  greeting: { doc: 'What to say', format: String, default: 'Hello', live: true },
+  audience: { doc: 'Who to say it to', format: String, default: 'world', live: true },
+  volume: { doc: 'How loud', format: ['quiet', 'normal', 'loud'], default: 'normal', live: true },
   api_token: {
     doc: 'A secret: shown as [redacted] in logs and errors',
     format: String,
