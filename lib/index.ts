@@ -7,6 +7,7 @@ export {
   optional,
   LazyServiceIdentifier,
   type InjectionDecorator,
+  type ResourceTypeRequired,
   type ServiceIdentifier,
 } from './container/injection';
 export {
@@ -113,6 +114,8 @@ export {
   type SettingsHealth,
   type SettingsOf,
   type SettingsRule,
+  type SettingsAt,
+  type SettingsPath,
   type SettingsView,
   type SettingsIssue,
   type SettingsErrorCode,

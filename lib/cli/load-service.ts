@@ -32,17 +32,92 @@ export function inspectService(file: string, cwd: string): ResourceClass<Microse
 function requireFile(file: string, cwd: string): Record<string, unknown> {
   const absolute = path.resolve(cwd, file);
   if (!existsSync(absolute)) throw new CliError('CLI_LOAD_FAILED', `${file}: no such file`);
-  if (TS_EXTENSIONS.has(path.extname(absolute))) registerTypeScript(file, cwd);
+  const typescript = TS_EXTENSIONS.has(path.extname(absolute));
+  if (typescript) registerTypeScript(file, cwd);
   try {
-    // A service file is CommonJS (or compiled to it by the loader), like the rest of Keel.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require(absolute) as Record<string, unknown>;
+    try {
+      // A service file is CommonJS (or compiled to it by the loader), like the rest of Keel.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return require(absolute) as Record<string, unknown>;
+    } catch (error) {
+      if (!typescript || !isImportCycleTdz(error) || !compileAsTsc(cwd)) throw error;
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      return require(absolute) as Record<string, unknown>;
+    }
   } catch (error) {
     // Kept with its stack: the mistake is in the user's code, and the stack says where.
     throw new CliError('CLI_LOAD_FAILED', `cannot load ${file}: ${(error as Error).stack ?? String(error)}`, {
       cause: error,
     });
   }
+}
+
+/**
+ * swc's CommonJS exports a class through a getter of its `class` binding, and emitted decorator
+ * metadata reads an imported class as the class is defined: in an import cycle that read comes
+ * before the other module's class exists, and the getter throws (tsc's `exports.X` is undefined
+ * there, and Keel's graph then reports the cycle, or the `LazyServiceIdentifier` resolves it).
+ */
+function isImportCycleTdz(error: unknown): boolean {
+  return error instanceof ReferenceError && /^Cannot access '.+' before initialization$/.test(error.message);
+}
+
+/**
+ * Loads the project's TypeScript files again as `tsc` compiles them (`transpileModule`, with the
+ * project's tsconfig, into CommonJS), so the dev loop sees what the build does. False when the
+ * project has no `typescript`.
+ */
+function compileAsTsc(cwd: string): boolean {
+  let ts: typeof import('typescript');
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    ts = require(
+      createRequire(path.join(cwd, 'package.json')).resolve('typescript'),
+    ) as typeof import('typescript');
+  } catch {
+    return false;
+  }
+  const configFile = ts.findConfigFile(cwd, ts.sys.fileExists);
+  const options: import('typescript').CompilerOptions =
+    configFile === undefined
+      ? { experimentalDecorators: true, emitDecoratorMetadata: true }
+      : ts.parseJsonConfigFileContent(
+          ts.readConfigFile(configFile, ts.sys.readFile).config,
+          ts.sys,
+          path.dirname(configFile),
+        ).options;
+  const compilerOptions = {
+    ...options,
+    module: ts.ModuleKind.CommonJS,
+    sourceMap: false,
+    inlineSourceMap: true,
+    noEmit: false,
+  };
+  // Keel's own modules stay as they are: one copy of its classes (its sources, in this repository).
+  const keel = path.resolve(__dirname, '..') + path.sep;
+  const inProject = (filename: string) =>
+    !filename.includes(`${path.sep}node_modules${path.sep}`) && !filename.startsWith(keel);
+  for (const cached of Object.keys(require.cache)) {
+    if (TS_EXTENSIONS.has(path.extname(cached)) && inProject(cached)) delete require.cache[cached];
+  }
+  const extensions = (
+    module.constructor as unknown as {
+      _extensions: Record<string, (m: NodeModule, filename: string) => void>;
+    }
+  )._extensions;
+  for (const extension of TS_EXTENSIONS) {
+    const previous = extensions[extension];
+    extensions[extension] = (loaded, filename) => {
+      if (!inProject(filename) && previous !== undefined) return previous(loaded, filename);
+      const source = ts.sys.readFile(filename) ?? '';
+      const { outputText } = ts.transpileModule(source, { compilerOptions, fileName: filename });
+      (loaded as NodeModule & { _compile(code: string, filename: string): void })._compile(
+        outputText,
+        filename,
+      );
+    };
+  }
+  return true;
 }
 
 const isService = (value: unknown): value is ResourceClass<Microservice> =>

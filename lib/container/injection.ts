@@ -9,6 +9,14 @@ import * as inversify from './inversify';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any constructor arguments, as inversify's Newable
 export type ServiceIdentifier<T = unknown> = string | symbol | (abstract new (...args: any[]) => T);
 
+/**
+ * What `get(name)` returns until the caller names the type (`app.get<Greeter>('greeter')`): a bare
+ * name carries none, and nothing can be done with this one, so a wrong guess cannot compile.
+ */
+export interface ResourceTypeRequired {
+  'a resource got by name needs its type: get<Type>(name)': never;
+}
+
 /** A token resolved only when the graph is read, for classes that import each other. */
 export interface LazyServiceIdentifier<T = unknown> {
   unwrap(): ServiceIdentifier<T>;

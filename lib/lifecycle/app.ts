@@ -1,5 +1,5 @@
 import { holdRequestContext } from '../context';
-import type { ServiceIdentifier } from '../container/injection';
+import type { ServiceIdentifier, ResourceTypeRequired } from '../container/injection';
 import { GraphError } from '../container/errors';
 import { resourceOptionsOf } from '../container/decorators';
 import type { ResourceGraph } from '../container/graph';
@@ -231,7 +231,12 @@ export class App {
     else this.stop().catch((error: unknown) => this.log.error({ err: error }, messageOf(error)));
   }
 
-  get<T>(token: ServiceIdentifier<T> | string): T {
+  /**
+   * The instance of a class (its type), of a typed token (`resourceToken<T>(name)`), or of a name
+   * with its type given (`get<Greeter>('greeter')`); the type is never taken from where the
+   * result goes.
+   */
+  get<T = ResourceTypeRequired>(token: ServiceIdentifier<T>): NoInfer<T> {
     const name = typeof token === 'string' ? token : nameOfResourceToken(token);
     const node = name !== undefined ? this.graph.byName.get(name) : this.graph.byToken.get(token);
     if (node === undefined) {

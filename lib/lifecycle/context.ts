@@ -1,5 +1,5 @@
 import { microservice, type MicroserviceOptions } from '../container/decorators';
-import type { ServiceIdentifier } from '../container/injection';
+import type { ServiceIdentifier, ResourceTypeRequired } from '../container/injection';
 import type { App } from './app';
 import { createMicroservice, type CreateOptions } from './create';
 import { Microservice } from './microservice';
@@ -25,7 +25,12 @@ export class MicroserviceContext {
     return this;
   }
 
-  get<T>(token: ServiceIdentifier<T> | string): T {
+  /**
+   * The instance of a class (its type), of a typed token (`resourceToken<T>(name)`), or of a name
+   * with its type given (`get<Greeter>('greeter')`); the type is never taken from where the
+   * result goes.
+   */
+  get<T = ResourceTypeRequired>(token: ServiceIdentifier<T>): NoInfer<T> {
     return this.app.get(token);
   }
 

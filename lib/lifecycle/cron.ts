@@ -2,7 +2,7 @@ import type { Cron as CronJob } from 'croner';
 import { requirePeer } from '../errors/peer';
 import type { Counter, Meters } from '../metrics';
 import type { Clock } from './clock';
-import { messageOf } from '../util';
+import { isAbortError, messageOf } from '../util';
 import type { Log } from './log';
 
 export interface CronOptions {
@@ -107,7 +107,7 @@ export async function runCron(cron: CronRun, signal: AbortSignal): Promise<void>
         await cron.run(signal, new Date(tick));
         meters.runs(name, 'ok').inc();
       } catch (error) {
-        if (signal.aborted && error instanceof Error && error.name === 'AbortError') return;
+        if (signal.aborted && isAbortError(error)) return;
         meters.runs(name, 'error').inc();
         log.error({ task: name, err: error }, `cron ${name} failed: ${messageOf(error)}`);
         if (cron.critical) cron.failed(error);

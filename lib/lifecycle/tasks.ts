@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CHAIN_ARROW, GraphError } from '../container/errors';
 import { declaredPrototype, type ResourceGraph } from '../container/graph';
-import { messageOf } from '../util';
+import { isAbortError, messageOf } from '../util';
 import type { Log } from './log';
 import type { Tracing } from '../tracing/tracing';
 import type { Meters } from '../metrics';
@@ -255,7 +255,7 @@ export class TaskRunner {
   }
 
   private failed(definition: TaskDefinition, error: unknown, signal: AbortSignal): void {
-    if (signal.aborted && isAbort(error)) return;
+    if (signal.aborted && isAbortError(error)) return;
     this.log.error(
       { task: definition.name, err: error },
       `task ${definition.name} failed: ${messageOf(error)}${definition.critical ? ' (critical: stopping the service)' : ''}`,
@@ -273,7 +273,7 @@ function traced(tracing: Tracing, name: string, fn: TaskFunction): TaskFunction 
       // Aborted by the stop as it should be: not a failed run.
       () =>
         Promise.resolve(fn(signal, tick)).catch((error: unknown) => {
-          if (!(signal.aborted && isAbort(error))) throw error;
+          if (!(signal.aborted && isAbortError(error))) throw error;
         }),
     );
 }
@@ -307,8 +307,4 @@ async function runOnSchedule(
     // The next tick on the original grid: a slow run skips the ticks it overlapped instead of piling up.
     tick = Math.max(tick + 1, Math.floor((performance.now() - origin) / interval) + 1);
   }
-}
-
-function isAbort(error: unknown): boolean {
-  return error instanceof Error && error.name === 'AbortError';
 }

@@ -6,7 +6,7 @@ import { Meter } from './meter';
 import { CounterSeries } from './series';
 
 /** A value that only goes up: requests served, errors, tasks done. */
-export class Counter extends Meter<Counter, PromCounter> {
+export class Counter<L extends string = string> extends Meter<Counter<L>, PromCounter, L> {
   private series: CounterSeries | undefined;
 
   /** As decorator (`@c.countCalls()`) or wrapper (`c.countCalls(fn)`): one increment per call. */

@@ -5,7 +5,11 @@ import { HistogramSeries } from './series';
 import { TimedMeter } from './timed-meter';
 
 /** A meter that records observations (sizes, durations) into a distribution. */
-abstract class Distribution<Self, P extends PromSummary | PromHistogram> extends TimedMeter<Self, P> {
+abstract class Distribution<Self, P extends PromSummary | PromHistogram, L extends string> extends TimedMeter<
+  Self,
+  P,
+  L
+> {
   observe(value: number): void {
     if (!Number.isFinite(value)) {
       throw new MetricValueError(
@@ -29,10 +33,10 @@ abstract class Distribution<Self, P extends PromSummary | PromHistogram> extends
  * Quantiles over a sliding time window (10 minutes in 5 buckets by default), so a scrape or push
  * sees the recent distribution and not only what happened since the previous collection.
  */
-export class Summary extends Distribution<Summary, PromSummary> {}
+export class Summary<L extends string = string> extends Distribution<Summary<L>, PromSummary, L> {}
 
 /** Counts per bucket, which Prometheus can aggregate across instances. */
-export class Histogram extends Distribution<Histogram, PromHistogram> {
+export class Histogram<L extends string = string> extends Distribution<Histogram<L>, PromHistogram, L> {
   private series: HistogramSeries | undefined;
 
   protected override record(value: number): void {

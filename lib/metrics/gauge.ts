@@ -5,7 +5,7 @@ import { type Instrument, instrument } from './instrument';
 import { TimedMeter } from './timed-meter';
 
 /** A value that goes up and down: connections open, queue length, last run's duration. */
-export class Gauge extends TimedMeter<Gauge, PromGauge> {
+export class Gauge<L extends string = string> extends TimedMeter<Gauge<L>, PromGauge, L> {
   /** As decorator or wrapper: +1 while a call runs, -1 once it returns, throws or settles. */
   readonly trackInProgress: Instrument = instrument(() => {
     this.inc();

@@ -4,6 +4,12 @@ import { sanitizeLabelName } from './names';
 export type LabelValue = string | number;
 /** Label values as callers give them; numbers (status codes) are exported as their decimal text. */
 export type LabelValues = Readonly<Record<string, LabelValue>>;
+/**
+ * What `.labels({...})` takes on a meter whose `labelNames` are `L`: some of them, no other name (a
+ * typo is a compile error); any names where they are not known (`string`). A mapped type, not a
+ * conditional one, so that a `Counter<'who'>` is still a `Counter`.
+ */
+export type LabelsOf<L extends string> = { readonly [K in L]?: LabelValue };
 /** Label values as stored and handed to prom-client: sanitised names, string values. */
 export type BoundLabels = Readonly<Record<string, string>>;
 

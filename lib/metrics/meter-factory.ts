@@ -5,8 +5,9 @@ import type { HistogramOptions, MeterOptions, SummaryOptions } from './options';
 
 /** What a resource gets for `@inject(METRICS)`: creates (or finds) meters by name. */
 export interface MeterFactory {
-  counter(name: string, options: MeterOptions): Counter;
-  gauge(name: string, options: MeterOptions): Gauge;
-  summary(name: string, options: SummaryOptions): Summary;
-  histogram(name: string, options: HistogramOptions): Histogram;
+  /** `labelNames` type the meter's `.labels({...})`: a name not among them does not compile. */
+  counter<const L extends string = string>(name: string, options: MeterOptions<L>): Counter<L>;
+  gauge<const L extends string = string>(name: string, options: MeterOptions<L>): Gauge<L>;
+  summary<const L extends string = string>(name: string, options: SummaryOptions<L>): Summary<L>;
+  histogram<const L extends string = string>(name: string, options: HistogramOptions<L>): Histogram<L>;
 }

@@ -138,15 +138,22 @@ export class Meters implements MeterFactory {
     return view;
   }
 
-  counter(name: string, options: MeterOptions): Counter {
-    return this.define('counter', name, options, '', (config) => new prom.Counter(config), newMeter(Counter));
+  counter<const L extends string = string>(name: string, options: MeterOptions<L>): Counter<L> {
+    return this.define(
+      'counter',
+      name,
+      options,
+      '',
+      (config) => new prom.Counter(config),
+      newMeter(Counter<L>),
+    );
   }
 
-  gauge(name: string, options: MeterOptions): Gauge {
-    return this.define('gauge', name, options, '', (config) => new prom.Gauge(config), newMeter(Gauge));
+  gauge<const L extends string = string>(name: string, options: MeterOptions<L>): Gauge<L> {
+    return this.define('gauge', name, options, '', (config) => new prom.Gauge(config), newMeter(Gauge<L>));
   }
 
-  summary(name: string, options: SummaryOptions): Summary {
+  summary<const L extends string = string>(name: string, options: SummaryOptions<L>): Summary<L> {
     const percentiles = [...(options.percentiles ?? DEFAULT_PERCENTILES)];
     const maxAgeSeconds = options.maxAgeSeconds ?? DEFAULT_SUMMARY_WINDOW_SECONDS;
     const ageBuckets = options.ageBuckets ?? DEFAULT_SUMMARY_AGE_BUCKETS;
@@ -162,11 +169,11 @@ export class Meters implements MeterFactory {
       options,
       layout,
       (config) => new (prom.summaryClass())({ ...config, percentiles, maxAgeSeconds, ageBuckets }),
-      newMeter(Summary),
+      newMeter(Summary<L>),
     );
   }
 
-  histogram(name: string, options: HistogramOptions): Histogram {
+  histogram<const L extends string = string>(name: string, options: HistogramOptions<L>): Histogram<L> {
     const buckets = [...(options.buckets ?? DEFAULT_BUCKETS)];
     if (
       buckets.length === 0 ||
@@ -182,7 +189,7 @@ export class Meters implements MeterFactory {
       options,
       `buckets=[${buckets.join(', ')}]`,
       (config) => new prom.Histogram({ ...config, buckets }),
-      newMeter(Histogram),
+      newMeter(Histogram<L>),
     );
   }
 

@@ -1,15 +1,15 @@
 import type { LabelValues } from './labels';
 
-export interface MeterOptions {
+export interface MeterOptions<L extends string = string> {
   /** Required: Prometheus shows it, and a changed help is how a changed meaning is caught. */
   help: string;
   /** Labels bound at creation: `{ status_code: 200 }`. */
   labels?: LabelValues;
   /** Further label names, bound later per call site with `.labels({...})`. */
-  labelNames?: readonly string[];
+  labelNames?: readonly L[];
 }
 
-export interface SummaryOptions extends MeterOptions {
+export interface SummaryOptions<L extends string = string> extends MeterOptions<L> {
   /** Default 0.5, 0.75, 0.9, 0.95, 0.99 (Tamarco's). */
   percentiles?: readonly number[];
   /** Length of the sliding window the quantiles cover. Default 600. */
@@ -18,7 +18,7 @@ export interface SummaryOptions extends MeterOptions {
   ageBuckets?: number;
 }
 
-export interface HistogramOptions extends MeterOptions {
+export interface HistogramOptions<L extends string = string> extends MeterOptions<L> {
   /** Upper bounds; default prom-client's 5 ms … 10 s. */
   buckets?: readonly number[];
 }

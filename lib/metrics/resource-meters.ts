@@ -15,19 +15,19 @@ export class ResourceMeters implements MeterFactory {
     readonly resourceName: string,
   ) {}
 
-  counter(name: string, options: MeterOptions): Counter {
+  counter<const L extends string = string>(name: string, options: MeterOptions<L>): Counter<L> {
     return this.service.counter(name, this.scoped(name, options));
   }
 
-  gauge(name: string, options: MeterOptions): Gauge {
+  gauge<const L extends string = string>(name: string, options: MeterOptions<L>): Gauge<L> {
     return this.service.gauge(name, this.scoped(name, options));
   }
 
-  summary(name: string, options: SummaryOptions): Summary {
+  summary<const L extends string = string>(name: string, options: SummaryOptions<L>): Summary<L> {
     return this.service.summary(name, this.scoped(name, options));
   }
 
-  histogram(name: string, options: HistogramOptions): Histogram {
+  histogram<const L extends string = string>(name: string, options: HistogramOptions<L>): Histogram<L> {
     return this.service.histogram(name, this.scoped(name, options));
   }
 

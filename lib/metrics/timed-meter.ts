@@ -3,7 +3,7 @@ import { Meter } from './meter';
 import { stopwatch } from './stopwatch';
 
 /** A meter that can record how long something took, in seconds. */
-export abstract class TimedMeter<Self, P> extends Meter<Self, P> {
+export abstract class TimedMeter<Self, P, L extends string = string> extends Meter<Self, P, L> {
   /** As decorator (`@m.timeit()`) on sync or async methods, or wrapper (`m.timeit(fn)`). */
   readonly timeit: Instrument = instrument(() => this.startTimer());
 

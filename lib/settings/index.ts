@@ -22,6 +22,8 @@ export type {
   SettingsRule,
   SettingsSchema,
   SettingsScope,
+  SettingsAt,
+  SettingsPath,
   SettingsView,
   Unsubscribe,
 } from './types';

@@ -55,6 +55,36 @@ export interface SettingsLoadOptions {
 
 export type Unsubscribe = () => void;
 
+type KeyOf<T> = keyof T & string;
+/** No keys: what a leaf or a list has below it. */
+type Leaf = Record<never, never>;
+/** A nested settings object under `K`, or `Leaf` for a leaf or a list. */
+type Nested<T, K extends keyof T> = T[K] extends readonly unknown[]
+  ? Leaf
+  : T[K] extends object
+    ? T[K]
+    : Leaf;
+type Depth2<T> = { [K in KeyOf<T>]: `${K}.${KeyOf<Nested<T, K>>}` }[KeyOf<T>];
+type Depth3<T> = { [K in KeyOf<T>]: `${K}.${Depth2<Nested<T, K>>}` }[KeyOf<T>];
+
+/**
+ * The keys `watch` takes on a view of `T`: `''` (the whole scope), each key, and the dotted paths
+ * into nested objects (`'reconnect.max_ms'`, three levels deep). Any string where `T` does not say
+ * (an index signature).
+ */
+export type SettingsPath<T> = string extends keyof T ? string : '' | KeyOf<T> | Depth2<T> | Depth3<T>;
+
+/** The value at a `SettingsPath` of `T`. */
+export type SettingsAt<T, P extends string> = P extends ''
+  ? T
+  : P extends keyof T
+    ? T[P]
+    : P extends `${infer K}.${infer Rest}`
+      ? K extends keyof T
+        ? SettingsAt<T[K], Rest>
+        : unknown
+      : unknown;
+
 export interface SettingsView<T = Record<string, unknown>> {
   /** Full dotted path this view is rooted at. */
   readonly path: string;
@@ -62,5 +92,8 @@ export interface SettingsView<T = Record<string, unknown>> {
   value(): T;
   get<K extends keyof T & string>(key: K): T[K];
   /** Called with the new and previous value of `key` (a dotted path relative to the view; '' for all). */
-  watch(key: string, callback: (next: unknown, previous: unknown) => void): Unsubscribe;
+  watch<const K extends SettingsPath<T>>(
+    key: K,
+    callback: (next: SettingsAt<T, K>, previous: SettingsAt<T, K>) => void,
+  ): Unsubscribe;
 }

@@ -1,5 +1,5 @@
 import { getAt, type SettingsTree } from './tree';
-import type { SettingsView, Unsubscribe } from './types';
+import type { SettingsAt, SettingsPath, SettingsView, Unsubscribe } from './types';
 import type { SettingsCallback } from './watchers';
 
 const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
@@ -28,9 +28,12 @@ export class ScopedView<T> implements SettingsView<T> {
     return this.current[key];
   }
 
-  watch(key: string, callback: (next: unknown, previous: unknown) => void): Unsubscribe {
+  watch<const K extends SettingsPath<T>>(
+    key: K,
+    callback: (next: SettingsAt<T, K>, previous: SettingsAt<T, K>) => void,
+  ): Unsubscribe {
     const path = [this.path, key].filter((part) => part !== '').join('.');
-    return this.subscribe(path, callback);
+    return this.subscribe(path, callback as (next: unknown, previous: unknown) => void);
   }
 
   /** Called by the provider after it accepted a new tree. */

@@ -9,6 +9,9 @@ import type { Microservice } from '../lifecycle/microservice';
 import { buildGraph } from '../container/graph';
 import { HttpServerResource } from '../resources/http/server';
 import { deepMerge } from '../settings/tree';
+import type { LifecycleSettings } from '../lifecycle/settings';
+import type { LoggingSettings } from '../logging/schema';
+import type { TracingSettings } from '../tracing/settings';
 
 type Hooks = OnPreStart & OnStart & OnPostStart & OnStop & OnPostStop & { status(): ResourceHealth };
 
@@ -32,6 +35,34 @@ export interface OverrideBuilder<T> {
   useValue(value: Replacement<T>): TestingModuleBuilder;
   useClass(replacement: ResourceClass<Replacement<T>>): TestingModuleBuilder;
   useFactory(factory: (...deps: never[]) => Replacement<T>, inject?: Token[]): TestingModuleBuilder;
+}
+
+/**
+ * A setting's value as a test gives it: its type, with a string setting's choices widened to any
+ * string (a literal kept in a variable is typed `string`; the load checks the value).
+ */
+type Given<T> = T extends string
+  ? T | (string & Record<never, never>)
+  : T extends readonly unknown[]
+    ? T
+    : T extends object
+      ? { [K in keyof T]?: Given<T[K]> }
+      : T;
+
+/**
+ * What `withSettings` takes: Keel's own scopes typed by their schemas (a misspelled key, or a
+ * number where a flag goes, does not compile), each resource's and service's under its name.
+ */
+export interface TestSettings {
+  system?: {
+    deploy_name?: string;
+    logging?: Given<LoggingSettings>;
+    lifecycle?: Given<LifecycleSettings>;
+    tracing?: Given<TracingSettings>;
+    settings?: { unknown_keys?: Given<'warn' | 'error'> };
+    resources?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+    microservices?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  };
 }
 
 export class TestingModuleBuilder {
@@ -60,8 +91,8 @@ export class TestingModuleBuilder {
   }
 
   /** Settings for this test, deep-merged over earlier calls; the highest layer. */
-  withSettings(settings: Record<string, unknown>): this {
-    this.settings = deepMerge(this.settings, settings);
+  withSettings(settings: TestSettings): this {
+    this.settings = deepMerge(this.settings, settings as Record<string, unknown>);
     return this;
   }
 

@@ -4,6 +4,7 @@ export {
   TestingModuleBuilder,
   type OverrideBuilder,
   type Replacement,
+  type TestSettings,
   type TypeOfNameRequired,
 } from './harness';
 export { InMemoryBroker, type PublishedMessage, type BrokerSendOptions } from './amqp-broker';

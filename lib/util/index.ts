@@ -8,6 +8,11 @@ export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** Whether `error` is what an aborted AbortSignal makes a wait reject with (`AbortError`, by name, as Node's own). */
+export function isAbortError(error: unknown): boolean {
+  return error instanceof Error && error.name === 'AbortError';
+}
+
 /**
  * Whether `value` is a thenable (a Promise, or any object or function with a `then` method): what
  * `await` treats as pending work, so what a hook's timeout and a handler's wait must treat so too.

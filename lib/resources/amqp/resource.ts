@@ -240,10 +240,11 @@ export class AmqpResource {
   ): Promise<void> {
     const link = this.requireConnected(`push('${queue}')`);
     const [content, properties] = this.encode(message, options, `push('${queue}')`);
+    const name = this.queueName(queue);
     await link.within(this.publishBound(`push('${queue}')`), async (deadline) => {
-      await (await link.session(deadline)).workQueue(queue);
-      await tracedSend(this.service.tracing, 'push', queue, properties, (traced) =>
-        link.send('', queue, content, traced, undefined, deadline),
+      await (await link.session(deadline)).workQueue(name);
+      await tracedSend(this.service.tracing, 'push', name, properties, (traced) =>
+        link.send('', name, content, traced, undefined, deadline),
       );
     });
     this.published(queue).inc();
@@ -279,7 +280,7 @@ export class AmqpResource {
         policy.guard(routingKey, () => {
           this.published(routingKey).inc();
           return tracedSend(this.service.tracing, 'request', routingKey, properties, (traced) =>
-            this.requester!.request(routingKey, content, traced, timeout),
+            this.requester!.request(this.queueName(routingKey), content, traced, timeout),
           );
         }),
       {
@@ -359,7 +360,7 @@ export class AmqpResource {
     const consumer = new Consumer(
       {
         pattern,
-        queue: queue ?? (pattern === 'subscribe' ? `${this.service.name}.${target}` : target),
+        queue: this.queueName(queue ?? (pattern === 'subscribe' ? `${this.service.name}.${target}` : target)),
         topic: pattern === 'subscribe' ? target : undefined,
         owner,
         handler,
@@ -473,6 +474,11 @@ export class AmqpResource {
           `${what} on amqp '${this.name}' was not confirmed within ${timeoutMs} ms (${this.settings.path}.publish_timeout_ms)${this.link?.isOpen === true ? '' : `: not connected to ${this.url}`}; it is not sent again`,
         ),
     };
+  }
+
+  /** A queue's name on the broker: `queue_prefix` first. */
+  private queueName(queue: string): string {
+    return this.settings.value().queue_prefix + queue;
   }
 
   /** The policy of these settings: made again, with closed breakers, only when they change. */

@@ -21,6 +21,11 @@ export const amqpSchema = {
   },
   exchange: { doc: 'Topic exchange publish() and @subscribe use', format: String, default: 'keel.events' },
   codec: { doc: 'Codec messages are encoded with, by registered name', format: String, default: 'json' },
+  queue_prefix: {
+    doc: "Put before the name of every queue this resource consumes from or sends to (e.g. 'test.'): instances of one fleet on one broker (a developer's and a test run) share no queue; give them their own exchange too",
+    format: String,
+    default: '',
+  },
   reconnect: reconnectSchema,
   affects_readiness: {
     doc: 'While the connection is being re-established, /health/ready answers 503 (false: readiness ignores it)',
@@ -104,6 +109,7 @@ export interface AmqpSettings {
   confirm: boolean;
   exchange: string;
   codec: string;
+  queue_prefix: string;
   reconnect: ReconnectSettings;
   affects_readiness: boolean;
   validate_outgoing: 'auto' | 'on' | 'off';

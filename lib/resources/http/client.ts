@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { inject } from '../../container/injection';
-import type { Agent, Response } from 'undici';
+import type { Agent } from 'undici';
 import { resource } from '../../container/decorators';
 import { LOGGER, METRICS, RESOURCE_NAME, SERVICE, SETTINGS } from '../../container/tokens';
 import type { Log } from '../../lifecycle/log';
@@ -49,6 +49,12 @@ const FAILURES: ReadonlySet<string> = new Set(['HTTP_CLIENT_TIMEOUT', 'HTTP_CLIE
 const BREAKER_STATES = { closed: 0, half_open: 1, open: 2 } as const;
 
 type Undici = typeof import('undici');
+/**
+ * undici's fetch, typed as answering the platform's `Response`, the type a user's code names:
+ * undici declares a `Response` class of its own, which the global type does not accept (TS2322 in
+ * a strict project), though the two have the same members.
+ */
+type Fetch = (url: URL, init: NonNullable<Parameters<Undici['fetch']>[1]>) => Promise<Response>;
 
 /**
  * An HTTP client on undici's fetch, every request through a resilience `Policy`: a bulkhead, a
@@ -291,7 +297,7 @@ export class HttpClientResource {
     }
   }
 
-  private open(): { fetch: Undici['fetch']; agent: Agent } {
+  private open(): { fetch: Fetch; agent: Agent } {
     if (this.closed) throw new HttpClientError('HTTP_CLIENT_CLOSED', 'the HTTP client is stopped');
     if (this.undici === undefined || this.agent === undefined) {
       throw new HttpClientError(
@@ -299,7 +305,7 @@ export class HttpClientResource {
         'the HTTP client is used before its start hook ran',
       );
     }
-    return { fetch: this.undici.fetch, agent: this.agent };
+    return { fetch: this.undici.fetch as unknown as Fetch, agent: this.agent };
   }
 
   /**

@@ -59,7 +59,10 @@ describeWithRabbitmq('AMQP faults: two brokers, SIGTERM with jobs in flight, a b
   let west: RabbitBroker;
   const apps: App[] = [];
   const spawned: ServiceProcess[] = [];
-  const start = async (service: Parameters<typeof Test.createMicroservice>[0], resources: object) => {
+  const start = async (
+    service: Parameters<typeof Test.createMicroservice>[0],
+    resources: Record<string, Record<string, unknown>>,
+  ) => {
     const app = await Test.createMicroservice(service, { log: quietLog() })
       .withSettings({ system: { resources } })
       .start();

@@ -1,5 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { context, trace } from '@opentelemetry/api';
 import WebSocket from 'ws';
 import {
   type App,
@@ -195,6 +196,37 @@ describe('WebSocket routes on HttpServerResource (real sockets, a ws client)', (
     );
     await until(() => app.get(HttpServerResource).openWebSockets === 0, 5000, 'the connection gone');
     expect(await app.meters.render()).toMatch(/websocket_closed_total\{[^}]*reason="decode"[^}]*\} 1/);
+  }, 30_000);
+
+  it("with tracing on, the callbacks run under the upgrade's server span, continuing the client's traceparent", async () => {
+    const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const traces: (string | undefined)[] = [];
+    @microservice({ name: 'traced_chat', resources: { http: HttpServerResource } })
+    class TracedChat extends Microservice {
+      @websocket('/traced')
+      join(connection: WebSocketConnection<string>): void {
+        traces.push(trace.getSpan(context.active())?.spanContext().traceId);
+        connection.onMessage(() => {
+          traces.push(trace.getSpan(context.active())?.spanContext().traceId);
+          connection.send('seen');
+        });
+      }
+    }
+    const app = await Test.createMicroservice(TracedChat, { log: quietLog(records) })
+      .withSettings({
+        system: {
+          tracing: { enabled: true, exporter: 'none' },
+          resources: { http: { port: 0 }, report_server: { port: 0 } },
+        },
+      })
+      .start();
+    apps.push(app);
+    const client = await open(urlOf(app, '/traced'), { traceparent: `00-${TRACE_ID}-00f067aa0ba902b7-01` });
+    clients.push(client);
+    const answer = nextMessage(client);
+    client.send('"hello"');
+    expect(await answer).toBe('"seen"');
+    expect(traces).toEqual([TRACE_ID, TRACE_ID]);
   }, 30_000);
 
   it('1,000 connections at once, each echoed; the gauge counts them open', async () => {

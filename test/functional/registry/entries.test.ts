@@ -1,20 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Etcd3 } from 'etcd3';
-import {
-  createMicroservice,
-  Discovery,
-  HttpClientResource,
-  Microservice,
-  microservice,
-  type App,
-} from '../../../lib';
+import { Discovery, HttpClientResource, type App } from '../../../lib';
 import { quietLog, until } from '../../support/async';
 import { describeWithEtcd, EtcdCluster } from '../../support/etcd';
 import { etcdClient } from '../../support/etcd-client';
-
-@microservice({ name: 'entries_caller', resources: { discovery: Discovery, greeter: HttpClientResource } })
-class Caller extends Microservice {}
+import { startCaller } from './helpers';
 
 const PREFIX = 'keel-registry/greeter/';
 
@@ -58,19 +49,7 @@ describeWithEtcd('Discovery and registry entries written by hand', () => {
     await etcd
       .put(`${PREFIX}other-id`)
       .value(entry('someone-else', { http: { host: '127.0.0.1', port: 1 } }));
-    caller = await createMicroservice(Caller, {
-      env: { ...process.env, KEEL_ETCD_HOSTS: cluster.hosts },
-      log: quietLog(records),
-      settings: {
-        system: {
-          resources: {
-            report_server: { port: 0 },
-            greeter: { service: 'greeter', timeout_ms: 2000, retries: 2, backoff_ms: 5, max_backoff_ms: 20 },
-          },
-        },
-      },
-    });
-    await caller.start();
+    caller = await startCaller(cluster.hosts, quietLog(records));
   }, 60_000);
 
   afterAll(async () => {

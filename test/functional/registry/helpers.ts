@@ -39,10 +39,10 @@ export async function startInstance(hosts: string, env: NodeJS.ProcessEnv = {}):
 class Caller extends Microservice {}
 
 /** An in-process client of `greeter` through Discovery, given the etcd hosts in its environment only. */
-export async function startCaller(hosts: string): Promise<App> {
+export async function startCaller(hosts: string, log = quietLog()): Promise<App> {
   const app = await createMicroservice(Caller, {
     env: { ...process.env, KEEL_ETCD_HOSTS: hosts },
-    log: quietLog(),
+    log,
     settings: {
       system: {
         resources: {

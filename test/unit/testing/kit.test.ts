@@ -202,3 +202,51 @@ describe('the testing kit: an in-memory broker and a fake discovery', () => {
     expect(messageMeta()).toMatchObject({ pattern: 'subscribe', attempt: 0, redelivered: false });
   });
 });
+
+describe('queue_prefix: two instances of a fleet on one broker', () => {
+  @microservice({ name: 'worker', resources: { amqp: AmqpResource } })
+  class Worker extends Microservice {
+    readonly seen: string[] = [];
+
+    @subscribe('order.placed')
+    placed(order: { id: string }): void {
+      this.seen.push(`placed ${order.id}`);
+    }
+
+    @pull('jobs')
+    job(job: { id: string }): void {
+      this.seen.push(`job ${job.id}`);
+    }
+
+    @respond('whoami')
+    whoami(): string[] {
+      return this.seen;
+    }
+  }
+
+  it('share no queue: each consumes, pulls and answers only under its own prefix', async () => {
+    const broker = new InMemoryBroker();
+    const instance = (prefix: string, exchange: string) =>
+      Test.createMicroservice(Worker, { log: quietLog() })
+        .overrideResource(AmqpResource)
+        .useClass(broker.AmqpResource)
+        .withSettings({ system: { resources: { amqp: { queue_prefix: prefix, exchange } } } })
+        .start();
+    const dev = await instance('dev.', 'dev.events');
+    const test = await instance('test.', 'test.events');
+    try {
+      await dev.get<AmqpResource>('amqp').publish('order.placed', { id: 'd1' });
+      await test.get<AmqpResource>('amqp').push('jobs', { id: 't1' });
+      await broker.settled();
+      expect(dev.get(Worker).seen).toEqual(['placed d1']);
+      expect(test.get(Worker).seen).toEqual(['job t1']);
+      expect(await test.get<AmqpResource>('amqp').request('whoami', {})).toEqual(['job t1']);
+      expect(broker.published.map((record) => record.routingKey)).toEqual(
+        expect.arrayContaining(['order.placed', 'test.jobs']),
+      );
+      expect(dev.get(Worker).seen).toEqual(['placed d1']);
+    } finally {
+      await Promise.all([dev.stop(), test.stop()]);
+    }
+  });
+});

@@ -1,4 +1,5 @@
 import { isPromiseLike, messageOf } from '../../../lib';
+import { isAbortError } from '../../../lib/util';
 
 describe('messageOf', () => {
   it("gives an Error's message and anything else thrown as text", () => {
@@ -22,5 +23,14 @@ describe('isPromiseLike', () => {
     for (const value of [undefined, null, 0, 'then', { then: 'not a function' }, {}, () => undefined]) {
       expect(isPromiseLike(value)).toBe(false);
     }
+  });
+});
+
+describe('isAbortError', () => {
+  it('takes an Error named AbortError, as an aborted wait rejects with, and nothing else', () => {
+    const aborted = Object.assign(new Error('The operation was aborted'), { name: 'AbortError' });
+    expect(isAbortError(aborted)).toBe(true);
+    expect(isAbortError(new Error('aborted'))).toBe(false);
+    expect(isAbortError({ name: 'AbortError' })).toBe(false);
   });
 });

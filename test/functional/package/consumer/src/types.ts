@@ -4,6 +4,7 @@ import {
   AmqpResource,
   createMicroservice,
   Discovery,
+  HttpClientResource,
   HttpServerResource,
   inject,
   LazyServiceIdentifier,
@@ -96,6 +97,47 @@ export async function typeChecks(
   // The kit's Test is the entry's: one copy of Keel.
   expectType<Equal<typeof KitTest, typeof Test>>();
   void asNumber;
+}
+
+/** The type leaks of issue 22: each typo or wrong guess below fails to compile. */
+export async function strictChecks(
+  view: SettingsView<GreeterSettings>,
+  meters: MeterFactory,
+  client: HttpClientResource,
+): Promise<Response> {
+  view.watch('excited', (next, previous) => {
+    expectType<Equal<typeof next, boolean>>();
+    expectType<Equal<typeof previous, boolean>>();
+  });
+  view.watch('', (next) => expectType<Equal<typeof next, GreeterSettings>>());
+  // @ts-expect-error not a key of the schema
+  view.watch('colour', () => undefined);
+
+  const app = await createMicroservice(ConsumerService);
+  const typed: Greeter = app.get<Greeter>('greeter');
+  // @ts-expect-error by a bare name the type is not taken from where the result goes
+  const guessed: Greeter = app.get('greeter');
+  // @ts-expect-error nor can it be used untyped
+  app.get('greeter').greet('ann');
+
+  Test.createMicroservice(ConsumerService).withSettings({
+    system: { logging: { level: 'warn', stdout: false }, resources: { greeter: { excited: true } } },
+  });
+  // @ts-expect-error a misspelled scope
+  Test.createMicroservice(ConsumerService).withSettings({ system: { loging: { level: 'warn' } } });
+  // @ts-expect-error stdout is a flag
+  Test.createMicroservice(ConsumerService).withSettings({ system: { logging: { stdout: 'no' } } });
+
+  const orders = meters.counter('orders', { help: 'orders', labelNames: ['channel', 'sku'] });
+  orders.labels({ channel: 'web' }).labels({ sku: 'ab-1' }).inc();
+  // @ts-expect-error not one of labelNames
+  orders.labels({ skuu: 'ab-1' });
+
+  void typed;
+  void guessed;
+  // The platform's Response: what a method of the project returns, under strict, skipLibCheck false.
+  const fallback = await client.get('/x', { fallback: () => new Response('{}') });
+  return fallback;
 }
 
 /** A user's spans through `@opentelemetry/api` and through `app.tracing`, typed as the API's. */
