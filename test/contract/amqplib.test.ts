@@ -4,19 +4,9 @@
 import * as amqplib from 'amqplib';
 import { Socket } from 'node:net';
 import { FALLBACK_WARNING } from '../../lib/internals/reach';
+import { warnings } from '../support/warnings';
 import { coalesceWrites } from '../../lib/resources/amqp/connection/link';
 import { describeWithRabbitmq, RabbitBroker } from '../support/rabbitmq';
-
-function warnings(): { codes: string[]; stop(): void } {
-  const codes: string[] = [];
-  const spy = jest.spyOn(process, 'emitWarning').mockImplementation(((
-    _: string,
-    options?: { code?: string },
-  ) => {
-    codes.push(options?.code ?? '');
-  }) as typeof process.emitWarning);
-  return { codes, stop: () => spy.mockRestore() };
-}
 
 describeWithRabbitmq("amqplib's connection socket and nack error", () => {
   let broker: RabbitBroker;
