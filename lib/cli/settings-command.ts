@@ -256,7 +256,7 @@ export async function withClient(
   options: EtcdConnectionOptions,
   use: (client: Etcd3) => Promise<number>,
 ): Promise<number> {
-  const client = await createEtcdClient(options);
+  const client = await createEtcdClient<Etcd3>(options);
   try {
     return await use(client);
   } catch (error) {

@@ -12,9 +12,13 @@ const WATCH_RECONNECT_MAX_MS = 1000;
 
 /**
  * An etcd3 client for these options. etcd3 (and grpc under it) is required here, on first use,
- * so a service that does not configure etcd never pays for loading it.
+ * so a service that does not configure etcd never pays for loading it. Name its type where you use
+ * it, `createEtcdClient<Etcd3>(options)` with `import type { Etcd3 } from 'etcd3'`: Keel's declarations
+ * never name etcd3, so a project that does not install that optional peer still type-checks them.
  */
-export async function createEtcdClient(options: EtcdConnectionOptions): Promise<Etcd3> {
+export async function createEtcdClient<Client extends object = object>(
+  options: EtcdConnectionOptions,
+): Promise<Client> {
   const { Etcd3 } = loadEtcd3(options);
   const clientOptions: IOptions = {
     hosts: options.hosts,
@@ -31,8 +35,11 @@ export async function createEtcdClient(options: EtcdConnectionOptions): Promise<
   }
   if (options.auth) clientOptions.auth = options.auth;
   const ipHosts = options.tls ? options.hosts.map(hostOf).filter((host) => isIP(host) !== 0) : [];
-  if (ipHosts.length === 0) return new Etcd3(clientOptions);
-  return withIpIdentity(options.hosts.map(hostOf), clientOptions, () => new Etcd3(clientOptions));
+  const client: Etcd3 =
+    ipHosts.length === 0
+      ? new Etcd3(clientOptions)
+      : withIpIdentity(options.hosts.map(hostOf), clientOptions, () => new Etcd3(clientOptions));
+  return client as unknown as Client;
 }
 
 /**
@@ -89,8 +96,8 @@ interface PoolShape {
  * Gives each member of etcd3's pool the credentials `credentialsFor` makes for its address, before
  * any channel exists (etcd3 makes them on first call). False when the pool is not as expected.
  */
-export function pinDialledHosts(client: Etcd3, credentialsFor: (address: string) => unknown): boolean {
-  const hosts = (client as unknown as PoolShape).pool?.hosts;
+export function pinDialledHosts(client: object, credentialsFor: (address: string) => unknown): boolean {
+  const hosts = (client as PoolShape).pool?.hosts;
   if (!Array.isArray(hosts) || hosts.length === 0) return false;
   if (!hosts.every((host) => typeof host.host === 'string' && host.channelCredentials !== undefined))
     return false;

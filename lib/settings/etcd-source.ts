@@ -76,7 +76,7 @@ export class EtcdSettingsSource {
     progress: EtcdProgress = () => undefined,
     signal?: AbortSignal,
   ): Promise<EtcdSettingsSource> {
-    const client = await createEtcdClient(options);
+    const client = await createEtcdClient<Etcd3>(options);
     if (signal?.aborted === true) {
       client.close();
       signal.throwIfAborted();
@@ -214,7 +214,10 @@ export class EtcdSettingsSource {
       previousWatcher.cancel().catch(() => undefined);
     }
     previousClient?.close();
-    const client = await createEtcdClient({ ...this.options, hosts: [this.options.hosts[this.memberIndex]] });
+    const client = await createEtcdClient<Etcd3>({
+      ...this.options,
+      hosts: [this.options.hosts[this.memberIndex]],
+    });
     if (this.closed) {
       client.close();
       return;

@@ -66,7 +66,7 @@ export class RegistryResource {
       );
     }
     this.options = options;
-    this.client = await createEtcdClient(options);
+    this.client = await createEtcdClient<Etcd3>(options);
     // A restart of this resource alone: the service is ready already, onReady will not come again.
     if (this.service.isReady()) await this.register();
   }
