@@ -140,6 +140,7 @@ export * from './resources/kafka';
 export * from './resources/postgres';
 export * from './resources/redis';
 export * from './tracing';
+export { fallbackTaken, FALLBACK_WARNING } from './internals/reach';
 export {
   Backoff,
   backoffDelay,

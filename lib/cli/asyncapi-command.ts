@@ -23,9 +23,9 @@ Read from the @subscribe, @respond, @pull and @consume handlers of the classes; 
   },
 };
 
-type Documents = typeof import('../resources/asyncapi');
+type Documents = typeof import('./asyncapi-document');
 
 function loadDocuments(): Documents {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return require('../resources/asyncapi') as Documents;
+  return require('./asyncapi-document') as Documents;
 }

@@ -23,3 +23,10 @@ export {
   type MessageCheckResult,
 } from './message';
 export { SchemaCompiler, type Check, type CheckMode, type CheckResult } from './validator';
+export {
+  asyncApiDocument,
+  asyncApiIdentifier,
+  asyncApiMessage,
+  type AsyncApiDocument,
+  type AsyncApiParts,
+} from './asyncapi';

@@ -2,18 +2,8 @@
 // against bunyan's own on the pinned version, and the fallback a logger without those fields takes.
 import bunyan from 'bunyan';
 import { FALLBACK_WARNING } from '../../lib/internals/reach';
+import { warnings } from '../support/warnings';
 import { bunyanShaped, Logger, type RecordSink } from '../../lib/logging/logger';
-
-function warnings(): { codes: string[]; stop(): void } {
-  const codes: string[] = [];
-  const spy = jest.spyOn(process, 'emitWarning').mockImplementation(((
-    _: string,
-    options?: { code?: string },
-  ) => {
-    codes.push(options?.code ?? '');
-  }) as typeof process.emitWarning);
-  return { codes, stop: () => spy.mockRestore() };
-}
 
 function bunyanTo(records: object[]): bunyan {
   return bunyan.createLogger({

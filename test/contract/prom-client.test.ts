@@ -2,6 +2,7 @@
 // calls on the pinned version, and the fallback a metric without that store takes.
 import { Counter as PromCounter, Histogram as PromHistogram, Registry } from 'prom-client';
 import { FALLBACK_WARNING } from '../../lib/internals/reach';
+import { warnings } from '../support/warnings';
 import { CounterSeries, HistogramSeries, seriesStoreOf } from '../../lib/metrics/series';
 
 const BUCKETS = [0.005, 0.1, 1, 5];
@@ -33,17 +34,6 @@ function publicOnly<M extends PromCounter | PromHistogram>(metric: M): M {
     observe: (labels: never, value: number) => (metric as PromHistogram).observe(labels, value),
   };
   return api as unknown as M;
-}
-
-function warnings(): { codes: string[]; stop(): void } {
-  const codes: string[] = [];
-  const spy = jest.spyOn(process, 'emitWarning').mockImplementation(((
-    _: string,
-    options?: { code?: string },
-  ) => {
-    codes.push(options?.code ?? '');
-  }) as typeof process.emitWarning);
-  return { codes, stop: () => spy.mockRestore() };
 }
 
 describe("prom-client's series store", () => {

@@ -20,3 +20,4 @@ export {
   type CodecErrorCode,
 } from './errors';
 export { amqpSchema, type AmqpSettings } from './settings';
+export { amqpAsyncApi } from './contracts/asyncapi';

@@ -8,3 +8,4 @@ export {
 } from './decorators';
 export { KafkaError, type KafkaErrorCode } from './errors';
 export { kafkaSchema, type KafkaSettings } from './settings';
+export { kafkaAsyncApi } from './contracts/asyncapi';

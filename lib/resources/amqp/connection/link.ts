@@ -10,6 +10,7 @@ import type {
 import type { Log } from '../../../lifecycle/log';
 import { backoffDelay } from '../../../resilience/backoff';
 import { AmqpError } from '../errors';
+import { fallbackTaken } from '../../../internals/reach';
 import { redactUrl } from '../../../settings/redact';
 import type { AmqpTransport } from './amqplib';
 
@@ -290,7 +291,8 @@ export class Link {
   }
 
   private async setUp(model: ChannelModel): Promise<void> {
-    coalesceWrites(model);
+    // amqplib's module exports `credentials`; a transport of the testing kit has no socket to cork.
+    coalesceWrites(model, 'credentials' in this.options.transport);
     const session = new Session(model, this.options.confirm, (message) => this.unrouted(message));
     model.on('error', () => undefined);
     const channel = await session.publishChannel().get();
@@ -321,10 +323,18 @@ export class Link {
  * of its own, and a burst of publishes costs the broker a read per message. Corked for the rest of
  * the turn, the frames written in one turn leave in one writev, and still in that turn.
  */
-function coalesceWrites(model: ChannelModel): void {
-  // amqplib keeps its socket there; not part of its typed API, so checked rather than trusted.
+export function coalesceWrites(model: ChannelModel, fromAmqplib: boolean): void {
+  // amqplib keeps its socket there; not part of its typed API, so checked rather than trusted:
+  // without it amqplib writes each frame itself, as it does uncorked (slower, same bytes).
   const socket = (model.connection as { stream?: unknown }).stream;
-  if (!(socket instanceof Socket)) return;
+  if (!(socket instanceof Socket)) {
+    if (fromAmqplib)
+      fallbackTaken(
+        "amqplib's connection socket (amqp/connection/link.ts)",
+        'connection.stream is not a socket',
+      );
+    return;
+  }
   const write = socket.write;
   let corked = false;
   const uncork = () => {

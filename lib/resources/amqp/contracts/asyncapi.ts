@@ -3,7 +3,7 @@ import {
   asyncApiIdentifier as identifier,
   asyncApiMessage as messageOf,
   type AsyncApiParts,
-} from '../../../contracts/asyncapi';
+} from '../../../contracts';
 import { handlersOfPrototype, type DeclaredHandler } from '../handlers/decorators';
 import { AmqpResource } from '../resource';
 import { amqpSchema } from '../settings';

@@ -1,5 +1,5 @@
 import { declaredPrototype, type ResourceGraph } from '../../../container/graph';
-import { asyncApiIdentifier, asyncApiMessage, type AsyncApiParts } from '../../../contracts/asyncapi';
+import { asyncApiIdentifier, asyncApiMessage, type AsyncApiParts } from '../../../contracts';
 import { consumersOfPrototype } from '../decorators';
 import { KafkaResource } from '../resource';
 

@@ -1,8 +1,8 @@
 import type { ResourceGraph } from '../container/graph';
 import { asyncApiDocument, type AsyncApiDocument } from '../contracts/asyncapi';
 import { instanceIdentity } from '../identity/instance';
-import { amqpAsyncApi } from './amqp/contracts/asyncapi';
-import { kafkaAsyncApi } from './kafka/contracts/asyncapi';
+import { amqpAsyncApi } from '../resources/amqp/contracts/asyncapi';
+import { kafkaAsyncApi } from '../resources/kafka/contracts/asyncapi';
 
 /**
  * The AsyncAPI 3.0 document of the service's message handlers, AMQP and Kafka, read from the
