@@ -268,6 +268,8 @@ export class GroupConsumer {
     const { attempts, backoff_ms, max_backoff_ms } = settings.retry;
     let failure: Error | undefined;
     let retryInMs = 0;
+    let runs = 0;
+    let permanent = false;
     for (let attempt = 0; attempt <= attempts; attempt++) {
       if (attempt > 0) {
         await this.backoff(retryInMs, heartbeat);
@@ -293,24 +295,29 @@ export class GroupConsumer {
       };
       failure = await this.runHandler(decoded, meta, partition, where);
       if (failure === undefined) return;
+      runs++;
       this.meters.failed.inc();
-      retryInMs =
-        attempt < attempts ? backoffDelay({ initialMs: backoff_ms, maxMs: max_backoff_ms }, attempt + 1) : 0;
+      // `permanent(error)` (AMQP's mark): no retry can help, the record goes to `<topic>.dead` now.
+      permanent = (failure as { permanent?: unknown }).permanent === true;
+      const retries = attempt < attempts && !permanent;
+      retryInMs = retries ? backoffDelay({ initialMs: backoff_ms, maxMs: max_backoff_ms }, attempt + 1) : 0;
       log.error(
         {
           err: failure,
           attempt,
           offset: message.offset,
-          ...(attempt < attempts && { retry_in_ms: retryInMs }),
+          ...(retries && { retry_in_ms: retryInMs }),
+          ...(permanent && { permanent }),
         },
-        `${spec.owner} failed on ${where} (attempt ${attempt + 1} of ${attempts + 1}): ${failure.message}`,
+        `${spec.owner} failed on ${where} (attempt ${attempt + 1} of ${attempts + 1}${permanent ? ', permanent: not retried' : ''}): ${failure.message}`,
       );
+      if (permanent) break;
     }
     return this.deadLetter(
       message,
       headers,
       partition,
-      `handler failed ${attempts + 1} time(s): ${failure!.message}`,
+      `handler failed ${runs} time(s)${permanent ? ' (permanent)' : ''}: ${failure!.message}`,
     );
   }
 

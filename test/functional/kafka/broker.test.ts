@@ -4,6 +4,7 @@ import {
   MetricsResource,
   Microservice,
   microservice,
+  permanent,
   resource,
   Test,
   type App,
@@ -41,6 +42,7 @@ let mostInFlight = 0;
 let release!: () => void;
 const allFour = new Promise<void>((resolve) => (release = resolve));
 const failing: number[] = [];
+const goneAttempts: number[] = [];
 
 const Stock = Type.Object({ sku: Type.String(), units: Type.Integer({ minimum: 0 }) });
 
@@ -64,6 +66,12 @@ class Shop extends Microservice {
   fails(_value: unknown, meta: KafkaMessageMeta): void {
     failing.push(meta.attempt);
     throw new Error('the handler always throws');
+  }
+
+  @consume('gone', { fromBeginning: true })
+  gone(_value: unknown, meta: KafkaMessageMeta): void {
+    goneAttempts.push(meta.attempt);
+    throw permanent(new Error('404 from a dependency'));
   }
 
   async wide(value: unknown, meta: KafkaMessageMeta): Promise<void> {
@@ -121,6 +129,7 @@ describeWithKafka('KafkaResource against a real Kafka broker (KRaft)', () => {
       { topic: 'codecs', partitions: 1 },
       { topic: 'keyed', partitions: 3 },
       { topic: 'always-fails', partitions: 1 },
+      { topic: 'gone', partitions: 1 },
       { topic: 'wide', partitions: 4 },
       { topic: 'poison', partitions: 1 },
       { topic: 'orders', partitions: 2 },
@@ -274,6 +283,16 @@ describeWithKafka('KafkaResource against a real Kafka broker (KRaft)', () => {
     expect(waits[1]).toBeGreaterThanOrEqual(0);
     expect(waits[1]).toBeLessThan(20);
     expect(waits[2]).toBeUndefined();
+  });
+
+  it('dead-letters at once, without a retry, what a handler marks permanent', async () => {
+    await kafka().publish('gone', { sku: 'ab-1' });
+    await untilMetric(/kafka_records_dead_lettered_total\{[^}]*topic="gone"[^}]*\} 1/);
+    const [dead] = await readRecords(cluster.brokers, 'gone.dead', 1);
+    expect(goneAttempts).toEqual([0]);
+    expect(dead.headers).toMatchObject({
+      'x-keel-dead-reason': 'handler failed 1 time(s) (permanent): 404 from a dependency',
+    });
   });
 
   it('dead-letters poison records (undecodable, oversized, unknown content type) and moves on', async () => {
