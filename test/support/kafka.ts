@@ -246,8 +246,9 @@ export class KafkaCluster {
           `${KAFKA_JARS}/*`,
           'kafka.tools.StorageTool',
           'format',
-          '-t',
-          clusterId,
+          // One argument, not two: a base64url id starts with '-' one time in 32, which argparse
+          // would read as an option ("--cluster-id: expected one argument").
+          `--cluster-id=${clusterId}`,
           '-c',
           join(node.dir, 'server.properties'),
         ],
