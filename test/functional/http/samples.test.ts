@@ -1,3 +1,5 @@
+import WebSocket from 'ws';
+import { until } from '../../support/async';
 import { killAll, spawnService, type ServiceProcess } from '../../support/process';
 import { json, send } from '../../unit/http/requests';
 import { freePorts, listeningPort, reportServerPort } from './ports';
@@ -49,5 +51,20 @@ describe('the HTTP samples', () => {
     const service = start('hello-http', 'http');
     expect(await send(await listeningPort(service), '/hello')).toMatchObject({ status: 200, body: 'hello' });
     await stopsCleanly(service);
+  }, 30_000);
+
+  it('live-ticks: a tick a second to every WebSocket on /ticks; SIGTERM closes them with 1001', async () => {
+    const service = start('live-ticks', 'http');
+    const client = new WebSocket(`ws://127.0.0.1:${await listeningPort(service)}/ticks`);
+    const ticks: Array<{ at: string; listeners: number }> = [];
+    client.on('message', (data) => ticks.push(JSON.parse(String(data)) as { at: string; listeners: number }));
+    const closed = new Promise<number>((resolve) => client.on('close', (code) => resolve(code)));
+    await until(() => ticks.length >= 2, 10_000, 'two ticks');
+    expect(ticks[0].listeners).toBe(1);
+    // On the second grid; a tick can be skipped on a machine too busy to run it on time.
+    const apart = Date.parse(ticks[1].at) - Date.parse(ticks[0].at);
+    expect(apart > 0 && apart % 1000 === 0).toBe(true);
+    await stopsCleanly(service);
+    expect(await closed).toBe(1001);
   }, 30_000);
 });

@@ -1,0 +1,4 @@
+import { run } from '../../lib';
+import { LiveTicks } from './service';
+
+void run(LiveTicks);
