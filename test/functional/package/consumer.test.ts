@@ -163,12 +163,13 @@ describe('Keel installed from its tarball in a new project', () => {
     expect(`${result.stdout}${result.stderr}`).not.toMatch(/"service_name":"(inventory|notifier)"/);
   });
 
+  // TAP on every Node: 20 prints it when stdout is not a terminal, 23 and later print spec lines.
   it('runs the same kit under node --test', async () => {
-    const result = await run(process.execPath, ['--test', 'dist/fleet.node-test.js'], { cwd: project }).catch(
-      (error: { stdout: string; stderr: string }) => {
-        throw new Error(`node --test failed:\n${error.stdout}${error.stderr}`);
-      },
-    );
+    const result = await run(process.execPath, ['--test', '--test-reporter=tap', 'dist/fleet.node-test.js'], {
+      cwd: project,
+    }).catch((error: { stdout: string; stderr: string }) => {
+      throw new Error(`node --test failed:\n${error.stdout}${error.stderr}`);
+    });
     expect(result.stdout).toMatch(/^# pass 1$/m);
     expect(result.stdout).toMatch(/^# fail 0$/m);
   });
@@ -224,10 +225,14 @@ describe('the README examples, against the packed package', () => {
       { cwd: project, env },
     ).catch(failed('jest'));
     expect(jestRun.stderr).toMatch(/Tests:\s+3 passed, 3 total/);
-    const nodeRun = await run(process.execPath, ['--test', 'readme-dist/root/fleet.node-test.js'], {
-      cwd: project,
-      env,
-    }).catch(failed('node --test'));
+    const nodeRun = await run(
+      process.execPath,
+      ['--test', '--test-reporter=tap', 'readme-dist/root/fleet.node-test.js'],
+      {
+        cwd: project,
+        env,
+      },
+    ).catch(failed('node --test'));
     expect(nodeRun.stdout).toMatch(/^# pass 1$/m);
   });
 
