@@ -37,6 +37,7 @@ export class RegistryResource {
   private watcher?: Promise<Watcher>;
   private registeredAt?: string;
   private lastAlive = 0;
+  private confirming = false;
   private watchdog?: NodeJS.Timeout;
   private retry?: NodeJS.Timeout;
   private degraded?: string;
@@ -160,14 +161,37 @@ export class RegistryResource {
     clearInterval(this.watchdog);
     this.watchdog = setInterval(
       () => {
-        if (Date.now() - this.lastAlive > ttl_s * 1000)
-          this.loseLease(
-            `no keep-alive of ${this.key} answered for ${ttl_s} s (ttl_s): the entry has expired`,
-          );
+        if (Date.now() - this.lastAlive > ttl_s * 1000) this.confirmLease(lease, ttl_s);
       },
       Math.max(100, (ttl_s * 1000) / 4),
     );
     this.watchdog.unref();
+  }
+
+  /**
+   * A silent keep-alive stream is not proof the entry is gone: a new etcd leader extends every lease
+   * while the stream reconnects to another member. One keep-alive call, which fails over like any
+   * other, asks etcd itself; only its refusal or its silence within the call timeout loses the lease.
+   */
+  private confirmLease(lease: Lease, ttl_s: number): void {
+    if (this.confirming) return;
+    this.confirming = true;
+    lease.keepaliveOnce(callDeadline(this.options!)).then(
+      (answer) => {
+        this.confirming = false;
+        if (this.lease !== lease) return;
+        if (Number(answer.TTL) > 0) this.lastAlive = Date.now();
+        else this.loseLease(`lease of ${this.key} expired in etcd: the entry is gone`);
+      },
+      (error: unknown) => {
+        this.confirming = false;
+        if (this.lease !== lease) return;
+        this.loseLease(
+          `no keep-alive of ${this.key} answered for ${ttl_s} s (ttl_s) and etcd did not confirm the lease (${messageOf(error)}): the entry has expired`,
+          error,
+        );
+      },
+    );
   }
 
   /**
