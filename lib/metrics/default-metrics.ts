@@ -1,5 +1,6 @@
 import type { Registry } from 'prom-client';
-import { Counter, fromPromClient } from './prom-client';
+import { fallbackTaken } from '../internals/reach';
+import { Counter, fromPromClient, promClientEntry, REACH } from './prom-client';
 
 /**
  * prom-client's gauges that end in `_total`, which `promtool check metrics` rejects ("non-counter
@@ -72,10 +73,29 @@ export const PROCESS_METRIC_NAMES: readonly string[] = [
 
 /** Node.js process metrics (CPU, memory, event loop lag, GC, handles) under the service prefix. */
 export function registerProcessMetrics(registry: Registry, prefix: string): void {
-  registerProcessCpu(registry, prefix);
-  for (const metric of DEFAULT_METRICS)
-    fromPromClient<DefaultMetric>(`metrics/${metric}`)(registry, { prefix });
+  const metrics = defaultMetricFiles();
+  if (metrics === undefined) {
+    // The same metrics, CPU counters included, at the cost of loading prom-client's index.
+    promClientEntry().collectDefaultMetrics({ register: registry, prefix });
+  } else {
+    registerProcessCpu(registry, prefix);
+    for (const register of metrics) register(registry, { prefix });
+  }
   for (const name of NON_COUNTERS_NAMED_TOTAL) registry.removeSingleMetric(prefix + name);
+}
+
+/** Each default metric's file, when every one of them exports its registering function; else undefined, said once. */
+function defaultMetricFiles(): DefaultMetric[] | undefined {
+  const metrics: DefaultMetric[] = [];
+  for (const metric of DEFAULT_METRICS) {
+    const register = fromPromClient<DefaultMetric>(`metrics/${metric}`);
+    if (typeof register !== 'function') {
+      fallbackTaken(REACH, `prom-client/lib/metrics/${metric} does not export a function`);
+      return undefined;
+    }
+    metrics.push(register);
+  }
+  return metrics;
 }
 
 /**

@@ -29,12 +29,8 @@ type HashObject = (labels: BoundLabels, sortedLabelNames: readonly string[]) => 
 const REACH = "prom-client's series store (lib/metrics/series.ts)";
 
 function loadHashObject(): HashObject | undefined {
-  try {
-    const { hashObject } = fromPromClient<{ hashObject?: unknown }>('util');
-    return typeof hashObject === 'function' ? (hashObject as HashObject) : undefined;
-  } catch {
-    return undefined;
-  }
+  const hash = fromPromClient<{ hashObject?: unknown }>('util')?.hashObject;
+  return typeof hash === 'function' ? (hash as HashObject) : undefined;
 }
 
 let hashObject: HashObject | undefined | null = null;
