@@ -175,8 +175,10 @@ export const ERROR_CODES = {
   },
   SETTINGS_ETCD_OPTIONS: {
     raisedBy: ['SettingsError'],
-    meaning: 'A `KEEL_ETCD_*` variable is invalid, or etcd3 is not installed.',
-    action: 'Fix the variable the message names, or `npm install etcd3`.',
+    meaning:
+      'A `KEEL_ETCD_*` variable is invalid, etcd3 is not installed, or the installed etcd3 cannot check TLS members reached by IP address.',
+    action:
+      'Fix the variable the message names, `npm install etcd3`, or install the etcd3 version keel names (`~1.1.2`).',
   },
   SETTINGS_ETCD_AUTH: {
     raisedBy: ['SettingsError'],

@@ -51,15 +51,19 @@ export async function createEtcdClient<Client extends object = object>(
  * credentials in its constructor, for every host, with no way to pass that check: createSsl is
  * wrapped for the span of that synchronous call (on etcd3's own copy of grpc-js), which is exact
  * with one host; with several, each host of etcd3's pool is then given credentials of its own
- * (`pinDialledHosts`), and a client whose pool does not have the shape this reads is refused rather
- * than let a certificate for one member pass for another.
+ * (`pinDialledHosts`). A client this cannot be done for (etcd3's copy of grpc-js has no createSsl,
+ * etcd3 did not call it while constructing, or its pool has not the shape this reads) is refused with
+ * `SETTINGS_ETCD_OPTIONS` rather than let a certificate go unchecked or one member's pass for
+ * another's: there is no public way to the same check (`test/contract/etcd3-credentials.test.ts`).
  */
 function withIpIdentity(hosts: string[], clientOptions: IOptions, build: () => Etcd3): Etcd3 {
   const grpc = createRequire(require.resolve('etcd3'))('@grpc/grpc-js') as typeof import('@grpc/grpc-js');
   // Here rather than at the top: loading node:tls took 4-5 ms of every cold start, etcd or not.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { checkServerIdentity } = require('node:tls') as typeof import('node:tls');
-  const createSsl = grpc.credentials.createSsl;
+  const createSsl = grpc.credentials?.createSsl;
+  if (typeof createSsl !== 'function')
+    throw unpinnable(hosts, "etcd3's copy of @grpc/grpc-js has no credentials.createSsl");
   const credentialsFor = (host: string) => {
     const { rootCertificate, privateKey, certChain } = clientOptions.credentials!;
     return createSsl(rootCertificate, privateKey ?? null, certChain ?? null, {
@@ -70,21 +74,34 @@ function withIpIdentity(hosts: string[], clientOptions: IOptions, build: () => E
     ...clientOptions.grpcOptions,
     'grpc.ssl_target_name_override': TLS_SERVER_NAME,
   };
-  grpc.credentials.createSsl = () => credentialsFor(hosts[0]);
+  let made = 0;
+  grpc.credentials.createSsl = () => {
+    made++;
+    return credentialsFor(hosts[0]);
+  };
   let client: Etcd3;
   try {
     client = build();
   } finally {
     grpc.credentials.createSsl = createSsl;
   }
-  if (hosts.length > 1 && !pinDialledHosts(client, (address) => credentialsFor(hostOf(address)))) {
-    client.close();
-    throw new SettingsError(
-      'SETTINGS_ETCD_OPTIONS',
-      `KEEL_ETCD_HOSTS lists ${hosts.length} etcd members by IP address over TLS, and the installed etcd3 does not let Keel check each member's certificate against the address it dials: list one member, or name them by DNS`,
-    );
-  }
-  return client;
+  const unpinned =
+    made === 0
+      ? 'etcd3 did not make its credentials with createSsl while constructing'
+      : hosts.length > 1 && !pinDialledHosts(client, (address) => credentialsFor(hostOf(address)))
+        ? "etcd3's connection pool has not one Host with channelCredentials per member"
+        : undefined;
+  if (unpinned === undefined) return client;
+  client.close();
+  throw unpinnable(hosts, unpinned);
+}
+
+function unpinnable(hosts: string[], found: string): SettingsError {
+  const advice = hosts.length > 1 ? 'list one member, or name them by DNS' : 'name the member by DNS';
+  return new SettingsError(
+    'SETTINGS_ETCD_OPTIONS',
+    `KEEL_ETCD_HOSTS lists ${hosts.length === 1 ? 'an etcd member' : `${hosts.length} etcd members`} by IP address over TLS, and the installed etcd3 does not let Keel check each member's certificate against the address it dials (${found}; etcd3 ~1.1.2 does): ${advice}`,
+  );
 }
 
 /** What `pinDialledHosts` reads of etcd3 1.1's `ConnectionPool`: one `Host` per member, made in its constructor. */
