@@ -1,11 +1,14 @@
 import type { Layer, Router, RouterMiddleware } from '@koa/router';
 import type { Middleware } from 'koa';
+import { fallbackTaken } from '../../internals/reach';
 import type { HttpContext, HttpState } from './context';
 
 type RouteLayer = Layer<HttpState>;
 
 // Anything path-to-regexp reads as more than a literal character.
 const PATTERN_SYNTAX = /[:*{}()[\]+?!\\]/;
+
+const REACH = "@koa/router's layers (lib/resources/http/direct-routes.ts)";
 
 /**
  * The last middleware of a server: a request whose method and path name a literal route
@@ -17,6 +20,12 @@ const PATTERN_SYNTAX = /[:*{}()[\]+?!\\]/;
  * what the router would have set. A path is taken out of the table when any other layer of the
  * router matches it (a second route, a wildcard, `router.use` middleware): that request needs
  * the router's own chain. The table is rebuilt when layers are added or the prefix changes.
+ *
+ * What this reads of the router is not all its public API (`Layer#match` is private, and what it
+ * sets on the context is the router's behaviour, not a promise), so @koa/router is pinned `~`, the
+ * shape is checked (the router's `stack` and `opts`, each layer's `match`, `methods` and one-handler
+ * `stack`), and a router or layer of another shape is left to the router's own middleware, said once.
+ * `test/contract/koa-router.test.ts` sends the same requests both ways.
  */
 export class DirectRoutes {
   private readonly direct = new Set<RouteLayer>();
@@ -55,20 +64,26 @@ export class DirectRoutes {
   }
 
   private lookup(method: string, path: string): RouteLayer | undefined {
-    // Options that make the router match something other than the request's path and method.
-    const { host, routerPath } = this.router.opts;
-    if (host !== undefined || routerPath !== undefined) return undefined;
-    if (this.builtForLayers !== this.router.stack.length || this.builtForPrefix !== this.router.opts.prefix) {
-      this.rebuild();
+    const { opts, stack } = this.router;
+    if (typeof opts !== 'object' || opts === null || !Array.isArray(stack)) {
+      fallbackTaken(REACH, 'the router has no stack of layers or no opts');
+      return undefined;
     }
+    // Options that make the router match something other than the request's path and method.
+    if (opts.host !== undefined || opts.routerPath !== undefined) return undefined;
+    if (this.builtForLayers !== stack.length || this.builtForPrefix !== opts.prefix) this.rebuild();
     return this.table.get(path)?.get(method);
   }
 
   private rebuild(): void {
     const table = new Map<string, Map<string, RouteLayer>>();
-    for (const layer of this.router.stack) {
+    const shaped = this.router.stack.every(isShaped);
+    if (!shaped) fallbackTaken(REACH, 'a layer has no match(), methods or stack');
+    for (const layer of shaped ? this.router.stack : []) {
       const { path } = layer;
       if (!this.direct.has(layer) || typeof path !== 'string' || PATTERN_SYNTAX.test(path)) continue;
+      // A route() layer has its one handler; more is something this version adds (param middleware).
+      if (layer.stack.length !== 1) continue;
       const alone = this.router.stack.every((other) => other === layer || !other.match(path));
       if (!alone) continue;
       const byMethod = new Map<string, RouteLayer>();
@@ -79,4 +94,14 @@ export class DirectRoutes {
     this.builtForLayers = this.router.stack.length;
     this.builtForPrefix = this.router.opts.prefix;
   }
+}
+
+/** What `rebuild` and the direct dispatch read of a layer, as in @koa/router 15.7. */
+function isShaped(layer: RouteLayer): boolean {
+  return (
+    typeof layer.match === 'function' &&
+    Array.isArray(layer.methods) &&
+    Array.isArray(layer.stack) &&
+    layer.stack.every((handler) => typeof handler === 'function')
+  );
 }
