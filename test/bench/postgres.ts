@@ -7,6 +7,8 @@
  * - sequential: `SELECT 1`, one at a time; µs per query. Target: Keel <= 1.05x raw pg.
  *   Beside it, this process's CPU µs per query: Keel's own cost, without the server's time.
  * - concurrent: `SELECT 1`, 10 in flight; queries/s. Target: Keel >= 0.95x raw pg.
+ *   Beside it, the CPU µs per query: with the server on the same two cores, the client's CPU is
+ *   what the throughput loses, and it is steady where the rate moves with the machine's load.
  */
 import { performance } from 'node:perf_hooks';
 import { Pool, type PoolConfig } from 'pg';
@@ -75,15 +77,18 @@ async function sequential(query: Query, count: number): Promise<{ wall: number; 
   return { wall: ((performance.now() - began) * 1000) / count, cpu: (used.user + used.system) / count };
 }
 
-async function concurrent(query: Query, count: number): Promise<number> {
+/** Queries/s and this process's CPU µs per query, IN_FLIGHT at a time. */
+async function concurrent(query: Query, count: number): Promise<{ rate: number; cpu: number }> {
   let next = 0;
+  const cpu = process.cpuUsage();
   const began = performance.now();
   await Promise.all(
     Array.from({ length: IN_FLIGHT }, async () => {
       while (next++ < count) await query();
     }),
   );
-  return count / ((performance.now() - began) / 1000);
+  const used = process.cpuUsage(cpu);
+  return { rate: count / ((performance.now() - began) / 1000), cpu: (used.user + used.system) / count };
 }
 
 export async function main(): Promise<void> {
@@ -94,6 +99,7 @@ export async function main(): Promise<void> {
     const latency = { keel: [] as number[], raw: [] as number[] };
     const cpu = { keel: [] as number[], raw: [] as number[] };
     const rate = { keel: [] as number[], raw: [] as number[] };
+    const concurrentCpu = { keel: [] as number[], raw: [] as number[] };
     for (let round = 0; round < ROUNDS.warmup + ROUNDS.repetitions; round++) {
       const keep = round >= ROUNDS.warmup;
       const order = round % 2 === 0 ? names : [...names].reverse();
@@ -101,17 +107,19 @@ export async function main(): Promise<void> {
         await settleHeap();
         const one = await sequential(sides[name].query, SEQUENTIAL);
         await settleHeap();
-        const qps = await concurrent(sides[name].query, CONCURRENT);
+        const many = await concurrent(sides[name].query, CONCURRENT);
         if (keep) {
           latency[name].push(one.wall);
           cpu[name].push(one.cpu);
-          rate[name].push(qps);
+          rate[name].push(many.rate);
+          concurrentCpu[name].push(many.cpu);
         }
       }
     }
     const latencyRatio = median(latency.keel) / median(latency.raw);
     const rateRatio = median(rate.keel) / median(rate.raw);
     const cpuRatio = median(cpu.keel) / median(cpu.raw);
+    const concurrentCpuRatio = median(concurrentCpu.keel) / median(concurrentCpu.raw);
     console.log(
       `## postgres: PostgresResource vs pg used directly, \`${SQL}\`, ${ROUNDS.repetitions} rounds (+${ROUNDS.warmup} warm-up), medians\n`,
     );
@@ -142,6 +150,14 @@ export async function main(): Promise<void> {
             times(rateRatio),
             `>= ${THROUGHPUT_TARGET}x`,
             verdict(rateRatio >= THROUGHPUT_TARGET),
+          ],
+          [
+            `${IN_FLIGHT} in flight, client CPU µs per query`,
+            fixed(median(concurrentCpu.keel), 1),
+            fixed(median(concurrentCpu.raw), 1),
+            times(concurrentCpuRatio),
+            '',
+            '',
           ],
         ],
       ),
