@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { buildSync, transformSync } from 'esbuild';
+import { buildSync } from 'esbuild';
+import * as ts from 'typescript';
 import { bundleInversify } from './bundle-inversify';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -20,8 +21,9 @@ const EXTERNAL = [...Object.keys(pkg.dependencies), ...Object.keys(pkg.peerDepen
  * `npm run build` (and `prepack`): dist/ from scratch, so that no file of an earlier build is
  * packed. tsc compiles lib/ (it emits the decorators' metadata, which esbuild does not) and writes
  * the declarations; esbuild then bundles that CommonJS into dist/lib/keel.js, which a cold start
- * reads and compiles as one file instead of ~180. Each module keeps its own lazy initialisation in
- * the bundle, so what loads only when used (the CLI, yaml, etcd3, amqplib, undici) still does.
+ * reads as one file instead of ~230. Each module keeps its own lazy initialisation in the bundle,
+ * so what loads only when used (the CLI, yaml, etcd3, amqplib, undici) still does, and so does each
+ * part of Keel's own API (`writeLazyEntry`).
  */
 function build(): void {
   rmSync(DIST, { recursive: true, force: true });
@@ -36,16 +38,16 @@ function build(): void {
   cpSync(lib, path.join(DIST, 'lib'), { recursive: true, filter: (from) => !/\.js(\.map)?$/.test(from) });
   // The samples as tsc compiles them, requiring Keel by its entry (../../lib), as a user's build does.
   cpSync(path.join(STAGE, 'samples'), path.join(DIST, 'samples'), { recursive: true });
+  writeLazyEntry(lib, path.join(STAGE, 'api.js'));
   writeFileSync(
     path.join(STAGE, 'keel.js'),
-    "exports.api = require('./lib/index.js');\n" +
+    "exports.api = require('./api.js');\n" +
       // keel/testing: in the same bundle, so a test and its service share one copy of Keel; required
       // only by a test, so a service's start runs none of it.
       "Object.defineProperty(exports, 'testing', { get: () => require('./lib/testing/index.js') });\n" +
       "exports.cli = () => require('./lib/cli/main.js');\n",
   );
   bundle(path.join(STAGE, 'keel.js'), path.join(DIST, 'lib', 'keel.js'));
-  compileModulesEagerly(path.join(DIST, 'lib', 'keel.js'));
   // Runs in each worker thread, where nothing of the main thread's modules is shared anyway.
   bundle(
     path.join(lib, 'resources', 'worker-pool', 'worker-entry.js'),
@@ -73,6 +75,78 @@ function build(): void {
   rmSync(STAGE, { recursive: true, force: true });
 }
 
+/**
+ * Keel's entry as a table of getters, each requiring the one module that defines its name when the
+ * name is first read, then replaced by the value: a service runs the top-level code of what it uses,
+ * not of every resource Keel ships (tsc's index required all of them at once: AMQP, Kafka,
+ * PostgreSQL, Redis, the worker pool). The modules are the ones lib/index.ts re-exports, followed
+ * through its barrels; a name's module is the one whose exports hold it as a value rather than as
+ * a re-export's getter. The table is checked against tsc's eager index: the same names with the
+ * same values, or the build fails.
+ */
+function writeLazyEntry(lib: string, outfile: string): void {
+  const load = createRequire(__filename);
+  const eager = load(path.join(lib, 'index.js')) as Record<string, unknown>;
+  const names = Object.keys(eager).filter((name) => name !== '__esModule');
+  const owners = new Map<string, string>();
+  for (const source of reExportedModules(path.join(ROOT, 'lib', 'index.ts'))) {
+    const built = path.join(lib, path.relative(path.join(ROOT, 'lib'), source)).replace(/\.ts$/, '.js');
+    const exported = load(built) as Record<string, unknown>;
+    for (const name of Object.keys(exported)) {
+      const own = Object.getOwnPropertyDescriptor(exported, name);
+      if (name in eager && own !== undefined && 'value' in own && !owners.has(name)) owners.set(name, built);
+    }
+  }
+  const unowned = names.filter((name) => !owners.has(name));
+  if (unowned.length > 0) throw new Error(`lazy entry: no module of lib/ defines ${unowned.join(', ')}`);
+  const entries = names.map((name) => {
+    const specifier = `./${path.relative(path.dirname(outfile), owners.get(name)!).split(path.sep).join('/')}`;
+    return `  ${name}: () => require(${JSON.stringify(specifier)}).${name},`;
+  });
+  writeFileSync(
+    outfile,
+    `'use strict';
+Object.defineProperty(exports, '__esModule', { value: true });
+const table = {
+${entries.join('\n')}
+};
+for (const name of Object.keys(table)) {
+  Object.defineProperty(exports, name, {
+    enumerable: true,
+    configurable: true,
+    get() {
+      const value = table[name]();
+      Object.defineProperty(exports, name, { value, enumerable: true, writable: false, configurable: false });
+      return value;
+    },
+  });
+}
+`,
+  );
+  const lazy = load(outfile) as Record<string, unknown>;
+  const differing = names.filter((name) => lazy[name] !== eager[name]);
+  if (differing.length > 0 || Object.keys(lazy).length !== names.length)
+    throw new Error(`lazy entry differs from lib/index.js at ${differing.join(', ') || 'its name list'}`);
+}
+
+/** lib/index.ts and every module it re-exports from, through barrels, in the order they appear. */
+function reExportedModules(entry: string, seen = new Set<string>()): string[] {
+  if (seen.has(entry)) return [];
+  seen.add(entry);
+  const source = ts.createSourceFile(entry, readFileSync(entry, 'utf8'), ts.ScriptTarget.Latest);
+  const found = [entry];
+  for (const statement of source.statements) {
+    if (!ts.isExportDeclaration(statement) || statement.isTypeOnly || statement.moduleSpecifier === undefined)
+      continue;
+    const specifier = (statement.moduleSpecifier as ts.StringLiteral).text;
+    const base = path.resolve(path.dirname(entry), specifier);
+    const file = [`${base}.ts`, path.join(base, 'index.ts')].find((candidate) => existsSync(candidate));
+    if (file === undefined) throw new Error(`${entry}: cannot resolve '${specifier}'`);
+    found.push(...reExportedModules(file, seen));
+  }
+  return found;
+}
+
 function bundle(entry: string, outfile: string): void {
   buildSync({
     entryPoints: [entry],
@@ -84,37 +158,6 @@ function bundle(entry: string, outfile: string): void {
     external: EXTERNAL,
     logLevel: 'warning',
   });
-}
-
-// esbuild's wrapper of one CommonJS module: its path comment, then the module as a method.
-const MODULE_START = /^(\n\/\/ [^\n]+\nvar require_\w+ = __commonJS\(\{\n {2})("[^"]+")\(([^)]*)\) \{\n/;
-const MODULE_END = '\n  }\n});';
-
-/**
- * V8 compiles a function when it is first called, unless it is wrapped in parentheses; the module
- * compile cache (Node 22.1+) keeps only what was compiled with the script. As methods, the bundled
- * modules' bodies were compiled anew by every start, cache or not: 6-9 ms of Node 26's cold start
- * here. Each module becomes a parenthesised function; what it defines inside is still compiled
- * when first called, and a module still runs only when first required.
- */
-function compileModulesEagerly(file: string): void {
-  const source = readFileSync(file, 'utf8');
-  // Modules start at esbuild's path comments, which code or strings in them cannot hold.
-  const modules = source.split(/(?=\n\/\/ \.tmp\/build\/)/);
-  const rewritten = modules.map((text) => {
-    const start = MODULE_START.exec(text);
-    const end = text.lastIndexOf(MODULE_END);
-    if (start === null || end < start[0].length) return text;
-    const body = text.slice(start[0].length, end);
-    return `${start[1]}${start[2]}: (function(${start[3]}) {\n${body}\n  })\n});${text.slice(end + MODULE_END.length)}`;
-  });
-  const output = rewritten.join('');
-  const wrappers = (source.match(/= __commonJS\(\{/g) ?? []).length;
-  const eager = (output.match(/^ {2}"[^"]+": \(function\(/gm) ?? []).length;
-  if (eager !== wrappers)
-    throw new Error(`${file}: ${eager} of ${wrappers} modules made eager; esbuild's output changed`);
-  transformSync(output, { loader: 'js', logLevel: 'silent' });
-  writeFileSync(file, output);
 }
 
 /**
