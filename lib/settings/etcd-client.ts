@@ -8,7 +8,7 @@ import type { EtcdConnectionOptions } from './etcd-options';
 import { SettingsError } from './errors';
 
 /** etcd3's watch reconnect delays stay under this, so a restarted etcd is found again within a second. */
-const WATCH_RECONNECT_MAX_MS = 1000;
+export const WATCH_RECONNECT_MAX_MS = 1000;
 
 /**
  * An etcd3 client for these options. etcd3 (and grpc under it) is required here, on first use,

@@ -1,6 +1,8 @@
 import type { Etcd3, IWatchResponse, Watcher } from 'etcd3';
+import { fallbackTaken } from '../internals/reach';
+import { Backoff } from '../resilience/backoff';
 import { NOT_YET, retryUntil } from '../resilience/retry-until';
-import { callDeadline, createEtcdClient, describeHosts } from './etcd-client';
+import { callDeadline, createEtcdClient, describeHosts, WATCH_RECONNECT_MAX_MS } from './etcd-client';
 import { decodeValue, MALFORMED, malformedKeyMessage, pathOfKey, treeFromEntries } from './etcd-keys';
 import type { EtcdConnectionOptions } from './etcd-options';
 import { SettingsError } from './errors';
@@ -60,6 +62,9 @@ export class EtcdSettingsSource {
   private probeTimer: NodeJS.Timeout | undefined;
   private listener: EtcdWatchListener | undefined;
   private closed = false;
+  /** A watch being made again by hand after a disconnect (when etcd3's watcher cannot be told where to resume). */
+  private rewatchTimer: NodeJS.Timeout | undefined;
+  private readonly rewatchBackoff = new Backoff({ initialMs: 100, maxMs: WATCH_RECONNECT_MAX_MS });
 
   private constructor(
     private readonly client: Etcd3,
@@ -205,14 +210,7 @@ export class EtcdSettingsSource {
   /** Closes the watch on the previous member, if any, and watches on `hosts[memberIndex]`. */
   private async watchMember(listener: EtcdWatchListener): Promise<void> {
     const previousClient = this.watchClient;
-    const previousWatcher = this.watcher;
-    this.watcher = undefined;
-    if (previousWatcher) {
-      previousWatcher.removeAllListeners().on('error', () => undefined);
-      // Marks it cancelled, so etcd3 does not watch it again once the closed stream fails; a
-      // frozen member never confirms, and closing the client drops its connection without it.
-      previousWatcher.cancel().catch(() => undefined);
-    }
+    this.dropWatcher();
     previousClient?.close();
     const client = await createEtcdClient<Etcd3>({
       ...this.options,
@@ -223,6 +221,23 @@ export class EtcdSettingsSource {
       return;
     }
     this.watchClient = client;
+    this.watchFrom(client, listener, false);
+  }
+
+  /** Stops the current watcher, if any, and a pending rewatch: no event of it is delivered after this. */
+  private dropWatcher(): void {
+    clearTimeout(this.rewatchTimer);
+    const watcher = this.watcher;
+    this.watcher = undefined;
+    if (watcher === undefined) return;
+    watcher.removeAllListeners().on('error', () => undefined);
+    // Marks it cancelled, so etcd3 does not watch it again once the closed stream fails; a
+    // frozen member never confirms, and closing the client drops its connection without it.
+    watcher.cancel().catch(() => undefined);
+  }
+
+  /** A watcher on `client` of every change after the last one applied; `outage`: a disconnect not yet followed by a reconnect. */
+  private watchFrom(client: Etcd3, listener: EtcdWatchListener, outage: boolean): void {
     const watcher = client
       .watch()
       .prefix(this.options.prefix)
@@ -233,12 +248,10 @@ export class EtcdSettingsSource {
       this.answered();
       this.deliver(response, listener);
     });
-    // etcd3 would resume from the revision in the last response header, which can be past events
-    // it never delivered (Tamarco lost updates this way); resume from the last one we applied.
-    let outage = false;
     watcher.on('disconnected', (error: Error) => {
-      watcher.request.start_revision = this.snapshot.revision + 1;
-      if (outage || this.closed) return;
+      if (this.closed || watcher !== this.watcher) return;
+      if (!resumeAfter(watcher, this.snapshot.revision)) this.rewatch(client, listener);
+      if (outage) return;
       outage = true;
       listener.onProblem(
         `etcd watch on ${describeHosts(this.options)} disconnected (${error.message}); will resume after revision ${this.snapshot.revision}`,
@@ -246,6 +259,7 @@ export class EtcdSettingsSource {
     });
     watcher.on('connected', () => {
       this.answered();
+      this.rewatchBackoff.reset();
       if (!outage) return;
       outage = false;
       listener.onProblem(
@@ -259,10 +273,24 @@ export class EtcdSettingsSource {
     });
   }
 
+  /**
+   * The fallback of `resumeAfter`: etcd3 would resume the disconnected watcher where it chooses, so
+   * it is cancelled (not connected: etcd3 just forgets it) and a new one made on the same client,
+   * after the last revision applied, once the backoff's delay has passed (its stream fails at once
+   * while etcd is away).
+   */
+  private rewatch(client: Etcd3, listener: EtcdWatchListener): void {
+    this.dropWatcher();
+    this.rewatchTimer = setTimeout(() => {
+      if (!this.closed && client === this.watchClient) this.watchFrom(client, listener, true);
+    }, this.rewatchBackoff.next());
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.probeTimer);
+    clearTimeout(this.rewatchTimer);
     const watcher = this.watcher;
     this.watcher = undefined;
     if (watcher) await Promise.race([watcher.cancel(), new Promise((resolve) => setTimeout(resolve, 500))]);
@@ -325,6 +353,27 @@ export class EtcdSettingsSource {
     if (path === undefined) return undefined;
     return { key, path, value: text === undefined ? undefined : decodeValue(text), revision };
   }
+}
+
+const REACH = "etcd3's watcher request (lib/settings/etcd-source.ts)";
+
+/**
+ * Has etcd3 resume `watcher`, once its stream is back, after `revision`. etcd3 would resume from
+ * the revision in the last response header, which can be past events it never delivered (Tamarco
+ * lost updates this way). etcd3 1.1 sends `watcher.request` again when it re-attaches a watcher,
+ * so its `start_revision` is set here; false (said once) when the watcher has no such plain field,
+ * and the caller makes a new watcher instead. `test/contract/etcd3-watch.test.ts` checks etcd3
+ * sends what is set, and that updates made while disconnected arrive, in order, both ways.
+ */
+export function resumeAfter(watcher: Watcher, revision: number): boolean {
+  const request = Object.getOwnPropertyDescriptor(watcher, 'request')?.value as
+    Watcher['request'] | undefined;
+  if (typeof request !== 'object' || request === null || !('start_revision' in request)) {
+    fallbackTaken(REACH, 'a watcher has no request field with a start_revision');
+    return false;
+  }
+  request.start_revision = revision + 1;
+  return true;
 }
 
 const ACCESS_DENIED =
