@@ -20,7 +20,7 @@ type DefaultMetric = (registry: Registry, config: { prefix: string }) => void;
  * `registerProcessCpu`). Node 20 always has `process.getActiveResourcesInfo`, on which
  * `processResources` depends.
  */
-const DEFAULT_METRICS = [
+export const DEFAULT_METRICS: readonly string[] = [
   'processStartTime',
   'osMemoryHeap',
   'processOpenFileDescriptors',
