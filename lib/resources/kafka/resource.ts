@@ -246,18 +246,21 @@ export class KafkaResource {
       [CONTENT_TYPE_HEADER]: codec.contentType,
     };
     if (requestId !== undefined) headers[REQUEST_ID_HEADER] = requestId;
+    const tracing = this.service.tracing;
     return tracedProduce(
-      this.service.tracing,
+      tracing,
       `publish ${topic}`,
-      {
-        'messaging.system': 'kafka',
-        'messaging.destination.name': topic,
-        'messaging.operation.type': 'send',
-        'messaging.operation.name': 'publish',
-        ...(options.partition !== undefined && {
-          'messaging.destination.partition.id': String(options.partition),
-        }),
-      },
+      tracing.enabled
+        ? {
+            'messaging.system': 'kafka',
+            'messaging.destination.name': topic,
+            'messaging.operation.type': 'send',
+            'messaging.operation.name': 'publish',
+            ...(options.partition !== undefined && {
+              'messaging.destination.partition.id': String(options.partition),
+            }),
+          }
+        : {},
       headers,
       (traced) =>
         publisher.enqueue(topic, {

@@ -109,6 +109,18 @@ class Traced extends Microservice {
   }
 }
 
+const slowRuns: Array<{ attempt: number; aborted: boolean }> = [];
+
+@microservice({ name: 'slow', resources: { kafka: KafkaResource } })
+class Slow extends Microservice {
+  @consume('slow', { fromBeginning: true })
+  async onRecord(_value: unknown, meta: KafkaMessageMeta): Promise<void> {
+    // The first run outlives handler_timeout_ms and reads its signal only then.
+    if (meta.attempt === 0) await new Promise((resolve) => setTimeout(resolve, 300));
+    slowRuns.push({ attempt: meta.attempt, aborted: meta.signal.aborted });
+  }
+}
+
 describeWithKafka('KafkaResource against a real Kafka broker (KRaft)', () => {
   let cluster: KafkaCluster;
   let shop: App;
@@ -135,6 +147,7 @@ describeWithKafka('KafkaResource against a real Kafka broker (KRaft)', () => {
       { topic: 'orders', partitions: 2 },
       { topic: 'traced', partitions: 1 },
       { topic: 'checked', partitions: 1 },
+      { topic: 'slow', partitions: 1 },
     ]);
     shop = await Test.createMicroservice(Shop, { log: quietLog(records) })
       .withSettings({
@@ -355,6 +368,39 @@ describeWithKafka('KafkaResource against a real Kafka broker (KRaft)', () => {
       expect(seen.sentBy).toMatch(/^[0-9a-f]{16}$/);
       expect([seen.sentBy, seen.spanId]).not.toContain(caller.spanContext().spanId);
       expect(seen.spanId).not.toBe(seen.sentBy);
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it('aborts the signal of a run past handler_timeout_ms and retries the record', async () => {
+    const logged: LogRecord[] = [];
+    const app = await Test.createMicroservice(Slow, { log: quietLog(logged) })
+      .withSettings({
+        system: {
+          resources: {
+            kafka: {
+              brokers: cluster.brokers,
+              consumer: {
+                max_wait_ms: 50,
+                handler_timeout_ms: 100,
+                retry: { attempts: 1, backoff_ms: 10, max_backoff_ms: 20 },
+              },
+            },
+          },
+        },
+      })
+      .start();
+    try {
+      await app.get(KafkaResource).publish('slow', { n: 1 });
+      await until(() => slowRuns.length === 2, 30_000, 'both runs of the slow record');
+      expect([...slowRuns].sort((a, b) => a.attempt - b.attempt)).toEqual([
+        { attempt: 0, aborted: true },
+        { attempt: 1, aborted: false },
+      ]);
+      expect(logged.map(({ message }) => message)).toContainEqual(
+        expect.stringMatching(/did not settle within 100 ms on slow\[0\]@0/),
+      );
     } finally {
       await app.stop();
     }
