@@ -89,9 +89,55 @@ const DONE = 2;
  * constructing anything: every missing provider, cycle or ambiguity is found here, with its chain.
  */
 export function buildGraph(input: GraphInput): ResourceGraph {
-  const graph = new GraphBuilder(input).build();
+  const graph = withoutOrphans(input, new GraphBuilder(input).build());
   for (const check of graphChecks(graph)) check(graph);
   return graph;
+}
+
+/**
+ * A listed resource whose every user a test replaced leaves the graph, and what only it needed
+ * with it: a test that fakes the repository does not also connect the repository's pool. It stays
+ * when nothing used it to begin with (a listed server is used by being listed), when the test
+ * replaced it, or when a check of the graph needs it (a service's `@subscribe` handlers need its
+ * AMQP resource though nothing injects it).
+ */
+function withoutOrphans(input: GraphInput, graph: ResourceGraph): ResourceGraph {
+  if ((input.overrides ?? []).length === 0) return graph;
+  let declared: ResourceGraph;
+  try {
+    declared = new GraphBuilder({ ...input, overrides: [] }).build();
+  } catch {
+    // Only the test's overrides complete this graph: what the service used cannot be told, so all stays.
+    return graph;
+  }
+  const listed = new Set(Object.keys(microserviceOptionsOf(input.service)?.resources ?? {}));
+  const excluded = new Set<string>();
+  for (let current = graph; ;) {
+    const orphans = current.nodes.filter(
+      (node) =>
+        listed.has(node.name) &&
+        node.dependents.length === 0 &&
+        !isReplaced(node) &&
+        (declared.byName.get(node.name)?.dependents.length ?? 0) > 0,
+    );
+    if (orphans.length === 0) return current;
+    for (const node of orphans) excluded.add(node.name);
+    const pruned = new GraphBuilder(input, excluded).build();
+    if (!passesChecks(pruned)) return current;
+    current = pruned;
+  }
+}
+
+const isReplaced = (node: GraphNode): boolean =>
+  !('useClass' in node.provision) || node.provision.useClass !== node.declaredClass;
+
+function passesChecks(graph: ResourceGraph): boolean {
+  try {
+    for (const check of graphChecks(graph)) check(graph);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The checks attached to the classes of the graph's nodes (and the classes they extend), each once. */
@@ -115,7 +161,11 @@ class GraphBuilder {
   private readonly nodeByName = new Map<string, GraphNode>();
   private readonly path: string[] = [];
 
-  constructor(private readonly input: GraphInput) {
+  constructor(
+    private readonly input: GraphInput,
+    /** Listed resources left out unless another node needs them (`withoutOrphans`). */
+    private readonly excluded: ReadonlySet<string> = new Set(),
+  ) {
     const options = microserviceOptionsOf(input.service);
     const className = input.service?.name ?? String(input.service);
     if (options === undefined) {
@@ -178,7 +228,8 @@ class GraphBuilder {
   build(): ResourceGraph {
     const service = this.registrations.get(this.serviceName)!;
     for (const registration of this.registrations.values()) {
-      if (registration.kind === 'resource') this.visit(registration, [this.serviceName]);
+      if (registration.kind === 'resource' && !this.excluded.has(registration.name))
+        this.visit(registration, [this.serviceName]);
     }
     this.visit(service, []);
     for (const node of this.nodes) {

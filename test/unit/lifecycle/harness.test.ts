@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
+  addGraphCheck,
   HttpServerResource,
   inject,
   KeelError,
@@ -53,13 +54,38 @@ describe('the test harness', () => {
     await app.stop();
   });
 
-  it('keeps a listed resource whose only user was replaced: the rule is to replace it too', async () => {
+  it('drops a listed resource whose only user was replaced, and what only it needed', async () => {
     const app = await Test.createMicroservice(BillingService, { log: quietLog() })
       .overrideResource(Users)
       .useValue({ find: () => 'fake' })
       .compile();
-    expect(app.graph.nodes.map((node) => node.name)).toContain('postgres');
+    expect(app.graph.nodes.map((node) => node.name)).toEqual(['users', 'billing_api']);
     expect(app.get(Users).find(1)).toBe('fake');
+  });
+
+  it('keeps a listed resource that nothing injected, or that a check of the graph needs', async () => {
+    @resource()
+    class Ledger {}
+    @microservice({
+      defaultResources: false,
+      name: 'ledger_api',
+      resources: { users: Users, postgres: Postgres, ledger: Ledger },
+      providers: [{ provide: POOL, useValue: { query: (sql: string) => sql } }],
+    })
+    class LedgerService extends Microservice {}
+    const names = async () =>
+      (
+        await Test.createMicroservice(LedgerService, { log: quietLog() })
+          .overrideResource(Users)
+          .useValue({ find: () => 'fake' })
+          .compile()
+      ).graph.nodes.map((node) => node.name);
+    expect(await names()).toEqual(['users', 'ledger', 'ledger_api']);
+    // What a feature's check needs stays, as AmqpResource stays for a service's @subscribe handlers.
+    addGraphCheck(LedgerService, (graph) => {
+      if (!graph.byName.has('postgres')) throw new Error('ledger_api reads postgres by name');
+    });
+    expect(await names()).toEqual(['users', 'Symbol(Pool)', 'postgres', 'ledger', 'ledger_api']);
   });
 
   it('swaps by class with another class', async () => {
