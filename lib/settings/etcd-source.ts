@@ -1,6 +1,7 @@
 import type { Etcd3, IWatchResponse, Watcher } from 'etcd3';
 import { fallbackTaken } from '../internals/reach';
 import { Backoff } from '../resilience/backoff';
+import { cockatiel } from '../resilience/cockatiel';
 import { NOT_YET, retryUntil } from '../resilience/retry-until';
 import { callDeadline, createEtcdClient, describeHosts, WATCH_RECONNECT_MAX_MS } from './etcd-client';
 import { decodeValue, MALFORMED, malformedKeyMessage, pathOfKey, treeFromEntries } from './etcd-keys';
@@ -379,9 +380,13 @@ export function resumeAfter(watcher: Watcher, revision: number): boolean {
 const ACCESS_DENIED =
   /etcdserver: (authentication failed|permission denied|user name (is empty|not found)|invalid auth token)/;
 
-/** etcd3 refuses calls to a host for a while after failures: that says nothing about why they failed. */
-function isBrokenCircuit(error: unknown): boolean {
-  return error instanceof Error && /circuit breaker is open/.test(error.message);
+/**
+ * etcd3 refuses calls to a host for a while after failures: that says nothing about why they failed.
+ * Told by cockatiel's own predicate (a flag on the error, so etcd3's copy of cockatiel is recognised
+ * by Keel's), not by its message.
+ */
+export function isBrokenCircuit(error: unknown): boolean {
+  return cockatiel().isBrokenCircuitError(error);
 }
 
 function isAccessDenied(error: unknown): boolean {
