@@ -29,6 +29,12 @@ let project: string;
 let tarball: string;
 const processes: ServiceProcess[] = [];
 
+/** What the test reads of Keel's package.json. */
+interface KeelManifest {
+  exports: Record<string, string | Record<string, { types: string }>>;
+  peerDependenciesMeta: Record<string, { optional?: boolean }>;
+}
+
 function readDevDependency(name: string): string {
   const manifest = JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as {
     devDependencies: Record<string, string>;
@@ -149,6 +155,51 @@ describe('Keel installed from its tarball in a new project', () => {
       await tsc(typescript, config);
     },
   );
+
+  // etcd3's types were once named in Keel's declarations: a project without etcd3 failed to compile.
+  it("reaches no optional peer's declarations from Keel's entry points (a project without them type-checks)", async () => {
+    const keel = path.join(project, 'node_modules', 'keel');
+    const manifest = JSON.parse(readFileSync(path.join(keel, 'package.json'), 'utf8')) as KeelManifest;
+    const entries = Object.values(manifest.exports).flatMap((entry) =>
+      typeof entry === 'string'
+        ? []
+        : Object.values(entry).map((conditions) => path.join(keel, conditions.types)),
+    );
+    expect(entries.length).toBeGreaterThanOrEqual(4);
+    const config = {
+      compilerOptions: {
+        target: 'ES2022',
+        strict: true,
+        skipLibCheck: false,
+        experimentalDecorators: true,
+        module: 'nodenext',
+        types: ['node'],
+        noEmit: true,
+      },
+      files: entries,
+    };
+    writeFileSync(path.join(project, 'tsconfig.entries.json'), JSON.stringify(config, null, 2));
+    const bin = path.join(project, 'node_modules', 'typescript', 'bin', 'tsc');
+    const { stdout } = await run(process.execPath, [bin, '-p', 'tsconfig.entries.json', '--listFiles'], {
+      cwd: project,
+      maxBuffer: 16 * 1024 * 1024,
+    }).catch((error: { stdout: string; stderr: string }) => {
+      throw new Error(`tsc on Keel's entry points failed:\n${error.stdout}${error.stderr}`);
+    });
+    const peers = Object.keys(manifest.peerDependenciesMeta).filter(
+      (name) => manifest.peerDependenciesMeta[name].optional,
+    );
+    // pg, ioredis and ws are installed here (the README's examples), so a reach would be listed.
+    expect(peers).toEqual(expect.arrayContaining(['pg', 'ioredis', 'ws', 'etcd3']));
+    const reached = stdout
+      .split('\n')
+      .filter((file) =>
+        peers.some(
+          (peer) => file.includes(`/node_modules/${peer}/`) || file.includes(`/node_modules/@types/${peer}/`),
+        ),
+      );
+    expect(reached).toEqual([]);
+  });
 
   it("runs the project's jest tests on the compiled output", async () => {
     const jest = path.join(PROJECT_ROOT, 'node_modules', 'jest', 'bin', 'jest.js');
