@@ -2,10 +2,13 @@ import type { Gauge as PromGauge } from 'prom-client';
 
 import { MetricValueError } from './errors';
 import { type Instrument, instrument } from './instrument';
+import { GaugeSeries } from './series';
 import { TimedMeter } from './timed-meter';
 
 /** A value that goes up and down: connections open, queue length, last run's duration. */
 export class Gauge<L extends string = string> extends TimedMeter<Gauge<L>, PromGauge, L> {
+  private series: GaugeSeries | undefined;
+
   /** As decorator or wrapper: +1 while a call runs, -1 once it returns, throws or settles. */
   readonly trackInProgress: Instrument = instrument(() => {
     this.inc();
@@ -14,17 +17,17 @@ export class Gauge<L extends string = string> extends TimedMeter<Gauge<L>, PromG
 
   set(value: number): void {
     this.assertComplete();
-    this.metric.set(this.boundLabels, finite(value, this.name));
+    this.seriesOf().set(finite(value, this.name));
   }
 
   inc(value = 1): void {
     this.assertComplete();
-    this.metric.inc(this.boundLabels, finite(value, this.name));
+    this.seriesOf().add(finite(value, this.name));
   }
 
   dec(value = 1): void {
     this.assertComplete();
-    this.metric.dec(this.boundLabels, finite(value, this.name));
+    this.seriesOf().add(-finite(value, this.name));
   }
 
   /** Sets the gauge to the current Unix time in seconds. */
@@ -34,7 +37,11 @@ export class Gauge<L extends string = string> extends TimedMeter<Gauge<L>, PromG
   }
 
   protected override recordDuration(seconds: number): void {
-    this.metric.set(this.boundLabels, seconds);
+    this.seriesOf().set(seconds);
+  }
+
+  private seriesOf(): GaugeSeries {
+    return (this.series ??= new GaugeSeries(this.metric, this.boundLabels));
   }
 }
 

@@ -1,11 +1,11 @@
-import type { Counter as PromCounter, Histogram as PromHistogram } from 'prom-client';
+import type { Counter as PromCounter, Gauge as PromGauge, Histogram as PromHistogram } from 'prom-client';
 import type { BoundLabels } from './labels';
 import { fallbackTaken } from '../internals/reach';
 import { fromPromClient } from './prom-client';
 
 /**
  * prom-client's own store of a metric's series, in the version package.json pins: `hashMap` by the
- * key `hashObject` makes of the labels (lib/util.js), a counter's `{ value }`, a histogram's
+ * key `hashObject` makes of the labels (lib/util.js), a counter's or a gauge's `{ value }`, a histogram's
  * `{ bucketValues, sum, count }` with one bucket key per upper bound. The test "records what
  * prom-client's own calls record" compares the exposition of both paths.
  */
@@ -95,6 +95,49 @@ export class CounterSeries {
   private unshaped(): void {
     this.store = undefined;
     fallbackTaken(REACH, "a counter's series has no numeric value");
+  }
+}
+
+/**
+ * One series of a gauge, as CounterSeries. prom-client's `set(labels, value)` also sorts the label
+ * names and makes a new entry on every call; a pool's in-use gauge moves twice a query.
+ */
+export class GaugeSeries {
+  private store: Store<CounterValue> | undefined;
+  private readonly key: string = '';
+
+  constructor(
+    private readonly metric: PromGauge,
+    private readonly labels: BoundLabels,
+  ) {
+    const reached = seriesStoreOf<CounterValue>(metric);
+    this.store = reached?.store;
+    if (reached) this.key = reached.hash(labels, reached.store.sortedLabelNames);
+  }
+
+  /** `value` is already checked (finite). */
+  set(value: number): void {
+    const series = this.shapedSeries();
+    if (series === undefined) this.metric.set(this.labels, value);
+    else series.value = value;
+  }
+
+  /** By `delta` (finite, either sign). */
+  add(delta: number): void {
+    const series = this.shapedSeries();
+    if (series === undefined) this.metric.inc(this.labels, delta);
+    else series.value += delta;
+  }
+
+  /** The series if it has the expected shape; undefined for prom-client's own call to record. */
+  private shapedSeries(): CounterValue | undefined {
+    const series = this.store?.hashMap[this.key];
+    if (typeof series?.value === 'number') return series;
+    if (series !== undefined) {
+      this.store = undefined;
+      fallbackTaken(REACH, "a gauge's series has no numeric value");
+    }
+    return undefined;
   }
 }
 
