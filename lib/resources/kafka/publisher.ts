@@ -9,7 +9,6 @@ interface Pending {
   began: number;
   resolve(): void;
   reject(error: Error): void;
-  timer?: NodeJS.Timeout;
   settled: boolean;
 }
 
@@ -24,10 +23,16 @@ export interface PublisherHooks {
  * One produce request in flight at a time (what an idempotent producer keeps ordered), and every
  * record published meanwhile waits for the next one: under load the batches grow by themselves,
  * with no linger added to a lone record. Records wait here too while the producer is not connected,
- * each bounded by `publish_timeout_ms`.
+ * each bounded by `publish_timeout_ms`: one timer for them all, since every record has the same
+ * bound and so the oldest unsettled one is always the next due (a timer per record held 350 bytes
+ * of heap for as long as it waited, a third of a pending publish).
  */
 export class Publisher {
   private readonly queue: Pending[] = [];
+  /** The batch of the produce request in flight, older than anything queued. */
+  private inFlight: Pending[] = [];
+  private unsettled = 0;
+  private deadlineTimer?: NodeJS.Timeout;
   private producer?: Producer;
   private sending = false;
   private lingering?: NodeJS.Timeout;
@@ -52,20 +57,9 @@ export class Publisher {
 
   enqueue(topic: string, message: Message): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const pending: Pending = { topic, message, began: performance.now(), resolve, reject, settled: false };
-      const timeoutMs = this.settings.publish_timeout_ms;
-      pending.timer = setTimeout(() => {
-        this.settle(
-          pending,
-          new KafkaError(
-            'KAFKA_PUBLISH_TIMEOUT',
-            `publish('${topic}') on kafka '${this.resource}' was not acknowledged within ${timeoutMs} ms (the record may still be written)`,
-          ),
-        );
-        const index = this.queue.indexOf(pending);
-        if (index >= 0) this.queue.splice(index, 1);
-      }, timeoutMs);
-      this.queue.push(pending);
+      this.queue.push({ topic, message, began: performance.now(), resolve, reject, settled: false });
+      this.unsettled++;
+      this.armDeadline();
       this.schedule();
     });
   }
@@ -89,6 +83,40 @@ export class Publisher {
     while ((this.sending || this.queue.length > 0) && performance.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
+  }
+
+  /** Waits for the oldest unsettled record's deadline, unless a wait is already set. */
+  private armDeadline(): void {
+    if (this.deadlineTimer !== undefined) return;
+    const oldest = this.inFlight.find((pending) => !pending.settled) ?? this.queue[0];
+    if (oldest === undefined) return;
+    const wait = oldest.began + this.settings.publish_timeout_ms - performance.now();
+    this.deadlineTimer = setTimeout(
+      () => {
+        this.deadlineTimer = undefined;
+        this.expire();
+        this.armDeadline();
+      },
+      Math.max(0, wait),
+    );
+  }
+
+  /** Rejects every record past `publish_timeout_ms`: some of the batch in flight, the front of the queue. */
+  private expire(): void {
+    const timeoutMs = this.settings.publish_timeout_ms;
+    const due = performance.now() - timeoutMs;
+    const expired = (pending: Pending) =>
+      this.settle(
+        pending,
+        new KafkaError(
+          'KAFKA_PUBLISH_TIMEOUT',
+          `publish('${pending.topic}') on kafka '${this.resource}' was not acknowledged within ${timeoutMs} ms (the record may still be written)`,
+        ),
+      );
+    for (const pending of this.inFlight) if (!pending.settled && pending.began <= due) expired(pending);
+    let count = 0;
+    while (count < this.queue.length && this.queue[count].began <= due) count++;
+    for (const pending of this.queue.splice(0, count)) expired(pending);
   }
 
   private schedule(): void {
@@ -120,6 +148,7 @@ export class Publisher {
     if (this.sending || producer === undefined || this.queue.length === 0) return;
     this.sending = true;
     const batch = this.queue.splice(0, this.settings.batch_max_records);
+    this.inFlight = batch;
     const byTopic = new Map<string, Message[]>();
     for (const pending of batch) {
       let messages = byTopic.get(pending.topic);
@@ -159,6 +188,7 @@ export class Publisher {
         );
       }
     } finally {
+      this.inFlight = [];
       this.sending = false;
       this.schedule();
     }
@@ -167,7 +197,11 @@ export class Publisher {
   private settle(pending: Pending, error?: Error): void {
     if (pending.settled) return;
     pending.settled = true;
-    clearTimeout(pending.timer);
+    // Nothing left to time out: no timer holds the process until the last one's deadline.
+    if (--this.unsettled === 0) {
+      clearTimeout(this.deadlineTimer);
+      this.deadlineTimer = undefined;
+    }
     if (error === undefined) pending.resolve();
     else pending.reject(error);
   }
