@@ -7,6 +7,8 @@
  * offset after its record and kafkajs commits after each batch. The raw side produces twice: one
  * `send()` per record (what a kafkajs user writes for a record at a time) and `sendBatch()` of up to
  * 1000 records (Keel's batching, by hand); the throughput verdict is against the faster.
+ * The CPU row is this process's CPU time (process.cpuUsage) over each produce-consume window, per
+ * record: what another tenant of a loaded machine does not move the way it moves wall time.
  */
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -27,6 +29,7 @@ class BenchService extends Microservice {}
 type SideName = 'keel' | 'rawSend' | 'rawBatch';
 
 interface Side {
+  /** Milliseconds from the first publish to the last record handled. */
   produceConsume(count: number): Promise<number>;
   roundTrips(count: number): Promise<number[]>;
   close(): Promise<void>;
@@ -167,13 +170,17 @@ export async function main(): Promise<void> {
     const rate: Record<SideName, number[]> = { keel: [], rawSend: [], rawBatch: [] };
     const p50: Record<SideName, number[]> = { keel: [], rawSend: [], rawBatch: [] };
     const p99: Record<SideName, number[]> = { keel: [], rawSend: [], rawBatch: [] };
+    const cpu: Record<SideName, number[]> = { keel: [], rawSend: [], rawBatch: [] };
     for (let round = 0; round < ROUNDS.warmup + ROUNDS.repetitions; round++) {
       const order = names.map((_, index) => names[(index + round) % names.length]);
       for (const name of order) {
+        const cpuBefore = process.cpuUsage();
         const ms = await sides[name].produceConsume(RECORDS);
+        const used = process.cpuUsage(cpuBefore);
         const trips = await sides[name].roundTrips(ROUND_TRIPS);
         if (round < ROUNDS.warmup) continue;
         rate[name].push(RECORDS / (ms / 1000));
+        cpu[name].push((used.user + used.system) / RECORDS);
         p50[name].push(percentile(trips, 0.5));
         p99[name].push(percentile(trips, 0.99));
       }
@@ -210,6 +217,16 @@ export async function main(): Promise<void> {
             times(throughput),
             '>= 0.9x',
             verdict(throughput >= 0.9),
+          ],
+          [
+            'client CPU a record in produce-consume (process.cpuUsage)',
+            'µs',
+            fixed(median(cpu.keel), 1),
+            fixed(median(cpu.rawSend), 1),
+            fixed(median(cpu.rawBatch), 1),
+            times(paired(cpu.keel, cpu.rawBatch)),
+            '-',
+            '-',
           ],
           [
             `end-to-end p50, ${ROUND_TRIPS} sequential records`,
