@@ -366,9 +366,10 @@ const REACH = "etcd3's watcher request (lib/settings/etcd-source.ts)";
  * and the caller makes a new watcher instead. `test/contract/etcd3-watch.test.ts` checks etcd3
  * sends what is set, and that updates made while disconnected arrive, in order, both ways.
  */
-export function resumeAfter(watcher: Watcher, revision: number): boolean {
+export function resumeAfter(watcher: object, revision: number): boolean {
+  // `object`, not etcd3's Watcher: these declarations must compile in a project without etcd3.
   const request = Object.getOwnPropertyDescriptor(watcher, 'request')?.value as
-    Watcher['request'] | undefined;
+    { start_revision?: number | string } | undefined;
   if (typeof request !== 'object' || request === null || !('start_revision' in request)) {
     fallbackTaken(REACH, 'a watcher has no request field with a start_revision');
     return false;

@@ -303,6 +303,42 @@ describe('the README examples, against the packed package', () => {
     expect(await service.exited).toEqual({ code: 0, signal: null });
     expect(service.output()).not.toMatch(/"level":50/);
   });
+
+  it("serves the README's Contracts example: a valid order placed, an invalid one refused with every problem", async () => {
+    const block = readmeBlocks().find((candidate) => path.basename(candidate.file) === 'contracts.ts');
+    expect(block).toBeDefined();
+    const service = spawnNode(
+      [path.join('readme-dist', block!.file.replace(/\.ts$/, '.js'))],
+      project,
+      FREE_PORTS,
+    );
+    processes.push(service);
+    const output = await service.waitFor(/http server 'http' listening on http:\/\/127\.0\.0\.1:\d+/);
+    const base = `http://127.0.0.1:${/listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(output)![1]}`;
+    const post = (path: string, body: unknown) =>
+      fetch(`${base}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const placed = await post('/shops/7/orders', { sku: 'ab-1', qty: 2 });
+    expect({ status: placed.status, body: await placed.json() }).toEqual({
+      status: 201,
+      body: { id: 1, sku: 'ab-1', qty: 2 },
+    });
+    const dryRun = await post('/shops/7/orders?dry_run=true', { sku: 'ab-1', qty: 2 });
+    expect({ status: dryRun.status, body: await dryRun.json() }).toEqual({
+      status: 409,
+      body: { error: 'dry run' },
+    });
+    const refused = await post('/shops/seven/orders', { sku: '', qty: 500 });
+    expect(refused.status).toBe(400);
+    expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    const problem = JSON.stringify(await refused.json());
+    for (const pointer of ['/shop', '/sku', '/qty']) expect(problem).toContain(pointer);
+    service.child.kill('SIGTERM');
+    expect(await service.exited).toEqual({ code: 0, signal: null });
+  });
 });
 
 /** Runs a README example's compiled module with `check`, a CommonJS script of the test's; its last line is JSON. */
