@@ -175,6 +175,28 @@ describeWithEtcd('keel settings', () => {
       });
     });
 
+    it("refuses an unsafe deployment as the start would, naming the key: credentialed CORS for '*'", async () => {
+      await client.delete().prefix('svc/');
+      const unsafe = fileWith(
+        "system:\n  resources:\n    http:\n      cors:\n        enabled: true\n        origins: ['*']\n        credentials: true\n",
+      );
+      const result = await keelHere([
+        'settings',
+        'push',
+        unsafe,
+        '--service',
+        'test/functional/settings/fixtures/push-http-service.ts',
+      ]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(
+        'the settings of service "storefront" would be invalid; nothing was written',
+      );
+      expect(result.stderr).toContain(
+        "system.resources.http.cors.credentials: expected false while cors.origins lists '*'",
+      );
+      expect(await client.getAll().prefix('svc/').strings()).toEqual({});
+    });
+
     it('--dry-run shows what would change and writes nothing; a push writes only the changed keys', async () => {
       await client.delete().prefix('svc/');
       await client.put('svc/system/resources/catalog/mode').value('"fast"');
