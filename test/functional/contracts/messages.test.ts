@@ -104,4 +104,45 @@ describeWithRabbitmq('message contracts on a real broker', () => {
     await amqp.push('typed.jobs', { id: 6, sku: 'f' }, { schema: Job });
     await until(() => handled.length === 2, 10_000, 'the valid push');
   });
+
+  it('checks publish and request before sending as push, and leaves it to the consumer in production', async () => {
+    const invalidJob = { id: 7 } as unknown as { id: number; sku: string };
+    const published = await amqp
+      .publish('typed.events.created', invalidJob, { schema: Job })
+      .catch((error: unknown) => error);
+    expect(published).toMatchObject({
+      code: 'CONTRACT_INVALID_MESSAGE',
+      problems: [{ pointer: '/sku', detail: "must have required property 'sku'" }],
+    });
+    const requested = await amqp
+      .request('typed.quote', { sku: 'a', qty: 0 }, { schema: Quote })
+      .catch((error: unknown) => error);
+    expect(requested).toBeInstanceOf(ContractError);
+    expect(requested).toMatchObject({ problems: [{ pointer: '/qty', detail: 'must be >= 1' }] });
+    // validate_outgoing: auto sends unchecked under NODE_ENV=production; the consumer's check still holds.
+    const production = await Test.createMicroservice(Typed, {
+      log: quietLog(),
+      env: { ...process.env, NODE_ENV: 'production' },
+    })
+      .withSettings({ system: { resources: { amqp: { url: broker.url, retry: { backoff_ms: 10 } } } } })
+      .start();
+    try {
+      const deadBefore = dead.length;
+      await production.get(AmqpResource).push(
+        'typed.jobs',
+        { id: 'eight', sku: 'h' } as unknown as {
+          id: number;
+          sku: string;
+        },
+        { schema: Job },
+      );
+      await until(() => dead.length === deadBefore + 1, 10_000, 'the unchecked push dead-lettered');
+      expect(dead.at(-1)).toMatchObject({
+        body: { id: 'eight', sku: 'h' },
+        reason: 'does not match its schema: /id must be integer',
+      });
+    } finally {
+      await production.stop();
+    }
+  });
 });
