@@ -179,6 +179,53 @@ describe('a route with schemas', () => {
     );
   });
 
+  it("follows the server's validation settings: unknown properties allowed or rejected, answers unchecked in production", async () => {
+    const start = (env: NodeJS.ProcessEnv, unknown: 'allow' | 'reject') =>
+      Test.createMicroservice(Contracts, { log: quietLog(), env: { ...process.env, ...env } })
+        .withSettings({
+          system: {
+            resources: {
+              http: {
+                port: 0,
+                access_log: false,
+                validation: { unknown_properties: unknown, responses: 'auto' },
+              },
+            },
+          },
+        })
+        .start();
+    const extra = { ...good, extra: 1 };
+    const allowing = await start({ NODE_ENV: 'production' }, 'allow');
+    const rejecting = await start({ NODE_ENV: 'test' }, 'reject');
+    try {
+      const at = (server: App) => server.get(HttpServerResource).address()!.port;
+      const headers = { 'content-type': 'application/json', 'x-tenant': 'acme' };
+      const kept = await send(at(allowing), '/items/5', {
+        method: 'PUT',
+        headers,
+        body: JSON.stringify(extra),
+      });
+      expect(kept.status).toBe(200);
+      expect(calls).toEqual([expect.objectContaining({ body: extra })]);
+      // responses: auto checks answers outside production only.
+      const unchecked = await send(at(allowing), '/wrong');
+      expect({ status: unchecked.status, body: json(unchecked) }).toEqual({
+        status: 200,
+        body: { sku: 'a', qty: 'many' },
+      });
+      const refused = await send(at(rejecting), '/items/5', {
+        method: 'PUT',
+        headers,
+        body: JSON.stringify(extra),
+      });
+      expect(refused.status).toBe(400);
+      expect(json(refused).errors).toEqual([{ in: 'body', pointer: '/extra', detail: 'is not allowed' }]);
+      expect((await send(at(rejecting), '/wrong')).status).toBe(500);
+    } finally {
+      await Promise.all([allowing.stop(), rejecting.stop()]);
+    }
+  });
+
   it('leaves a route without schemas as it was', async () => {
     const answer = await send(port, '/plain/ann');
     expect(answer.body).toBe('ann');
