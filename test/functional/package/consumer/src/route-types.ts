@@ -1,6 +1,17 @@
-// Route typing as a user's project sees it: ctx.params from the template, the rest from schemas.
+// Route and message typing as a user's project sees it: ctx.params from the template, the rest from schemas.
 import { Type } from '@sinclair/typebox';
-import { defineRoute, http, reply, type HttpContext, type RouteContext } from 'keel';
+import {
+  defineRoute,
+  http,
+  pull,
+  reply,
+  respond,
+  subscribe,
+  type AmqpResource,
+  type HttpContext,
+  type MessageMeta,
+  type RouteContext,
+} from 'keel';
 
 import { expectType, type Equal } from './types';
 
@@ -40,4 +51,34 @@ export class Routes {
   wrong() {
     return reply(201, { name: 'x' });
   }
+}
+
+const Job = Type.Object({ id: Type.Integer(), sku: Type.String() });
+
+export class MessageHandlers {
+  @pull('jobs', { schema: Job })
+  job(job: { id: number; sku: string }, meta: MessageMeta): void {
+    expectType<Equal<typeof job.id, number>>();
+    void meta;
+  }
+
+  // @ts-expect-error the schema's id is a number
+  @subscribe('jobs.*', { schema: Job })
+  heard(job: { id: string }): void {
+    void job;
+  }
+
+  // @ts-expect-error the reply's schema wants a total
+  @respond('quote', { schema: Job, reply: Type.Object({ total: Type.Number() }) })
+  quote() {
+    return { sum: 1 };
+  }
+}
+
+export async function messageSends(amqp: AmqpResource): Promise<void> {
+  await amqp.publish('jobs.created', { id: 1, sku: 'a' }, { schema: Job });
+  // @ts-expect-error not the schema's message: sku is missing
+  await amqp.push('jobs', { id: 1 }, { schema: Job });
+  // @ts-expect-error not the schema's message: id is a number
+  await amqp.request('quote', { id: 'one', sku: 'a' }, { schema: Job });
 }
