@@ -119,11 +119,24 @@ describe('the OpenAPI 3.1 document', () => {
     })
       .withSettings({ system: { resources: { http: { port: 0, access_log: false } } } })
       .start();
+    const servedAnyway = await Test.createMicroservice(Shop, {
+      log: quietLog(),
+      env: { NODE_ENV: 'production' },
+    })
+      .withSettings({
+        system: {
+          resources: { http: { port: 0, access_log: false, openapi: { enabled: 'on', path: '/api.json' } } },
+        },
+      })
+      .start();
     try {
       const answer = await send(production.get(HttpServerResource).address()!.port, '/openapi.json');
       expect(answer.status).toBe(404);
+      const served = await send(servedAnyway.get(HttpServerResource).address()!.port, '/api.json');
+      expect(served.status).toBe(200);
+      expect(json(served)).toMatchObject({ openapi: '3.1.0', paths: expect.any(Object) });
     } finally {
-      await production.stop();
+      await Promise.all([production.stop(), servedAnyway.stop()]);
     }
   });
 });
