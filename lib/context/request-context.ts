@@ -45,10 +45,11 @@ export class RequestContext {
     return new RequestContext(requestId, this.values);
   }
 
-  with<T>(key: ContextKey<T>, value: T): RequestContext {
+  /** This context with `value` under `key`; with `requestId`, also with that request id (one context made, not two). */
+  with<T>(key: ContextKey<T>, value: T, requestId = this.requestId): RequestContext {
     const values = new Map(this.values);
     values.set(key, value);
-    return new RequestContext(this.requestId, values);
+    return new RequestContext(requestId, values);
   }
 }
 

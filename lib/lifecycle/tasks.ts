@@ -269,7 +269,7 @@ function traced(tracing: Tracing, name: string, fn: TaskFunction): TaskFunction 
   if (!tracing.enabled) return fn;
   return (signal, tick) =>
     tracing.runAndEnd(
-      tracing.startSpan(`task ${name}`, { parent: 'root', attributes: { 'keel.task': name } }),
+      tracing.startScope(`task ${name}`, { parent: 'root', attributes: { 'keel.task': name } }),
       // Aborted by the stop as it should be: not a failed run.
       () =>
         Promise.resolve(fn(signal, tick)).catch((error: unknown) => {

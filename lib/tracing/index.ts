@@ -1,4 +1,5 @@
 export {
+  SpanScope,
   Tracing,
   TRACE_CONTEXT,
   type FlushOutcome,

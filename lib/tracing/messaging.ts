@@ -34,6 +34,6 @@ export function tracedProcess<T>(
   handle: () => T,
 ): T {
   if (!tracing.enabled) return withRequestId(requestId, handle);
-  const span = tracing.startSpan(name, { kind: 'consumer', parent: tracing.extract(headers), attributes });
-  return tracing.runAndEnd(span, handle, requestId);
+  const scope = tracing.startScope(name, { kind: 'consumer', parent: tracing.extract(headers), attributes });
+  return tracing.runAndEnd(scope, handle, requestId);
 }

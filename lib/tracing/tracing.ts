@@ -44,6 +44,14 @@ export interface KeelSpanOptions {
   parent?: Context | 'root';
 }
 
+/** A span and the context the work inside it runs in: the one it was started on, with the span active. */
+export class SpanScope {
+  constructor(
+    readonly span: Span,
+    readonly context: Context,
+  ) {}
+}
+
 /** Headers as they come (node's `IncomingHttpHeaders`, AMQP message headers) or go (a plain object). */
 export type HeaderCarrier = Record<string, unknown>;
 
@@ -96,7 +104,13 @@ export class Tracing {
   private readonly log: Log;
   private readonly baggageKeys: readonly string[];
   private unregister?: () => void;
-  /** The context a span was started on when that was not the active one (a server's, a consumer's): its baggage goes on with it. */
+  /**
+   * The context a span of `startSpan` was started on when that was not the active one: its baggage
+   * goes on with it in `run`. Keel's own edges use `startScope` instead, which hands that context
+   * back: an entry per request here lives as long as its span waits for export, and the weak map's
+   * upkeep in every garbage collection cost more CPU than the rest of the span's bookkeeping
+   * (issue 23: 2.5-4 µs a request in-process, test/bench/RESULTS.md).
+   */
   private readonly startedOn = new WeakMap<Span, Context>();
 
   constructor(options: TracingOptions) {
@@ -160,70 +174,71 @@ export class Tracing {
   startSpan(name: string, options: KeelSpanOptions = {}): Span | undefined {
     const pipeline = this.pipeline;
     if (pipeline === undefined) return undefined;
-    const { api, tracer } = pipeline;
-    const parent =
-      options.parent === 'root' ? api.ROOT_CONTEXT : (options.parent ?? this.activeContext(pipeline));
-    const kind = options.kind ?? 'internal';
-    let attributes = options.attributes;
-    if (this.baggageKeys.length > 0 && (kind === 'server' || kind === 'consumer')) {
-      const baggage = api.propagation.getBaggage(parent);
-      for (const key of this.baggageKeys) {
-        const entry = baggage?.getEntry(key);
-        if (entry !== undefined) attributes = { ...attributes, [`baggage.${key}`]: entry.value };
-      }
-    }
-    const span = tracer.startSpan(
-      name,
-      { kind: KINDS[kind], attributes, root: options.parent === 'root' },
-      parent,
-    );
+    const parent = this.parentOf(options, pipeline);
+    const span = this.open(pipeline, name, options, parent);
     if (options.parent !== undefined) this.startedOn.set(span, parent);
     return span;
   }
 
   /**
-   * Runs `work` with `span` active, so that the spans and log records made inside (through every
-   * `await`) are its children; with `requestId`, also as the request id. Without a span (tracing
-   * off), runs it as it is, or with the request id only.
+   * `startSpan`, with the context work inside the span runs in (its parent's, the span active in
+   * it) handed back rather than remembered: for an edge that starts a span and runs its work at once,
+   * as every edge of Keel does. Undefined while tracing is off.
    */
-  run<T>(span: Span | undefined, work: () => T, requestId?: string): T {
+  startScope(name: string, options: KeelSpanOptions = {}): SpanScope | undefined {
+    const pipeline = this.pipeline;
+    if (pipeline === undefined) return undefined;
+    const parent = this.parentOf(options, pipeline);
+    const span = this.open(pipeline, name, options, parent);
+    return new SpanScope(span, pipeline.api.trace.setSpan(parent, span));
+  }
+
+  /**
+   * Runs `work` with `span` active (a span of `startSpan`, or a scope of `startScope`), so that the
+   * spans and log records made inside (through every `await`) are its children; with `requestId`,
+   * also as the request id. Without a span (tracing off), runs it as it is, or with the request id only.
+   */
+  run<T>(span: Span | SpanScope | undefined, work: () => T, requestId?: string): T {
     const pipeline = this.pipeline;
     if (pipeline === undefined || span === undefined) {
       if (requestId === undefined) return work();
       return withContext((currentContext() ?? RequestContext.EMPTY).withRequestId(requestId), work);
     }
-    let context = (currentContext() ?? RequestContext.EMPTY).with(
-      TRACE_CONTEXT,
-      pipeline.api.trace.setSpan(this.startedOn.get(span) ?? this.activeContext(pipeline), span),
+    const traceContext =
+      span instanceof SpanScope
+        ? span.context
+        : pipeline.api.trace.setSpan(this.startedOn.get(span) ?? this.activeContext(pipeline), span);
+    return withContext(
+      (currentContext() ?? RequestContext.EMPTY).with(TRACE_CONTEXT, traceContext, requestId),
+      work,
     );
-    if (requestId !== undefined) context = context.withRequestId(requestId);
-    return withContext(context, work);
   }
 
   /**
-   * `run(span, work, requestId)`, then ends `span` when `work` settles (at once if it returns no
+   * `run(span, work, requestId)`, then ends the span when `work` settles (at once if it returns no
    * promise), as failed if it throws or rejects. Returns what `work` returns.
    */
-  runAndEnd<T>(span: Span | undefined, work: () => T, requestId?: string): T {
+  runAndEnd<T>(span: Span | SpanScope | undefined, work: () => T, requestId?: string): T {
     if (span === undefined) return this.run(span, work, requestId);
+    const ended = span instanceof SpanScope ? span.span : span;
     let result: T;
     try {
       result = this.run(span, work, requestId);
     } catch (error) {
-      this.end(span, error);
+      this.end(ended, error);
       throw error;
     }
     if (!isPromiseLike(result)) {
-      this.end(span);
+      this.end(ended);
       return result;
     }
     return Promise.resolve(result).then(
       (value) => {
-        this.end(span);
+        this.end(ended);
         return value;
       },
       (error: unknown) => {
-        this.end(span, error);
+        this.end(ended, error);
         throw error;
       },
     ) as T;
@@ -302,6 +317,26 @@ export class Tracing {
 
   private activeContext(pipeline: TracingPipeline): Context {
     return contextValue(TRACE_CONTEXT) ?? pipeline.api.ROOT_CONTEXT;
+  }
+
+  private parentOf(options: KeelSpanOptions, pipeline: TracingPipeline): Context {
+    return options.parent === 'root'
+      ? pipeline.api.ROOT_CONTEXT
+      : (options.parent ?? this.activeContext(pipeline));
+  }
+
+  private open(pipeline: TracingPipeline, name: string, options: KeelSpanOptions, parent: Context): Span {
+    const { api, tracer } = pipeline;
+    const kind = options.kind ?? 'internal';
+    let attributes = options.attributes;
+    if (this.baggageKeys.length > 0 && (kind === 'server' || kind === 'consumer')) {
+      const baggage = api.propagation.getBaggage(parent);
+      for (const key of this.baggageKeys) {
+        const entry = baggage?.getEntry(key);
+        if (entry !== undefined) attributes = { ...attributes, [`baggage.${key}`]: entry.value };
+      }
+    }
+    return tracer.startSpan(name, { kind: KINDS[kind], attributes, root: options.parent === 'root' }, parent);
   }
 
   /**

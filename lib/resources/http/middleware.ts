@@ -140,7 +140,7 @@ export function observe({
     const requestId = requestIdOf(ctx.req);
     ctx.state = new RequestState(requestId, log);
     ctx.res.setHeader(REQUEST_ID_HEADER, requestId);
-    const span = tracing.enabled ? startServerSpan(tracing, ctx.req) : undefined;
+    const scope = tracing.enabled ? startServerSpan(tracing, ctx.req) : undefined;
     let thrown: unknown;
     const finish = (): void => {
       // koa would serialize the body after this middleware returned, so a failure there was answered
@@ -171,12 +171,19 @@ export function observe({
         matched !== undefined ? String(matched) : (status >= 400 && routeOf(method, path)) || UNMATCHED_ROUTE;
       const seconds = (performance.now() - began) / 1000;
       routeMeters.record(method, route, status, seconds);
-      if (span !== undefined)
-        endServerSpan(tracing, span, ctx.req, route === UNMATCHED_ROUTE ? undefined : route, status, thrown);
+      if (scope !== undefined)
+        endServerSpan(
+          tracing,
+          scope.span,
+          ctx.req,
+          route === UNMATCHED_ROUTE ? undefined : route,
+          status,
+          thrown,
+        );
       if (!accessLog) return;
       const ms = Math.round(seconds * 10_000) / 10;
       // Written after the handler's context is gone: the span's ids are given here.
-      const ids = span === undefined ? undefined : tracing.logFieldsOf(span);
+      const ids = scope === undefined ? undefined : tracing.logFieldsOf(scope.span);
       log.info(
         { request_id: requestId, method, path, route, status, ms, remote: ctx.request.ip, ...ids },
         `${method} ${path} ${status} ${ms} ms`,
@@ -193,7 +200,7 @@ export function observe({
     }
     let handled: Promise<unknown>;
     try {
-      handled = span === undefined ? withRequestId(requestId, next) : tracing.run(span, next, requestId);
+      handled = scope === undefined ? withRequestId(requestId, next) : tracing.run(scope, next, requestId);
     } catch (error) {
       return fail(error);
     }

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import type { Span } from '@opentelemetry/api';
-import type { Tracing } from '../../tracing';
+import type { Attributes, Span } from '@opentelemetry/api';
+import type { SpanScope, Tracing } from '../../tracing';
 
 /** The methods the semantic conventions name; any other is `_OTHER`, so a client cannot mint span names. */
 const KNOWN_METHODS: ReadonlySet<string> = new Set([
@@ -23,28 +23,27 @@ function methodOf(method: string | undefined): string {
  * The server span of one request: it continues the caller's trace from `traceparent` (or starts
  * one), named by method until the route is known, with the semantic conventions' attributes.
  */
-export function startServerSpan(tracing: Tracing, request: IncomingMessage): Span | undefined {
-  const { headers } = request;
+export function startServerSpan(tracing: Tracing, request: IncomingMessage): SpanScope | undefined {
+  const { headers, socket } = request;
   const method = methodOf(request.method);
   const url = request.url ?? '/';
   const query = url.indexOf('?');
   const host = headers.host ?? '';
   const colon = host.lastIndexOf(':');
   const hasPort = colon > host.lastIndexOf(']');
-  return tracing.startSpan(method, {
-    kind: 'server',
-    parent: tracing.extract(headers),
-    attributes: {
-      'http.request.method': method,
-      'url.path': query < 0 ? url : url.slice(0, query),
-      'url.scheme': 'encrypted' in request.socket ? 'https' : 'http',
-      'server.address': hasPort ? host.slice(0, colon) : host,
-      ...(hasPort && { 'server.port': Number(host.slice(colon + 1)) }),
-      'network.protocol.version': request.httpVersion,
-      ...(request.socket.remoteAddress !== undefined && { 'client.address': request.socket.remoteAddress }),
-      ...(headers['user-agent'] !== undefined && { 'user_agent.original': headers['user-agent'] }),
-    },
-  });
+  // One object with its keys in one order, the optional ones set after: no spread's copies per request.
+  const attributes: Attributes = {
+    'http.request.method': method,
+    'url.path': query < 0 ? url : url.slice(0, query),
+    'url.scheme': 'encrypted' in socket ? 'https' : 'http',
+    'server.address': hasPort ? host.slice(0, colon) : host,
+    'network.protocol.version': request.httpVersion,
+  };
+  if (hasPort) attributes['server.port'] = Number(host.slice(colon + 1));
+  if (socket.remoteAddress !== undefined) attributes['client.address'] = socket.remoteAddress;
+  const agent = headers['user-agent'];
+  if (agent !== undefined) attributes['user_agent.original'] = agent;
+  return tracing.startScope(method, { kind: 'server', parent: tracing.extract(headers), attributes });
 }
 
 /** Names the span by its route template (never the path: names stay few), records the status, ends it. */

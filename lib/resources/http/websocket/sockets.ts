@@ -145,12 +145,12 @@ export class WebSockets {
       });
     }
     const { tracing } = this.options;
-    const span = tracing.enabled ? startServerSpan(tracing, request) : undefined;
+    const scope = tracing.enabled ? startServerSpan(tracing, request) : undefined;
     const inContext = <T>(work: () => T): T =>
-      span === undefined ? withRequestId(requestId, work) : tracing.run(span, work, requestId);
+      scope === undefined ? withRequestId(requestId, work) : tracing.run(scope, work, requestId);
     const answered = (status: number, error?: unknown) => {
       route.meters.upgrades.labels({ route: route.path, status: String(status) }).inc();
-      if (span !== undefined) endServerSpan(tracing, span, request, route.path, status, error);
+      if (scope !== undefined) endServerSpan(tracing, scope.span, request, route.path, status, error);
     };
     const upgrade: WebSocketUpgrade = {
       path: url.pathname,
