@@ -29,16 +29,48 @@ const BASELINE = process.env.TRACING_BENCH_BASELINE ?? 'fecb8ab';
 const ON_TARGET = 1.0;
 const OFF_TARGET = 1.01;
 
-/** An OTLP/HTTP endpoint that takes every export and answers 200: both tracers send it the same. */
-async function receiver(): Promise<{ server: Server; endpoint: string; bytes: () => number }> {
-  let bytes = 0;
+interface Exported {
+  spans: number;
+  bytes: number;
+}
+
+/**
+ * An OTLP/HTTP endpoint that takes every export and answers 200; each server exports to a path of its
+ * own, and the spans and bytes each one sent are counted apart: equal work is as many spans, as large.
+ */
+async function receiver(): Promise<{
+  server: Server;
+  endpoint: (name: string) => string;
+  exported: (name: string) => Exported;
+}> {
+  const received = new Map<string, Exported>();
   const server = createServer((request, response) => {
-    request.on('data', (chunk: Buffer) => (bytes += chunk.length));
-    request.on('end', () => response.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const { resourceSpans } = JSON.parse(body.toString('utf8')) as OtlpJson;
+      const counted = received.get(request.url ?? '') ?? { spans: 0, bytes: 0 };
+      counted.bytes += body.length;
+      for (const { scopeSpans } of resourceSpans)
+        for (const { spans } of scopeSpans) counted.spans += spans.length;
+      received.set(request.url ?? '', counted);
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return { server, endpoint: `http://127.0.0.1:${port}/v1/traces`, bytes: () => bytes };
+  const path = (name: string) => `/v1/traces/${name}`;
+  return {
+    server,
+    endpoint: (name) => `http://127.0.0.1:${port}${path(name)}`,
+    exported: (name) => received.get(path(name)) ?? { spans: 0, bytes: 0 },
+  };
+}
+
+/** What the receiver reads of an OTLP/HTTP JSON export. */
+interface OtlpJson {
+  resourceSpans: { scopeSpans: { spans: unknown[] }[] }[];
 }
 
 /** `BASELINE`'s lib, samples and config in a scratch folder, on this checkout's node_modules. */
@@ -56,7 +88,9 @@ function baselineCheckout(): string {
 
 /**
  * GET /hello on the HTTP sample with tracing on (sample_ratio 1, batch export over OTLP/HTTP to a
- * local receiver) against fastify-full traced by @fastify/otel with the same SDK and exporter; and
+ * local receiver) against fastify-full traced by @fastify/otel with the same SDK and exporter, its
+ * span given the 4 semantic-convention attributes of Keel's it lacks (as 9 a span as Keel's; the
+ * row of @fastify/otel as it comes, 5 a span, is printed for what they cost it); and
  * the sample with tracing off against the same sample before any tracing code was on its path.
  * Each server in its own process, rounds interleaved; CPU per request read from /proc.
  */
@@ -64,25 +98,26 @@ export async function main(): Promise<void> {
   const loadBefore = loadAverage();
   const otlp = await receiver();
   const baseline = baselineCheckout();
-  const traced = {
+  const traced = (name: string) => ({
     KEEL__SYSTEM__TRACING__ENABLED: 'true',
     KEEL__SYSTEM__TRACING__EXPORTER: 'otlp-http',
-    KEEL__SYSTEM__TRACING__ENDPOINT: otlp.endpoint,
+    KEEL__SYSTEM__TRACING__ENDPOINT: otlp.endpoint(name),
     KEEL__SYSTEM__TRACING__SAMPLE_RATIO: '1',
-  };
+  });
   const sample = path.join(PROJECT_ROOT, 'samples/hello-http/main.ts');
+  const fastifyOtelApp = path.join(PROJECT_ROOT, 'test/bench/fixtures/fastify-otel-app.ts');
   const targets = [
     {
-      name: 'fastify-full + @fastify/otel, OTLP/HTTP batch export',
-      entry: path.join(PROJECT_ROOT, 'test/bench/fixtures/fastify-otel-app.ts'),
+      name: 'fastify-full + @fastify/otel (+ 4 semconv attributes: 9 a span), OTLP/HTTP batch export',
+      entry: fastifyOtelApp,
       cwd: PROJECT_ROOT,
-      env: (port: number) => ({ PORT: String(port), OTLP_ENDPOINT: otlp.endpoint }),
+      env: (port: number) => ({ PORT: String(port), OTLP_ENDPOINT: otlp.endpoint('fastify') }),
     },
     {
-      name: 'Keel HTTP sample, tracing on, OTLP/HTTP batch export',
+      name: 'Keel HTTP sample, tracing on (9 attributes a span), OTLP/HTTP batch export',
       entry: sample,
       cwd: PROJECT_ROOT,
-      env: (port: number) => ({ ...keelEnv(port), ...traced }),
+      env: (port: number) => ({ ...keelEnv(port), ...traced('keel') }),
     },
     {
       name: `Keel HTTP sample before any tracing code (${BASELINE})`,
@@ -91,7 +126,19 @@ export async function main(): Promise<void> {
       env: keelEnv,
     },
     { name: 'Keel HTTP sample, tracing off', entry: sample, cwd: PROJECT_ROOT, env: keelEnv },
+    {
+      name: 'fastify-full + @fastify/otel as it comes (5 attributes a span)',
+      entry: fastifyOtelApp,
+      cwd: PROJECT_ROOT,
+      env: (port: number) => ({
+        PORT: String(port),
+        OTLP_ENDPOINT: otlp.endpoint('fastify-default'),
+        FASTIFY_OTEL_ATTRIBUTES: 'default',
+      }),
+    },
   ];
+  /** The receiver's path each target exports to, in `targets`' order (none: tracing off). */
+  const exportsTo = ['fastify', 'keel', undefined, undefined, 'fastify-default'];
   const running = await Promise.all(
     targets.map(async (target) => {
       const port = await freePort();
@@ -107,16 +154,22 @@ export async function main(): Promise<void> {
     await new Promise((resolve) => otlp.server.close(resolve));
     rmSync(baseline, { recursive: true, force: true });
   }
-  const rows = running.map((server) => ({
-    name: server.name,
-    rps: median(server.samples.map((sample) => sample.requestsPerSecond)),
-    p99: median(server.samples.map((sample) => sample.p99Ms)),
-    cpu: median(server.samples.map((sample) => sample.serverCpuMicrosecondsPerRequest)),
-    failed: server.samples.reduce((sum, sample) => sum + sample.failed, 0),
-  }));
-  const [fastifyOtel, keelOn, before, keelOff] = rows;
-  const judged = new Map([
+  const rows = running.map((server, index) => {
+    const exportedTo = exportsTo[index];
+    return {
+      name: server.name,
+      exported: exportedTo === undefined ? undefined : otlp.exported(exportedTo),
+      rps: median(server.samples.map((sample) => sample.requestsPerSecond)),
+      p99: median(server.samples.map((sample) => sample.p99Ms)),
+      cpu: median(server.samples.map((sample) => sample.serverCpuMicrosecondsPerRequest)),
+      failed: server.samples.reduce((sum, sample) => sum + sample.failed, 0),
+    };
+  });
+  const [fastifyOtel, keelOn, before, keelOff, fastifyDefault] = rows;
+  type Row = (typeof rows)[number];
+  const judged = new Map<Row, { against: Row; target: number | undefined; label: string }>([
     [keelOn, { against: fastifyOtel, target: ON_TARGET, label: `CPU <= ${ON_TARGET}x fastify + otel` }],
+    [fastifyDefault, { against: fastifyOtel, target: undefined, label: 'what 4 attributes cost it' }],
     [keelOff, { against: before, target: OFF_TARGET, label: `CPU <= ${OFF_TARGET}x before tracing` }],
   ]);
   console.log(
@@ -124,7 +177,18 @@ export async function main(): Promise<void> {
   );
   console.log(
     markdownTable(
-      ['server', 'req/s (median)', 'p99 ms', 'failed', 'server CPU µs/request', 'ratio', 'target', 'verdict'],
+      [
+        'server',
+        'req/s (median)',
+        'p99 ms',
+        'failed',
+        'spans exported',
+        'bytes a span',
+        'server CPU µs/request',
+        'ratio',
+        'target',
+        'verdict',
+      ],
       rows.map((row) => {
         const judge = judged.get(row);
         const ratio = judge === undefined ? undefined : row.cpu / judge.against.cpu;
@@ -133,15 +197,15 @@ export async function main(): Promise<void> {
           fixed(row.rps, 0),
           fixed(row.p99, 1),
           String(row.failed),
+          row.exported === undefined ? '' : String(row.exported.spans),
+          row.exported === undefined ? '' : fixed(row.exported.bytes / Math.max(1, row.exported.spans), 0),
           fixed(row.cpu, 1),
           ratio === undefined ? '' : times(ratio),
           judge?.label ?? '',
-          judge === undefined || ratio === undefined ? '' : verdict(ratio <= judge.target),
+          judge?.target === undefined || ratio === undefined ? '' : verdict(ratio <= judge.target),
         ];
       }),
     ),
   );
-  console.log(
-    `\nOTLP bytes received: ${otlp.bytes()}; load average before / after: ${loadBefore} / ${loadAverage()} (2 cores)\n`,
-  );
+  console.log(`\nload average before / after: ${loadBefore} / ${loadAverage()} (2 cores)\n`);
 }
