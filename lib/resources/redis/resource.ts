@@ -104,7 +104,9 @@ export class RedisResource {
       });
     } catch (error) {
       this.redis = undefined;
-      redis.disconnect();
+      // Given up by the retry strategy, ioredis has ended the connection itself; its disconnect() would
+      // then leave a 2 s timer for a stream that already closed (a process or a test waits on it).
+      if (redis.status !== 'end') redis.disconnect();
       throw new RedisError(
         'REDIS_CONNECT_FAILED',
         `redis '${this.name}' cannot connect to ${this.target} after ${attempts} attempt(s): ${(error as Error).message}`,
