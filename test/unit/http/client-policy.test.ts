@@ -82,6 +82,21 @@ describe('HttpClientResource through its policy', () => {
     expect(upstream.seen.length).toBeLessThan(51);
   });
 
+  it('bounds reading the body with the attempt timeout, after the response is returned', async () => {
+    await start();
+    // Headers at once, then a body that ends only long after the timeout: the attempt's timer outlives
+    // the policy's result. The late end lets a regression fail on the assertion rather than hang the stop.
+    upstream.behaviour = (_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/plain' });
+      response.write('first chunk');
+      setTimeout(() => response.end(), 5000).unref();
+    };
+    const response = await client.get('/sheep', { timeoutMs: 200 });
+    expect(response.status).toBe(200);
+    const failure = await response.text().catch((error: unknown) => error);
+    expect(failure).toMatchObject({ name: 'TimeoutError' });
+  });
+
   it('stops sending to a failing upstream but for the half-open probes, and logs the outage once', async () => {
     await start();
     upstream.behaviour = (_request, response) => {
