@@ -10,12 +10,10 @@
  *   Beside it, the CPU µs per query: with the server on the same two cores, the client's CPU is
  *   what the throughput loses, and it is steady where the rate moves with the machine's load.
  */
-import { performance } from 'node:perf_hooks';
 import { Pool, type PoolConfig } from 'pg';
 import { createMicroservice, Microservice, microservice, PostgresResource, type App } from '../../lib';
 import { PostgresServer } from '../support/postgres';
-import { median, settleHeap } from './support/measure';
-import { fixed, markdownTable, times, verdict } from './support/table';
+import { driverTable, type DriverSide } from './support/driver-rounds';
 
 const SEQUENTIAL = 4000;
 const CONCURRENT = 8000;
@@ -29,14 +27,7 @@ const SQL = 'SELECT 1 AS one';
 @microservice({ name: 'bench_pg', resources: { postgres: PostgresResource } })
 class BenchService extends Microservice {}
 
-type Query = () => Promise<unknown>;
-
-interface Side {
-  query: Query;
-  close(): Promise<void>;
-}
-
-async function keelSide(url: string): Promise<Side> {
+async function keelSide(url: string): Promise<DriverSide> {
   const app: App = await createMicroservice(BenchService, {
     settings: {
       system: {
@@ -48,12 +39,12 @@ async function keelSide(url: string): Promise<Side> {
   await app.start();
   const postgres = app.get(PostgresResource);
   return {
-    query: () => postgres.query(SQL, [], { name: 'bench' }),
+    operation: () => postgres.query(SQL, [], { name: 'bench' }),
     close: () => app.stop().then(() => undefined),
   };
 }
 
-function rawSide(url: string): Side {
+function rawSide(url: string): DriverSide {
   // Keel's defaults, as startup parameters: the same connection, the same server settings.
   const config: PoolConfig = {
     connectionString: url,
@@ -66,103 +57,28 @@ function rawSide(url: string): Side {
   };
   const pool = new Pool(config);
   pool.on('error', () => undefined);
-  return { query: () => pool.query(SQL), close: () => pool.end() };
-}
-
-/** Wall µs and this process's CPU µs per query, one query at a time. */
-async function sequential(query: Query, count: number): Promise<{ wall: number; cpu: number }> {
-  const cpu = process.cpuUsage();
-  const began = performance.now();
-  for (let i = 0; i < count; i++) await query();
-  const used = process.cpuUsage(cpu);
-  return { wall: ((performance.now() - began) * 1000) / count, cpu: (used.user + used.system) / count };
-}
-
-/** Queries/s and this process's CPU µs per query, IN_FLIGHT at a time. */
-async function concurrent(query: Query, count: number): Promise<{ rate: number; cpu: number }> {
-  let next = 0;
-  const cpu = process.cpuUsage();
-  const began = performance.now();
-  await Promise.all(
-    Array.from({ length: IN_FLIGHT }, async () => {
-      while (next++ < count) await query();
-    }),
-  );
-  const used = process.cpuUsage(cpu);
-  return { rate: count / ((performance.now() - began) / 1000), cpu: (used.user + used.system) / count };
+  return { operation: () => pool.query(SQL), close: () => pool.end() };
 }
 
 export async function main(): Promise<void> {
   const server = await PostgresServer.start();
   try {
     const sides = { keel: await keelSide(server.url), raw: rawSide(server.url) };
-    const names = ['keel', 'raw'] as const;
-    const latency = { keel: [] as number[], raw: [] as number[] };
-    const cpu = { keel: [] as number[], raw: [] as number[] };
-    const rate = { keel: [] as number[], raw: [] as number[] };
-    const concurrentCpu = { keel: [] as number[], raw: [] as number[] };
-    for (let round = 0; round < ROUNDS.warmup + ROUNDS.repetitions; round++) {
-      const keep = round >= ROUNDS.warmup;
-      const order = round % 2 === 0 ? names : [...names].reverse();
-      for (const name of order) {
-        await settleHeap();
-        const one = await sequential(sides[name].query, SEQUENTIAL);
-        await settleHeap();
-        const many = await concurrent(sides[name].query, CONCURRENT);
-        if (keep) {
-          latency[name].push(one.wall);
-          cpu[name].push(one.cpu);
-          rate[name].push(many.rate);
-          concurrentCpu[name].push(many.cpu);
-        }
-      }
-    }
-    const latencyRatio = median(latency.keel) / median(latency.raw);
-    const rateRatio = median(rate.keel) / median(rate.raw);
-    const cpuRatio = median(cpu.keel) / median(cpu.raw);
-    const concurrentCpuRatio = median(concurrentCpu.keel) / median(concurrentCpu.raw);
+    const table = await driverTable(sides, {
+      sequential: SEQUENTIAL,
+      concurrent: CONCURRENT,
+      inFlight: IN_FLIGHT,
+      rounds: ROUNDS,
+      callsPerOperation: 1,
+      call: 'query',
+      raw: 'raw pg',
+      latencyTarget: LATENCY_TARGET,
+      throughputTarget: THROUGHPUT_TARGET,
+    });
     console.log(
       `## postgres: PostgresResource vs pg used directly, \`${SQL}\`, ${ROUNDS.repetitions} rounds (+${ROUNDS.warmup} warm-up), medians\n`,
     );
-    console.log(
-      markdownTable(
-        ['case', 'keel', 'raw pg', 'keel / raw', 'target', 'verdict'],
-        [
-          [
-            `sequential, µs per query (${SEQUENTIAL} a round)`,
-            fixed(median(latency.keel), 1),
-            fixed(median(latency.raw), 1),
-            times(latencyRatio),
-            `<= ${LATENCY_TARGET}x`,
-            verdict(latencyRatio <= LATENCY_TARGET),
-          ],
-          [
-            'sequential, client CPU µs per query',
-            fixed(median(cpu.keel), 1),
-            fixed(median(cpu.raw), 1),
-            times(cpuRatio),
-            '',
-            '',
-          ],
-          [
-            `${IN_FLIGHT} in flight, queries/s (${CONCURRENT} a round)`,
-            fixed(median(rate.keel), 0),
-            fixed(median(rate.raw), 0),
-            times(rateRatio),
-            `>= ${THROUGHPUT_TARGET}x`,
-            verdict(rateRatio >= THROUGHPUT_TARGET),
-          ],
-          [
-            `${IN_FLIGHT} in flight, client CPU µs per query`,
-            fixed(median(concurrentCpu.keel), 1),
-            fixed(median(concurrentCpu.raw), 1),
-            times(concurrentCpuRatio),
-            '',
-            '',
-          ],
-        ],
-      ),
-    );
+    console.log(table);
     console.log('');
     await Promise.all([sides.keel.close(), sides.raw.close()]);
   } finally {

@@ -11,12 +11,10 @@
  *   Beside it, this process's CPU µs per command.
  * - concurrent: 10 operations in flight on the connection; commands/s. Target: Keel >= 0.95x.
  */
-import { performance } from 'node:perf_hooks';
 import { Redis, type RedisOptions } from 'ioredis';
 import { createMicroservice, Microservice, microservice, RedisResource, type App } from '../../lib';
 import { RedisServer } from '../support/redis';
-import { median, settleHeap } from './support/measure';
-import { fixed, markdownTable, times, verdict } from './support/table';
+import { driverTable, type DriverSide } from './support/driver-rounds';
 
 const SEQUENTIAL = 4000;
 const CONCURRENT = 8000;
@@ -30,15 +28,7 @@ const VALUE = 'v'.repeat(32);
 @microservice({ name: 'bench_redis', resources: { redis: RedisResource } })
 class BenchService extends Microservice {}
 
-/** SET then GET of one key: two commands. */
-type Operation = (key: string) => Promise<unknown>;
-
-interface Side {
-  operation: Operation;
-  close(): Promise<void>;
-}
-
-async function keelSide(port: number): Promise<Side> {
+async function keelSide(port: number): Promise<DriverSide> {
   const app: App = await createMicroservice(BenchService, {
     settings: {
       system: {
@@ -50,7 +40,8 @@ async function keelSide(port: number): Promise<Side> {
   await app.start();
   const redis = app.get(RedisResource);
   return {
-    operation: async (key) => {
+    operation: async (index) => {
+      const key = `key:${index % 100}`;
       await redis.set(key, VALUE);
       return redis.get(key);
     },
@@ -58,7 +49,7 @@ async function keelSide(port: number): Promise<Side> {
   };
 }
 
-async function rawSide(port: number): Promise<Side> {
+async function rawSide(port: number): Promise<DriverSide> {
   // Keel's defaults, as ioredis options: the same connection, a timer per command on both sides.
   const options: RedisOptions = {
     host: '127.0.0.1',
@@ -73,7 +64,8 @@ async function rawSide(port: number): Promise<Side> {
   redis.on('error', () => undefined);
   await redis.connect();
   return {
-    operation: async (key) => {
+    operation: async (index) => {
+      const key = `key:${index % 100}`;
       await redis.set(key, VALUE);
       return redis.get(key);
     },
@@ -81,107 +73,25 @@ async function rawSide(port: number): Promise<Side> {
   };
 }
 
-/** Wall µs and this process's CPU µs per command, one operation at a time. */
-async function sequential(operation: Operation, count: number): Promise<{ wall: number; cpu: number }> {
-  const cpu = process.cpuUsage();
-  const began = performance.now();
-  for (let i = 0; i < count; i++) await operation(`key:${i % 100}`);
-  const used = process.cpuUsage(cpu);
-  const commands = count * 2;
-  return {
-    wall: ((performance.now() - began) * 1000) / commands,
-    cpu: (used.user + used.system) / commands,
-  };
-}
-
-/** Commands/s and this process's CPU µs per command, IN_FLIGHT operations at a time. */
-async function concurrent(operation: Operation, count: number): Promise<{ rate: number; cpu: number }> {
-  let next = 0;
-  const cpu = process.cpuUsage();
-  const began = performance.now();
-  await Promise.all(
-    Array.from({ length: IN_FLIGHT }, async () => {
-      while (next < count) await operation(`key:${next++ % 100}`);
-    }),
-  );
-  const used = process.cpuUsage(cpu);
-  const commands = count * 2;
-  return {
-    rate: commands / ((performance.now() - began) / 1000),
-    cpu: (used.user + used.system) / commands,
-  };
-}
-
 export async function main(): Promise<void> {
   const server = await RedisServer.start();
   try {
     const sides = { keel: await keelSide(server.port), raw: await rawSide(server.port) };
-    const names = ['keel', 'raw'] as const;
-    const latency = { keel: [] as number[], raw: [] as number[] };
-    const cpu = { keel: [] as number[], raw: [] as number[] };
-    const rate = { keel: [] as number[], raw: [] as number[] };
-    const concurrentCpu = { keel: [] as number[], raw: [] as number[] };
-    for (let round = 0; round < ROUNDS.warmup + ROUNDS.repetitions; round++) {
-      const keep = round >= ROUNDS.warmup;
-      const order = round % 2 === 0 ? names : [...names].reverse();
-      for (const name of order) {
-        await settleHeap();
-        const one = await sequential(sides[name].operation, SEQUENTIAL);
-        await settleHeap();
-        const many = await concurrent(sides[name].operation, CONCURRENT);
-        if (keep) {
-          latency[name].push(one.wall);
-          cpu[name].push(one.cpu);
-          rate[name].push(many.rate);
-          concurrentCpu[name].push(many.cpu);
-        }
-      }
-    }
-    const ratio = (values: { keel: number[]; raw: number[] }) => median(values.keel) / median(values.raw);
-    const latencyRatio = ratio(latency);
-    const rateRatio = ratio(rate);
+    const table = await driverTable(sides, {
+      sequential: SEQUENTIAL,
+      concurrent: CONCURRENT,
+      inFlight: IN_FLIGHT,
+      rounds: ROUNDS,
+      callsPerOperation: 2,
+      call: 'command',
+      raw: 'raw ioredis',
+      latencyTarget: LATENCY_TARGET,
+      throughputTarget: THROUGHPUT_TARGET,
+    });
     console.log(
       `## redis: RedisResource vs ioredis used directly, SET then GET of a ${VALUE.length}-byte value, ${ROUNDS.repetitions} rounds (+${ROUNDS.warmup} warm-up), medians\n`,
     );
-    console.log(
-      markdownTable(
-        ['case', 'keel', 'raw ioredis', 'keel / raw', 'target', 'verdict'],
-        [
-          [
-            `sequential, µs per command (${SEQUENTIAL * 2} a round)`,
-            fixed(median(latency.keel), 1),
-            fixed(median(latency.raw), 1),
-            times(latencyRatio),
-            `<= ${LATENCY_TARGET}x`,
-            verdict(latencyRatio <= LATENCY_TARGET),
-          ],
-          [
-            'sequential, client CPU µs per command',
-            fixed(median(cpu.keel), 1),
-            fixed(median(cpu.raw), 1),
-            times(ratio(cpu)),
-            '',
-            '',
-          ],
-          [
-            `${IN_FLIGHT} in flight, commands/s (${CONCURRENT * 2} a round)`,
-            fixed(median(rate.keel), 0),
-            fixed(median(rate.raw), 0),
-            times(rateRatio),
-            `>= ${THROUGHPUT_TARGET}x`,
-            verdict(rateRatio >= THROUGHPUT_TARGET),
-          ],
-          [
-            `${IN_FLIGHT} in flight, client CPU µs per command`,
-            fixed(median(concurrentCpu.keel), 1),
-            fixed(median(concurrentCpu.raw), 1),
-            times(ratio(concurrentCpu)),
-            '',
-            '',
-          ],
-        ],
-      ),
-    );
+    console.log(table);
     console.log('');
     await Promise.all([sides.keel.close(), sides.raw.close()]);
   } finally {
