@@ -62,57 +62,56 @@ export function seriesStoreOf<S>(
 }
 
 /**
- * One series of a counter, its labels resolved once. prom-client's `inc(labels, value)` validates
- * the labels and builds their key on every call; a meter that bound every label has done both.
- * The first call, and the first after a `reset()` or `remove()`, goes through prom-client to make
- * the series.
+ * One series of a counter or a gauge, its labels resolved once: both keep `{ value }`. prom-client's
+ * `inc(labels, value)` and `set(labels, value)` validate the labels and build their key on every
+ * call; a meter that bound every label has done both. The first call, and the first after a
+ * `reset()` or `remove()`, goes through prom-client to make the series.
  */
-export class CounterSeries {
+abstract class ValueSeries<M extends PromCounter | PromGauge> {
   /** Undefined when the store has another shape: then every call goes through prom-client. */
   private store: Store<CounterValue> | undefined;
   private readonly key: string = '';
 
   constructor(
-    private readonly metric: PromCounter,
-    private readonly labels: BoundLabels,
+    protected readonly metric: M,
+    protected readonly labels: BoundLabels,
+    private readonly kind: string,
   ) {
     const reached = seriesStoreOf<CounterValue>(metric);
     this.store = reached?.store;
     if (reached) this.key = reached.hash(labels, reached.store.sortedLabelNames);
+  }
+
+  /** The series if it has the expected shape; undefined for prom-client's own call to record. */
+  protected shapedSeries(): CounterValue | undefined {
+    const series = this.store?.hashMap[this.key];
+    if (typeof series?.value === 'number') return series;
+    // A series without a numeric `value` is another version's: prom-client's own calls record it.
+    if (series !== undefined) {
+      this.store = undefined;
+      fallbackTaken(REACH, `a ${this.kind}'s series has no numeric value`);
+    }
+    return undefined;
+  }
+}
+
+export class CounterSeries extends ValueSeries<PromCounter> {
+  constructor(metric: PromCounter, labels: BoundLabels) {
+    super(metric, labels, 'counter');
   }
 
   /** `value` is already checked (finite, not negative). */
   inc(value = 1): void {
-    const series = this.store?.hashMap[this.key];
-    // A series without a numeric `value` is another version's: prom-client's own call records it.
-    if (typeof series?.value === 'number') series.value += value;
-    else {
-      if (series !== undefined) this.unshaped();
-      this.metric.inc(this.labels, value);
-    }
-  }
-
-  private unshaped(): void {
-    this.store = undefined;
-    fallbackTaken(REACH, "a counter's series has no numeric value");
+    const series = this.shapedSeries();
+    if (series === undefined) this.metric.inc(this.labels, value);
+    else series.value += value;
   }
 }
 
-/**
- * One series of a gauge, as CounterSeries. prom-client's `set(labels, value)` also sorts the label
- * names and makes a new entry on every call; a pool's in-use gauge moves twice a query.
- */
-export class GaugeSeries {
-  private store: Store<CounterValue> | undefined;
-  private readonly key: string = '';
-
-  constructor(
-    private readonly metric: PromGauge,
-    private readonly labels: BoundLabels,
-  ) {
-    const reached = seriesStoreOf<CounterValue>(metric);
-    this.store = reached?.store;
-    if (reached) this.key = reached.hash(labels, reached.store.sortedLabelNames);
+/** A pool's in-use gauge moves twice a query: prom-client's `set` would also sort the label names each time. */
+export class GaugeSeries extends ValueSeries<PromGauge> {
+  constructor(metric: PromGauge, labels: BoundLabels) {
+    super(metric, labels, 'gauge');
   }
 
   /** `value` is already checked (finite). */
@@ -127,17 +126,6 @@ export class GaugeSeries {
     const series = this.shapedSeries();
     if (series === undefined) this.metric.inc(this.labels, delta);
     else series.value += delta;
-  }
-
-  /** The series if it has the expected shape; undefined for prom-client's own call to record. */
-  private shapedSeries(): CounterValue | undefined {
-    const series = this.store?.hashMap[this.key];
-    if (typeof series?.value === 'number') return series;
-    if (series !== undefined) {
-      this.store = undefined;
-      fallbackTaken(REACH, "a gauge's series has no numeric value");
-    }
-    return undefined;
   }
 }
 
