@@ -126,8 +126,6 @@ export class PostgresResource implements Queryable {
   private probe?: AbortController;
   private onIdle?: () => void;
   private serverVersion?: string;
-  /** What the waiting gauge shows, so that it is set only on a change. */
-  private waitingShown = 0;
 
   constructor(
     @inject(SETTINGS) private readonly settings: SettingsView<PostgresSettings>,
@@ -226,7 +224,6 @@ export class PostgresResource implements Queryable {
     await pool.end();
     this.meters.inUse.set(0);
     this.meters.waiting.set(0);
-    this.waitingShown = 0;
   }
 
   /** CONNECTING while the server is unreachable; back to STARTED once a connection check succeeds. */
@@ -444,13 +441,10 @@ export class PostgresResource implements Queryable {
 
   /**
    * The waiting gauge: checkouts queued with no idle connection to take (pg-pool queues every
-   * checkout for a tick, even one an idle connection serves). Set on a change only.
+   * checkout for a tick, even one an idle connection serves).
    */
   private showWaiting(pool: Pool): void {
-    const waiting = Math.max(0, pool.waitingCount - pool.idleCount);
-    if (waiting === this.waitingShown) return;
-    this.waitingShown = waiting;
-    this.meters.waiting.set(waiting);
+    this.meters.waiting.set(Math.max(0, pool.waitingCount - pool.idleCount));
   }
 
   private release(lease: Lease, error?: Error): void {
