@@ -11,32 +11,19 @@
  *   what the throughput loses, and it is steady where the rate moves with the machine's load.
  */
 import { Pool, type PoolConfig } from 'pg';
-import { createMicroservice, Microservice, microservice, PostgresResource, type App } from '../../lib';
+import { Microservice, microservice, PostgresResource } from '../../lib';
 import { PostgresServer } from '../support/postgres';
-import { driverTable, type DriverSide } from './support/driver-rounds';
+import { DRIVER_ROUNDS, driverTable, startedQuietly, type DriverSide } from './support/driver-rounds';
 
-const SEQUENTIAL = 4000;
-const CONCURRENT = 8000;
-const IN_FLIGHT = 10;
-// An even count: each side runs first in as many kept rounds as the other (with 9, one side led 5).
-const ROUNDS = { warmup: 2, repetitions: 10 };
-const LATENCY_TARGET = 1.05;
-const THROUGHPUT_TARGET = 0.95;
 const SQL = 'SELECT 1 AS one';
 
 @microservice({ name: 'bench_pg', resources: { postgres: PostgresResource } })
 class BenchService extends Microservice {}
 
 async function keelSide(url: string): Promise<DriverSide> {
-  const app: App = await createMicroservice(BenchService, {
-    settings: {
-      system: {
-        logging: { profile: 'PRODUCTION', stdout: false },
-        resources: { postgres: { url, pool: { max: IN_FLIGHT } }, report_server: { port: 0 } },
-      },
-    },
+  const app = await startedQuietly(BenchService, {
+    postgres: { url, pool: { max: DRIVER_ROUNDS.inFlight } },
   });
-  await app.start();
   const postgres = app.get(PostgresResource);
   return {
     operation: () => postgres.query(SQL, [], { name: 'bench' }),
@@ -48,7 +35,7 @@ function rawSide(url: string): DriverSide {
   // Keel's defaults, as startup parameters: the same connection, the same server settings.
   const config: PoolConfig = {
     connectionString: url,
-    max: IN_FLIGHT,
+    max: DRIVER_ROUNDS.inFlight,
     idleTimeoutMillis: 10_000,
     connectionTimeoutMillis: 5000,
     statement_timeout: 30_000,
@@ -64,19 +51,9 @@ export async function main(): Promise<void> {
   const server = await PostgresServer.start();
   try {
     const sides = { keel: await keelSide(server.url), raw: rawSide(server.url) };
-    const table = await driverTable(sides, {
-      sequential: SEQUENTIAL,
-      concurrent: CONCURRENT,
-      inFlight: IN_FLIGHT,
-      rounds: ROUNDS,
-      callsPerOperation: 1,
-      call: 'query',
-      raw: 'raw pg',
-      latencyTarget: LATENCY_TARGET,
-      throughputTarget: THROUGHPUT_TARGET,
-    });
+    const table = await driverTable(sides, { callsPerOperation: 1, call: 'query', raw: 'raw pg' });
     console.log(
-      `## postgres: PostgresResource vs pg used directly, \`${SQL}\`, ${ROUNDS.repetitions} rounds (+${ROUNDS.warmup} warm-up), medians\n`,
+      `## postgres: PostgresResource vs pg used directly, \`${SQL}\`, ${DRIVER_ROUNDS.rounds.repetitions} rounds (+${DRIVER_ROUNDS.rounds.warmup} warm-up), medians\n`,
     );
     console.log(table);
     console.log('');

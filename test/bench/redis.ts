@@ -12,40 +12,29 @@
  * - concurrent: 10 operations in flight on the connection; commands/s. Target: Keel >= 0.95x.
  */
 import { Redis, type RedisOptions } from 'ioredis';
-import { createMicroservice, Microservice, microservice, RedisResource, type App } from '../../lib';
+import { Microservice, microservice, RedisResource } from '../../lib';
 import { RedisServer } from '../support/redis';
-import { driverTable, type DriverSide } from './support/driver-rounds';
+import { DRIVER_ROUNDS, driverTable, startedQuietly, type DriverSide } from './support/driver-rounds';
 
-const SEQUENTIAL = 4000;
-const CONCURRENT = 8000;
-const IN_FLIGHT = 10;
-// An even count: each side runs first in as many kept rounds as the other (with 9, one side led 5).
-const ROUNDS = { warmup: 2, repetitions: 10 };
-const LATENCY_TARGET = 1.05;
-const THROUGHPUT_TARGET = 0.95;
 const VALUE = 'v'.repeat(32);
 
 @microservice({ name: 'bench_redis', resources: { redis: RedisResource } })
 class BenchService extends Microservice {}
 
 async function keelSide(port: number): Promise<DriverSide> {
-  const app: App = await createMicroservice(BenchService, {
-    settings: {
-      system: {
-        logging: { profile: 'PRODUCTION', stdout: false },
-        resources: { redis: { port }, report_server: { port: 0 } },
-      },
-    },
-  });
-  await app.start();
-  const redis = app.get(RedisResource);
-  return {
-    operation: async (index) => {
-      const key = `key:${index % 100}`;
-      await redis.set(key, VALUE);
-      return redis.get(key);
-    },
-    close: () => app.stop().then(() => undefined),
+  const app = await startedQuietly(BenchService, { redis: { port } });
+  return { operation: setThenGet(app.get(RedisResource)), close: () => app.stop().then(() => undefined) };
+}
+
+/** SET then GET of one of 100 keys: two commands, the same on both sides. */
+function setThenGet(client: {
+  set(key: string, value: string): Promise<unknown>;
+  get(key: string): Promise<unknown>;
+}): DriverSide['operation'] {
+  return async (index) => {
+    const key = `key:${index % 100}`;
+    await client.set(key, VALUE);
+    return client.get(key);
   };
 }
 
@@ -63,33 +52,16 @@ async function rawSide(port: number): Promise<DriverSide> {
   const redis = new Redis(options);
   redis.on('error', () => undefined);
   await redis.connect();
-  return {
-    operation: async (index) => {
-      const key = `key:${index % 100}`;
-      await redis.set(key, VALUE);
-      return redis.get(key);
-    },
-    close: () => redis.quit().then(() => undefined),
-  };
+  return { operation: setThenGet(redis), close: () => redis.quit().then(() => undefined) };
 }
 
 export async function main(): Promise<void> {
   const server = await RedisServer.start();
   try {
     const sides = { keel: await keelSide(server.port), raw: await rawSide(server.port) };
-    const table = await driverTable(sides, {
-      sequential: SEQUENTIAL,
-      concurrent: CONCURRENT,
-      inFlight: IN_FLIGHT,
-      rounds: ROUNDS,
-      callsPerOperation: 2,
-      call: 'command',
-      raw: 'raw ioredis',
-      latencyTarget: LATENCY_TARGET,
-      throughputTarget: THROUGHPUT_TARGET,
-    });
+    const table = await driverTable(sides, { callsPerOperation: 2, call: 'command', raw: 'raw ioredis' });
     console.log(
-      `## redis: RedisResource vs ioredis used directly, SET then GET of a ${VALUE.length}-byte value, ${ROUNDS.repetitions} rounds (+${ROUNDS.warmup} warm-up), medians\n`,
+      `## redis: RedisResource vs ioredis used directly, SET then GET of a ${VALUE.length}-byte value, ${DRIVER_ROUNDS.rounds.repetitions} rounds (+${DRIVER_ROUNDS.rounds.warmup} warm-up), medians\n`,
     );
     console.log(table);
     console.log('');
